@@ -1,0 +1,30 @@
+#ifndef CC_KEYS_H
+#define CC_KEYS_H
+
+/*
+ * Every Redis key and channel name of callcenter, in one place.  embed.sh
+ * turns each CC_* string below into a Lua local of the same name at the top
+ * of the function library, so C and Lua share these very lines.  "%s" is an
+ * id (call, agent) or a queue name, filled with snprintf / string.format.
+ * The pub/sub channel of a stream is the stream's own key.
+ */
+
+#define CC_KEY_CALL             "cc:call:%s"           /* hash: the call */
+#define CC_KEY_CALL_EVENTS      "cc:call:%s:events"    /* stream: caller's */
+#define CC_KEY_CALL_OFFERED     "cc:call:%s:offered"   /* set: agents offered */
+#define CC_KEY_CALL_DECLINED    "cc:call:%s:declined"  /* set: rejected/missed */
+#define CC_KEY_QUEUE_WAITING    "cc:queue:%s:waiting"  /* zset: id by arrival */
+#define CC_KEY_QUEUE_AGENTS     "cc:queue:%s:agents"   /* set: agent ids */
+#define CC_KEY_QUEUE_STATS      "cc:queue:%s:stats"    /* hash: counters */
+#define CC_KEY_QUEUES           "cc:queues"            /* set: queue names */
+#define CC_KEY_AGENTS           "cc:agents"            /* set: agent ids */
+#define CC_KEY_AGENT            "cc:agent:%s"          /* hash: profile+state */
+#define CC_KEY_AGENT_OFFERS     "cc:agent:%s:offers"   /* set: call ids */
+#define CC_KEY_AGENT_CALLS      "cc:agent:%s:calls"    /* set: call ids */
+#define CC_KEY_AGENT_CONNS      "cc:agent:%s:conns"    /* zset: conn by expiry */
+#define CC_KEY_AGENT_EVENTS     "cc:agent:%s:events"   /* stream: agent's */
+#define CC_KEY_OFFERS           "cc:offers"            /* zset: call by expiry */
+#define CC_KEY_WORK             "cc:work"              /* stream: to route */
+#define CC_WORK_GROUP           "routers"              /* its consumer group */
+
+#endif /* CC_KEYS_H */

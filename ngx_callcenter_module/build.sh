@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the dynamic module against Debian's nginx-dev the way the package
+# expects: its configure with its own flags plus --with-compat, objects in
+# our build directory.  build.sh REPO_ROOT BUILD_DIR
+set -euo pipefail
+root=$(cd "$1" && pwd)
+build=$(mkdir -p "$2" && cd "$2" && pwd)
+src=/usr/share/nginx/src
+objs="$build/nginx"
+
+if [ ! -f "$src/conf_flags" ]; then
+    echo "build.sh: $src/conf_flags not found: apt-get install nginx-dev" >&2
+    exit 1
+fi
+
+# configure again only when the module's build file changed
+if [ ! -f "$objs/Makefile" ] || [ "$root/config" -nt "$objs/Makefile" ]; then
+    cd "$src"
+    . ./conf_flags
+    ./configure "${NGX_CONF_FLAGS[@]}" --with-compat \
+        --add-dynamic-module="$root" --builddir="$objs" > "$build/nginx-configure.log"
+fi
+
+sh "$root/common/embed.sh" "$root/common/callcenter.lua" \
+    "$objs/addon/callcenter_gen/cc_functions.c"
+make -s -f "$objs/Makefile" -C "$src" modules
+cp "$objs/ngx_http_callcenter_module.so" "$build/ngx_http_callcenter_module.so"
