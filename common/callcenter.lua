@@ -1,1 +1,915 @@
 #!lua name=callcenter
+-- The Redis function library of callcenter (docs/DESIGN.md, "The function
+-- library"). embed.sh defines the CC_* key names of cc_keys.h above.
+-- Each function checks every precondition before its first write: a
+-- failure (an error reply "CODE message", CODE one of BADREQ, FORBIDDEN,
+-- NOTFOUND, CONFLICT) writes nothing. Times are ms of Redis's clock.
+
+local AGENT_MAXLEN = 10000
+local CALL_MAXLEN = 100000
+local WORK_MAXLEN = 10000
+local CALL_TTL = 86400            -- s an ended call's keys are kept
+local TRANSFER_OFFER_MS = 20000
+local DEFAULT_AHT_MS = 120000     -- handle time assumed until a call ended
+local EWMA_ALPHA = 0.2
+
+-- Errors ------------------------------------------------------------------
+
+local function fail(code, message)
+    error({cc = code .. ' ' .. message}, 0)
+end
+
+local function register(name, body)
+    redis.register_function(name, function(_, args)
+        local ok, res = pcall(body, unpack(args))
+        if ok then
+            return res
+        end
+        if type(res) == 'table' and res.cc then
+            return redis.error_reply(res.cc)
+        end
+        error(res, 0)
+    end)
+end
+
+-- Keys, clock, JSON -------------------------------------------------------
+
+local function key(fmt, name)
+    return string.format(fmt, name)
+end
+
+local function now_ms()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function js(s)
+    return cjson.encode(s)
+end
+
+local function jnum(n)
+    return string.format('%d', n)
+end
+
+local function jlist(items)        -- items: already encoded JSON values
+    return '[' .. table.concat(items, ',') .. ']'
+end
+
+local function jstrings(list)
+    local items = {}
+    for i, s in ipairs(list) do
+        items[i] = js(s)
+    end
+    return jlist(items)
+end
+
+local function jobj(pairs_)        -- {name, encoded value, name, ...}
+    local members = {}
+    for i = 1, #pairs_, 2 do
+        members[#members + 1] = js(pairs_[i]) .. ':' .. pairs_[i + 1]
+    end
+    return '{' .. table.concat(members, ',') .. '}'
+end
+
+local function jnullable(s)
+    if s then
+        return js(s)
+    end
+    return 'null'
+end
+
+local function hash(k)
+    local flat = redis.call('HGETALL', k)
+    if #flat == 0 then
+        return nil
+    end
+    local h = {}
+    for i = 1, #flat, 2 do
+        h[flat[i]] = flat[i + 1]
+    end
+    return h
+end
+
+local function sorted_members(k)
+    local m = redis.call('SMEMBERS', k)
+    table.sort(m)
+    return m
+end
+
+-- Events ------------------------------------------------------------------
+
+local function emit(k, event, data, maxlen)
+    local id = redis.call('XADD', k, 'MAXLEN', '~', maxlen, '*',
+                          'event', event, 'data', data)
+    redis.call('PUBLISH', k, id .. ' ' .. event .. ' ' .. data)
+    return id
+end
+
+local function emit_call(id, event, data)
+    return emit(key(CC_KEY_CALL_EVENTS, id), event, data, CALL_MAXLEN)
+end
+
+local function emit_agent(a, event, data)
+    return emit(key(CC_KEY_AGENT_EVENTS, a), event, data, AGENT_MAXLEN)
+end
+
+local function work(q)
+    redis.call('XADD', CC_KEY_WORK, 'MAXLEN', '~', WORK_MAXLEN, '*',
+               'queue', q)
+end
+
+-- Every call event's data starts with this ({"call":ID, ...).
+local function call_head(id)
+    return '{"call":' .. js(id)
+end
+
+local function call_data(id, pairs_)
+    local rest = jobj(pairs_)
+    if rest == '{}' then
+        return call_head(id) .. '}'
+    end
+    return call_head(id) .. ',' .. rest:sub(2)
+end
+
+-- Agents ------------------------------------------------------------------
+
+local function agent_check(a)
+    if redis.call('SISMEMBER', CC_KEY_AGENTS, a) == 0 then
+        fail('FORBIDDEN', 'agent not configured')
+    end
+end
+
+local function present(a, now)
+    local k = key(CC_KEY_AGENT_CONNS, a)
+    redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+    return redis.call('ZCARD', k) > 0
+end
+
+local function load(a)
+    return redis.call('SCARD', key(CC_KEY_AGENT_OFFERS, a))
+        + redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a))
+end
+
+local function agent_queues(a)
+    local q = redis.call('HGET', key(CC_KEY_AGENT, a), 'queues')
+    if q then
+        return cjson.decode(q)
+    end
+    return {}
+end
+
+local function agent_status(a)
+    return redis.call('HGET', key(CC_KEY_AGENT, a), 'status')
+end
+
+-- present, available and below capacity: may take one more call
+local function can_take(a, now)
+    return present(a, now) and agent_status(a) == 'available'
+        and load(a) < tonumber(redis.call('HGET', key(CC_KEY_AGENT, a),
+                                          'capacity') or 0)
+end
+
+local function agent_json(a)
+    return jobj{'id', js(a),
+                'name', js(redis.call('HGET', key(CC_KEY_AGENT, a), 'name')
+                           or a)}
+end
+
+local function work_for_agent(a)
+    for _, q in ipairs(agent_queues(a)) do
+        work(q)
+    end
+end
+
+-- A gave up a call it held: idle again when it holds none, and its freed
+-- capacity may serve its queues.
+local function release_agent(a, now)
+    if redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a)) == 0 then
+        redis.call('HSET', key(CC_KEY_AGENT, a), 'idle_since', now)
+    end
+    work_for_agent(a)
+end
+
+-- Queues ------------------------------------------------------------------
+
+local function stat(q, field)
+    return tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q), field)
+                    or 0)
+end
+
+local function ewma(q, field, sample)
+    local k = key(CC_KEY_QUEUE_STATS, q)
+    local prev = tonumber(redis.call('HGET', k, field))
+    local v = sample
+    if prev then
+        v = EWMA_ALPHA * sample + (1 - EWMA_ALPHA) * prev
+    end
+    redis.call('HSET', k, field, math.floor(v + 0.5))
+end
+
+local function agents_ready(q, now)
+    local n = 0
+    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
+        if present(a, now) and agent_status(a) == 'available' then
+            n = n + 1
+        end
+    end
+    return n
+end
+
+local function estimated_wait(q, position, ready)
+    local aht = tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q),
+                                    'aht_ewma_ms')) or DEFAULT_AHT_MS
+    return math.ceil(position * aht / 1000 / math.max(1, ready))
+end
+
+-- Sends `queued` to every call waiting in q whose position changed.
+local function update_positions(q, now)
+    local ready = agents_ready(q, now)
+    for i, id in ipairs(redis.call('ZRANGE', key(CC_KEY_QUEUE_WAITING, q),
+                                   0, -1)) do
+        local ck = key(CC_KEY_CALL, id)
+        if redis.call('HGET', ck, 'position') ~= tostring(i) then
+            redis.call('HSET', ck, 'position', i)
+            emit_call(id, 'queued', jobj{
+                'queue', js(q), 'position', jnum(i),
+                'estimated_wait', jnum(estimated_wait(q, i, ready))})
+        end
+    end
+end
+
+-- Calls -------------------------------------------------------------------
+
+local function call_get(id)
+    return hash(key(CC_KEY_CALL, id))
+end
+
+local function offered_now(call, a, now)
+    return call.state == 'offered' and call.offer_agent == a
+        and tonumber(call.offer_expires) > now
+end
+
+local function ever_offered(id, a)
+    return redis.call('SISMEMBER', key(CC_KEY_CALL_OFFERED, id), a) == 1
+end
+
+-- The call held (assigned, or ended while assigned) by a, else NOTFOUND.
+local function held_call(a, id)
+    local call = call_get(id)
+    if not call or call.agent ~= a then
+        fail('NOTFOUND', 'call not found')
+    end
+    if call.state == 'ended' then
+        fail('CONFLICT', 'call has ended')
+    end
+    return call
+end
+
+local function offer_data(id, call, now)
+    return call_data(id, {
+        'queue', js(call.queue), 'caller', call.caller,
+        'expires_in', jnum(math.ceil((tonumber(call.offer_expires) - now)
+                                     / 1000))})
+end
+
+local function make_offer(id, call, a, timeout, now)
+    call.state = 'offered'
+    call.offer_agent = a
+    call.offer_expires = tostring(now + timeout)
+    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'offered',
+               'offer_agent', a, 'offer_expires', call.offer_expires)
+    redis.call('ZADD', CC_KEY_OFFERS, call.offer_expires, id)
+    redis.call('SADD', key(CC_KEY_AGENT_OFFERS, a), id)
+    redis.call('SADD', key(CC_KEY_CALL_OFFERED, id), a)
+    emit_agent(a, 'offer', offer_data(id, call, now))
+end
+
+-- Takes the offer away from its agent, telling it why; returns the agent.
+local function revoke_offer(id, call, reason)
+    local a = call.offer_agent
+    redis.call('HDEL', key(CC_KEY_CALL, id), 'offer_agent', 'offer_expires')
+    redis.call('ZREM', CC_KEY_OFFERS, id)
+    redis.call('SREM', key(CC_KEY_AGENT_OFFERS, a), id)
+    emit_agent(a, 'revoked', call_data(id, {'reason', js(reason)}))
+    return a
+end
+
+-- The offer is gone: the call waits again in its queue (at its arrival
+-- place) and the agent is declined for it.
+local function requeue(id, call, reason, now)
+    local a = revoke_offer(id, call, reason)
+    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'queued')
+    redis.call('SADD', key(CC_KEY_CALL_DECLINED, id), a)
+    if redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, call.queue),
+                  call.created, id) == 1 then
+        update_positions(call.queue, now)
+    end
+    work(call.queue)
+end
+
+local function assign(id, call, a, now)
+    local q = call.queue
+    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'assigned',
+               'agent', a, 'assigned_at', now)
+    redis.call('HDEL', key(CC_KEY_CALL, id), 'offer_agent', 'offer_expires')
+    redis.call('ZREM', CC_KEY_OFFERS, id)
+    redis.call('SREM', key(CC_KEY_AGENT_OFFERS, a), id)
+    redis.call('SADD', key(CC_KEY_AGENT_CALLS, a), id)
+    redis.call('ZREM', key(CC_KEY_QUEUE_WAITING, q), id)
+    update_positions(q, now)
+    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'assigned', 1)
+    ewma(q, 'wait_ewma_ms', now - tonumber(call.created))
+    local data = call_data(id, {'agent', agent_json(a)})
+    emit_call(id, 'assigned', data)
+    emit_agent(a, 'assigned', data)
+end
+
+local function end_call(id, call, reason, now)
+    local q = call.queue
+    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'ended',
+               'reason', reason, 'ended_at', now)
+    if redis.call('ZREM', key(CC_KEY_QUEUE_WAITING, q), id) == 1 then
+        update_positions(q, now)
+    end
+    local data = call_data(id, {'reason', js(reason)})
+    if call.state == 'offered' then
+        work_for_agent(revoke_offer(id, call, 'hangup'))
+    elseif call.state == 'assigned' then
+        redis.call('SREM', key(CC_KEY_AGENT_CALLS, call.agent), id)
+        emit_agent(call.agent, 'ended', data)
+        ewma(q, 'aht_ewma_ms', now - tonumber(call.assigned_at))
+        release_agent(call.agent, now)
+    end
+    if reason == 'abandoned' then
+        redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'abandoned', 1)
+    end
+    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'ended', 1)
+    emit_call(id, 'ended', data)
+    for _, fmt in ipairs{CC_KEY_CALL, CC_KEY_CALL_EVENTS, CC_KEY_CALL_OFFERED,
+                         CC_KEY_CALL_DECLINED} do
+        redis.call('EXPIRE', key(fmt, id), CALL_TTL)
+    end
+end
+
+local function message_data(id, from, message)
+    return call_data(id, {'from', js(from), 'message', message})
+end
+
+-- Caller side -------------------------------------------------------------
+
+-- The call if token is its token; an unknown call and a wrong token fail
+-- alike, after the same constant-time comparison of the SHA-1 digests.
+local function caller_call(id, token)
+    local call = call_get(id)
+    local stored = call and call.token or string.rep('0', 40)
+    local given = redis.sha1hex(token)
+    local diff = #stored == #given and 0 or 1
+    for i = 1, #given do
+        diff = bit.bor(diff, bit.bxor(given:byte(i), stored:byte(i) or 0))
+    end
+    if not call or diff ~= 0 then
+        fail('FORBIDDEN', 'forbidden')
+    end
+    return call
+end
+
+register('cc_call_create', function(id, token, q, caller, skills)
+    local now = now_ms()
+    local ck = key(CC_KEY_CALL, id)
+    if redis.call('EXISTS', ck) == 1 then
+        fail('CONFLICT', 'call exists')
+    end
+    redis.call('HSET', ck, 'id', id, 'token', redis.sha1hex(token),
+               'queue', q, 'state', 'queued', 'created', now,
+               'caller', caller, 'skills', skills)
+    redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, q), now, id)
+    redis.call('SADD', CC_KEY_QUEUES, q)
+    work(q)
+    update_positions(q, now)
+    local position = tonumber(redis.call('HGET', ck, 'position'))
+    return {position, estimated_wait(q, position, agents_ready(q, now))}
+end)
+
+register('cc_caller_open', function(id, token)
+    caller_call(id, token)
+    return key(CC_KEY_CALL_EVENTS, id)
+end)
+
+register('cc_caller_message', function(id, token, message)
+    local call = caller_call(id, token)
+    if call.state == 'ended' then
+        fail('CONFLICT', 'call has ended')
+    end
+    local data = message_data(id, 'caller', message)
+    local ev = emit_call(id, 'message', data)
+    if call.state == 'assigned' then
+        emit_agent(call.agent, 'message', data)
+    end
+    return ev
+end)
+
+register('cc_caller_hangup', function(id, token)
+    local call = caller_call(id, token)
+    if call.state == 'ended' then
+        return call.reason
+    end
+    local reason = call.state == 'assigned' and 'hangup' or 'abandoned'
+    end_call(id, call, reason, now_ms())
+    return reason
+end)
+
+-- Agent side --------------------------------------------------------------
+
+local function by_field(calls, field)
+    table.sort(calls, function(x, y)
+        return tonumber(x[field]) < tonumber(y[field])
+    end)
+    return calls
+end
+
+local function agent_calls(a, set_fmt)
+    local calls = {}
+    for _, id in ipairs(redis.call('SMEMBERS', key(set_fmt, a))) do
+        calls[#calls + 1] = call_get(id)
+    end
+    return calls
+end
+
+register('cc_agent_open', function(a, conn, ttl, snapshot)
+    agent_check(a)
+    local now = now_ms()
+    local was = present(a, now)
+    redis.call('ZADD', key(CC_KEY_AGENT_CONNS, a), now + tonumber(ttl), conn)
+    local status = agent_status(a)
+    if not was and status == 'available' then
+        work_for_agent(a)
+    end
+    local ek = key(CC_KEY_AGENT_EVENTS, a)
+    local last = redis.call('XREVRANGE', ek, '+', '-', 'COUNT', 1)
+    local out = {ek, last[1] and last[1][1] or '0-0'}
+    if snapshot == '1' then
+        local function add(event, data)
+            out[#out + 1] = event
+            out[#out + 1] = data
+        end
+        add('status', jobj{'status', js(status)})
+        for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_OFFERS),
+                                       'offer_expires')) do
+            if offered_now(call, a, now) then
+                add('offer', offer_data(call.id, call, now))
+            end
+        end
+        for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_CALLS),
+                                       'assigned_at')) do
+            add('assigned', call_data(call.id, {'agent', agent_json(a)}))
+        end
+    end
+    return out
+end)
+
+register('cc_agent_presence', function(ttl, ...)
+    local until_ = now_ms() + tonumber(ttl)
+    local conns = {...}
+    for i = 1, #conns, 2 do
+        redis.call('ZADD', key(CC_KEY_AGENT_CONNS, conns[i]), 'XX', until_,
+                   conns[i + 1])
+    end
+    return redis.status_reply('OK')
+end)
+
+register('cc_agent_close', function(a, conn, grace)
+    redis.call('ZADD', key(CC_KEY_AGENT_CONNS, a), 'XX',
+               now_ms() + tonumber(grace), conn)
+    return redis.status_reply('OK')
+end)
+
+register('cc_agent_status', function(a, status)
+    if status ~= 'available' and status ~= 'away' then
+        fail('BADREQ', 'status must be available or away')
+    end
+    agent_check(a)
+    local now = now_ms()
+    local ak = key(CC_KEY_AGENT, a)
+    local before = redis.call('HGET', ak, 'status')
+    redis.call('HSET', ak, 'status', status)
+    emit_agent(a, 'status', jobj{'status', js(status)})
+    if status == 'available' then
+        if before ~= 'available'
+            and redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a)) == 0 then
+            redis.call('HSET', ak, 'idle_since', now)
+        end
+        work_for_agent(a)
+    else
+        for _, call in ipairs(agent_calls(a, CC_KEY_AGENT_OFFERS)) do
+            requeue(call.id, call, 'away', now)
+        end
+    end
+    return redis.status_reply('OK')
+end)
+
+-- The call offered to a now; NOTFOUND if it never was, CONFLICT if no more.
+local function offered_call(a, id, now)
+    local call = call_get(id)
+    if not call or not ever_offered(id, a) then
+        fail('NOTFOUND', 'call not found')
+    end
+    if offered_now(call, a, now) then
+        return call, true
+    end
+    return call, false
+end
+
+register('cc_agent_accept', function(a, id)
+    agent_check(a)
+    local now = now_ms()
+    local call, offered = offered_call(a, id, now)
+    if offered then
+        assign(id, call, a, now)
+    elseif call.state ~= 'assigned' or call.agent ~= a then
+        fail('CONFLICT', 'offer expired or taken')
+    end
+    return redis.status_reply('OK')
+end)
+
+register('cc_agent_reject', function(a, id)
+    agent_check(a)
+    local now = now_ms()
+    local call, offered = offered_call(a, id, now)
+    if not offered then
+        fail('CONFLICT', 'offer expired or taken')
+    end
+    requeue(id, call, 'rejected', now)
+    return redis.status_reply('OK')
+end)
+
+register('cc_agent_message', function(a, id, message)
+    agent_check(a)
+    local call = call_get(id)
+    if call and call.agent ~= a and offered_now(call, a, now_ms()) then
+        fail('CONFLICT', 'call is not yours yet')
+    end
+    held_call(a, id)
+    local data = message_data(id, 'agent', message)
+    local ev = emit_call(id, 'message', data)
+    emit_agent(a, 'message', data)
+    return ev
+end)
+
+register('cc_agent_transfer', function(a, id, kind, target)
+    agent_check(a)
+    if kind ~= 'queue' and kind ~= 'agent' then
+        fail('BADREQ', 'transfer to a queue or an agent')
+    end
+    local call = held_call(a, id)
+    local now = now_ms()
+    local to
+    if kind == 'agent' then
+        if target == a then
+            fail('BADREQ', 'cannot transfer to yourself')
+        end
+        if redis.call('SISMEMBER', CC_KEY_AGENTS, target) == 0 then
+            fail('BADREQ', 'unknown agent')
+        end
+        if not can_take(target, now) then
+            fail('CONFLICT', 'agent not available')
+        end
+        to = jobj{'agent', agent_json(target)}
+    else
+        to = jobj{'queue', js(target)}
+    end
+    local ck = key(CC_KEY_CALL, id)
+    redis.call('HDEL', ck, 'agent', 'assigned_at', 'position')
+    redis.call('SREM', key(CC_KEY_AGENT_CALLS, a), id)
+    local data = call_data(id, {'to', to})
+    emit_call(id, 'transferred', data)
+    emit_agent(a, 'transferred', data)
+    if kind == 'agent' then
+        make_offer(id, call, target, TRANSFER_OFFER_MS, now)
+    else
+        redis.call('HSET', ck, 'state', 'queued', 'queue', target)
+        redis.call('DEL', key(CC_KEY_CALL_DECLINED, id))
+        redis.call('SADD', CC_KEY_QUEUES, target)
+        redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, target), call.created,
+                   id)
+        update_positions(target, now)
+        work(target)
+    end
+    release_agent(a, now)
+    return redis.status_reply('OK')
+end)
+
+register('cc_agent_end', function(a, id)
+    agent_check(a)
+    end_call(id, held_call(a, id), 'agent_end', now_ms())
+    return redis.status_reply('OK')
+end)
+
+register('cc_agent_call', function(a, id)
+    agent_check(a)
+    local call = call_get(id)
+    if not call or (call.agent ~= a and not ever_offered(id, a)) then
+        fail('NOTFOUND', 'call not found')
+    end
+    -- a message's data is {"call":ID,"from":...}: its transcript entry
+    -- swaps the head for the event id, keeping the message as it came
+    local head = #call_head(id)
+    local transcript = {}
+    for _, e in ipairs(redis.call('XRANGE', key(CC_KEY_CALL_EVENTS, id),
+                                  '-', '+')) do
+        local f = e[2]
+        if f[2] == 'message' then
+            transcript[#transcript + 1] = '{"id":' .. js(e[1])
+                .. f[4]:sub(head + 1)
+        end
+    end
+    return jobj{'call', js(id), 'queue', js(call.queue),
+                'state', js(call.state), 'created', call.created,
+                'caller', call.caller, 'agent', jnullable(call.agent),
+                'reason', jnullable(call.reason),
+                'transcript', jlist(transcript)}
+end)
+
+-- Status ------------------------------------------------------------------
+
+local OUTCOMES = {'assigned', 'abandoned', 'ended'}
+local AGENT_STATES = {'available', 'busy', 'away', 'offline'}
+local AGENT_UP = {'available', 'away', 'offline'}
+
+local function agent_figures(a, now)
+    local h = hash(key(CC_KEY_AGENT, a)) or {}
+    local f = {
+        name = h.name or a, capacity = tonumber(h.capacity or 0),
+        status = h.status or 'away', present = present(a, now),
+        calls = sorted_members(key(CC_KEY_AGENT_CALLS, a)),
+        offers = sorted_members(key(CC_KEY_AGENT_OFFERS, a)),
+        queues = h.queues and cjson.decode(h.queues) or {},
+    }
+    if not f.present then
+        f.status = 'offline'
+    end
+    f.states = {
+        available = f.status == 'available'
+            and #f.calls + #f.offers < f.capacity,
+        busy = f.present and #f.calls > 0,
+        away = f.status == 'away',
+        offline = not f.present,
+    }
+    return f
+end
+
+local function queue_figures(q, agents, now)
+    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    local oldest = redis.call('ZRANGE', wk, 0, 0, 'WITHSCORES')
+    local f = {
+        waiting = redis.call('ZCARD', wk),
+        longest_wait = oldest[2]
+            and math.floor((now - tonumber(oldest[2])) / 1000) or 0,
+        agents = {available = 0, busy = 0, away = 0, offline = 0},
+    }
+    for _, o in ipairs(OUTCOMES) do
+        f[o] = stat(q, o)
+    end
+    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
+        for state, yes in pairs(agents[a].states) do
+            if yes then
+                f.agents[state] = f.agents[state] + 1
+            end
+        end
+    end
+    return f
+end
+
+local function status_json(now, queues, qf, agents, af)
+    local qs, as = {}, {}
+    for _, q in ipairs(queues) do
+        local f = qf[q]
+        qs[#qs + 1] = q
+        qs[#qs + 1] = jobj{
+            'waiting', jnum(f.waiting), 'longest_wait', jnum(f.longest_wait),
+            'agents_available', jnum(f.agents.available),
+            'agents_busy', jnum(f.agents.busy),
+            'agents_away', jnum(f.agents.away),
+            'agents_offline', jnum(f.agents.offline),
+            'assigned', jnum(f.assigned), 'abandoned', jnum(f.abandoned),
+            'ended', jnum(f.ended)}
+    end
+    for _, a in ipairs(agents) do
+        local f = af[a]
+        as[#as + 1] = a
+        as[#as + 1] = jobj{
+            'name', js(f.name), 'status', js(f.status),
+            'calls', jstrings(f.calls), 'offers', jstrings(f.offers),
+            'queues', jstrings(f.queues), 'capacity', jnum(f.capacity)}
+    end
+    return jobj{'time', jnum(now), 'queues', jobj(qs), 'agents', jobj(as)}
+end
+
+local function status_prometheus(queues, qf, agents, af)
+    local out = {}
+    local function metric(name, kind, help)
+        out[#out + 1] = '# HELP ' .. name .. ' ' .. help
+        out[#out + 1] = '# TYPE ' .. name .. ' ' .. kind
+    end
+    local function sample(name, labels, value)
+        out[#out + 1] = name .. '{' .. labels .. '} ' .. jnum(value)
+    end
+    -- one sample per subject: label="subject"
+    local function each(name, label, subjects, value_of)
+        for _, s in ipairs(subjects) do
+            sample(name, label .. '="' .. s .. '"', value_of(s))
+        end
+    end
+    -- one sample per subject and value: label="subject",label2="value"
+    local function grid(name, label, subjects, label2, values, value_of)
+        for _, s in ipairs(subjects) do
+            for _, v in ipairs(values) do
+                sample(name, label .. '="' .. s .. '",' .. label2 .. '="'
+                       .. v .. '"', value_of(s, v))
+            end
+        end
+    end
+    metric('callcenter_queue_waiting', 'gauge', 'Calls waiting in the queue.')
+    each('callcenter_queue_waiting', 'queue', queues,
+         function(q) return qf[q].waiting end)
+    metric('callcenter_queue_longest_wait_seconds', 'gauge',
+           'Wait of the oldest call waiting in the queue.')
+    each('callcenter_queue_longest_wait_seconds', 'queue', queues,
+         function(q) return qf[q].longest_wait end)
+    metric('callcenter_queue_agents', 'gauge',
+           'Agents of the queue by state.')
+    grid('callcenter_queue_agents', 'queue', queues, 'state', AGENT_STATES,
+         function(q, s) return qf[q].agents[s] end)
+    metric('callcenter_queue_calls_total', 'counter',
+           'Calls of the queue by outcome.')
+    grid('callcenter_queue_calls_total', 'queue', queues, 'outcome',
+         OUTCOMES, function(q, o) return qf[q][o] end)
+    metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
+    each('callcenter_agent_calls', 'agent', agents,
+         function(a) return #af[a].calls end)
+    metric('callcenter_agent_up', 'gauge',
+           '1 for the status the agent is in, 0 for the others.')
+    grid('callcenter_agent_up', 'agent', agents, 'status', AGENT_UP,
+         function(a, s) return af[a].status == s and 1 or 0 end)
+    return table.concat(out, '\n') .. '\n'
+end
+
+register('cc_status', function(fmt)
+    if fmt ~= 'json' and fmt ~= 'prometheus' then
+        fail('BADREQ', 'format must be json or prometheus')
+    end
+    local now = now_ms()
+    local agents, af = sorted_members(CC_KEY_AGENTS), {}
+    local queues, qf = sorted_members(CC_KEY_QUEUES), {}
+    for _, a in ipairs(agents) do
+        af[a] = agent_figures(a, now)
+    end
+    for _, q in ipairs(queues) do
+        qf[q] = queue_figures(q, af, now)
+    end
+    if fmt == 'json' then
+        return status_json(now, queues, qf, agents, af)
+    end
+    return status_prometheus(queues, qf, agents, af)
+end)
+
+-- Routers -----------------------------------------------------------------
+
+local function set_of(list)
+    local s = {}
+    for _, v in ipairs(list) do
+        s[v] = true
+    end
+    return s
+end
+
+register('cc_agents_load', function(json)
+    local now = now_ms()
+    local listed = {}
+    for _, p in ipairs(cjson.decode(json)) do
+        local ak = key(CC_KEY_AGENT, p.id)
+        local keep = set_of(p.queues)
+        for _, q in ipairs(agent_queues(p.id)) do
+            if not keep[q] then
+                redis.call('SREM', key(CC_KEY_QUEUE_AGENTS, q), p.id)
+            end
+        end
+        redis.call('HSET', ak, 'id', p.id, 'name', p.name,
+                   'capacity', p.capacity, 'queues', jstrings(p.queues),
+                   'skills', jstrings(p.skills))
+        redis.call('HSETNX', ak, 'status', 'away')
+        redis.call('HSETNX', ak, 'idle_since', now)
+        for _, q in ipairs(p.queues) do
+            redis.call('SADD', key(CC_KEY_QUEUE_AGENTS, q), p.id)
+            redis.call('SADD', CC_KEY_QUEUES, q)
+        end
+        redis.call('SADD', CC_KEY_AGENTS, p.id)
+        listed[p.id] = true
+    end
+    local count = 0
+    for _, a in ipairs(redis.call('SMEMBERS', CC_KEY_AGENTS)) do
+        if listed[a] then
+            count = count + 1
+        else
+            redis.call('SREM', CC_KEY_AGENTS, a)
+            for _, q in ipairs(agent_queues(a)) do
+                redis.call('SREM', key(CC_KEY_QUEUE_AGENTS, q), a)
+            end
+        end
+    end
+    return count
+end)
+
+register('cc_route_candidates', function(q, max)
+    local now = now_ms()
+    max = tonumber(max)
+    local calls = {}
+    for _, id in ipairs(redis.call('ZRANGE', key(CC_KEY_QUEUE_WAITING, q),
+                                   0, -1)) do
+        if #calls >= max then
+            break
+        end
+        local call = call_get(id)
+        if call.state == 'queued' then
+            calls[#calls + 1] = jobj{
+                'id', js(id), 'skills', call.skills,
+                'declined',
+                jstrings(sorted_members(key(CC_KEY_CALL_DECLINED, id))),
+                'created', call.created}
+        end
+    end
+    local agents = {}
+    for _, a in ipairs(sorted_members(key(CC_KEY_QUEUE_AGENTS, q))) do
+        if can_take(a, now) then
+            local h = hash(key(CC_KEY_AGENT, a))
+            agents[#agents + 1] = jobj{
+                'id', js(a), 'load', jnum(load(a)),
+                'capacity', jnum(h.capacity), 'idle_since', h.idle_since,
+                'skills', h.skills}
+        end
+    end
+    return jobj{'now', jnum(now), 'calls', jlist(calls),
+                'agents', jlist(agents)}
+end)
+
+register('cc_offer', function(id, a, timeout)
+    local now = now_ms()
+    local call = call_get(id)
+    if not call or call.state ~= 'queued'
+        or not redis.call('ZSCORE', key(CC_KEY_QUEUE_WAITING, call.queue),
+                          id) then
+        fail('CONFLICT', 'call not waiting')
+    end
+    if redis.call('SISMEMBER', key(CC_KEY_QUEUE_AGENTS, call.queue), a)
+        == 0 then
+        fail('CONFLICT', 'agent not in queue')
+    end
+    if not can_take(a, now) then
+        fail('CONFLICT', 'agent not available')
+    end
+    local has = set_of(cjson.decode(
+        redis.call('HGET', key(CC_KEY_AGENT, a), 'skills')))
+    for _, s in ipairs(cjson.decode(call.skills)) do
+        if not has[s] then
+            fail('CONFLICT', 'agent lacks skill')
+        end
+    end
+    make_offer(id, call, a, tonumber(timeout), now)
+    return redis.status_reply('OK')
+end)
+
+register('cc_expire_offers', function(max)
+    local now = now_ms()
+    local touched, queues = {}, {}
+    local offers = redis.call('ZRANGE', CC_KEY_OFFERS, 0, tonumber(max) - 1,
+                              'WITHSCORES')
+    for i = 1, #offers, 2 do
+        local call = call_get(offers[i])
+        local a = call.offer_agent
+        local reason
+        if tonumber(offers[i + 1]) <= now then
+            reason = 'timeout'
+        elseif agent_status(a) == 'away' then
+            reason = 'away'
+        elseif not present(a, now) then
+            reason = 'absent'
+        end
+        if reason then
+            requeue(offers[i], call, reason, now)
+            if not touched[call.queue] then
+                touched[call.queue] = true
+                queues[#queues + 1] = call.queue
+            end
+        end
+    end
+    return queues
+end)
+
+register('cc_active_queues', function()
+    local active = {}
+    for _, q in ipairs(sorted_members(CC_KEY_QUEUES)) do
+        if redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)) > 0 then
+            active[#active + 1] = q
+        end
+    end
+    return active
+end)
