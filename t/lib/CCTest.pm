@@ -1,0 +1,1057 @@
+package CCTest;
+
+# Test harness for callcenter, in the manner of nginx-tests' Test::Nginx:
+# each test file gets a temp dir, its own redis-server, routers and nginx
+# on free loopback ports, and at the end an error.log check.  Core Perl only.
+#
+#     use strict; use warnings; use Test::More;
+#     use lib 't/lib'; use CCTest;
+#     my $t = CCTest->new;
+#     $t->start_redis; $t->load_functions;
+#     $t->write_agents([{id => 'alice', queues => ['sales'], capacity => 1}]);
+#     my $r = $t->start_router('--offer-timeout', 1);
+#     $t->default_server;
+#     my $call = $t->create_call(queue => 'sales');
+#     my $s = $t->sse("/call/$call->{call}/events?token=$call->{token}");
+#     my $ev = $s->next_event(timeout => 5);
+#     ...
+#     done_testing;
+#
+# Environment: CC_TEST_KEEP=1 keeps the temp dir, CC_TEST_VERBOSE=1 prints
+# the logs at the end.  CC_NGINX overrides /usr/sbin/nginx, CC_REDIS_SERVER
+# overrides redis-server.
+
+use strict;
+use warnings;
+
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Spec;
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use IO::Select;
+use JSON::PP;
+use POSIX qw(:sys_wait_h);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Time::HiRes qw(time sleep);
+use Test::More ();
+
+our $VERSION = '1.0';
+
+my $ROOT = abs_path(File::Spec->catdir(dirname(abs_path(__FILE__)),
+    '..', '..'));
+my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
+my @INSTANCES;
+my $CREATOR = $$;
+
+$SIG{PIPE} = 'IGNORE';
+for my $sig (qw(INT TERM HUP)) {
+    $SIG{$sig} = sub { die "caught SIG$sig\n" } unless $SIG{$sig};
+}
+
+# The file's last check (error.log) runs before done_testing() counts.
+{
+    no warnings 'redefine';
+    my $orig = \&Test::Builder::done_testing;
+    *Test::Builder::done_testing = sub {
+        CCTest->_finish_all if $$ == $CREATOR;
+        goto &$orig;
+    };
+}
+
+END {
+    if ($$ == $CREATOR) {
+        local $?;
+        CCTest->_finish_all;
+    }
+}
+
+sub _finish_all {
+    $_->finish for grep { defined } @INSTANCES;
+}
+
+sub json { $JSON }
+sub root { $ROOT }
+
+sub nginx_binary { $ENV{CC_NGINX} // '/usr/sbin/nginx' }
+
+sub redis_server_binary {
+    return $ENV{CC_REDIS_SERVER} if $ENV{CC_REDIS_SERVER};
+    for my $d (split /:/, ($ENV{PATH} // '') . ':/usr/bin:/usr/local/bin') {
+        return "$d/redis-server" if -x "$d/redis-server";
+    }
+    return undef;
+}
+
+sub module_path { "$ROOT/build/ngx_http_callcenter_module.so" }
+sub router_path { "$ROOT/build/callcenter-router" }
+
+# CCTest->new(%opt): opt skip_missing => 0 returns the object even if
+# something is missing (t/build.t checks the artifacts itself).
+sub new {
+    my ($class, %opt) = @_;
+    my @missing;
+    push @missing, 'build/ngx_http_callcenter_module.so'
+        unless -f module_path();
+    push @missing, 'build/callcenter-router' unless -x router_path();
+    push @missing, 'redis-server' unless redis_server_binary();
+    push @missing, nginx_binary() unless -x nginx_binary();
+    if (@missing && ($opt{skip_missing} // 1)) {
+        Test::More::plan(skip_all => 'missing: ' . join(', ', @missing));
+    }
+
+    my $dir = tempdir('cctest-XXXXXXXX', TMPDIR => 1,
+        CLEANUP => $ENV{CC_TEST_KEEP} ? 0 : 1);
+    chmod 0755, $dir;   # nginx workers run as nobody
+    my $self = bless {
+        dir => $dir, routers => [], router_seq => 0, finished => 0,
+        missing => \@missing,
+    }, $class;
+    push @INSTANCES, $self;
+    Test::More::diag("CCTest dir: $dir") if $ENV{CC_TEST_KEEP};
+    return $self;
+}
+
+sub testdir { $_[0]{dir} }
+sub missing { @{ $_[0]{missing} } }
+
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+        Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+        or croak "free_port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub _spawn {
+    my ($self, $log, @cmd) = @_;
+    my $pid = fork;
+    croak "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        { no warnings "exec"; exec { $cmd[0] } @cmd; }
+        print STDERR "exec $cmd[0]: $!\n";
+        POSIX::_exit(127);
+    }
+    return $pid;
+}
+
+sub _alive {
+    my ($pid) = @_;
+    return 0 unless $pid;
+    my $r = waitpid($pid, WNOHANG);
+    return 1 if $r == 0;
+    return 0;
+}
+
+# Waits for a child to exit; returns the shell-style status or undef.
+sub _wait_exit {
+    my ($pid, $timeout) = @_;
+    my $deadline = time + $timeout;
+    while (1) {
+        my $r = waitpid($pid, WNOHANG);
+        if ($r == $pid) {
+            return WIFEXITED($?) ? WEXITSTATUS($?)
+                : 128 + WTERMSIG($?);
+        }
+        return -1 if $r == -1;      # not our child or already reaped
+        return undef if time > $deadline;
+        sleep 0.02;
+    }
+}
+
+sub _stop_pid {
+    my ($pid, @steps) = @_;   # (signal, timeout)...
+    while (my ($sig, $timeout) = splice @steps, 0, 2) {
+        kill $sig, $pid;
+        my $st = _wait_exit($pid, $timeout);
+        return $st if defined $st;
+    }
+    kill 'KILL', $pid;
+    return _wait_exit($pid, 5);
+}
+
+sub _port_accepts {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+        Proto => 'tcp', Timeout => 1);
+    return 0 unless $s;
+    close $s;
+    return 1;
+}
+
+sub _read_file {
+    my ($path) = @_;
+    open my $fh, '<', $path or return '';
+    local $/;
+    my $text = <$fh>;
+    close $fh;
+    return $text // '';
+}
+
+sub _write_file {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or croak "$path: $!";
+    print $fh $text;
+    close $fh or croak "$path: $!";
+    return $path;
+}
+
+# ---------------------------------------------------------------- redis
+
+sub redis_port {
+    my ($self) = @_;
+    $self->{redis_port} //= free_port();
+    return $self->{redis_port};
+}
+
+sub start_redis {
+    my ($self, @extra) = @_;
+    croak 'redis already running' if $self->{redis_pid};
+    my $port = $self->redis_port;
+    my $bin = redis_server_binary() or croak 'redis-server not found';
+    $self->{redis_pid} = $self->_spawn("$self->{dir}/redis.out", $bin,
+        '--port', $port, '--bind', '127.0.0.1', '--save', '',
+        '--appendonly', 'no', '--dir', $self->{dir},
+        '--logfile', "$self->{dir}/redis.log", '--daemonize', 'no',
+        @extra);
+    my $deadline = time + 10;
+    while (1) {
+        croak "redis-server exited:\n" . _read_file("$self->{dir}/redis.log")
+            . _read_file("$self->{dir}/redis.out")
+            unless _alive($self->{redis_pid});
+        if (_port_accepts($port)) {
+            my $pong = eval { $self->redis_cmd('PING') };
+            last if defined $pong && !ref $pong && $pong eq 'PONG';
+        }
+        croak 'redis-server does not answer' if time > $deadline;
+        sleep 0.05;
+    }
+    return $port;
+}
+
+sub stop_redis {
+    my ($self) = @_;
+    my $pid = delete $self->{redis_pid} or return;
+    eval { $self->redis_cmd('SHUTDOWN', 'NOSAVE') };
+    $self->_redis_disconnect;
+    my $st = _wait_exit($pid, 5);
+    $st = _stop_pid($pid, TERM => 5) unless defined $st;
+    return $st;
+}
+
+sub redis_running { $_[0]{redis_pid} && _alive($_[0]{redis_pid}) }
+
+sub _redis_disconnect {
+    my ($self) = @_;
+    close $self->{redis_sock} if $self->{redis_sock};
+    delete $self->{redis_sock};
+    $self->{redis_buf} = '';
+}
+
+sub _redis_sock {
+    my ($self) = @_;
+    my $s = $self->{redis_sock};
+    if ($s) {
+        # a readable socket between commands means EOF or junk: reconnect
+        my $sel = IO::Select->new($s);
+        if ($sel->can_read(0)) {
+            $self->_redis_disconnect;
+            $s = undef;
+        }
+    }
+    unless ($s) {
+        $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+            PeerPort => $self->redis_port, Proto => 'tcp', Timeout => 5)
+            or croak "redis connect 127.0.0.1:" . $self->redis_port
+                . ": $!";
+        $s->setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+        binmode $s;
+        $self->{redis_sock} = $s;
+        $self->{redis_buf} = '';
+    }
+    return $s;
+}
+
+sub _redis_fill {
+    my ($self, $timeout) = @_;
+    my $s = $self->{redis_sock};
+    my $sel = IO::Select->new($s);
+    unless ($sel->can_read($timeout)) {
+        $self->_redis_disconnect;
+        croak 'redis: no reply';
+    }
+    my $n = sysread($s, my $chunk, 65536);
+    unless ($n) {
+        $self->_redis_disconnect;
+        croak 'redis: connection closed';
+    }
+    $self->{redis_buf} .= $chunk;
+}
+
+sub _redis_line {
+    my ($self) = @_;
+    while (1) {
+        my $i = index($self->{redis_buf}, "\r\n");
+        if ($i >= 0) {
+            my $line = substr($self->{redis_buf}, 0, $i);
+            substr($self->{redis_buf}, 0, $i + 2, '');
+            return $line;
+        }
+        $self->_redis_fill(30);
+    }
+}
+
+sub _redis_bytes {
+    my ($self, $n) = @_;
+    $self->_redis_fill(30) while length($self->{redis_buf}) < $n + 2;
+    my $data = substr($self->{redis_buf}, 0, $n);
+    substr($self->{redis_buf}, 0, $n + 2, '');
+    return $data;
+}
+
+sub _redis_reply {
+    my ($self) = @_;
+    my $line = $self->_redis_line;
+    my $type = substr($line, 0, 1, '');
+    if ($type eq '+') { return $line }
+    if ($type eq '-') { return CCTest::Error->new($line) }
+    if ($type eq ':') { return 0 + $line }
+    if ($type eq '$') {
+        return undef if $line < 0;
+        return $self->_redis_bytes($line);
+    }
+    if ($type eq '*') {
+        return undef if $line < 0;
+        return [ map { $self->_redis_reply } 1 .. $line ];
+    }
+    croak "redis: unexpected reply type '$type$line'";
+}
+
+sub redis_encode {
+    my (@args) = @_;
+    my $out = '*' . scalar(@args) . "\r\n";
+    for my $a (@args) {
+        my $v = defined $a ? "$a" : '';
+        utf8::encode($v) if utf8::is_utf8($v);
+        $out .= '$' . length($v) . "\r\n$v\r\n";
+    }
+    return $out;
+}
+
+sub redis_cmd {
+    my ($self, @args) = @_;
+    my $s = $self->_redis_sock;
+    my $out = redis_encode(@args);
+    while (length $out) {
+        my $n = syswrite($s, $out);
+        unless (defined $n) {
+            $self->_redis_disconnect;
+            croak "redis write: $!";
+        }
+        substr($out, 0, $n, '');
+    }
+    return $self->_redis_reply;
+}
+
+sub redis_cmd_ok {
+    my ($self, @args) = @_;
+    my $r = $self->redis_cmd(@args);
+    croak "redis @args[0 .. ($#args > 2 ? 2 : $#args)]: " . $r->message
+        if ref $r eq 'CCTest::Error';
+    return $r;
+}
+
+# Every key (SCAN, so the count is right on big databases too).
+sub redis_keys {
+    my ($self, $pattern) = @_;
+    my ($cursor, @keys) = (0);
+    do {
+        my $r = $self->redis_cmd_ok('SCAN', $cursor, 'MATCH',
+            $pattern // '*', 'COUNT', 1000);
+        ($cursor, my $batch) = @$r;
+        push @keys, @$batch;
+    } while ($cursor ne '0');
+    my %seen;
+    return sort grep { !$seen{$_}++ } @keys;
+}
+
+# HGETALL as a hashref.
+sub redis_hash {
+    my ($self, $key) = @_;
+    my $r = $self->redis_cmd_ok('HGETALL', $key);
+    return { @{ $r // [] } };
+}
+
+sub functions_lua {
+    my ($self) = @_;
+    my $lua = `sh '$ROOT/common/embed.sh' --lua '$ROOT/common/callcenter.lua'`;
+    croak "embed.sh --lua failed: $?" if $?;
+    return $lua;
+}
+
+sub load_functions {
+    my ($self) = @_;
+    return $self->redis_cmd_ok('FUNCTION', 'LOAD', 'REPLACE',
+        $self->functions_lua);
+}
+
+# ---------------------------------------------------------------- router
+
+sub write_agents {
+    my ($self, $agents, $file) = @_;
+    my $path = $file // "$self->{dir}/agents.json";
+    my @list = map {
+        my %a = %$_;
+        $a{queues} //= [];
+        $a{skills} //= [];
+        $a{name} //= $a{id};
+        $a{capacity} = 0 + ($a{capacity} // 1);
+        \%a;
+    } @$agents;
+    _write_file($path, JSON::PP->new->utf8->canonical->pretty
+        ->encode(\@list));
+    $self->{agents_file} = $path unless $file;
+    return $path;
+}
+
+sub start_router {
+    my ($self, @extra) = @_;
+    $self->write_agents([]) unless $self->{agents_file};
+    my $n = ++$self->{router_seq};
+    my $log = "$self->{dir}/router-$n.log";
+    my $pid = $self->_spawn($log, router_path(),
+        '--redis', '127.0.0.1:' . $self->redis_port,
+        '--agents', $self->{agents_file}, @extra);
+    my $r = bless { pid => $pid, log => $log, n => $n }, 'CCTest::Router';
+    push @{ $self->{routers} }, $r;
+    return $r;
+}
+
+sub stop_router {
+    my ($self, $r) = @_;
+    return $r->{status} if exists $r->{status};
+    $r->{status} = _stop_pid($r->{pid}, TERM => 10);
+    return $r->{status};
+}
+
+sub kill_router {
+    my ($self, $r) = @_;
+    return $r->{status} if exists $r->{status};
+    kill 'KILL', $r->{pid};
+    $r->{status} = _wait_exit($r->{pid}, 10);
+    return $r->{status};
+}
+
+sub hup_router {
+    my ($self, $r) = @_;
+    kill 'HUP', $r->{pid};
+}
+
+# ---------------------------------------------------------------- nginx
+
+sub port {
+    my ($self) = @_;
+    $self->{port} //= free_port();
+    return $self->{port};
+}
+
+sub _subst {
+    my ($self, $text) = @_;
+    $text =~ s/%%PORT%%/$self->port/ge;
+    $text =~ s/%%REDIS_PORT%%/$self->redis_port/ge;
+    $text =~ s/%%TESTDIR%%/$self->{dir}/g;
+    $text =~ s/%%ROOT%%/$ROOT/g;
+    return $text;
+}
+
+# The nginx.conf text start_nginx writes (opt: workers, level, redis, http,
+# main, error_log, pid).
+sub nginx_conf {
+    my ($self, $server, %opt) = @_;
+    my $d = $self->{dir};
+    my $workers = $opt{workers} // 1;
+    my $level = $opt{level} // 'info';
+    my $error_log = $opt{error_log} // "$d/error.log";
+    my $pid = $opt{pid} // "$d/nginx.pid";
+    my $redis = $opt{redis} // 'callcenter_redis 127.0.0.1:%%REDIS_PORT%%;';
+    my $http = $opt{http} // '';
+    my $main = $opt{main} // '';
+    my $module = $opt{module} // module_path();
+    my $load = defined $module && length $module
+        ? "load_module $module;" : '';
+    mkdir "$d/temp";
+    return $self->_subst(<<"EOF");
+$load
+daemon off;
+master_process on;
+worker_processes $workers;
+pid $pid;
+error_log $error_log $level;
+$main
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    $redis
+    access_log off;
+    client_body_temp_path $d/temp/client_body;
+    proxy_temp_path $d/temp/proxy;
+    fastcgi_temp_path $d/temp/fastcgi;
+    uwsgi_temp_path $d/temp/uwsgi;
+    scgi_temp_path $d/temp/scgi;
+    $http
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name localhost;
+        $server
+    }
+}
+EOF
+}
+
+# `nginx -t` on a config (same options as start_nginx, and conf => TEXT for
+# a whole file of one's own).  Returns {ok, output}; its own log files, so
+# the error.log check at the end is untouched.
+sub nginx_t {
+    my ($self, $server, %opt) = @_;
+    my $n = ++$self->{nginx_t_seq};
+    my $dir = "$self->{dir}/t$n";
+    mkdir $dir;
+    my $conf = defined $opt{conf} ? $self->_subst($opt{conf})
+        : $self->nginx_conf($server, error_log => "$dir/error.log",
+            pid => "$dir/nginx.pid", %opt);
+    _write_file("$dir/nginx.conf", $conf);
+    my $nginx = nginx_binary();
+    my $out = `'$nginx' -p '$dir/' -e '$dir/error.log' -c '$dir/nginx.conf' -t 2>&1`;
+    return { ok => ($? == 0 ? 1 : 0), output => $out, status => $? >> 8 };
+}
+
+sub _worker_pids {
+    my ($self) = @_;
+    my $master = $self->{nginx_pid} or return {};
+    my %w;
+    opendir my $dh, '/proc' or return {};
+    for my $pid (grep { /^\d+$/ } readdir $dh) {
+        my $stat = _read_file("/proc/$pid/stat");
+        next unless $stat =~ /^\d+ \(.*\) \S (\d+)/s && $1 == $master;
+        my $cmd = _read_file("/proc/$pid/cmdline");
+        $cmd =~ s/\0+/ /g;
+        $w{$pid} = $cmd;
+    }
+    closedir $dh;
+    return \%w;
+}
+
+sub _live_workers {
+    my ($self) = @_;
+    my $w = $self->_worker_pids;
+    return grep { $w->{$_} =~ /worker process/
+        && $w->{$_} !~ /shutting down/ } keys %$w;
+}
+
+sub _redis_client_ids {
+    my ($self) = @_;
+    my $list = eval { $self->redis_cmd('CLIENT', 'LIST') };
+    return undef unless defined $list && !ref $list;
+    my %ids = map { /\bid=(\d+)/ ? ($1 => 1) : () } split /\n/, $list;
+    return \%ids;
+}
+
+# After nginx (re)starts: wait (without failing) until the new workers
+# connected to redis, so that the first request does not meet a worker
+# still connecting.
+sub _wait_module_connected {
+    my ($self, $before, $workers) = @_;
+    return unless $before && $self->redis_running;
+    my $redis = $self->{nginx_opt}{redis};
+    return if defined $redis && $redis !~ /callcenter_redis/;
+    $self->wait_for(sub {
+        my $now = $self->_redis_client_ids or return 0;
+        my $new = grep { !$before->{$_} } keys %$now;
+        return $new >= $workers;
+    }, timeout => 5);
+}
+
+sub start_nginx {
+    my ($self, $server, %opt) = @_;
+    croak 'nginx already running' if $self->{nginx_pid};
+    my $d = $self->{dir};
+    $self->{nginx_opt} = { %opt, server => $server };
+    _write_file("$d/nginx.conf", $self->nginx_conf($server, %opt));
+    my $before = $self->redis_running ? $self->_redis_client_ids : undef;
+    my $nginx = nginx_binary();
+    $self->{nginx_pid} = $self->_spawn("$d/nginx.out", $nginx,
+        '-p', "$d/", '-e', "$d/error.log", '-c', "$d/nginx.conf");
+    my $workers = $opt{workers} // 1;
+    my $deadline = time + 10;
+    while (1) {
+        unless (_alive($self->{nginx_pid})) {
+            delete $self->{nginx_pid};
+            croak "nginx exited:\n" . _read_file("$d/nginx.out")
+                . _read_file("$d/error.log");
+        }
+        last if _port_accepts($self->port)
+            && $self->_live_workers >= $workers;
+        if (time > $deadline) {
+            croak "nginx does not accept on " . $self->port . ":\n"
+                . _read_file("$d/error.log");
+        }
+        sleep 0.05;
+    }
+    $self->_wait_module_connected($before, $workers);
+    return $self->port;
+}
+
+sub default_server {
+    my ($self, %opt) = @_;
+    my $extra = delete $opt{extra} // '';
+    return $self->start_nginx(<<"EOF", %opt);
+location /call { callcenter_caller; }
+        location /agent/ { callcenter_agent \$http_x_agent; }
+        location = /callcenter/status { callcenter_status; }
+        $extra
+EOF
+}
+
+sub nginx_running { $_[0]{nginx_pid} && _alive($_[0]{nginx_pid}) }
+
+sub reload_nginx {
+    my ($self) = @_;
+    my $master = $self->{nginx_pid} or croak 'nginx not running';
+    my %old = map { $_ => 1 } keys %{ $self->_worker_pids };
+    my $workers = $self->{nginx_opt}{workers} // 1;
+    my $before = $self->redis_running ? $self->_redis_client_ids : undef;
+    kill 'HUP', $master;
+    my $ok = $self->wait_for(sub {
+        my @new = grep { !$old{$_} } $self->_live_workers;
+        return @new >= $workers;
+    }, timeout => 10);
+    croak "nginx reload: no new workers:\n"
+        . _read_file("$self->{dir}/error.log") unless $ok;
+    $self->_wait_module_connected($before, $workers);
+    return 1;
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    my $pid = delete $self->{nginx_pid} or return;
+    return _stop_pid($pid, QUIT => 10, TERM => 5);
+}
+
+sub error_log { _read_file("$_[0]{dir}/error.log") }
+
+# ---------------------------------------------------------------- http
+
+sub _ua {
+    my ($self) = @_;
+    $self->{ua} //= HTTP::Tiny->new(timeout => 15, max_redirect => 0,
+        keep_alive => 0, agent => 'CCTest/1.0');
+    return $self->{ua};
+}
+
+sub decode_json_maybe {
+    my ($text) = @_;
+    return undef unless defined $text && $text =~ /^\s*[\{\[]/;
+    my $v = eval { $JSON->decode($text) };
+    return $v;
+}
+
+# $t->http(METHOD, PATH, body => TEXT|CODEREF, headers => {...})
+sub http {
+    my ($self, $method, $path, %opt) = @_;
+    my $url = 'http://127.0.0.1:' . $self->port . $path;
+    my %args;
+    $args{headers} = $opt{headers} if $opt{headers};
+    if (defined $opt{body}) {
+        my $body = $opt{body};
+        if (ref $body eq 'HASH' || ref $body eq 'ARRAY') {
+            $body = $JSON->encode($body);
+        } elsif (!ref $body) {
+            utf8::encode($body) if utf8::is_utf8($body);
+        }
+        $args{content} = $body;
+    }
+    my $res = $self->_ua->request($method, $url, \%args);
+    return {
+        status => $res->{status},
+        reason => $res->{reason},
+        headers => $res->{headers},
+        content => $res->{content},
+        json => decode_json_maybe($res->{content}),
+    };
+}
+
+sub agent_http {
+    my ($self, $agent, $method, $path, %opt) = @_;
+    my %h = (%{ $opt{headers} // {} }, 'X-Agent' => $agent);
+    return $self->http($method, $path, %opt, headers => \%h);
+}
+
+# Sends raw bytes, returns what nginx answered (until it closes or
+# timeout): {status, headers (lower-case names), body, raw}.
+sub raw_http {
+    my ($self, $request, %opt) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $self->port, Proto => 'tcp', Timeout => 5)
+        or croak "connect: $!";
+    binmode $s;
+    my $out = $request;
+    my $sel = IO::Select->new($s);
+    my $deadline = time + ($opt{timeout} // 10);
+    my $raw = '';
+    while (length $out) {
+        my $n = syswrite($s, $out, 65536);
+        last unless defined $n;        # nginx may close early (413)
+        substr($out, 0, $n, '');
+        # read what is ready, so neither side blocks
+        while ($sel->can_read(0)) {
+            my $r = sysread($s, my $buf, 65536);
+            last unless $r;
+            $raw .= $buf;
+        }
+    }
+    while (time < $deadline) {
+        last unless $sel->can_read($deadline - time);
+        my $r = sysread($s, my $buf, 65536);
+        last unless $r;
+        $raw .= $buf;
+    }
+    close $s;
+    my %res = (raw => $raw);
+    if ($raw =~ m{^HTTP/1\.[01] (\d{3})[^\r\n]*\r\n(.*?)\r\n\r\n(.*)\z}s) {
+        $res{status} = $1;
+        my ($head, $body) = ($2, $3);
+        for (split /\r\n/, $head) {
+            $res{headers}{ lc $1 } = $2 if /^([^:]+):\s*(.*)$/;
+        }
+        if (($res{headers}{'transfer-encoding'} // '') =~ /chunked/i) {
+            my $dec = '';
+            while ($body =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+                my $len = hex $1;
+                last if $len == 0;
+                $dec .= substr($body, 0, $len, '');
+                $body =~ s/^\r\n//;
+            }
+            $body = $dec;
+        }
+        $res{body} = $body;
+        $res{json} = decode_json_maybe($body);
+    }
+    return \%res;
+}
+
+sub sse {
+    my ($self, $path, %opt) = @_;
+    return CCTest::SSE->open($self->port, $path, %opt);
+}
+
+sub agent_sse {
+    my ($self, $agent, %opt) = @_;
+    my $path = delete $opt{path} // '/agent/events';
+    my %h = (%{ $opt{headers} // {} }, 'X-Agent' => $agent);
+    return $self->sse($path, %opt, headers => \%h);
+}
+
+sub wait_for {
+    my ($self, $cb, %opt) = @_;
+    my $deadline = time + ($opt{timeout} // 5);
+    while (1) {
+        my $v = $cb->();
+        return $v if $v;
+        return undef if time > $deadline;
+        sleep($opt{interval} // 0.05);
+    }
+}
+
+# POST /call with the fields as JSON body (-headers => {...} adds headers);
+# returns the decoded 201 answer.
+sub create_call {
+    my ($self, %fields) = @_;
+    my $headers = delete $fields{-headers};
+    my $res = $self->http('POST', '/call', body => $JSON->encode(\%fields),
+        headers => { 'Content-Type' => 'application/json',
+            %{ $headers // {} } });
+    croak "create_call: $res->{status} $res->{content}"
+        unless $res->{status} == 201 && ref $res->{json} eq 'HASH';
+    return $res->{json};
+}
+
+# ---------------------------------------------------------------- end
+
+sub finish {
+    my ($self) = @_;
+    return if $self->{finished}++;
+    my @status;
+    push @status, $self->stop_nginx if $self->{nginx_pid};
+    for my $r (@{ $self->{routers} }) {
+        $self->stop_router($r);
+    }
+    $self->stop_redis if $self->{redis_pid};
+
+    my $hub = eval { require Test2::API; Test2::API::test2_stack()->top };
+    my $skipped = $hub && ($hub->plan // '') eq 'SKIP';
+    my $log = "$self->{dir}/error.log";
+    if (-e $log && !$skipped) {
+        my @bad = grep { /\[(alert|emerg|crit)\]|AddressSanitizer/ }
+            split /\n/, _read_file($log);
+        Test::More::ok(!@bad, 'no alert, emerg, crit nor sanitizer report'
+            . ' in error.log')
+            or Test::More::diag(join "\n", @bad[0 .. ($#bad < 19 ? $#bad : 19)]);
+    }
+    my @rbad;
+    for my $r (@{ $self->{routers} }) {
+        push @rbad, map { "router-$r->{n}: $_" }
+            grep { /AddressSanitizer|runtime error:/ }
+            split /\n/, _read_file($r->{log});
+    }
+    if (@{ $self->{routers} } && !$skipped) {
+        Test::More::ok(!@rbad, 'no sanitizer report in router logs')
+            or Test::More::diag(join "\n", @rbad);
+    }
+    if ($ENV{CC_TEST_VERBOSE}) {
+        for my $f (sort glob("$self->{dir}/*.log $self->{dir}/*.out")) {
+            my $text = _read_file($f);
+            next unless length $text;
+            Test::More::diag("==== $f\n$text");
+        }
+    }
+}
+
+package CCTest::Error;
+
+sub new { my ($class, $msg) = @_; bless { message => $msg }, $class }
+sub message { $_[0]{message} }
+use overload '""' => sub { $_[0]{message} }, fallback => 1;
+
+package CCTest::Router;
+
+sub pid { $_[0]{pid} }
+sub log_file { $_[0]{log} }
+sub log_text { CCTest::_read_file($_[0]{log}) }
+sub alive { !exists $_[0]{status} && CCTest::_alive($_[0]{pid}) }
+
+package CCTest::SSE;
+
+use Carp qw(croak);
+use IO::Select;
+use Time::HiRes qw(time);
+
+# Opens PATH on 127.0.0.1:PORT as an HTTP/1.1 event stream; croaks unless
+# 200 text/event-stream.  opt headers => {...}, timeout => seconds (head).
+sub open {
+    my ($class, $port, $path, %opt) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+        Proto => 'tcp', Timeout => 5) or croak "sse connect: $!";
+    binmode $s;
+    my $req = "GET $path HTTP/1.1\r\nHost: localhost\r\n"
+        . "Accept: text/event-stream\r\n";
+    my %h = %{ $opt{headers} // {} };
+    $req .= "$_: $h{$_}\r\n" for sort keys %h;
+    $req .= "\r\n";
+    my $out = $req;
+    while (length $out) {
+        my $n = syswrite($s, $out) // croak "sse write: $!";
+        substr($out, 0, $n, '');
+    }
+    my $self = bless { sock => $s, sel => IO::Select->new($s), raw => '',
+        body => '', chunked => 0, eof => 0, comments => [],
+        all_comments => [], path => $path }, $class;
+
+    my $deadline = time + ($opt{timeout} // 10);
+    while ($self->{raw} !~ /\r\n\r\n/) {
+        $self->_read($deadline - time) or last;
+    }
+    my $i = index($self->{raw}, "\r\n\r\n");
+    croak "sse $path: no response head: '$self->{raw}'" if $i < 0;
+    my $head = substr($self->{raw}, 0, $i);
+    substr($self->{raw}, 0, $i + 4, '');
+    my ($status) = $head =~ m{^HTTP/1\.[01] (\d{3})};
+    my %hdr;
+    for (split /\r\n/, $head) {
+        $hdr{ lc $1 } = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    $self->{status} = $status;
+    $self->{headers} = \%hdr;
+    $self->{chunked} = ($hdr{'transfer-encoding'} // '') =~ /chunked/i;
+    unless (defined $status && $status == 200
+        && ($hdr{'content-type'} // '') =~ m{^text/event-stream})
+    {
+        # read the rest, for the message
+        my $d2 = time + 1;
+        while ($self->_read($d2 - time)) { }
+        croak "sse $path: not an event stream: $head\r\n\r\n$self->{raw}";
+    }
+    $self->_decode;
+    return $self;
+}
+
+sub status { $_[0]{status} }
+sub headers { $_[0]{headers} }
+sub eof { $_[0]{eof} }
+
+# one sysread within timeout; false on timeout or EOF
+sub _read {
+    my ($self, $timeout) = @_;
+    return 0 if $self->{eof} || !$self->{sock};
+    $timeout = 0 if $timeout < 0;
+    return 0 unless $self->{sel}->can_read($timeout);
+    my $n = sysread($self->{sock}, my $buf, 65536);
+    unless ($n) {
+        $self->{eof} = 1;
+        return 0;
+    }
+    $self->{raw} .= $buf;
+    return 1;
+}
+
+# moves what is complete from raw (chunked or not) into body
+sub _decode {
+    my ($self) = @_;
+    unless ($self->{chunked}) {
+        $self->{body} .= $self->{raw};
+        $self->{raw} = '';
+        return;
+    }
+    while (1) {
+        return unless $self->{raw} =~ /^([0-9a-fA-F]+)[^\r\n]*\r\n/;
+        my $len = hex $1;
+        my $hlen = length($&);
+        if ($len == 0) {
+            $self->{ended} = 1;
+            $self->{raw} = '';
+            return;
+        }
+        return if length($self->{raw}) < $hlen + $len + 2;
+        $self->{body} .= substr($self->{raw}, $hlen, $len);
+        substr($self->{raw}, 0, $hlen + $len + 2, '');
+    }
+}
+
+# parses one block (up to a blank line) off body; returns the event hash,
+# 'skip' for a block without data, or undef if no complete block
+sub _parse_block {
+    my ($self) = @_;
+    $self->{body} =~ s/\r\n/\n/g;
+    $self->{body} =~ s/\r/\n/g;
+    $self->{body} =~ s/^\n+//;
+    my $i = index($self->{body}, "\n\n");
+    return undef if $i < 0;
+    my $block = substr($self->{body}, 0, $i);
+    substr($self->{body}, 0, $i + 2, '');
+    my (%ev, @data);
+    for my $line (split /\n/, $block) {
+        if ($line =~ /^:\s?(.*)$/) {
+            push @{ $self->{comments} }, $1;
+            push @{ $self->{all_comments} }, $1;
+            next;
+        }
+        my ($field, $value) = $line =~ /^([^:]*)(?::\s?(.*))?$/;
+        $value //= '';
+        if ($field eq 'data') { push @data, $value }
+        elsif ($field eq 'event') { $ev{event} = $value }
+        elsif ($field eq 'id') { $ev{id} = $value; $self->{last_id} = $value }
+        elsif ($field eq 'retry') { $ev{retry} = $value;
+            $self->{retry} = $value }
+        else { push @{ $ev{unknown} }, $line }
+    }
+    return 'skip' unless @data;
+    $ev{event} //= 'message';
+    $ev{data} = join "\n", @data;
+    $ev{json} = CCTest::decode_json_maybe($ev{data});
+    $ev{comments} = $self->{comments};
+    $self->{comments} = [];
+    return \%ev;
+}
+
+# The next event (a block with data) or undef on timeout/EOF.  Comments
+# seen on the way are in its {comments}, and all of them in ->comments.
+sub next_event {
+    my ($self, %opt) = @_;
+    my $deadline = time + ($opt{timeout} // 5);
+    while (1) {
+        return shift @{ $self->{pending} } if @{ $self->{pending} // [] };
+        while (defined(my $ev = $self->_parse_block)) {
+            next if !ref $ev;
+            return $ev;
+        }
+        return undef if $self->{ended};
+        my $left = $deadline - time;
+        return undef if $left <= 0;
+        $self->_read($left) or return undef;
+        $self->_decode;
+    }
+}
+
+# Events up to and including the first one the callback accepts (or all
+# read until timeout/EOF, without a match).
+sub events_until {
+    my ($self, $cb, %opt) = @_;
+    my $deadline = time + ($opt{timeout} // 5);
+    my @evs;
+    while (1) {
+        my $left = $deadline - time;
+        last if $left <= 0;
+        my $ev = $self->next_event(timeout => $left) or last;
+        push @evs, $ev;
+        last if $cb->($ev);
+    }
+    return @evs;
+}
+
+# Waits until a comment arrives (or timeout); returns it or undef.
+sub next_comment {
+    my ($self, %opt) = @_;
+    my $deadline = time + ($opt{timeout} // 5);
+    my $have = scalar @{ $self->{all_comments} };
+    my $start = $self->{comment_pos} // 0;
+    while (1) {
+        # parse any complete blocks; events read meanwhile are kept
+        while (defined(my $ev = $self->_parse_block)) {
+            push @{ $self->{pending} }, $ev if ref $ev;
+        }
+        if (@{ $self->{all_comments} } > $start) {
+            $self->{comment_pos} = $start + 1;
+            return $self->{all_comments}[$start];
+        }
+        my $left = $deadline - time;
+        return undef if $left <= 0 || $self->{ended};
+        $self->_read($left) or return undef;
+        $self->_decode;
+    }
+}
+
+sub comments { @{ $_[0]{all_comments} } }
+sub last_id { $_[0]{last_id} }
+
+# Reads until EOF (or timeout); true if the server ended the stream.
+sub wait_eof {
+    my ($self, %opt) = @_;
+    my $deadline = time + ($opt{timeout} // 5);
+    while (!$self->{eof} && !$self->{ended}) {
+        my $left = $deadline - time;
+        return 0 if $left <= 0;
+        $self->_read($left);
+        $self->_decode;
+    }
+    return 1;
+}
+
+sub close {
+    my ($self) = @_;
+    close $self->{sock} if $self->{sock};
+    delete $self->{sock};
+    $self->{eof} = 1;
+}
+
+sub DESTROY { $_[0]->close }
+
+1;
