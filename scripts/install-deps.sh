@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs what building and testing callcenter needs on Debian 12.
+# Idempotent: does nothing when every package is present; never starts
+# a service (tests start their own redis-server and nginx).
+set -eu
+
+pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
+make pkg-config perl curl"
+
+missing=
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null \
+            | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all present"
+    exit 0
+fi
+
+echo "install-deps: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: must run as root to install:$missing" >&2
+    exit 1
+fi
+
+# no service is started by the packages' postinst scripts
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    own_policy=1
+fi
+cleanup() { if [ -n "$own_policy" ]; then rm -f "$policy"; fi; }
+trap cleanup EXIT
+
+apt-get update
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    $missing
