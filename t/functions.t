@@ -1,0 +1,455 @@
+#!/usr/bin/perl
+# The Redis function library common/callcenter.lua, driven directly with
+# FCALL against a real redis-server: every function, every error code,
+# positions and estimated waits, the offer paths, ending and statistics.
+
+use strict;
+use warnings;
+use Test::More;
+use Digest::SHA qw(sha1_hex);
+use Time::HiRes qw(sleep);
+
+use lib 't/lib';
+use CCTest;
+
+my $t = CCTest->new(skip_missing => 0);
+plan(skip_all => 'redis-server not found')
+    unless CCTest::redis_server_binary();
+$t->start_redis;
+is($t->load_functions, 'callcenter', 'library loads');
+
+my $J = $t->json;
+
+sub fcall { $t->redis_cmd('FCALL', shift, 0, @_) }
+
+sub ok_call {
+    my ($name, @args) = @_;
+    my $r = fcall($name, @args);
+    die "$name @args: " . $r->message . "\n" if ref $r eq 'CCTest::Error';
+    return $r;
+}
+
+# fails(CODE, message regex, function, args...)
+sub fails {
+    my ($code, $msg, $name, @args) = @_;
+    my $r = fcall($name, @args);
+    my $got = ref $r eq 'CCTest::Error' ? $r->message : 'no error';
+    like($got, qr/^$code $msg$/, "$name @{[grep { defined } @args[0, 1]]}: $code");
+}
+
+# [[id, event, decoded data], ...] of a stream, after id $after
+sub events {
+    my ($key, $after) = @_;
+    my $r = $t->redis_cmd('XRANGE', $key, '(' . ($after // '0-0'), '+');
+    return [map { my %f = @{ $_->[1] };
+                  [$_->[0], $f{event}, $J->decode($f{data})] } @$r];
+}
+
+sub tip {
+    my $r = $t->redis_cmd('XREVRANGE', shift, '+', '-', 'COUNT', 1);
+    return @$r ? $r->[0][0] : '0-0';
+}
+
+sub names { [map { $_->[1] } @{ $_[0] }] }
+sub call_ev { events("cc:call:$_[0]:events", $_[1]) }
+sub agent_ev { events("cc:agent:$_[0]:events", $_[1]) }
+sub work_queues { [map { $_->[1][1] } @{ $t->redis_cmd('XRANGE', 'cc:work',
+    '(' . ($_[0] // '0-0'), '+') }] }
+sub hget { $t->redis_cmd('HGET', @_) }
+
+my $n = 0;
+sub create {
+    my ($queue, %o) = @_;
+    my $id = 'c' . ++$n;
+    my $r = ok_call('cc_call_create', $id, "tok-$id", $queue,
+        $o{caller} // qq({"name":"Caller $n","info":{"tz":"UTC"}}),
+        $o{skills} // '[]');
+    return ($id, $r);
+}
+
+sub offer { ok_call('cc_offer', $_[0], $_[1], $_[2] // 30000) }
+
+# ---------------------------------------------------------- agents file
+
+my $agents = $J->encode([
+    {id => 'alice', name => 'Alice', queues => ['sales', 'support'],
+     skills => ['fr', 'en'], capacity => 2},
+    {id => 'bob', name => 'Bob', queues => ['sales'], skills => [],
+     capacity => 1},
+    {id => 'carol', name => 'Carol', queues => ['support'], skills => [],
+     capacity => 1},
+    {id => 'gone', name => 'Gone', queues => ['sales'], skills => [],
+     capacity => 1},
+]);
+is(ok_call('cc_agents_load', $agents), 4, 'agents_load counts');
+is_deeply($t->redis_hash('cc:agent:bob'), {
+    id => 'bob', name => 'Bob', capacity => 1, queues => '["sales"]',
+    skills => '[]', status => 'away',
+    idle_since => hget('cc:agent:bob', 'idle_since')}, 'agent profile');
+is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queue:sales:agents') }],
+    [qw(alice bob gone)], 'queue agents');
+ok_call('cc_agents_load', $J->encode([
+    {id => 'alice', name => 'Alice', queues => ['sales', 'support'],
+     skills => ['fr', 'en'], capacity => 2},
+    {id => 'bob', name => 'Bob', queues => ['sales'], skills => [],
+     capacity => 1},
+    {id => 'carol', name => 'Carol', queues => ['support', 'vip'],
+     skills => [], capacity => 1},
+    {id => 'gone', name => 'Gone', queues => ['vip'], skills => [],
+     capacity => 1},
+]));
+ok_call('cc_agent_status', 'carol', 'available');
+is(ok_call('cc_agents_load', $agents =~ s/,\{"[^{]*"gone"[^}]*\}//r), 3,
+    'reload without an agent');
+is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queue:sales:agents') }],
+    [qw(alice bob)], 'removed agent left its queues');
+is_deeply($t->redis_cmd('SMEMBERS', 'cc:queue:vip:agents'), [],
+    'queue no longer listed left');
+is(hget('cc:agent:carol', 'status'), 'available', 'reload keeps status');
+is($t->redis_cmd('SISMEMBER', 'cc:agents', 'gone'), 0, 'gone unlisted');
+fails('FORBIDDEN', 'agent not configured', 'cc_agent_open', 'gone', 'x',
+    1000, 1);
+
+# ---------------------------------------------------------- calls, positions
+
+my $w = tip('cc:work');
+my ($c1, $r1) = create('sales');
+is_deeply($r1, [1, 120], 'first call: position 1, default 120 s');
+my ($c2, $r2) = create('sales', skills => '["fr"]');
+is_deeply($r2, [2, 240], 'second call: position 2');
+fails('CONFLICT', 'call exists', 'cc_call_create', $c1, 't', 'sales', '{}',
+    '[]');
+my $h = $t->redis_hash("cc:call:$c1");
+is($h->{token}, sha1_hex("tok-$c1"), 'token stored as SHA-1');
+is_deeply([@$h{qw(id queue state caller skills position)}],
+    [$c1, 'sales', 'queued', '{"name":"Caller 1","info":{"tz":"UTC"}}',
+     '[]', 1], 'call hash');
+is_deeply(call_ev($c2), [[tip("cc:call:$c2:events"), 'queued',
+    {queue => 'sales', position => 2, estimated_wait => 240}]],
+    'queued event');
+is_deeply(work_queues($w), [qw(sales sales)], 'work for routers');
+is_deeply(ok_call('cc_active_queues'), ['sales'], 'active queues');
+
+is(ok_call('cc_caller_open', $c1, "tok-$c1"), "cc:call:$c1:events",
+    'caller_open');
+fails('FORBIDDEN', 'forbidden', 'cc_caller_open', $c1, 'wrong');
+fails('FORBIDDEN', 'forbidden', 'cc_caller_open', 'nosuch', 'wrong');
+fails('FORBIDDEN', 'forbidden', 'cc_caller_message', $c1, 'x', '{}');
+fails('FORBIDDEN', 'forbidden', 'cc_caller_hangup', 'nosuch', 'x');
+
+# ---------------------------------------------------------- presence
+
+fails('BADREQ', '.*', 'cc_agent_status', 'alice', 'busy');
+$w = tip('cc:work');
+my $open = ok_call('cc_agent_open', 'alice', 'k1', 60000, 1);
+is_deeply($open, ['cc:agent:alice:events', '0-0', 'status',
+    '{"status":"away"}'], 'open: snapshot of a fresh agent');
+is_deeply(work_queues($w), [], 'no work while away');
+ok_call('cc_agent_status', 'alice', 'available');
+is_deeply(names(agent_ev('alice')), ['status'], 'status event');
+is_deeply(work_queues($w), [qw(sales support)], 'available: work queued');
+
+$w = tip('cc:work');
+ok_call('cc_agent_open', 'bob', 'k2', 60000, 0);
+is_deeply(work_queues($w), [], 'present but away: no work');
+ok_call('cc_agent_status', 'bob', 'available');
+my $exp = $t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'k2');
+sleep 0.01;
+ok_call('cc_agent_presence', 60000, 'bob', 'k2', 'bob', 'nosuch');
+ok($t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'k2') > $exp,
+    'presence extends a connection');
+is($t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'nosuch'), undef,
+    'presence creates none');
+ok_call('cc_agent_close', 'bob', 'k2', 0);
+sleep 0.01;
+$w = tip('cc:work');
+is_deeply(ok_call('cc_agent_open', 'bob', 'k3', 60000, 0),
+    ['cc:agent:bob:events', tip('cc:agent:bob:events')],
+    'open without snapshot');
+is($t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'k2'), undef,
+    'closed connection gone after its grace');
+is_deeply(work_queues($w), ['sales'], 'coming back available: work');
+ok_call('cc_agent_open', 'alice', 'k1b', 60000, 0);
+is(fcall('cc_status', 'json') =~ /"alice":\{"name":"Alice","status":"available"/
+    ? 1 : 0, 1, 'alice present');
+
+# ---------------------------------------------------------- candidates, offer
+
+my $cand = $J->decode(ok_call('cc_route_candidates', 'sales', 10));
+is_deeply([map { [$_->{id}, $_->{skills}, $_->{declined}] } @{ $cand->{calls} }],
+    [[$c1, [], []], [$c2, ['fr'], []]], 'candidate calls, oldest first');
+is_deeply([map { [@$_{qw(id load capacity skills)}] } @{ $cand->{agents} }],
+    [['alice', 0, 2, ['fr', 'en']], ['bob', 0, 1, []]], 'candidate agents');
+is(scalar @{ $J->decode(ok_call('cc_route_candidates', 'sales', 1))->{calls} },
+    1, 'max calls');
+
+fails('CONFLICT', 'agent lacks skill', 'cc_offer', $c2, 'bob', 1000);
+fails('CONFLICT', 'agent not in queue', 'cc_offer', $c1, 'carol', 1000);
+fails('CONFLICT', 'call not waiting', 'cc_offer', 'nosuch', 'bob', 1000);
+ok_call('cc_agent_open', 'carol', 'k4', 60000, 0);
+
+my $ab = tip('cc:agent:bob:events');
+is(offer($c1, 'bob'), 'OK', 'offer');
+fails('CONFLICT', 'call not waiting', 'cc_offer', $c1, 'alice', 1000);
+my ($c3) = create('sales');
+fails('CONFLICT', 'agent not available', 'cc_offer', $c3, 'bob', 1000);
+my $ev = agent_ev('bob', $ab);
+is($ev->[0][1], 'offer', 'offer event');
+is_deeply($ev->[0][2], {call => $c1, queue => 'sales',
+    caller => {name => 'Caller 1', info => {tz => 'UTC'}}, expires_in => 30},
+    'offer data');
+is(hget("cc:call:$c1", 'state'), 'offered', 'state offered');
+$cand = $J->decode(ok_call('cc_route_candidates', 'sales', 10));
+is_deeply([map { $_->{id} } @{ $cand->{calls} }], [$c2, $c3],
+    'offered call is no candidate');
+is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
+    'full agent is no candidate');
+my $snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, 1);
+is_deeply([@$snap[2 .. 4]], ['status', '{"status":"available"}', 'offer'],
+    'snapshot has the offer');
+
+# ---------------------------------------------------------- accept
+
+fails('NOTFOUND', 'call not found', 'cc_agent_accept', 'alice', $c1);
+fails('NOTFOUND', 'call not found', 'cc_agent_accept', 'bob', 'nosuch');
+fails('FORBIDDEN', 'agent not configured', 'cc_agent_accept', 'zed', $c1);
+fails('NOTFOUND', 'call not found', 'cc_agent_message', 'alice', $c1, '{}');
+fails('CONFLICT', 'call is not yours yet', 'cc_agent_message', 'bob', $c1,
+    '{"type":"chat","text":"x"}');
+my $before2 = tip("cc:call:$c2:events");
+is(ok_call('cc_agent_accept', 'bob', $c1), 'OK', 'accept');
+is(ok_call('cc_agent_accept', 'bob', $c1), 'OK', 'accept twice: OK');
+my $assigned = {call => $c1, agent => {id => 'bob', name => 'Bob'}};
+is_deeply(call_ev($c1)->[-1][2], $assigned, 'assigned to the caller');
+is_deeply(agent_ev('bob')->[-1][2], $assigned, 'assigned to the agent');
+is_deeply([map { [$_->[1], $_->[2]{position}] } @{ call_ev($c2, $before2) }],
+    [['queued', 1]], 'next call moves up');
+is(call_ev($c3)->[-1][2]{position}, 2, 'and the one after');
+is(hget('cc:queue:sales:stats', 'assigned'), 1, 'assigned counted');
+ok(defined hget('cc:queue:sales:stats', 'wait_ewma_ms'), 'wait ewma');
+is($t->redis_cmd('ZSCORE', 'cc:offers', $c1), undef, 'offer gone');
+is_deeply($t->redis_cmd('SMEMBERS', 'cc:agent:bob:calls'), [$c1], 'held');
+$snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, 1);
+is_deeply([$snap->[4], $J->decode($snap->[5])], ['assigned', $assigned],
+    'snapshot has the held call');
+
+# ---------------------------------------------------------- messages
+
+my $m1 = ok_call('cc_caller_message', $c1, "tok-$c1",
+    '{"type":"chat","text":"hello"}');
+my $m2 = ok_call('cc_agent_message', 'bob', $c1,
+    '{"type":"chat","text":"hi there"}');
+is_deeply([@{ call_ev($c1) }[-2, -1]], [
+    [$m1, 'message', {call => $c1, from => 'caller',
+                      message => {type => 'chat', text => 'hello'}}],
+    [$m2, 'message', {call => $c1, from => 'agent',
+                      message => {type => 'chat', text => 'hi there'}}]],
+    'messages in the caller stream');
+is_deeply(names([@{ agent_ev('bob') }[-2, -1]]), ['message', 'message'],
+    'and in the agent stream');
+my $c2m = ok_call('cc_caller_message', $c2, "tok-$c2", '{"type":"typing"}');
+like($c2m, qr/^\d+-\d+$/, 'message while queued');
+is(ok_call('cc_agent_call', 'bob', $c1),
+    qq({"call":"$c1","queue":"sales","state":"assigned","created":)
+    . hget("cc:call:$c1", 'created')
+    . qq(,"caller":{"name":"Caller 1","info":{"tz":"UTC"}},"agent":"bob",)
+    . qq("reason":null,"transcript":[{"id":"$m1","from":"caller",)
+    . qq("message":{"type":"chat","text":"hello"}},{"id":"$m2",)
+    . qq("from":"agent","message":{"type":"chat","text":"hi there"}}]}),
+    'agent_call with transcript');
+fails('NOTFOUND', 'call not found', 'cc_agent_call', 'alice', $c1);
+
+# ---------------------------------------------------------- reject, expire
+
+$ev = tip('cc:agent:alice:events');
+offer($c2, 'alice');
+is(ok_call('cc_agent_reject', 'alice', $c2), 'OK', 'reject');
+is_deeply([map { [$_->[1], $_->[2]{reason}] } @{ agent_ev('alice', $ev) }],
+    [['offer', undef], ['revoked', 'rejected']], 'revoked: rejected');
+is(hget("cc:call:$c2", 'state'), 'queued', 'back to queued');
+is_deeply($t->redis_cmd('SMEMBERS', "cc:call:$c2:declined"), ['alice'],
+    'declined');
+fails('CONFLICT', 'offer expired or taken', 'cc_agent_reject', 'alice', $c2);
+fails('NOTFOUND', 'call not found', 'cc_agent_reject', 'bob', $c2);
+$cand = $J->decode(ok_call('cc_route_candidates', 'sales', 10));
+is_deeply($cand->{calls}[0]{declined}, ['alice'], 'candidates: declined');
+
+offer($c2, 'alice', 50);
+sleep 0.1;
+fails('CONFLICT', 'offer expired or taken', 'cc_agent_accept', 'alice', $c2);
+fails('CONFLICT', 'offer expired or taken', 'cc_agent_reject', 'alice', $c2);
+$ev = tip('cc:agent:alice:events');
+is_deeply(ok_call('cc_expire_offers', 100), ['sales'], 'expired: queue');
+is_deeply(agent_ev('alice', $ev)->[0][2], {call => $c2, reason => 'timeout'},
+    'revoked: timeout');
+is(hget("cc:call:$c2", 'state'), 'queued', 'expired call queued again');
+is_deeply(ok_call('cc_expire_offers', 100), [], 'nothing more to expire');
+
+offer($c2, 'alice');
+ok_call('cc_agent_status', 'alice', 'away');
+is_deeply(agent_ev('alice')->[-1][2], {call => $c2, reason => 'away'},
+    'away withdraws the offer');
+is(hget("cc:call:$c2", 'state'), 'queued', 'withdrawn call queued');
+ok_call('cc_agent_status', 'alice', 'available');
+
+offer($c3, 'alice');
+$t->redis_cmd('HSET', 'cc:agent:alice', 'status', 'away');
+is_deeply(ok_call('cc_expire_offers', 100), ['sales'], 'away agent: expired');
+is(agent_ev('alice')->[-1][2]{reason}, 'away', 'revoked: away');
+$t->redis_cmd('HSET', 'cc:agent:alice', 'status', 'available');
+
+ok_call('cc_agent_open', 'alice', 'k6', 30, 0);
+$t->redis_cmd('DEL', 'cc:agent:alice:conns');
+ok_call('cc_agent_open', 'alice', 'k6', 30, 0);
+offer($c3, 'alice');
+sleep 0.1;
+is_deeply(ok_call('cc_expire_offers', 100), ['sales'], 'absent: expired');
+is(agent_ev('alice')->[-1][2]{reason}, 'absent', 'revoked: absent');
+fails('CONFLICT', 'agent not available', 'cc_offer', $c3, 'alice', 1000);
+ok_call('cc_agent_open', 'alice', 'k7', 60000, 0);
+
+# ---------------------------------------------------------- transfer
+
+fails('BADREQ', '.*', 'cc_agent_transfer', 'bob', $c1, 'phone', 'x');
+fails('BADREQ', 'cannot transfer to yourself', 'cc_agent_transfer', 'bob',
+    $c1, 'agent', 'bob');
+fails('BADREQ', 'unknown agent', 'cc_agent_transfer', 'bob', $c1, 'agent',
+    'zed');
+fails('NOTFOUND', 'call not found', 'cc_agent_transfer', 'alice', $c1,
+    'queue', 'support');
+ok_call('cc_agent_status', 'carol', 'away');
+fails('CONFLICT', 'agent not available', 'cc_agent_transfer', 'bob', $c1,
+    'agent', 'carol');
+ok_call('cc_agent_status', 'carol', 'available');
+
+my ($s1) = create('support');
+$ev = tip('cc:agent:bob:events');
+my $cev = tip("cc:call:$c1:events");
+$w = tip('cc:work');
+is(ok_call('cc_agent_transfer', 'bob', $c1, 'queue', 'support'), 'OK',
+    'transfer to a queue');
+my $tr = {call => $c1, to => {queue => 'support'}};
+is_deeply([map { [$_->[1], $_->[2]] } @{ call_ev($c1, $cev) }],
+    [['transferred', $tr],
+     ['queued', {queue => 'support', position => 1, estimated_wait => 60}]],
+    'caller: transferred, queued first (arrived before)');
+is_deeply(agent_ev('bob', $ev)->[0][2], $tr, 'agent: transferred');
+is(call_ev($s1)->[-1][2]{position}, 2, 'later call moved down');
+is_deeply($t->redis_hash("cc:call:$c1")->{state}, 'queued', 'queued');
+is_deeply($t->redis_cmd('SMEMBERS', 'cc:agent:bob:calls'), [], 'bob free');
+is_deeply(work_queues($w), [qw(support sales)], 'work: target, bob\'s');
+fails('NOTFOUND', 'call not found', 'cc_agent_end', 'bob', $c1);
+is(ok_call('cc_agent_call', 'bob', $c1) =~ /"state":"queued"/ ? 1 : 0, 1,
+    'former agent still reads the call');
+
+offer($c1, 'carol');
+ok_call('cc_agent_accept', 'carol', $c1);
+ok_call('cc_agent_status', 'bob', 'available');
+$ev = tip('cc:agent:bob:events');
+is(ok_call('cc_agent_transfer', 'carol', $c1, 'agent', 'bob'), 'OK',
+    'transfer to an agent');
+is_deeply(call_ev($c1)->[-1][2],
+    {call => $c1, to => {agent => {id => 'bob', name => 'Bob'}}},
+    'caller: transferred to bob');
+is_deeply([map { $_->[1] } @{ agent_ev('bob', $ev) }], ['offer'],
+    'bob gets the offer');
+is(agent_ev('bob', $ev)->[0][2]{expires_in}, 20, 'transfer offer: 20 s');
+is(hget("cc:call:$c1", 'offer_agent'), 'bob', 'offered to bob');
+ok_call('cc_agent_reject', 'bob', $c1);
+is($t->redis_cmd('ZRANK', 'cc:queue:support:waiting', $c1), 0,
+    'rejected transfer: back to its queue, first');
+offer($c1, 'carol');
+ok_call('cc_agent_accept', 'carol', $c1);
+
+# ---------------------------------------------------------- end, hangup
+
+my $stats = $t->redis_hash('cc:queue:support:stats');
+$ev = tip('cc:agent:carol:events');
+$w = tip('cc:work');
+is(ok_call('cc_agent_end', 'carol', $c1), 'OK', 'agent ends');
+is_deeply(call_ev($c1)->[-1], [tip("cc:call:$c1:events"), 'ended',
+    {call => $c1, reason => 'agent_end'}], 'caller: ended');
+is_deeply(agent_ev('carol', $ev)->[0][2], {call => $c1, reason => 'agent_end'},
+    'agent: ended');
+is_deeply(work_queues($w), ['support'], 'freed capacity: work');
+my $ttl = $t->redis_cmd('TTL', "cc:call:$c1");
+ok($ttl > 86000 && $ttl <= 86400, 'call keys expire in a day');
+ok($t->redis_cmd('TTL', "cc:call:$c1:events") > 0, 'events expire too');
+is(hget('cc:queue:support:stats', 'ended'), ($stats->{ended} // 0) + 1,
+    'ended counted');
+ok(hget('cc:queue:support:stats', 'aht_ewma_ms') < 120000, 'aht measured');
+ok(hget('cc:agent:carol', 'idle_since') >= hget("cc:call:$c1", 'ended_at'),
+    'idle since the end');
+fails('CONFLICT', 'call has ended', 'cc_agent_end', 'carol', $c1);
+fails('CONFLICT', 'call has ended', 'cc_agent_message', 'carol', $c1, '{}');
+fails('CONFLICT', 'call has ended', 'cc_caller_message', $c1, "tok-$c1",
+    '{}');
+$cev = tip("cc:call:$c1:events");
+is(ok_call('cc_caller_hangup', $c1, "tok-$c1"), 'agent_end',
+    'hangup of an ended call: its reason');
+is_deeply(call_ev($c1, $cev), [], 'and no new event');
+
+offer($c2, 'alice');
+ok_call('cc_agent_accept', 'alice', $c2);
+is(ok_call('cc_caller_hangup', $c2, "tok-$c2"), 'hangup', 'caller hangs up');
+is(agent_ev('alice')->[-1][2]{reason}, 'hangup', 'agent: ended hangup');
+
+offer($c3, 'alice');
+$ev = tip('cc:agent:alice:events');
+is(ok_call('cc_caller_hangup', $c3, "tok-$c3"), 'abandoned',
+    'hangup while offered: abandoned');
+is_deeply([map { [$_->[1], $_->[2]{reason}] } @{ agent_ev('alice', $ev) }],
+    [['revoked', 'hangup']], 'offer revoked: hangup');
+is($t->redis_cmd('SCARD', 'cc:agent:alice:offers'), 0, 'offer gone');
+is(hget('cc:queue:sales:stats', 'abandoned'), 1, 'abandoned counted');
+is(ok_call('cc_caller_hangup', $s1, "tok-$s1"), 'abandoned',
+    'hangup while queued: abandoned');
+is_deeply($t->redis_cmd('ZCARD', 'cc:queue:support:waiting'), 0,
+    'left the waiting set');
+is_deeply(ok_call('cc_active_queues'), [], 'no active queue');
+
+# ---------------------------------------------------------- status
+
+my ($c4) = create('sales');
+offer($c4, 'alice');
+ok_call('cc_agent_accept', 'alice', $c4);
+my ($c5) = create('sales');
+ok_call('cc_agent_status', 'carol', 'away');
+my $st = $J->decode(ok_call('cc_status', 'json'));
+ok($st->{time} > 0, 'status time');
+is_deeply($st->{queues}{sales}, {waiting => 1, longest_wait => 0,
+    agents_available => 2, agents_busy => 1, agents_away => 0,
+    agents_offline => 0, assigned => 3, abandoned => 1, ended => 2},
+    'status: sales');
+is_deeply($st->{queues}{support}{agents_away}, 1, 'status: support away');
+is_deeply($st->{agents}{alice}, {name => 'Alice', status => 'available',
+    calls => [$c4], offers => [], queues => ['sales', 'support'],
+    capacity => 2}, 'status: alice');
+is_deeply($st->{agents}{carol}{calls}, [], 'empty list is []');
+$t->redis_cmd('DEL', 'cc:agent:bob:conns');
+is($J->decode(ok_call('cc_status', 'json'))->{agents}{bob}{status},
+    'offline', 'not present: offline');
+fails('BADREQ', '.*', 'cc_status', 'xml');
+
+my $prom = ok_call('cc_status', 'prometheus');
+like($prom, qr/^# HELP callcenter_queue_waiting .+\n# TYPE callcenter_queue_waiting gauge\n/,
+    'prometheus: help and type');
+like($prom, qr/^callcenter_queue_waiting\{queue="sales"\} 1$/m,
+    'prometheus: waiting');
+like($prom, qr/^callcenter_queue_longest_wait_seconds\{queue="sales"\} \d+$/m,
+    'prometheus: longest wait');
+like($prom, qr/^callcenter_queue_agents\{queue="support",state="away"\} 1$/m,
+    'prometheus: agents');
+like($prom, qr/^# TYPE callcenter_queue_calls_total counter$/m,
+    'prometheus: counter');
+like($prom,
+    qr/^callcenter_queue_calls_total\{queue="sales",outcome="assigned"\} 3$/m,
+    'prometheus: outcomes');
+like($prom, qr/^callcenter_agent_calls\{agent="alice"\} 1$/m,
+    'prometheus: agent calls');
+like($prom, qr/^callcenter_agent_up\{agent="bob",status="offline"\} 1$/m,
+    'prometheus: agent up');
+unlike($prom, qr/^(?!#)\S+ \S+ \S/m, 'prometheus: no stray field');
+like($prom, qr/\n\z/, 'prometheus: ends with a newline');
+
+done_testing;
