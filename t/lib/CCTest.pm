@@ -761,6 +761,18 @@ sub agent_sse {
     return $self->sse($path, %opt, headers => \%h);
 }
 
+# Opens the agent's stream and makes the agent available; returns the
+# stream.
+sub agent_online {
+    my ($self, $agent, %opt) = @_;
+    my $s = $self->agent_sse($agent, %opt);
+    my $r = $self->agent_http($agent, 'POST', '/agent/status',
+        body => '{"status":"available"}');
+    croak "agent_online $agent: $r->{status} $r->{content}"
+        unless $r->{status} == 200;
+    return $s;
+}
+
 sub wait_for {
     my ($self, $cb, %opt) = @_;
     my $deadline = time + ($opt{timeout} // 5);
@@ -1006,6 +1018,22 @@ sub events_until {
     }
     return @evs;
 }
+
+# The first event named NAME (and accepted by match => CODE, if given),
+# skipping others; undef on timeout.  The skipped ones are in ->skipped.
+sub wait_event {
+    my ($self, $name, %opt) = @_;
+    my $match = $opt{match} // sub { 1 };
+    my @evs = $self->events_until(sub {
+        $_[0]{event} eq $name && $match->($_[0]) }, %opt);
+    my $last = pop @evs;
+    $self->{skipped} = \@evs;
+    return $last if $last && $last->{event} eq $name && $match->($last);
+    push @{ $self->{skipped} }, $last if $last;
+    return undef;
+}
+
+sub skipped { @{ $_[0]{skipped} // [] } }
 
 # Waits until a comment arrives (or timeout); returns it or undef.
 sub next_comment {
