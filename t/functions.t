@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use Test::More;
 use Digest::SHA qw(sha1_hex);
+use POSIX ();
 use Time::HiRes qw(sleep);
 
 use lib 't/lib';
@@ -377,7 +378,11 @@ ok($ttl > 86000 && $ttl <= 86400, 'call keys expire in a day');
 ok($t->redis_cmd('TTL', "cc:call:$c1:events") > 0, 'events expire too');
 is(hget('cc:queue:support:stats', 'ended'), ($stats->{ended} // 0) + 1,
     'ended counted');
-ok(hget('cc:queue:support:stats', 'aht_ewma_ms') < 120000, 'aht measured');
+my $aht = hget('cc:queue:support:stats', 'aht_ewma_ms');
+ok($aht < 120000, 'aht measured');
+my ($s2, $rs2) = create('support');
+is_deeply($rs2, [2, POSIX::ceil(2 * $aht / 1000 / 2)],
+    'estimated wait: position x aht / available agents');
 ok(hget('cc:agent:carol', 'idle_since') >= hget("cc:call:$c1", 'ended_at'),
     'idle since the end');
 fails('CONFLICT', 'call has ended', 'cc_agent_end', 'carol', $c1);
@@ -402,8 +407,12 @@ is_deeply([map { [$_->[1], $_->[2]{reason}] } @{ agent_ev('alice', $ev) }],
     [['revoked', 'hangup']], 'offer revoked: hangup');
 is($t->redis_cmd('SCARD', 'cc:agent:alice:offers'), 0, 'offer gone');
 is(hget('cc:queue:sales:stats', 'abandoned'), 1, 'abandoned counted');
+$cev = tip("cc:call:$s2:events");
 is(ok_call('cc_caller_hangup', $s1, "tok-$s1"), 'abandoned',
     'hangup while queued: abandoned');
+is_deeply([map { $_->[2]{position} } @{ call_ev($s2, $cev) }], [1],
+    'the call behind moves up');
+ok_call('cc_caller_hangup', $s2, "tok-$s2");
 is_deeply($t->redis_cmd('ZCARD', 'cc:queue:support:waiting'), 0,
     'left the waiting set');
 is_deeply(ok_call('cc_active_queues'), [], 'no active queue');
