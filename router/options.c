@@ -1,0 +1,213 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+const char cc_options_usage[] =
+    "usage: callcenter-router [options]\n"
+    "  --redis ADDRESS         host:port or unix:/path "
+    "(default 127.0.0.1:6379)\n"
+    "  --password PASSWORD     AUTH with this password\n"
+    "  --db N                  SELECT this database (default 0)\n"
+    "  --agents FILE           JSON agent profiles, loaded at start, after\n"
+    "                          each reconnect and on SIGHUP (default: none,\n"
+    "                          the profiles another router loaded)\n"
+    "  --offer-timeout SECONDS how long an agent has to accept an offer,\n"
+    "                          1..3600 (default 20)\n"
+    "  --tick MS               work read timeout and full sweep period,\n"
+    "                          10..60000 (default 1000)\n"
+    "  --name NAME             consumer name in the routers group\n"
+    "                          (default HOSTNAME-PID)\n"
+    "  --strategy NAME         longest-idle (default)\n"
+    "  --help                  this text\n"
+    "SIGHUP reloads the agents file, SIGTERM and SIGINT stop.\n";
+
+static int
+cc_options_int(const char *s, int min, int max, int *out)
+{
+    char  *end;
+    long   v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        return -1;
+    }
+
+    *out = (int) v;
+    return 0;
+}
+
+static int
+cc_options_redis(cc_options_t *opts, const char *addr)
+{
+    const char  *colon, *host;
+    size_t       len;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        if (addr[5] == '\0') {
+            return -1;
+        }
+        opts->unix_path = addr + 5;
+        return 0;
+    }
+
+    colon = strrchr(addr, ':');
+    if (colon == NULL || cc_options_int(colon + 1, 1, 65535, &opts->port)) {
+        return -1;
+    }
+
+    host = addr;
+    len = (size_t) (colon - addr);
+
+    /* [::1]:6379 */
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+
+    if (len == 0 || len > CC_HOST_MAX) {
+        return -1;
+    }
+
+    memcpy(opts->host, host, len);
+    opts->host[len] = '\0';
+    opts->unix_path = NULL;
+    return 0;
+}
+
+static int
+cc_options_name(const char *s)
+{
+    size_t  i, len;
+
+    len = strlen(s);
+    if (len == 0 || len > CC_CONSUMER_MAX) {
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] <= ' ' || s[i] > '~') {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+/* Applies one option; -1 when its value is bad. */
+static int
+cc_options_set(cc_options_t *opts, const char *key, const char *value)
+{
+    if (strcmp(key, "redis") == 0) {
+        return cc_options_redis(opts, value);
+    }
+    if (strcmp(key, "password") == 0) {
+        opts->password = value;
+        return 0;
+    }
+    if (strcmp(key, "db") == 0) {
+        return cc_options_int(value, 0, 1000000, &opts->db);
+    }
+    if (strcmp(key, "agents") == 0) {
+        opts->agents = value;
+        return value[0] == '\0' ? -1 : 0;
+    }
+    if (strcmp(key, "offer-timeout") == 0) {
+        return cc_options_int(value, 1, 3600, &opts->offer_timeout);
+    }
+    if (strcmp(key, "tick") == 0) {
+        return cc_options_int(value, 10, 60000, &opts->tick_ms);
+    }
+    if (strcmp(key, "name") == 0) {
+        opts->name = value;
+        return cc_options_name(value);
+    }
+    /* "strategy": the caller checked the key */
+    opts->strategy = cc_strategy_find(value);
+    return opts->strategy == NULL ? -1 : 0;
+}
+
+static int
+cc_options_known(const char *key)
+{
+    static const char  *keys[] = {
+        "redis", "password", "db", "agents", "offer-timeout", "tick",
+        "name", "strategy"
+    };
+    size_t              i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+int
+cc_options_parse(cc_options_t *opts, int argc, char **argv,
+    char *err, size_t err_size)
+{
+    int          i;
+    char         key[32];
+    const char  *arg, *eq, *value;
+    size_t       len;
+
+    memset(opts, 0, sizeof(*opts));
+    strcpy(opts->host, "127.0.0.1");
+    opts->port = 6379;
+    opts->offer_timeout = 20;
+    opts->tick_ms = 1000;
+    opts->strategy = cc_strategy_find(NULL);
+
+    for (i = 1; i < argc; i++) {
+        arg = argv[i];
+
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            return CC_OPTIONS_HELP;
+        }
+
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(err, err_size, "unexpected argument \"%s\"", arg);
+            return CC_OPTIONS_ERROR;
+        }
+
+        /* --key value or --key=value */
+        eq = strchr(arg, '=');
+        len = eq != NULL ? (size_t) (eq - arg - 2) : strlen(arg + 2);
+
+        if (len >= sizeof(key)) {
+            len = sizeof(key) - 1;
+        }
+        memcpy(key, arg + 2, len);
+        key[len] = '\0';
+
+        if (!cc_options_known(key)) {
+            snprintf(err, err_size, "unknown option \"%s\"", arg);
+            return CC_OPTIONS_ERROR;
+        }
+
+        if (eq != NULL) {
+            value = eq + 1;
+
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+
+        } else {
+            snprintf(err, err_size, "option --%s needs a value", key);
+            return CC_OPTIONS_ERROR;
+        }
+
+        if (cc_options_set(opts, key, value) != 0) {
+            snprintf(err, err_size, "bad value \"%s\" for --%s", value, key);
+            return CC_OPTIONS_ERROR;
+        }
+    }
+
+    return CC_OPTIONS_OK;
+}

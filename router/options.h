@@ -1,0 +1,39 @@
+#ifndef CC_ROUTER_OPTIONS_H
+#define CC_ROUTER_OPTIONS_H
+
+#include <stddef.h>
+
+#include "strategy.h"
+
+#define CC_HOST_MAX        255
+#define CC_CONSUMER_MAX    64
+
+#define CC_OPTIONS_OK      0
+#define CC_OPTIONS_HELP    1
+#define CC_OPTIONS_ERROR   (-1)
+
+/* Strings point into argv, except host (copied out of "host:port"). */
+typedef struct {
+    const char                *agents;       /* NULL: load no profiles */
+    char                       host[CC_HOST_MAX + 1];
+    int                        port;
+    const char                *unix_path;    /* non-NULL: "unix:/path" */
+    const char                *password;     /* NULL: no AUTH */
+    int                        db;
+    int                        offer_timeout; /* seconds */
+    int                        tick_ms;
+    const char                *name;         /* NULL: hostname-pid */
+    const cc_strategy_t       *strategy;
+} cc_options_t;
+
+extern const char cc_options_usage[];
+
+/*
+ * Parses argv (argv[0] is the program) into opts, with defaults for what
+ * is not given.  CC_OPTIONS_HELP for --help; CC_OPTIONS_ERROR with a
+ * message in err.  Pure: no I/O.
+ */
+int cc_options_parse(cc_options_t *opts, int argc, char **argv,
+    char *err, size_t err_size);
+
+#endif /* CC_ROUTER_OPTIONS_H */

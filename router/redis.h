@@ -1,0 +1,45 @@
+#ifndef CC_ROUTER_REDIS_H
+#define CC_ROUTER_REDIS_H
+
+#include <hiredis/hiredis.h>
+
+#include "options.h"
+
+/*
+ * The router's one Redis connection (hiredis, synchronous).  Connecting
+ * means AUTH, SELECT and FUNCTION LOAD REPLACE of the callcenter library.
+ * A command that fails at the connection level drops the connection; the
+ * caller reconnects with cc_redis_connect after cc_redis_backoff.  An
+ * outage is logged once, when it starts, and its end once.
+ */
+
+#define CC_REDIS_BACKOFF_MIN   100     /* ms */
+#define CC_REDIS_BACKOFF_MAX   5000    /* ms */
+
+typedef struct {
+    const cc_options_t  *opts;
+    redisContext        *ctx;          /* NULL: not connected */
+    int                  backoff_ms;
+    int                  down;         /* the outage was logged */
+} cc_redis_t;
+
+void cc_redis_init(cc_redis_t *r, const cc_options_t *opts);
+
+/* 0 when connected and ready, -1 (logged) otherwise. */
+int cc_redis_connect(cc_redis_t *r);
+
+/*
+ * Sleeps the current backoff (a signal cuts it short) and doubles it; any
+ * reply that is not an error resets it.
+ */
+void cc_redis_backoff(cc_redis_t *r);
+
+/*
+ * Runs one command.  NULL when the connection failed (it is dropped);
+ * otherwise a reply to freeReplyObject, possibly an error reply.
+ */
+redisReply *cc_redis_command(cc_redis_t *r, int argc, const char **argv);
+
+void cc_redis_close(cc_redis_t *r);
+
+#endif /* CC_ROUTER_REDIS_H */

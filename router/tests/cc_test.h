@@ -1,0 +1,23 @@
+#ifndef CC_ROUTER_TEST_H
+#define CC_ROUTER_TEST_H
+
+#include <stdio.h>
+
+/* Each test_*.c counts its failures and returns their number from main. */
+
+static int  cc_test_failures;
+
+#define CC_CHECK(cond)                                                        \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                   \
+            cc_test_failures++;                                               \
+        }                                                                     \
+    } while (0)
+
+#define CC_TEST_DONE()                                                        \
+    (fprintf(stderr, "%s\n", cc_test_failures ? "FAILED" : "ok"),             \
+     cc_test_failures != 0)
+
+#endif /* CC_ROUTER_TEST_H */
