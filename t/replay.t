@@ -66,7 +66,8 @@ for my $how ('header', 'query') {
     # then live
     $t->agent_http('alice', 'POST', "/agent/calls/$c->{call}/messages",
         body => qq({"type":"chat","text":"live-$how"}));
-    $ev = $s->next_event;
+    $ev = $s->wait_event('message',
+        match => sub { $_[0]{json}{message}{text} eq "live-$how" });
     is($ev && $ev->{json}{message}{text}, "live-$how",
         "caller replay ($how): then live");
     $s->close;
@@ -104,7 +105,8 @@ for my $how ('header', 'query') {
         'while-away-1,while-away-2', "agent replay ($how): missed events");
     $t->http('POST', "/call/$c->{call}/messages$q",
         body => qq({"type":"chat","text":"agent-live-$how"}));
-    $ev = $s->wait_event('message');
+    $ev = $s->wait_event('message',
+        match => sub { $_[0]{json}{message}{text} eq "agent-live-$how" });
     is($ev && $ev->{json}{message}{text}, "agent-live-$how",
         "agent replay ($how): then live");
     $s->close;
