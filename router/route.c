@@ -92,7 +92,8 @@ cc_route_offer(cc_redis_t *r, const cc_options_t *o, const char *queue,
 
     } else if (strncmp(reply->str, "CONFLICT", 8) == 0) {
         cc_log("conflict call=%s agent=%s queue=%s why=\"%s\", reading "
-               "again", p->call->id, p->agent->id, queue, reply->str + 8);
+               "again", p->call->id, p->agent->id, queue,
+               reply->str + strspn(reply->str + 8, " ") + 8);
         rc = CC_ROUTE_AGAIN;
 
     } else {
