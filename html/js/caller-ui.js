@@ -1,0 +1,273 @@
+// The caller's conversation: pre-chat form, place in line, chat with the
+// agent, pages the agent pushes, hang-up.  One code base for the widget
+// that callcenter.js puts on a site (inside a shadow root) and for the
+// full-page call.html.
+
+import {CallerApi, EventStream, callerSession} from './api.js';
+import {ChatView} from './chat.js';
+import {h, safeLink, formatWait} from './dom.js';
+
+const CALLER_EVENTS = ['queued', 'assigned', 'message', 'transferred', 'ended'];
+
+const END_TEXT = {
+  hangup: 'You ended the conversation.',
+  abandoned: 'You left the queue.',
+  timeout: 'The conversation timed out.',
+};
+
+let uid = 0;
+
+// What the page can tell about the visitor, as string fields.
+export function pageInfo(extra = {}) {
+  const info = {
+    title: document.title,
+    screen: `${screen.width}x${screen.height}`,
+    viewport: `${innerWidth}x${innerHeight}`,
+    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || '',
+    languages: (navigator.languages || [navigator.language]).join(', '),
+  };
+  for (const [k, v] of Object.entries(extra)) info[k] = String(v);
+  return info;
+}
+
+export class CallerConversation {
+  // options: endpoint ("/call"), queue, info (extra string fields),
+  // title, layout ("floating" | "page"), onMinimize (the minimize
+  // button), prechat (offer a new conversation after one ends).
+  constructor(options) {
+    this.options = {endpoint: '/call', queue: 'default', title: 'Talk to us', layout: 'floating', ...options};
+    this.api = new CallerApi(this.options.endpoint);
+    this.session = null;
+    this.stream = null;
+    this.id = `cc${++uid}`;
+    this.element = this.build();
+  }
+
+  build() {
+    const id = this.id;
+    const o = this.options;
+    this.titleEl = h('h2', {id: `${id}-title`, class: 'cc-title'}, o.title);
+    this.statusEl = h('p', {class: 'cc-status', role: 'status'}, 'We usually answer within minutes.');
+    this.minimizeBtn = o.onMinimize
+      ? h('button', {type: 'button', class: 'cc-icon-btn', 'aria-label': 'Minimize', title: 'Minimize', onclick: o.onMinimize}, '\u2013')
+      : null;
+    this.banner = h('p', {class: 'cc-banner', role: 'alert', hidden: true}, 'Connection lost. Reconnecting\u2026');
+
+    this.prechat = this.buildPrechat();
+    this.conversation = this.buildConversation();
+
+    return h('section', {
+      class: `cc-box cc-${o.layout}`,
+      role: o.layout === 'floating' ? 'dialog' : 'region',
+      'aria-labelledby': `${id}-title`,
+    },
+    h('header', {class: 'cc-head'},
+      h('div', {class: 'cc-head-text'}, this.titleEl, this.statusEl),
+      this.minimizeBtn),
+    this.banner,
+    this.prechat,
+    this.conversation);
+  }
+
+  buildPrechat() {
+    const id = this.id;
+    this.nameInput = h('input', {id: `${id}-name`, name: 'name', type: 'text', autocomplete: 'name', maxlength: 100});
+    this.topicInput = h('input', {id: `${id}-topic`, name: 'topic', type: 'text', maxlength: 200});
+    this.startBtn = h('button', {type: 'submit', class: 'btn btn-primary'}, 'Start conversation');
+    this.prechatError = h('p', {class: 'cc-error', role: 'alert', hidden: true});
+    return h('form', {class: 'cc-prechat', onsubmit: (e) => { e.preventDefault(); this.startCall(); }},
+      h('p', {class: 'cc-intro'}, 'Tell us who you are and what it is about, or just start: both are optional.'),
+      h('label', {for: `${id}-name`}, 'Your name'),
+      this.nameInput,
+      h('label', {for: `${id}-topic`}, 'What is it about?'),
+      this.topicInput,
+      this.prechatError,
+      this.startBtn);
+  }
+
+  buildConversation() {
+    this.chat = new ChatView(this.id, {
+      label: 'Message',
+      send: (message) => this.api.send(this.session, message),
+      typingAllowed: () => this.assigned,
+    });
+    this.hangupBtn = h('button', {type: 'button', class: 'btn btn-danger', onclick: () => this.hangup()}, 'Leave the queue');
+    this.newBtn = h('button', {type: 'button', class: 'btn', hidden: true, onclick: () => this.reset()}, 'Start a new conversation');
+    return h('div', {class: 'cc-conversation', hidden: true},
+      this.chat.log, this.chat.typingEl, this.chat.composer,
+      h('div', {class: 'cc-actions'}, this.hangupBtn, this.newBtn));
+  }
+
+  // Show the form, or the call this tab already has.
+  mount() {
+    const session = callerSession.load();
+    if (session) this.resume(session);
+    else this.showPrechat();
+  }
+
+  showPrechat() {
+    this.prechat.hidden = false;
+    this.conversation.hidden = true;
+    this.setStatus('We usually answer within minutes.');
+  }
+
+  focus() {
+    const target = !this.prechat.hidden ? this.nameInput
+      : !this.ended ? this.chat.textarea : this.newBtn.hidden ? this.hangupBtn : this.newBtn;
+    target.focus();
+  }
+
+  async startCall() {
+    this.startBtn.disabled = true;
+    this.prechatError.hidden = true;
+    const body = {queue: this.options.queue, page: location.href, info: pageInfo(this.options.info)};
+    const name = this.nameInput.value.trim();
+    const topic = this.topicInput.value.trim();
+    if (name) body.name = name;
+    if (topic) body.topic = topic;
+    try {
+      const answer = await this.api.create(body);
+      const session = {call: answer.call, token: answer.token, queue: answer.queue || this.options.queue, open: true};
+      if (answer.events) session.events = answer.events;
+      callerSession.save(session);
+      this.resume(session);
+      this.focus();
+    } catch (err) {
+      this.prechatError.textContent = err.status === 503
+        ? 'We cannot take calls right now. Please try again in a moment.'
+        : `Sorry, the call could not start (${err.message}).`;
+      this.prechatError.hidden = false;
+    } finally {
+      this.startBtn.disabled = false;
+    }
+  }
+
+  // Connect to a call: the whole conversation is replayed from its start.
+  resume(session) {
+    this.session = session;
+    this.agentName = null;
+    this.assigned = false;
+    this.ended = false;
+    this.chat.clear();
+    this.chat.setEnabled(true);
+    this.prechat.hidden = true;
+    this.conversation.hidden = false;
+    this.hangupBtn.hidden = false;
+    this.hangupBtn.textContent = 'Leave the queue';
+    this.newBtn.hidden = true;
+    this.setStatus('Connecting\u2026');
+    this.stream = new EventStream(this.api.eventsUrl(session), CALLER_EVENTS, {
+      onEvent: (name, data, id) => this.onEvent(name, data, id),
+      onState: (state) => this.onStreamState(state),
+      probe: (url) => this.api.probe(url),
+    });
+    this.stream.start();
+  }
+
+  onStreamState(state) {
+    this.banner.hidden = state !== 'reconnecting';
+    if (state === 'gone') this.finish('This conversation is no longer available.');
+  }
+
+  onEvent(name, data, id) {
+    switch (name) {
+    case 'queued':
+      if (this.assigned) break;
+      this.setStatus(data.position <= 1
+        ? 'You are next in line.'
+        : `You are number ${data.position} in line.`, data.estimated_wait);
+      break;
+    case 'assigned':
+      this.assigned = true;
+      this.agentName = (data.agent && (data.agent.name || data.agent.id)) || 'An agent';
+      this.setStatus(`You are talking with ${this.agentName}.`);
+      this.hangupBtn.textContent = 'Hang up';
+      this.chat.notice(`${this.agentName} joined the conversation.`);
+      break;
+    case 'message':
+      this.onMessage(data, id);
+      break;
+    case 'transferred':
+      this.assigned = false;
+      this.chat.hideTyping();
+      this.setStatus('Transferring you\u2026');
+      this.hangupBtn.textContent = 'Leave the queue';
+      this.chat.notice(data.to && data.to.agent
+        ? 'You are being transferred to a colleague.'
+        : 'You are being transferred to another team.');
+      break;
+    case 'ended':
+      this.finish(data.reason === 'agent_end'
+        ? `${this.agentName || 'The agent'} ended the conversation.`
+        : END_TEXT[data.reason] || 'The conversation ended.');
+      break;
+    }
+  }
+
+  onMessage(data, id) {
+    const msg = data.message || {};
+    const mine = data.from === 'caller';
+    const agent = this.agentName || 'The agent';
+    switch (msg.type) {
+    case 'chat':
+      if (!mine) this.chat.hideTyping();
+      this.chat.line(mine ? 'You' : agent, String(msg.text ?? ''), mine ? 'me' : 'them', id);
+      break;
+    case 'typing':
+      if (!mine) this.chat.showTyping(agent, id);
+      break;
+    case 'page': {
+      const link = !mine && safeLink(msg.url, null);
+      if (link) {
+        this.chat.line(`${agent} suggests a page`,
+          h('p', {class: 'chat-bubble chat-push'}, link, h('span', {class: 'sr'}, ' (opens in a new tab)')), 'them', id);
+      }
+      break;
+    }
+    }
+  }
+
+  setStatus(text, wait) {
+    this.statusEl.textContent = wait === undefined || wait === null || !formatWait(wait)
+      ? text : `${text} Estimated wait: ${formatWait(wait)}.`;
+  }
+
+  async hangup() {
+    if (this.ended || !this.session) return;
+    this.hangupBtn.disabled = true;
+    try {
+      const answer = await this.api.hangup(this.session);
+      const reason = answer && answer.reason;
+      this.finish(END_TEXT[reason] || (this.assigned ? END_TEXT.hangup : END_TEXT.abandoned));
+    } catch (err) {
+      if (err.status === 403 || err.status === 404) this.finish('This conversation is no longer available.');
+      else this.chat.notice(`Could not hang up: ${err.message}`);
+    } finally {
+      this.hangupBtn.disabled = false;
+    }
+  }
+
+  // The conversation is over: say why, keep the transcript on screen.
+  finish(text) {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.stream) this.stream.close();
+    this.stream = null;
+    callerSession.clear();
+    this.chat.setEnabled(false);
+    this.banner.hidden = true;
+    this.chat.notice(text);
+    this.setStatus('The conversation has ended.');
+    this.hangupBtn.hidden = true;
+    this.newBtn.hidden = !this.options.prechat;
+  }
+
+  reset() {
+    if (this.stream) this.stream.close();
+    this.stream = null;
+    this.session = null;
+    this.chat.clear();
+    this.showPrechat();
+    this.focus();
+  }
+}
