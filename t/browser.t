@@ -1,0 +1,203 @@
+# Browser end-to-end: real Chromium (Debian's, driven by the npm package
+# playwright-core) against the demo's site layout: the shop at /, the
+# pages at /callcenter/ (conf/callcenter.conf as it is in the repository),
+# the caller API at /call, the dashboard and agent API at /agent/ behind
+# auth_basic.  Each scenario t/browser/*.mjs (lib.mjs aside) prints one
+# JSON line per step; every step is one assertion here.
+#
+#   prove -v t/browser.t                     every scenario
+#   CC_BROWSER_SCENARIOS=flow prove -v t/browser.t
+#
+# Screenshots: artifacts/screenshots/<scenario>/ (gitignored).  Needs
+# `npm ci` (node_modules/playwright-core) and /usr/bin/chromium
+# (CC_CHROMIUM overrides); skips without them.
+use strict; use warnings; use Test::More;
+use lib 't/lib'; use CCTest;
+use File::Path qw(make_path);
+use IO::Select;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(time sleep);
+
+my $ROOT = CCTest->root;
+my $CHROMIUM = $ENV{CC_CHROMIUM} // '/usr/bin/chromium';
+my $NODE = (grep { -x } map { "$_/node" } split /:/, $ENV{PATH} // '')[0];
+my $SCENARIO_TIMEOUT = $ENV{CC_BROWSER_TIMEOUT} // 300;
+
+plan skip_all => 'node_modules/playwright-core missing (run npm ci)'
+    unless -f "$ROOT/node_modules/playwright-core/package.json";
+plan skip_all => "no browser at $CHROMIUM" unless -x $CHROMIUM;
+plan skip_all => 'node not in PATH' unless $NODE;
+plan skip_all => 'conf/callcenter.conf missing'
+    unless -f "$ROOT/conf/callcenter.conf";
+
+my @scenarios = map { m{([^/]+)\.mjs$} ? $1 : () }
+    sort glob("$ROOT/t/browser/*.mjs");
+@scenarios = grep { $_ ne 'lib' } @scenarios;
+if (my $only = $ENV{CC_BROWSER_SCENARIOS}) {
+    my %want = map { $_ => 1 } split /[\s,]+/, $only;
+    @scenarios = grep { $want{$_} } @scenarios;
+}
+plan skip_all => 'no scenario in t/browser/' unless @scenarios;
+
+my $t = CCTest->new;    # skips if the build or a server is missing
+my $dir = $t->testdir;
+
+$t->start_redis;
+$t->load_functions;
+$t->write_agents([
+    { id => 'alice', name => 'Alice', queues => ['sales', 'support'],
+      skills => ['en', 'fr'], capacity => 2 },
+    { id => 'bob', name => 'Bob', queues => ['support'], skills => ['en'],
+      capacity => 1 },
+]);
+my $router = $t->start_router('--offer-timeout', 30);
+
+# the agents' passwords, nginx's {PLAIN} scheme; readable by the workers
+# (nobody when the tests run as root: CCTest makes the test dir 0755)
+my %password = map { $_ => "$_-" . join '', map { ('a'..'z', 0..9)[rand 36] }
+    1 .. 16 } qw(alice bob);
+my $htpasswd = "$dir/agents.htpasswd";
+open my $fh, '>', $htpasswd or die "$htpasswd: $!";
+print $fh "$_:{PLAIN}$password{$_}\n" for sort keys %password;
+close $fh;
+chmod 0644, $htpasswd;
+
+# conf/callcenter.conf as a site includes it, its two paths filled in the
+# way the demo fills them
+my $snippet = do {
+    open my $in, '<', "$ROOT/conf/callcenter.conf"
+        or die "conf/callcenter.conf: $!";
+    local $/;
+    <$in>;
+};
+$snippet =~ s{/path/to/callcenter/}{$ROOT/}g;
+$snippet =~ s{/path/to/callcenter\b}{$ROOT}g;
+$snippet =~ s{/path/to/agents\.htpasswd}{$htpasswd}g;
+open $fh, '>', "$dir/callcenter.conf" or die "$dir/callcenter.conf: $!";
+print $fh $snippet;
+close $fh;
+chmod 0644, "$dir/callcenter.conf";
+
+# MIME types as the demo has them: module scripts need a JavaScript type
+my $types = do {
+    my $demo = '';
+    if (open my $in, '<', "$ROOT/conf/demo.conf.in") {
+        local $/;
+        $demo = <$in>;
+    }
+    $demo =~ /^(\s*types\s*\{.*?\})/ms ? $1 : 'include /etc/nginx/mime.types;';
+};
+
+$t->start_nginx(<<"EOF", http => <<"HTTP");
+location / {
+            root $ROOT/html/demo;
+        }
+        include $dir/callcenter.conf;
+EOF
+$types
+    default_type application/octet-stream;
+    charset utf-8;
+    charset_types text/css text/javascript application/json;
+HTTP
+
+my $base = 'http://127.0.0.1:' . $t->port;
+
+# the layout serves what the browser needs, before any browser runs
+for my $p ('/', '/callcenter/callcenter.js', '/callcenter/wallboard.html') {
+    my $r = $t->http('GET', $p);
+    is($r->{status}, 200, "GET $p: 200");
+}
+is($t->http('GET', '/agent/')->{status}, 401,
+    'GET /agent/ without credentials: 401');
+
+for my $name (@scenarios) {
+    subtest "browser scenario $name" => sub { run_scenario($name) };
+}
+
+done_testing;
+
+# Runs node t/browser/NAME.mjs in its own process group, one assertion per
+# step it reports.
+sub run_scenario {
+    my ($name) = @_;
+    my $artifacts = "$ROOT/artifacts/screenshots/$name";
+    make_path($artifacts);
+    unlink glob("$artifacts/*.png");
+    my $stderr_log = "$dir/browser-$name.stderr";
+
+    local $ENV{CC_BASE_URL} = $base;
+    local $ENV{CC_AGENT_USER} = 'alice';
+    local $ENV{CC_AGENT_PASSWORD} = $password{alice};
+    local $ENV{CC_AGENT2_USER} = 'bob';
+    local $ENV{CC_AGENT2_PASSWORD} = $password{bob};
+    local $ENV{CC_ARTIFACTS} = $artifacts;
+    local $ENV{CC_CHROMIUM} = $CHROMIUM;
+
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        close $r;
+        POSIX::setpgid(0, 0);
+        chdir $ROOT or POSIX::_exit(126);
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>&', $w or POSIX::_exit(126);
+        open STDERR, '>', $stderr_log or POSIX::_exit(126);
+        { no warnings "exec"; exec $NODE, "t/browser/$name.mjs"; }
+        POSIX::_exit(127);
+    }
+    close $w;
+
+    my ($buf, $end, $steps, $timed_out) = ('', undef, 0, 0);
+    my $sel = IO::Select->new($r);
+    my $deadline = time + $SCENARIO_TIMEOUT;
+    my $handle = sub {
+        my ($line) = @_;
+        my $m = $line =~ /^\{/ ? CCTest::decode_json_maybe($line) : undef;
+        unless (ref $m eq 'HASH') {
+            note("$name: $line");
+            return;
+        }
+        if (defined $m->{step}) {
+            $steps++;
+            ok($m->{ok}, "$name: $m->{step}")
+                or diag("$name: $m->{step}:\n" . ($m->{error} // '?'));
+        } elsif (defined $m->{diag}) {
+            note("$name: $m->{diag}");
+        } elsif ($m->{end}) {
+            $end = $m;
+        }
+    };
+    while (1) {
+        my $left = $deadline - time;
+        if ($left <= 0) { $timed_out = 1; last }
+        next unless $sel->can_read($left > 1 ? 1 : $left);
+        my $n = sysread($r, my $chunk, 65536);
+        last unless $n;
+        $buf .= $chunk;
+        while ($buf =~ s/^([^\n]*)\n//) { $handle->($1) }
+    }
+    $handle->($buf) if length $buf;
+    close $r;
+
+    # the process group: node and the Chromium it started
+    kill 'TERM', -$pid if $timed_out;
+    my $status;
+    my $stop = time + 15;
+    while (1) {
+        my $got = waitpid($pid, WNOHANG);
+        if ($got == $pid) { $status = $?; last }
+        last if $got == -1;
+        if (time > $stop) { kill 'KILL', -$pid; $stop = time + 5 }
+        sleep 0.05;
+    }
+    kill 'KILL', -$pid;     # whatever is left of the group (none normally)
+
+    ok(!$timed_out, "$name: finished within ${SCENARIO_TIMEOUT}s")
+        or diag("$name: killed after ${SCENARIO_TIMEOUT}s");
+    ok($end && $end->{ok} && defined $status && $status == 0 && $steps > 0,
+        "$name: ran to its end, every step passed")
+        or diag("$name: exit status " . ($status // 'unknown')
+            . ", steps $steps, stderr:\n"
+            . join("\n", grep { length } (split /\n/,
+                CCTest::_read_file($stderr_log))[0 .. 40]));
+}

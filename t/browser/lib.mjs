@@ -1,0 +1,261 @@
+// Shared helpers of the browser scenarios (t/browser/*.mjs), run by
+// t/browser.t: launch Debian's Chromium through playwright-core, make
+// caller and agent contexts, reach into the widget's open shadow root,
+// report each step as one JSON line that t/browser.t turns into one
+// Test::More assertion.
+//
+// Environment (set by t/browser.t):
+//   CC_BASE_URL        http://127.0.0.1:PORT (the demo site layout)
+//   CC_AGENT_USER      an agent's user name (its id), e.g. alice
+//   CC_AGENT_PASSWORD  its password (auth_basic)
+//   CC_AGENT2_USER, CC_AGENT2_PASSWORD   a second agent
+//   CC_ARTIFACTS       where screenshots go (created if missing)
+//   CC_CHROMIUM        the browser (default /usr/bin/chromium)
+//   CC_STEP_TIMEOUT    ms a step may wait for the page (default 15000)
+//   CC_HEADED=1        show the windows (debugging at a desk)
+//
+// Output protocol, one JSON object per line on stdout:
+//   {"step": NAME, "ok": true}
+//   {"step": NAME, "ok": false, "error": TEXT}
+//   {"diag": TEXT}
+//   {"end": true, "ok": BOOL, "steps": N}   (always the last line)
+// The first failed step ends the scenario (the next ones depend on it).
+
+import {chromium} from 'playwright-core';
+import {mkdirSync} from 'node:fs';
+import path from 'node:path';
+
+export const env = {
+  baseURL: need('CC_BASE_URL').replace(/\/+$/, ''),
+  agent: {username: process.env.CC_AGENT_USER || 'alice', password: process.env.CC_AGENT_PASSWORD || ''},
+  agent2: {username: process.env.CC_AGENT2_USER || 'bob', password: process.env.CC_AGENT2_PASSWORD || ''},
+  artifacts: process.env.CC_ARTIFACTS || path.resolve('artifacts/screenshots'),
+  chromium: process.env.CC_CHROMIUM || '/usr/bin/chromium',
+  stepTimeout: Number(process.env.CC_STEP_TIMEOUT) || 15000,
+  headed: process.env.CC_HEADED === '1',
+};
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    emit({diag: `${name} is not set (run through t/browser.t)`});
+    emit({end: true, ok: false, steps: 0});
+    process.exit(2);
+  }
+  return v;
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run',
+];
+export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+function emit(obj) {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+export function diag(text) {
+  emit({diag: String(text)});
+}
+
+class StepFailed extends Error {}
+
+// A scenario: scenario('flow', async (s) => { await s.step('name', async () => ...); ... })
+// s.browser, s.newContext(opts), s.callerContext(opts), s.agentContext(creds, opts),
+// s.screenshot(page|locator, name), s.pages (every page opened, for the
+// failure screenshots and the JavaScript error check).
+export async function scenario(name, body, {media = false} = {}) {
+  const s = new Scenario(name, media);
+  let ok = true;
+  try {
+    await s.launch();
+    await body(s);
+    await s.checkPageErrors();
+  } catch (err) {
+    ok = false;
+    if (!(err instanceof StepFailed)) {
+      emit({step: s.current ? `${s.current} (aborted)` : 'scenario runs', ok: false, error: errorText(err)});
+      s.count++;
+    }
+    await s.failureScreenshots();
+  } finally {
+    await s.close();
+  }
+  emit({end: true, ok, steps: s.count});
+  process.exitCode = ok ? 0 : 1;
+}
+
+class Scenario {
+  constructor(name, media) {
+    this.name = name;
+    this.media = media;
+    this.count = 0;
+    this.current = null;
+    this.pages = [];      // [label, page]
+    this.pageErrors = []; // [label, text]
+    this.contexts = [];
+    mkdirSync(env.artifacts, {recursive: true});
+  }
+
+  async launch() {
+    const args = [...CHROMIUM_ARGS, ...(this.media ? FAKE_MEDIA_ARGS : [])];
+    this.browser = await chromium.launch({
+      executablePath: env.chromium,
+      headless: !env.headed,
+      args: env.headed ? args.filter((a) => a !== '--headless') : args,
+      timeout: 60000,
+    });
+  }
+
+  async close() {
+    for (const c of this.contexts) await c.close().catch(() => {});
+    if (this.browser) await this.browser.close().catch(() => {});
+  }
+
+  // Runs one step; its failure ends the scenario.
+  async step(name, fn) {
+    this.current = name;
+    try {
+      const v = await fn();
+      this.count++;
+      emit({step: name, ok: true});
+      return v;
+    } catch (err) {
+      this.count++;
+      emit({step: name, ok: false, error: errorText(err)});
+      throw new StepFailed(name);
+    } finally {
+      this.current = null;
+    }
+  }
+
+  async newContext(label, opts = {}) {
+    const ctx = await this.browser.newContext({baseURL: env.baseURL, viewport: {width: 1280, height: 800}, ...opts});
+    ctx.setDefaultTimeout(env.stepTimeout);
+    ctx.on('page', (page) => this.track(label, page));
+    this.contexts.push(ctx);
+    return ctx;
+  }
+
+  // A visitor's browser; opts as Playwright's (locale, userAgent...).
+  callerContext(opts = {}) {
+    return this.newContext(opts.label || 'caller', opts);
+  }
+
+  // An agent's browser: the site's auth_basic credentials.
+  agentContext(creds = env.agent, opts = {}) {
+    return this.newContext(opts.label || `agent-${creds.username}`, {httpCredentials: creds, ...opts});
+  }
+
+  track(label, page) {
+    const n = this.pages.filter(([l]) => l.startsWith(label)).length;
+    const tag = n ? `${label}-${n + 1}` : label;
+    this.pages.push([tag, page]);
+    page.on('pageerror', (err) => this.pageErrors.push([tag, errorText(err)]));
+  }
+
+  async screenshot(target, file) {
+    const p = path.join(env.artifacts, `${file}.png`);
+    await target.screenshot({path: p});
+    diag(`screenshot ${p}`);
+    return p;
+  }
+
+  async failureScreenshots() {
+    for (const [label, page] of this.pages) {
+      if (page.isClosed()) continue;
+      try {
+        await this.screenshot(page, `FAILED-${this.name}-${label}`);
+      } catch {
+        // the page may be gone with its browser
+      }
+    }
+  }
+
+  // Uncaught exceptions on any page: a step of their own at the end.
+  async checkPageErrors() {
+    await this.step('no uncaught JavaScript error on any page', () => {
+      if (this.pageErrors.length) {
+        throw new Error(this.pageErrors.map(([l, e]) => `${l}: ${e}`).join('\n'));
+      }
+    });
+  }
+}
+
+function errorText(err) {
+  const text = err && err.message ? err.message : String(err);
+  // Playwright's call logs are long: the first lines say enough
+  return text.split('\n').slice(0, 12).join('\n');
+}
+
+// ---------------------------------------------------------------- checks
+
+export function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+export function equal(got, want, what) {
+  if (got !== want) throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
+// Waits until fn() returns a truthy value (polled); throws with the last
+// value described otherwise.  A bound on waiting, not a timing assertion.
+export async function until(fn, what, timeout = env.stepTimeout) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not so within ${timeout} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// Waits until the locator's text contains each of texts.
+export async function hasTexts(locator, texts, what) {
+  return until(async () => {
+    const t = await locator.innerText();
+    return texts.every((x) => t.includes(x)) ? t : false;
+  }, `${what} shows ${JSON.stringify(texts)}`);
+}
+
+// ---------------------------------------------------------------- widget
+
+export const WIDGET_HOST = '#callcenter-widget';
+
+// The element hosting the widget; checks its shadow root is open and holds
+// the launcher.  Returns the host locator: Playwright's role and text
+// locators pierce open shadow roots, so host.getByRole(...) finds what is
+// inside, as a user (or a screen reader) would.
+export async function widgetHost(page) {
+  const host = page.locator(WIDGET_HOST);
+  await host.waitFor({state: 'attached'});
+  const shadow = await host.evaluate((el) => ({
+    mode: el.shadowRoot ? el.shadowRoot.mode : null,
+    buttons: el.shadowRoot ? [...el.shadowRoot.querySelectorAll('button')].map((b) => b.textContent.trim()) : [],
+  }));
+  check(shadow.mode === 'open', `the widget host has an open shadow root (got ${shadow.mode})`);
+  return {host, shadow};
+}
+
+// ---------------------------------------------------------------- dashboard
+
+// The label/value rows of a <dl> (caller details) under a locator.
+export async function facts(locator) {
+  return locator.locator('dl').first().evaluate((dl) => {
+    const out = {};
+    let key = null;
+    for (const el of dl.children) {
+      if (el.tagName === 'DT') key = el.textContent.trim();
+      else if (el.tagName === 'DD' && key !== null) out[key] = el.textContent.trim();
+    }
+    return out;
+  });
+}
