@@ -22,7 +22,8 @@
 
 
 typedef struct {
-    ngx_str_t                   host;        /* empty with a unix socket */
+    ngx_str_t                   host;        /* empty with a unix socket;
+                                              * null-terminated */
     in_port_t                   port;
     ngx_str_t                   unix_path;   /* null-terminated */
     ngx_str_t                   password;
@@ -34,6 +35,7 @@ typedef struct {
     ngx_http_callcenter_redis_addr_t  redis;     /* set: redis.port != 0 or
                                                   * unix_path.len != 0 */
     ngx_msec_t                  redis_timeout;   /* connect and command */
+    ngx_uint_t                  locations;       /* callcenter locations */
 } ngx_http_callcenter_main_conf_t;
 
 
@@ -106,11 +108,31 @@ ngx_int_t ngx_http_callcenter_sse_start(ngx_http_request_t *r,
 
 /* between the redis and sse files: declared here by their author */
 
+/*
+ * (UN)SUBSCRIBE channel on the subscriber link: NGX_OK sent, NGX_DECLINED
+ * the link is not up (ngx_http_callcenter_sse_subscriber_up() follows when
+ * it is).
+ */
+ngx_int_t ngx_http_callcenter_redis_subscribe(ngx_str_t *channel,
+    ngx_uint_t on);
 
-/* JSON answers (ngx_http_callcenter_module.c) */
+/* what the redis file tells the sse file */
+void ngx_http_callcenter_sse_commands_up(void);     /* command link ready */
+void ngx_http_callcenter_sse_subscriber_up(void);   /* subscribe again */
+void ngx_http_callcenter_sse_subscriber_down(void); /* nothing subscribed */
+void ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on);
+void ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload);
 
+
+/* JSON answers (ngx_http_callcenter_module.c); the data is copied */
+
+ngx_int_t ngx_http_callcenter_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, u_char *data, size_t len);
 ngx_int_t ngx_http_callcenter_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
+/* 405 with Allow: allow */
+ngx_int_t ngx_http_callcenter_send_not_allowed(ngx_http_request_t *r,
+    const char *allow);
 ngx_int_t ngx_http_callcenter_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
 void ngx_http_callcenter_finalize_error(ngx_http_request_t *r,
@@ -118,6 +140,68 @@ void ngx_http_callcenter_finalize_error(ngx_http_request_t *r,
 /* maps a Redis error reply (BADREQ/FORBIDDEN/NOTFOUND/CONFLICT) or NULL */
 void ngx_http_callcenter_finalize_reply_error(ngx_http_request_t *r,
     redisReply *reply);
+
+
+/*
+ * The API requests (ngx_http_callcenter_module.c dispatches by location
+ * type to the caller, agent and status files).  path: the URI after the
+ * location's name and its slash, empty for the location itself.
+ */
+
+typedef void (*ngx_http_callcenter_body_pt)(ngx_http_request_t *r,
+    ngx_str_t *body);
+
+typedef struct {
+    ngx_str_t                   call;        /* call id of the path */
+    ngx_str_t                   agent;       /* agent id */
+    ngx_str_t                   token;       /* the call's token */
+    ngx_str_t                   queue;
+    ngx_str_t                   status;      /* answered on success */
+    ngx_str_t                   conn_id;     /* agent stream */
+    ngx_str_t                   last_id;     /* Last-Event-ID */
+    ngx_uint_t                  redirect;    /* GET /call: 303 */
+    u_char                     *body;        /* body_len <= body_max */
+    size_t                      body_len;
+    size_t                      body_max;
+    ngx_http_callcenter_body_pt body_handler;
+    unsigned                    in_handler:1;
+    unsigned                    too_large:1;
+} ngx_http_callcenter_ctx_t;
+
+ngx_int_t ngx_http_callcenter_caller_handler(ngx_http_request_t *r,
+    ngx_str_t *path);
+ngx_int_t ngx_http_callcenter_agent_handler(ngx_http_request_t *r,
+    ngx_str_t *path);
+ngx_int_t ngx_http_callcenter_status_handler(ngx_http_request_t *r,
+    ngx_str_t *path);
+
+ngx_http_callcenter_ctx_t *ngx_http_callcenter_get_ctx(ngx_http_request_t *r);
+/* splits path at '/' into at most n segments, returns n + 1 if more */
+ngx_uint_t ngx_http_callcenter_split(ngx_str_t *path, ngx_str_t *seg,
+    ngx_uint_t n);
+/* reads a body of at most max bytes (JSON 413 otherwise), then runs
+ * handler; returns what the content handler returns */
+ngx_int_t ngx_http_callcenter_read_body(ngx_http_request_t *r, size_t max,
+    ngx_http_callcenter_body_pt handler);
+/* sends an FCALL; NGX_DONE (the handler finalizes r) or an answer's rc */
+ngx_int_t ngx_http_callcenter_command(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
+    const size_t *argvlen);
+/* the URL-decoded query argument, NGX_DECLINED if absent */
+ngx_int_t ngx_http_callcenter_arg(ngx_http_request_t *r, char *name,
+    ngx_str_t *value);
+ngx_table_elt_t *ngx_http_callcenter_header(ngx_http_request_t *r,
+    char *name);
+/* a reply holding an event id: 202 {"id": ID} */
+void ngx_http_callcenter_message_reply(ngx_http_request_t *r,
+    redisReply *reply);
+/* the Last-Event-ID header or ?last_event_id=: NGX_OK (maybe empty),
+ * NGX_DECLINED when malformed */
+ngx_int_t ngx_http_callcenter_last_id(ngx_http_request_t *r,
+    ngx_str_t *last_id);
+/* n random bytes, base64url without padding */
+ngx_int_t ngx_http_callcenter_random(ngx_http_request_t *r, size_t n,
+    ngx_str_t *out);
 
 
 extern ngx_module_t  ngx_http_callcenter_module;

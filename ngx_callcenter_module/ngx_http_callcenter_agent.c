@@ -1,0 +1,489 @@
+
+/*
+ * callcenter: the agent API (a location with callcenter_agent).
+ */
+
+
+#include "ngx_http_callcenter.h"
+#include "cc_validate.h"
+
+
+#define NGX_HTTP_CALLCENTER_CONN_BYTES  12
+
+
+static ngx_int_t ngx_http_callcenter_agent_events(ngx_http_request_t *r);
+static void ngx_http_callcenter_agent_opened(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_callcenter_agent_status(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_callcenter_agent_status_set(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_callcenter_agent_call(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_callcenter_agent_message(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_callcenter_agent_transfer(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_callcenter_agent_done(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_callcenter_agent_fcall(ngx_http_request_t *r,
+    const char *fn, const char *arg1, const char *arg2,
+    ngx_http_callcenter_reply_pt handler);
+
+
+#define ngx_http_callcenter_is(s, lit)                                       \
+    ((s).len == sizeof(lit) - 1 && ngx_strncmp((s).data, lit, (s).len) == 0)
+
+
+ngx_int_t
+ngx_http_callcenter_agent_handler(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_str_t                        agent, seg[3];
+    ngx_uint_t                       n, method;
+    const char                      *fn;
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_callcenter_loc_conf_t  *cclf;
+
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (ngx_http_complex_value(r, cclf->agent, &agent) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (agent.len == 0) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                              "no agent identity");
+    }
+
+    if (!cc_valid_id((char *) agent.data, agent.len)) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_FORBIDDEN,
+                                              "invalid agent identity");
+    }
+
+    ctx = ngx_http_callcenter_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->agent = agent;
+
+    n = ngx_http_callcenter_split(path, seg, 3);
+
+    if (n == 1 && ngx_http_callcenter_is(seg[0], "events")) {
+        if (r->method != NGX_HTTP_GET) {
+            return ngx_http_callcenter_send_not_allowed(r, "GET");
+        }
+
+        return ngx_http_callcenter_agent_events(r);
+    }
+
+    if (n == 1 && ngx_http_callcenter_is(seg[0], "status")) {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_http_callcenter_send_not_allowed(r, "POST");
+        }
+
+        return ngx_http_callcenter_read_body(r, cclf->message_max,
+                                           ngx_http_callcenter_agent_status);
+    }
+
+    if (n < 2 || n > 3 || !ngx_http_callcenter_is(seg[0], "calls")) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "not found");
+    }
+
+    fn = NULL;
+    method = NGX_HTTP_POST;
+
+    if (n == 2) {
+        fn = "cc_agent_call";
+        method = NGX_HTTP_GET;
+
+    } else if (ngx_http_callcenter_is(seg[2], "accept")) {
+        fn = "cc_agent_accept";
+        ngx_str_set(&ctx->status, "assigned");
+
+    } else if (ngx_http_callcenter_is(seg[2], "reject")) {
+        fn = "cc_agent_reject";
+        ngx_str_set(&ctx->status, "rejected");
+
+    } else if (ngx_http_callcenter_is(seg[2], "end")) {
+        fn = "cc_agent_end";
+        ngx_str_set(&ctx->status, "ended");
+
+    } else if (!ngx_http_callcenter_is(seg[2], "messages")
+               && !ngx_http_callcenter_is(seg[2], "transfer"))
+    {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "not found");
+    }
+
+    if (r->method != method) {
+        return ngx_http_callcenter_send_not_allowed(r,
+                                    method == NGX_HTTP_GET ? "GET" : "POST");
+    }
+
+    if (!cc_valid_id((char *) seg[1].data, seg[1].len)) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "unknown call");
+    }
+
+    /* null-terminated: seg[1] ends the path or is followed by '/' */
+
+    ctx->call.data = ngx_pnalloc(r->pool, seg[1].len + 1);
+    if (ctx->call.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->call.len = seg[1].len;
+    *ngx_cpymem(ctx->call.data, seg[1].data, seg[1].len) = '\0';
+
+    if (fn == NULL) {
+        return ngx_http_callcenter_read_body(r, cclf->message_max,
+                                         seg[2].data[0] == 'm'
+                                         ? ngx_http_callcenter_agent_message
+                                         : ngx_http_callcenter_agent_transfer);
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    return ngx_http_callcenter_agent_fcall(r, fn, (char *) ctx->call.data,
+                                           NULL,
+                                           n == 2
+                                           ? ngx_http_callcenter_agent_call
+                                           : ngx_http_callcenter_agent_done);
+}
+
+
+/* FCALL fn 0 AGENT [arg1 [arg2]] */
+
+static ngx_int_t
+ngx_http_callcenter_agent_fcall(ngx_http_request_t *r, const char *fn,
+    const char *arg1, const char *arg2, ngx_http_callcenter_reply_pt handler)
+{
+    int                         argc;
+    const char                 *argv[6];
+    size_t                      argvlen[6];
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    argv[0] = "FCALL";
+    argv[1] = fn;
+    argv[2] = "0";
+    argv[3] = (char *) ctx->agent.data;
+
+    argvlen[0] = 5;
+    argvlen[1] = ngx_strlen(fn);
+    argvlen[2] = 1;
+    argvlen[3] = ctx->agent.len;
+
+    argc = 4;
+
+    if (arg1 != NULL) {
+        argv[argc] = arg1;
+        argvlen[argc++] = ngx_strlen(arg1);
+    }
+
+    if (arg2 != NULL) {
+        argv[argc] = arg2;
+        argvlen[argc++] = ngx_strlen(arg2);
+    }
+
+    return ngx_http_callcenter_command(r, handler, argc, argv, argvlen);
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_agent_events(ngx_http_request_t *r)
+{
+    u_char                          *p;
+    ngx_msec_t                       ttl;
+    const char                      *argv[7];
+    size_t                           argvlen[7];
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_callcenter_loc_conf_t  *cclf;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "malformed last event id");
+    }
+
+    if (ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
+                                   &ctx->conn_id)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the connection stays present two heartbeats and the grace */
+
+    ttl = 2 * cclf->heartbeat + cclf->presence_grace;
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "FCALL";
+    argv[1] = "cc_agent_open";
+    argv[2] = "0";
+    argv[3] = (char *) ctx->agent.data;
+    argv[4] = (char *) ctx->conn_id.data;
+    argv[5] = (char *) p;
+    argv[6] = ctx->last_id.len ? "0" : "1";
+
+    argvlen[0] = 5;
+    argvlen[1] = sizeof("cc_agent_open") - 1;
+    argvlen[2] = 1;
+    argvlen[3] = ctx->agent.len;
+    argvlen[4] = ctx->conn_id.len;
+    argvlen[5] = ngx_sprintf(p, "%M", ttl) - p;
+    argvlen[6] = 1;
+
+    return ngx_http_callcenter_command(r, ngx_http_callcenter_agent_opened,
+                                      7, argv, argvlen);
+}
+
+
+static void
+ngx_http_callcenter_agent_opened(ngx_http_request_t *r, redisReply *reply)
+{
+    size_t                              i;
+    ngx_int_t                           rc;
+    redisReply                         *e, *d;
+    ngx_http_callcenter_ctx_t          *ctx;
+    ngx_http_callcenter_event_t        *ev;
+    ngx_http_callcenter_stream_conf_t   scf;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 2 || reply->elements % 2
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[1]->type != REDIS_REPLY_STRING
+        || !cc_valid_event_id(reply->element[1]->str,
+                              reply->element[1]->len))
+    {
+        ngx_http_callcenter_finalize_reply_error(r, reply);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    ngx_memzero(&scf, sizeof(ngx_http_callcenter_stream_conf_t));
+
+    scf.channel.data = (u_char *) reply->element[0]->str;
+    scf.channel.len = reply->element[0]->len;
+    scf.snapshot_id.data = (u_char *) reply->element[1]->str;
+    scf.snapshot_id.len = reply->element[1]->len;
+    scf.last_id = ctx->last_id.len ? ctx->last_id : scf.snapshot_id;
+    scf.agent = ctx->agent;
+    scf.conn_id = ctx->conn_id;
+
+    scf.snapshot = ngx_array_create(r->pool, reply->elements / 2 + 1,
+                                    sizeof(ngx_http_callcenter_event_t));
+    if (scf.snapshot == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (i = 2; i + 1 < reply->elements; i += 2) {
+        e = reply->element[i];
+        d = reply->element[i + 1];
+
+        if (e->type != REDIS_REPLY_STRING || d->type != REDIS_REPLY_STRING) {
+            ngx_http_callcenter_finalize_reply_error(r, NULL);
+            return;
+        }
+
+        ev = ngx_array_push(scf.snapshot);
+        if (ev == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ev->event.data = (u_char *) e->str;
+        ev->event.len = e->len;
+        ev->data.data = (u_char *) d->str;
+        ev->data.len = d->len;
+    }
+
+    rc = ngx_http_callcenter_sse_start(r, &scf);
+
+    if (rc < NGX_HTTP_SPECIAL_RESPONSE) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_http_callcenter_finalize_error(r, rc, "stream not started");
+}
+
+
+/* POST status {"status": "available" | "away"} */
+
+static void
+ngx_http_callcenter_agent_status(ngx_http_request_t *r, ngx_str_t *body)
+{
+    char                        err[CC_ERR_MAX];
+    const char                 *status;
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    status = cc_agent_status_parse((char *) body->data, body->len, err,
+                                   sizeof(err));
+    if (status == NULL) {
+        ngx_http_callcenter_finalize_error(r, NGX_HTTP_BAD_REQUEST, err);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    ctx->status.data = (u_char *) status;
+    ctx->status.len = ngx_strlen(status);
+
+    ngx_http_finalize_request(r,
+             ngx_http_callcenter_agent_fcall(r, "cc_agent_status", status,
+                                       NULL,
+                                       ngx_http_callcenter_agent_status_set));
+}
+
+
+static void
+ngx_http_callcenter_agent_status_set(ngx_http_request_t *r,
+    redisReply *reply)
+{
+    u_char                     *p, json[sizeof("{\"status\":\"available\"}")];
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_callcenter_finalize_reply_error(r, reply);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    p = ngx_sprintf(json, "{\"status\":\"%V\"}", &ctx->status);
+
+    ngx_http_finalize_request(r,
+             ngx_http_callcenter_send_json(r, NGX_HTTP_OK, json, p - json));
+}
+
+
+/* GET calls/ID: the call as the function library tells it */
+
+static void
+ngx_http_callcenter_agent_call(ngx_http_request_t *r, redisReply *reply)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+        ngx_http_callcenter_finalize_reply_error(r, reply);
+        return;
+    }
+
+    ngx_http_finalize_request(r,
+             ngx_http_callcenter_send_json(r, NGX_HTTP_OK,
+                                           (u_char *) reply->str,
+                                           reply->len));
+}
+
+
+static void
+ngx_http_callcenter_agent_message(ngx_http_request_t *r, ngx_str_t *body)
+{
+    char                       *msg, err[CC_ERR_MAX];
+    ngx_int_t                   rc;
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    msg = cc_message_normalize((char *) body->data, body->len, 1, err,
+                               sizeof(err));
+    if (msg == NULL) {
+        ngx_http_callcenter_finalize_error(r, NGX_HTTP_BAD_REQUEST, err);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    rc = ngx_http_callcenter_agent_fcall(r, "cc_agent_message",
+                                         (char *) ctx->call.data, msg,
+                                         ngx_http_callcenter_message_reply);
+
+    cJSON_free(msg);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_callcenter_agent_transfer(ngx_http_request_t *r, ngx_str_t *body)
+{
+    char                        err[CC_ERR_MAX], target[CC_ID_MAX + 1];
+    const char                 *kind;
+    const char                 *argv[7];
+    size_t                      argvlen[7];
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    if (cc_transfer_parse((char *) body->data, body->len, &kind, target,
+                          err, sizeof(err))
+        != 0)
+    {
+        ngx_http_callcenter_finalize_error(r, NGX_HTTP_BAD_REQUEST, err);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    ngx_str_set(&ctx->status, "transferred");
+
+    argv[0] = "FCALL";
+    argv[1] = "cc_agent_transfer";
+    argv[2] = "0";
+    argv[3] = (char *) ctx->agent.data;
+    argv[4] = (char *) ctx->call.data;
+    argv[5] = kind;
+    argv[6] = target;
+
+    argvlen[0] = 5;
+    argvlen[1] = sizeof("cc_agent_transfer") - 1;
+    argvlen[2] = 1;
+    argvlen[3] = ctx->agent.len;
+    argvlen[4] = ctx->call.len;
+    argvlen[5] = ngx_strlen(kind);
+    argvlen[6] = ngx_strlen(target);
+
+    ngx_http_finalize_request(r,
+             ngx_http_callcenter_command(r, ngx_http_callcenter_agent_done,
+                                         7, argv, argvlen));
+}
+
+
+/* accept, reject, end, transfer: 200 {"call": ID, "status": S} */
+
+static void
+ngx_http_callcenter_agent_done(ngx_http_request_t *r, redisReply *reply)
+{
+    u_char                     *json, *p;
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_callcenter_finalize_reply_error(r, reply);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    json = ngx_pnalloc(r->pool, sizeof("{\"call\":\"\",\"status\":\"\"}")
+                                + ctx->call.len + ctx->status.len);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_sprintf(json, "{\"call\":\"%V\",\"status\":\"%V\"}", &ctx->call,
+                    &ctx->status);
+
+    ngx_http_finalize_request(r,
+             ngx_http_callcenter_send_json(r, NGX_HTTP_OK, json, p - json));
+}

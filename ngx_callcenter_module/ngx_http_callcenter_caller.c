@@ -1,0 +1,635 @@
+
+/*
+ * callcenter: the caller API (a location with callcenter_caller).
+ */
+
+
+#include "ngx_http_callcenter.h"
+#include "cc_validate.h"
+
+
+#define NGX_HTTP_CALLCENTER_ID_BYTES     16
+#define NGX_HTTP_CALLCENTER_TOKEN_BYTES  32
+#define NGX_HTTP_CALLCENTER_UA_MAX       512
+#define NGX_HTTP_CALLCENTER_LANGS_MAX    256
+
+
+static ngx_int_t ngx_http_callcenter_caller_query(ngx_http_request_t *r);
+static void ngx_http_callcenter_caller_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_callcenter_caller_create(ngx_http_request_t *r,
+    cc_call_request_t *req);
+static ngx_int_t ngx_http_callcenter_caller_add(ngx_http_request_t *r,
+    cJSON *caller, const char *name, u_char *value, size_t len, size_t max);
+static void ngx_http_callcenter_caller_created(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_callcenter_caller_opened(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_callcenter_caller_message(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_callcenter_caller_hungup(ngx_http_request_t *r,
+    redisReply *reply);
+
+
+ngx_int_t
+ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_str_t                        seg[2], token;
+    ngx_uint_t                       n, method;
+    const char                      *fn;
+    ngx_table_elt_t                 *h;
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_callcenter_loc_conf_t  *cclf;
+    const char                      *argv[5];
+    size_t                           argvlen[5];
+
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (path->len == 0) {
+
+        if (r->method == NGX_HTTP_GET) {
+            return ngx_http_callcenter_caller_query(r);
+        }
+
+        if (r->method == NGX_HTTP_POST) {
+            return ngx_http_callcenter_read_body(r, cclf->body_max,
+                                              ngx_http_callcenter_caller_body);
+        }
+
+        return ngx_http_callcenter_send_not_allowed(r, "GET, POST");
+    }
+
+    n = ngx_http_callcenter_split(path, seg, 2);
+
+    if (n != 2) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "not found");
+    }
+
+    if (seg[1].len == 6 && ngx_strncmp(seg[1].data, "events", 6) == 0) {
+        method = NGX_HTTP_GET;
+
+    } else if ((seg[1].len == 8
+                && ngx_strncmp(seg[1].data, "messages", 8) == 0)
+               || (seg[1].len == 6
+                   && ngx_strncmp(seg[1].data, "hangup", 6) == 0))
+    {
+        method = NGX_HTTP_POST;
+
+    } else {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "not found");
+    }
+
+    if (r->method != method) {
+        return ngx_http_callcenter_send_not_allowed(r,
+                                    method == NGX_HTTP_GET ? "GET" : "POST");
+    }
+
+    if (!cc_valid_id((char *) seg[0].data, seg[0].len)) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_NOT_FOUND,
+                                              "unknown call");
+    }
+
+    h = ngx_http_callcenter_header(r, "X-Call-Token");
+
+    if (h != NULL) {
+        token = h->value;
+
+    } else if (ngx_http_callcenter_arg(r, "token", &token) != NGX_OK) {
+        ngx_str_null(&token);
+    }
+
+    if (token.len == 0 || token.len > CC_TOKEN_MAX) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_FORBIDDEN,
+                                              "forbidden");
+    }
+
+    ctx = ngx_http_callcenter_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->call = seg[0];
+    ctx->token = token;
+
+    if (seg[1].data[0] == 'm') {
+        return ngx_http_callcenter_read_body(r, cclf->message_max,
+                                          ngx_http_callcenter_caller_message);
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    if (seg[1].data[0] == 'e') {
+        if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
+            return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                                  "malformed last event id");
+        }
+
+        if (ctx->last_id.len == 0) {
+            ngx_str_set(&ctx->last_id, "0-0");
+        }
+
+        fn = "cc_caller_open";
+
+    } else {
+        fn = "cc_caller_hangup";
+    }
+
+    argv[0] = "FCALL";
+    argv[1] = fn;
+    argv[2] = "0";
+    argv[3] = (char *) ctx->call.data;
+    argv[4] = (char *) ctx->token.data;
+
+    argvlen[0] = 5;
+    argvlen[1] = ngx_strlen(fn);
+    argvlen[2] = 1;
+    argvlen[3] = ctx->call.len;
+    argvlen[4] = ctx->token.len;
+
+    return ngx_http_callcenter_command(r,
+                                      seg[1].data[0] == 'e'
+                                      ? ngx_http_callcenter_caller_opened
+                                      : ngx_http_callcenter_caller_hungup,
+                                      5, argv, argvlen);
+}
+
+
+/* GET /call?queue=Q&name=N&topic=T: a plain link */
+
+static ngx_int_t
+ngx_http_callcenter_caller_query(ngx_http_request_t *r)
+{
+    char                        err[CC_ERR_MAX];
+    ngx_int_t                   rc;
+    ngx_str_t                   value;
+    ngx_uint_t                  i;
+    cJSON                      *obj;
+    cc_call_request_t           req;
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    static char  *fields[] = { "queue", "name", "topic" };
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    ctx = ngx_http_callcenter_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->redirect = 1;
+
+    obj = cJSON_CreateObject();
+    if (obj == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        rc = ngx_http_callcenter_arg(r, fields[i], &value);
+
+        if (rc == NGX_ERROR) {
+            cJSON_Delete(obj);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_OK
+            && cJSON_AddStringToObject(obj, fields[i], (char *) value.data)
+               == NULL)
+        {
+            cJSON_Delete(obj);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    rc = cc_call_request_from_json(obj, &req, err, sizeof(err));
+
+    cJSON_Delete(obj);
+
+    if (rc != 0) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST, err);
+    }
+
+    return ngx_http_callcenter_caller_create(r, &req);
+}
+
+
+/* POST /call */
+
+static void
+ngx_http_callcenter_caller_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    char               err[CC_ERR_MAX];
+    cc_call_request_t  req;
+
+    if (cc_call_request_parse((char *) body->data, body->len, &req, err,
+                              sizeof(err))
+        != 0)
+    {
+        ngx_http_callcenter_finalize_error(r, NGX_HTTP_BAD_REQUEST, err);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_callcenter_caller_create(r, &req));
+}
+
+
+/* adds what the request shows and creates the call; frees req */
+
+static ngx_int_t
+ngx_http_callcenter_caller_create(ngx_http_request_t *r,
+    cc_call_request_t *req)
+{
+    char                       *caller, *skills;
+    u_char                      lang[CC_LANGUAGE_MAX + 1];
+    u_char                      now[sizeof("1970-01-01T00:00:00Z")];
+    size_t                      len;
+    ngx_tm_t                    tm;
+    ngx_int_t                   rc;
+    ngx_table_elt_t            *h;
+    const char                 *argv[8];
+    size_t                      argvlen[8];
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    ctx = ngx_http_callcenter_get_ctx(r);
+
+    if (ctx == NULL
+        || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_ID_BYTES,
+                                      &ctx->call)
+           != NGX_OK
+        || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_TOKEN_BYTES,
+                                      &ctx->token)
+           != NGX_OK)
+    {
+        cc_call_request_free(req);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->queue.len = ngx_strlen(req->queue);
+    ctx->queue.data = ngx_pnalloc(r->pool, ctx->queue.len + 1);
+    if (ctx->queue.data == NULL) {
+        cc_call_request_free(req);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ctx->queue.data, req->queue, ctx->queue.len + 1);
+
+    ngx_gmtime(ngx_time(), &tm);
+    ngx_sprintf(now, "%4d-%02d-%02dT%02d:%02d:%02dZ%Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    rc = ngx_http_callcenter_caller_add(r, req->caller, "ip",
+                                        r->connection->addr_text.data,
+                                        r->connection->addr_text.len,
+                                        NGX_SOCKADDR_STRLEN);
+
+    h = r->headers_in.user_agent;
+    if (rc == NGX_OK && h != NULL) {
+        rc = ngx_http_callcenter_caller_add(r, req->caller, "user_agent",
+                                            h->value.data, h->value.len,
+                                            NGX_HTTP_CALLCENTER_UA_MAX);
+    }
+
+    h = ngx_http_callcenter_header(r, "Accept-Language");
+    if (rc == NGX_OK && h != NULL) {
+        len = cc_first_language((char *) h->value.data, h->value.len,
+                                (char *) lang);
+        if (len) {
+            rc = ngx_http_callcenter_caller_add(r, req->caller, "language",
+                                                lang, len, CC_LANGUAGE_MAX);
+        }
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_callcenter_caller_add(r, req->caller, "languages",
+                                                h->value.data, h->value.len,
+                                                NGX_HTTP_CALLCENTER_LANGS_MAX);
+        }
+    }
+
+    h = r->headers_in.referer;
+    if (rc == NGX_OK && h != NULL) {
+        rc = ngx_http_callcenter_caller_add(r, req->caller, "referer",
+                                            h->value.data, h->value.len,
+                                            CC_URL_MAX);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_callcenter_caller_add(r, req->caller, "time", now,
+                                            ngx_strlen(now), sizeof(now));
+    }
+
+    caller = (rc == NGX_OK) ? cJSON_PrintUnformatted(req->caller) : NULL;
+    skills = (caller != NULL) ? cJSON_PrintUnformatted(req->skills) : NULL;
+
+    cc_call_request_free(req);
+
+    if (skills == NULL) {
+        cJSON_free(caller);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "FCALL";
+    argv[1] = "cc_call_create";
+    argv[2] = "0";
+    argv[3] = (char *) ctx->call.data;
+    argv[4] = (char *) ctx->token.data;
+    argv[5] = (char *) ctx->queue.data;
+    argv[6] = caller;
+    argv[7] = skills;
+
+    argvlen[0] = 5;
+    argvlen[1] = sizeof("cc_call_create") - 1;
+    argvlen[2] = 1;
+    argvlen[3] = ctx->call.len;
+    argvlen[4] = ctx->token.len;
+    argvlen[5] = ctx->queue.len;
+    argvlen[6] = ngx_strlen(caller);
+    argvlen[7] = ngx_strlen(skills);
+
+    rc = ngx_http_callcenter_command(r, ngx_http_callcenter_caller_created,
+                                     8, argv, argvlen);
+
+    cJSON_free(caller);
+    cJSON_free(skills);
+
+    return rc;
+}
+
+
+/* a string field, cut at max bytes (on a UTF-8 character boundary) */
+
+static ngx_int_t
+ngx_http_callcenter_caller_add(ngx_http_request_t *r, cJSON *caller,
+    const char *name, u_char *value, size_t len, size_t max)
+{
+    u_char  *s;
+
+    if (len > max) {
+        len = max;
+
+        while (len && (value[len] & 0xc0) == 0x80) {
+            len--;
+        }
+    }
+
+    s = ngx_pnalloc(r->pool, len + 1);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s, value, len);
+    s[len] = '\0';
+
+    if (cJSON_AddStringToObject(caller, name, (char *) s) == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the decimal number of an integer or numeric string reply, or 0 */
+
+static size_t
+ngx_http_callcenter_caller_number(redisReply *reply, u_char *buf)
+{
+    size_t  i;
+
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        return ngx_sprintf(buf, "%L", (int64_t) reply->integer) - buf;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING || reply->len == 0
+        || reply->len > NGX_INT64_LEN - 1)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < reply->len; i++) {
+        if (reply->str[i] < '0' || reply->str[i] > '9') {
+            return 0;
+        }
+    }
+
+    return ngx_cpymem(buf, reply->str, reply->len) - buf;
+}
+
+
+static void
+ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
+{
+    u_char                          *json, *p;
+    u_char                           position[NGX_INT64_LEN];
+    u_char                           wait[NGX_INT64_LEN];
+    size_t                           len, plen, wlen;
+    ngx_int_t                        rc;
+    ngx_uint_t                       slash;
+    ngx_table_elt_t                 *location;
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_callcenter_loc_conf_t  *cclf;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        ngx_http_callcenter_finalize_reply_error(r, reply);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    plen = 0;
+    wlen = 0;
+
+    if (reply->elements >= 2) {
+        plen = ngx_http_callcenter_caller_number(reply->element[0],
+                                                 position);
+        wlen = ngx_http_callcenter_caller_number(reply->element[1], wait);
+    }
+
+    slash = (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/');
+
+    len = sizeof("{\"call\":\"\",\"token\":\"\",\"events\":\"/"
+                 "/events?token=\",\"status\":\"queued\",\"queue\":\"\""
+                 ",\"position\":,\"estimated_wait\":}") - 1
+          + 2 * ctx->call.len + 2 * ctx->token.len + clcf->name.len
+          + ctx->queue.len + plen + wlen;
+
+    json = ngx_pnalloc(r->pool, len);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_sprintf(json, "{\"call\":\"%V\",\"token\":\"%V\","
+                    "\"events\":\"%V%s%V/events?token=%V\","
+                    "\"status\":\"queued\",\"queue\":\"%V\"",
+                    &ctx->call, &ctx->token, &clcf->name, slash ? "" : "/",
+                    &ctx->call, &ctx->token, &ctx->queue);
+
+    if (plen) {
+        p = ngx_sprintf(p, ",\"position\":%*s", plen, position);
+    }
+
+    if (wlen) {
+        p = ngx_sprintf(p, ",\"estimated_wait\":%*s", wlen, wait);
+    }
+
+    *p++ = '}';
+
+    if (!ctx->redirect) {
+        ngx_http_finalize_request(r,
+                 ngx_http_callcenter_send_json(r, NGX_HTTP_CREATED, json,
+                                               p - json));
+        return;
+    }
+
+    /* the token stays in the fragment: out of logs and Referer */
+
+    location = ngx_list_push(&r->headers_out.headers);
+    if (location == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    len = cclf->caller_page.len + sizeof("#call=&token=&queue=") - 1
+          + ctx->call.len + ctx->token.len + ctx->queue.len;
+
+    location->value.data = ngx_pnalloc(r->pool, len);
+    if (location->value.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    location->value.len = ngx_sprintf(location->value.data,
+                                      "%V#call=%V&token=%V&queue=%V",
+                                      &cclf->caller_page, &ctx->call,
+                                      &ctx->token, &ctx->queue)
+                          - location->value.data;
+    location->hash = 1;
+    ngx_str_set(&location->key, "Location");
+
+    r->headers_out.location = location;
+
+    rc = ngx_http_callcenter_send_json(r, NGX_HTTP_SEE_OTHER, json,
+                                       p - json);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_callcenter_caller_opened(ngx_http_request_t *r, redisReply *reply)
+{
+    ngx_int_t                           rc;
+    ngx_http_callcenter_ctx_t          *ctx;
+    ngx_http_callcenter_stream_conf_t   scf;
+
+    if (reply == NULL
+        || (reply->type != REDIS_REPLY_STRING
+            && reply->type != REDIS_REPLY_STATUS)
+        || reply->len == 0)
+    {
+        ngx_http_callcenter_finalize_reply_error(r, reply);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    ngx_memzero(&scf, sizeof(ngx_http_callcenter_stream_conf_t));
+
+    scf.channel.data = (u_char *) reply->str;
+    scf.channel.len = reply->len;
+    scf.last_id = ctx->last_id;
+
+    rc = ngx_http_callcenter_sse_start(r, &scf);
+
+    if (rc < NGX_HTTP_SPECIAL_RESPONSE) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_http_callcenter_finalize_error(r, rc, "stream not started");
+}
+
+
+/* POST /call/ID/messages */
+
+static void
+ngx_http_callcenter_caller_message(ngx_http_request_t *r, ngx_str_t *body)
+{
+    char                       *msg, err[CC_ERR_MAX];
+    ngx_int_t                   rc;
+    const char                 *argv[6];
+    size_t                      argvlen[6];
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    msg = cc_message_normalize((char *) body->data, body->len, 0, err,
+                               sizeof(err));
+    if (msg == NULL) {
+        ngx_http_callcenter_finalize_error(r, NGX_HTTP_BAD_REQUEST, err);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    argv[0] = "FCALL";
+    argv[1] = "cc_caller_message";
+    argv[2] = "0";
+    argv[3] = (char *) ctx->call.data;
+    argv[4] = (char *) ctx->token.data;
+    argv[5] = msg;
+
+    argvlen[0] = 5;
+    argvlen[1] = sizeof("cc_caller_message") - 1;
+    argvlen[2] = 1;
+    argvlen[3] = ctx->call.len;
+    argvlen[4] = ctx->token.len;
+    argvlen[5] = ngx_strlen(msg);
+
+    rc = ngx_http_callcenter_command(r, ngx_http_callcenter_message_reply,
+                                     6, argv, argvlen);
+
+    cJSON_free(msg);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_callcenter_caller_hungup(ngx_http_request_t *r, redisReply *reply)
+{
+    u_char                     *json, *p;
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    if (reply == NULL
+        || (reply->type != REDIS_REPLY_STRING
+            && reply->type != REDIS_REPLY_STATUS)
+        || !cc_valid_id(reply->str, reply->len))
+    {
+        ngx_http_callcenter_finalize_reply_error(r, reply);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    json = ngx_pnalloc(r->pool, sizeof("{\"call\":\"\",\"status\":\"ended\","
+                                       "\"reason\":\"\"}")
+                                + ctx->call.len + reply->len);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_sprintf(json, "{\"call\":\"%V\",\"status\":\"ended\","
+                    "\"reason\":\"%*s\"}", &ctx->call, reply->len,
+                    reply->str);
+
+    ngx_http_finalize_request(r,
+             ngx_http_callcenter_send_json(r, NGX_HTTP_OK, json, p - json));
+}
