@@ -1,0 +1,1053 @@
+
+/*
+ * callcenter: the worker's two Redis links, hiredis async contexts driven
+ * by nginx's event loop.  The command link is shared by every request and
+ * pipelined; the subscriber link carries the event streams' channels.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <hiredis/async.h>
+
+#include "ngx_http_callcenter.h"
+#include "cc_functions.h"
+
+
+#define NGX_HTTP_CALLCENTER_REDIS_DOWN        0
+#define NGX_HTTP_CALLCENTER_REDIS_CONNECTING  1
+#define NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE   2
+#define NGX_HTTP_CALLCENTER_REDIS_READY       3
+
+#define NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN  100     /* ms */
+#define NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX  5000    /* ms */
+#define NGX_HTTP_CALLCENTER_REDIS_PING         5000    /* ms, idle link */
+
+/*
+ * Subscribed for the link's whole life and never published to: the
+ * subscription count never drops to zero, so hiredis 0.14 never leaves
+ * subscribed mode while other (UN)SUBSCRIBE replies are on their way.
+ */
+#define NGX_HTTP_CALLCENTER_REDIS_ANCHOR  "cc:nginx:anchor"
+
+
+typedef struct {
+    redisAsyncContext              *ac;
+    ngx_uint_t                      state;
+    ngx_uint_t                      subscriber;  /* 1: the subscriber link */
+    ngx_event_t                     timer;       /* connect deadline when
+                                                  * connecting, backoff when
+                                                  * down */
+    ngx_event_t                     drop;        /* posted: free ac */
+    ngx_msec_t                      backoff;
+    const char                     *name;
+} ngx_http_callcenter_redis_link_t;
+
+
+typedef struct {
+    ngx_queue_t                     queue;       /* outstanding, oldest
+                                                  * first */
+    ngx_http_request_t             *request;     /* NULL: gone or own */
+    ngx_http_callcenter_reply_pt    handler;
+    ngx_pool_cleanup_t             *cleanup;
+    ngx_msec_t                      sent;
+    unsigned                        own:1;       /* the worker's command */
+} ngx_http_callcenter_redis_record_t;
+
+
+static ngx_int_t ngx_http_callcenter_redis_connect(
+    ngx_http_callcenter_redis_link_t *link);
+static void ngx_http_callcenter_redis_lost(
+    ngx_http_callcenter_redis_link_t *link);
+static void ngx_http_callcenter_redis_free(
+    ngx_http_callcenter_redis_link_t *link);
+static void ngx_http_callcenter_redis_timer_handler(ngx_event_t *ev);
+static void ngx_http_callcenter_redis_drop_handler(ngx_event_t *ev);
+static void ngx_http_callcenter_redis_deadline_handler(ngx_event_t *ev);
+static void ngx_http_callcenter_redis_ping_handler(ngx_event_t *ev);
+static void ngx_http_callcenter_redis_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_callcenter_redis_on_disconnect(
+    const redisAsyncContext *ac, int status);
+static ngx_int_t ngx_http_callcenter_redis_send(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, ngx_uint_t own, int argc,
+    const char **argv, const size_t *argvlen);
+static void ngx_http_callcenter_redis_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_callcenter_redis_detach(void *data);
+static void ngx_http_callcenter_redis_sub_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+
+
+static ngx_http_callcenter_main_conf_t  *ngx_http_callcenter_redis_conf;
+static char                             *ngx_http_callcenter_redis_host;
+static ngx_uint_t                        ngx_http_callcenter_redis_exiting;
+
+static ngx_http_callcenter_redis_link_t  ngx_http_callcenter_redis_cmd;
+static ngx_http_callcenter_redis_link_t  ngx_http_callcenter_redis_sub;
+
+static ngx_queue_t                       ngx_http_callcenter_redis_records;
+static ngx_event_t                       ngx_http_callcenter_redis_deadline;
+static ngx_event_t                       ngx_http_callcenter_redis_ping;
+
+
+/* the hiredis event hooks: each context's socket is an nginx connection */
+
+static void
+ngx_http_callcenter_redis_read_handler(ngx_event_t *rev)
+{
+    ngx_connection_t                  *c;
+    redisAsyncContext                 *ac;
+
+    c = rev->data;
+    ac = c->data;
+
+    if (c->close) {
+        /* worker_shutdown_timeout: let go of the link */
+        ngx_http_callcenter_redis_free(ac->data);
+        return;
+    }
+
+    redisAsyncHandleRead(ac);
+}
+
+
+static void
+ngx_http_callcenter_redis_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t  *c;
+
+    c = wev->data;
+
+    redisAsyncHandleWrite(c->data);
+}
+
+
+static void
+ngx_http_callcenter_redis_add_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->read->active) {
+        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "callcenter: redis read event not added");
+        }
+    }
+}
+
+
+static void
+ngx_http_callcenter_redis_del_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_callcenter_redis_add_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->write->active) {
+        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "callcenter: redis write event not added");
+        }
+    }
+}
+
+
+static void
+ngx_http_callcenter_redis_del_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_callcenter_redis_cleanup(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    /* hiredis closes the socket itself right after this */
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->read->closed = 1;
+    c->write->closed = 1;
+    c->fd = (ngx_socket_t) -1;
+
+    ngx_free_connection(c);
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_redis_attach(redisAsyncContext *ac, ngx_log_t *log)
+{
+    ngx_connection_t  *c;
+
+    if (ac->ev.data != NULL) {
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(ac->c.fd, log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = ac;
+    c->log = log;
+    c->read->log = log;
+    c->write->log = log;
+    c->read->handler = ngx_http_callcenter_redis_read_handler;
+    c->write->handler = ngx_http_callcenter_redis_write_handler;
+
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_http_callcenter_redis_add_read;
+    ac->ev.delRead = ngx_http_callcenter_redis_del_read;
+    ac->ev.addWrite = ngx_http_callcenter_redis_add_write;
+    ac->ev.delWrite = ngx_http_callcenter_redis_del_write;
+    ac->ev.cleanup = ngx_http_callcenter_redis_cleanup;
+
+    return NGX_OK;
+}
+
+
+/* the links */
+
+ngx_int_t
+ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                         i;
+    ngx_http_callcenter_main_conf_t   *mcf;
+    ngx_http_callcenter_redis_link_t  *link;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_callcenter_module);
+
+    if (mcf == NULL
+        || (mcf->redis.port == 0 && mcf->redis.unix_path.len == 0))
+    {
+        return NGX_OK;
+    }
+
+    ngx_http_callcenter_redis_conf = mcf;
+    ngx_http_callcenter_redis_exiting = 0;
+
+    if (mcf->redis.unix_path.len == 0) {
+        ngx_http_callcenter_redis_host = ngx_alloc(mcf->redis.host.len + 1,
+                                                   cycle->log);
+        if (ngx_http_callcenter_redis_host == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_cpystrn((u_char *) ngx_http_callcenter_redis_host,
+                    mcf->redis.host.data, mcf->redis.host.len + 1);
+    }
+
+    ngx_queue_init(&ngx_http_callcenter_redis_records);
+
+    ngx_http_callcenter_redis_deadline.handler =
+                                    ngx_http_callcenter_redis_deadline_handler;
+    ngx_http_callcenter_redis_deadline.log = cycle->log;
+    ngx_http_callcenter_redis_deadline.data = &ngx_http_callcenter_redis_cmd;
+
+    /*
+     * Not cancelable: an exiting worker waits for the answers its requests
+     * and agent streams' last commands still expect, redis_timeout at most.
+     */
+    ngx_http_callcenter_redis_deadline.cancelable = 0;
+
+    ngx_http_callcenter_redis_ping.handler =
+                                        ngx_http_callcenter_redis_ping_handler;
+    ngx_http_callcenter_redis_ping.log = cycle->log;
+    ngx_http_callcenter_redis_ping.cancelable = 1;
+
+    ngx_http_callcenter_redis_cmd.name = "command";
+    ngx_http_callcenter_redis_sub.name = "subscriber";
+    ngx_http_callcenter_redis_sub.subscriber = 1;
+
+    for (i = 0; i < 2; i++) {
+        link = i ? &ngx_http_callcenter_redis_sub
+                 : &ngx_http_callcenter_redis_cmd;
+
+        link->ac = NULL;
+        link->state = NGX_HTTP_CALLCENTER_REDIS_DOWN;
+        link->backoff = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN;
+
+        link->timer.handler = ngx_http_callcenter_redis_timer_handler;
+        link->timer.log = cycle->log;
+        link->timer.data = link;
+        link->timer.cancelable = 1;
+
+        link->drop.handler = ngx_http_callcenter_redis_drop_handler;
+        link->drop.log = cycle->log;
+        link->drop.data = link;
+
+        if (ngx_http_callcenter_redis_connect(link) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                           i;
+    ngx_queue_t                         *q;
+    ngx_http_callcenter_redis_link_t    *link;
+    ngx_http_callcenter_redis_record_t  *rec;
+
+    if (ngx_http_callcenter_redis_conf == NULL) {
+        return;
+    }
+
+    ngx_http_callcenter_redis_exiting = 1;
+
+    /* nobody is answered any more: the requests' pools are not freed */
+
+    for (q = ngx_queue_head(&ngx_http_callcenter_redis_records);
+         q != ngx_queue_sentinel(&ngx_http_callcenter_redis_records);
+         q = ngx_queue_next(q))
+    {
+        rec = ngx_queue_data(q, ngx_http_callcenter_redis_record_t, queue);
+
+        if (rec->cleanup) {
+            rec->cleanup->handler = NULL;
+            rec->cleanup = NULL;
+        }
+
+        rec->request = NULL;
+        rec->handler = NULL;
+    }
+
+    for (i = 0; i < 2; i++) {
+        link = i ? &ngx_http_callcenter_redis_sub
+                 : &ngx_http_callcenter_redis_cmd;
+
+        ngx_http_callcenter_redis_free(link);
+
+        if (link->timer.timer_set) {
+            ngx_del_timer(&link->timer);
+        }
+    }
+
+    if (ngx_http_callcenter_redis_deadline.timer_set) {
+        ngx_del_timer(&ngx_http_callcenter_redis_deadline);
+    }
+
+    if (ngx_http_callcenter_redis_ping.timer_set) {
+        ngx_del_timer(&ngx_http_callcenter_redis_ping);
+    }
+
+    ngx_free(ngx_http_callcenter_redis_host);
+    ngx_http_callcenter_redis_host = NULL;
+    ngx_http_callcenter_redis_conf = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
+{
+    ngx_log_t                        *log;
+    redisAsyncContext                *ac;
+    ngx_http_callcenter_main_conf_t  *mcf;
+
+    mcf = ngx_http_callcenter_redis_conf;
+    log = ngx_cycle->log;
+
+    if (mcf->redis.unix_path.len) {
+        ac = redisAsyncConnectUnix((char *) mcf->redis.unix_path.data);
+
+    } else {
+        ac = redisAsyncConnect(ngx_http_callcenter_redis_host,
+                               mcf->redis.port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "callcenter: redis context not allocated");
+        return NGX_ERROR;
+    }
+
+    if (ac->err) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "callcenter: redis %s link: connect failed: %s",
+                      link->name, ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_callcenter_redis_lost(link);
+        return NGX_OK;
+    }
+
+    if (ngx_http_callcenter_redis_attach(ac, log) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "callcenter: redis %s link: no free connection",
+                      link->name);
+        redisAsyncFree(ac);
+        ngx_http_callcenter_redis_lost(link);
+        return NGX_OK;
+    }
+
+    ac->data = link;
+    link->ac = ac;
+    link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+
+    (void) redisEnableKeepAlive(&ac->c);
+
+    redisAsyncSetDisconnectCallback(ac,
+                                    ngx_http_callcenter_redis_on_disconnect);
+    redisAsyncSetConnectCallback(ac, ngx_http_callcenter_redis_on_connect);
+
+    ngx_add_timer(&link->timer, mcf->redis_timeout);
+
+    return NGX_OK;
+}
+
+
+/* link->ac is gone or going: forget it, tell the streams, come back later */
+
+static void
+ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
+{
+    ngx_uint_t  ready;
+
+    ready = (link->state == NGX_HTTP_CALLCENTER_REDIS_READY);
+
+    link->ac = NULL;
+    link->state = NGX_HTTP_CALLCENTER_REDIS_DOWN;
+
+    if (link->drop.posted) {
+        ngx_delete_posted_event(&link->drop);
+    }
+
+    if (ngx_http_callcenter_redis_exiting) {
+        return;
+    }
+
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    ngx_add_timer(&link->timer, link->backoff);
+
+    link->backoff *= 2;
+    if (link->backoff > NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX) {
+        link->backoff = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX;
+    }
+
+    if (link->subscriber) {
+        if (ready) {
+            ngx_http_callcenter_sse_subscriber_down();
+        }
+
+    } else if (ngx_http_callcenter_redis_ping.timer_set) {
+        ngx_del_timer(&ngx_http_callcenter_redis_ping);
+    }
+}
+
+
+/* frees link->ac now: never from inside a hiredis callback */
+
+static void
+ngx_http_callcenter_redis_free(ngx_http_callcenter_redis_link_t *link)
+{
+    redisAsyncContext  *ac;
+
+    ac = link->ac;
+
+    if (ac == NULL) {
+        return;
+    }
+
+    ngx_http_callcenter_redis_lost(link);
+
+    /* every outstanding callback runs now, with NULL */
+    redisAsyncFree(ac);
+}
+
+
+/* from inside a hiredis callback: free the context once it has returned */
+
+static void
+ngx_http_callcenter_redis_drop(ngx_http_callcenter_redis_link_t *link)
+{
+    if (link->ac != NULL && !link->drop.posted) {
+        ngx_post_event(&link->drop, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_callcenter_redis_drop_handler(ngx_event_t *ev)
+{
+    ngx_http_callcenter_redis_free(ev->data);
+}
+
+
+static void
+ngx_http_callcenter_redis_timer_handler(ngx_event_t *ev)
+{
+    ngx_http_callcenter_redis_link_t  *link = ev->data;
+
+    if (link->state == NGX_HTTP_CALLCENTER_REDIS_DOWN) {
+        if (ngx_exiting || ngx_terminate) {
+            return;
+        }
+
+        if (ngx_http_callcenter_redis_connect(link) != NGX_OK) {
+            ngx_http_callcenter_redis_lost(link);
+        }
+
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "callcenter: redis %s link: connect timed out", link->name);
+
+    ngx_http_callcenter_redis_free(link);
+}
+
+
+static void
+ngx_http_callcenter_redis_ready(ngx_http_callcenter_redis_link_t *link)
+{
+    link->state = NGX_HTTP_CALLCENTER_REDIS_READY;
+    link->backoff = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN;
+
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "callcenter: redis %s link ready", link->name);
+
+    if (link->subscriber) {
+        if (redisAsyncCommand(link->ac, ngx_http_callcenter_redis_sub_reply,
+                              NULL, "SUBSCRIBE %s",
+                              NGX_HTTP_CALLCENTER_REDIS_ANCHOR)
+            != REDIS_OK)
+        {
+            ngx_http_callcenter_redis_drop(link);
+            return;
+        }
+
+        ngx_http_callcenter_sse_subscriber_up();
+        return;
+    }
+
+    ngx_add_timer(&ngx_http_callcenter_redis_ping,
+                  NGX_HTTP_CALLCENTER_REDIS_PING);
+
+    ngx_http_callcenter_sse_commands_up();
+}
+
+
+/* the handshake: AUTH, SELECT, FUNCTION LOAD, each must succeed */
+
+static void
+ngx_http_callcenter_redis_handshake_reply(ngx_http_request_t *r,
+    redisReply *reply)
+{
+    ngx_http_callcenter_redis_link_t  *link = &ngx_http_callcenter_redis_cmd;
+
+    if (link->state != NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE) {
+        return;
+    }
+
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "callcenter: redis command link: handshake: %s",
+                      reply->str);
+        link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+        ngx_http_callcenter_redis_drop(link);
+    }
+}
+
+
+static void
+ngx_http_callcenter_redis_loaded_reply(ngx_http_request_t *r,
+    redisReply *reply)
+{
+    ngx_http_callcenter_redis_link_t  *link = &ngx_http_callcenter_redis_cmd;
+
+    ngx_http_callcenter_redis_handshake_reply(r, reply);
+
+    if (link->state == NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE && reply != NULL) {
+        ngx_http_callcenter_redis_ready(link);
+    }
+}
+
+
+static void
+ngx_http_callcenter_redis_sub_auth_reply(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    redisReply                        *reply = r;
+    ngx_http_callcenter_redis_link_t  *link = &ngx_http_callcenter_redis_sub;
+
+    if (reply == NULL || link->ac != ac
+        || link->state != NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE)
+    {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "callcenter: redis subscriber link: AUTH: %s",
+                      reply->str);
+        link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+        ngx_http_callcenter_redis_drop(link);
+        return;
+    }
+
+    ngx_http_callcenter_redis_ready(link);
+}
+
+
+static void
+ngx_http_callcenter_redis_on_connect(const redisAsyncContext *cac, int status)
+{
+    char                               db[NGX_INT_T_LEN];
+    size_t                             argvlen[4];
+    const char                        *argv[4];
+    redisAsyncContext                 *ac;
+    ngx_http_callcenter_main_conf_t   *mcf;
+    ngx_http_callcenter_redis_link_t  *link;
+
+    ac = (redisAsyncContext *) cac;
+    link = ac->data;
+    mcf = ngx_http_callcenter_redis_conf;
+
+    if (link->ac != ac) {
+        return;
+    }
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context when this returns */
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "callcenter: redis %s link: connect failed: %s",
+                      link->name, ac->errstr);
+        ngx_http_callcenter_redis_lost(link);
+        return;
+    }
+
+    link->state = NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE;
+
+    if (link->subscriber) {
+        if (mcf->redis.password.len == 0) {
+            ngx_http_callcenter_redis_ready(link);
+            return;
+        }
+
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (char *) mcf->redis.password.data;
+        argvlen[1] = mcf->redis.password.len;
+
+        if (redisAsyncCommandArgv(ac, ngx_http_callcenter_redis_sub_auth_reply,
+                                  NULL, 2, argv, argvlen)
+            != REDIS_OK)
+        {
+            ngx_http_callcenter_redis_drop(link);
+        }
+
+        return;
+    }
+
+    if (mcf->redis.password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (char *) mcf->redis.password.data;
+        argvlen[1] = mcf->redis.password.len;
+
+        if (ngx_http_callcenter_redis_send(NULL,
+                                     ngx_http_callcenter_redis_handshake_reply,
+                                     1, 2, argv, argvlen)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    if (mcf->redis.db) {
+        argv[0] = "SELECT";
+        argvlen[0] = 6;
+        argv[1] = db;
+        argvlen[1] = ngx_sprintf((u_char *) db, "%i", mcf->redis.db)
+                     - (u_char *) db;
+
+        if (ngx_http_callcenter_redis_send(NULL,
+                                     ngx_http_callcenter_redis_handshake_reply,
+                                     1, 2, argv, argvlen)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    argv[0] = "FUNCTION";
+    argvlen[0] = 8;
+    argv[1] = "LOAD";
+    argvlen[1] = 4;
+    argv[2] = "REPLACE";
+    argvlen[2] = 7;
+    argv[3] = cc_functions_lua;
+    argvlen[3] = ngx_strlen(cc_functions_lua);
+
+    if (ngx_http_callcenter_redis_send(NULL,
+                                       ngx_http_callcenter_redis_loaded_reply,
+                                       1, 4, argv, argvlen)
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    return;
+
+failed:
+
+    link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+    ngx_http_callcenter_redis_drop(link);
+}
+
+
+static void
+ngx_http_callcenter_redis_gone(ngx_http_callcenter_redis_link_t *link,
+    const redisAsyncContext *ac)
+{
+    if (link->ac != ac) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "callcenter: redis %s link lost: %s", link->name,
+                  ac->err ? ac->errstr : "closed");
+
+    ngx_http_callcenter_redis_lost(link);
+}
+
+
+static void
+ngx_http_callcenter_redis_on_disconnect(const redisAsyncContext *ac,
+    int status)
+{
+    ngx_http_callcenter_redis_gone(ac->data, ac);
+}
+
+
+/* commands */
+
+ngx_uint_t
+ngx_http_callcenter_redis_connected(void)
+{
+    return ngx_http_callcenter_redis_conf != NULL
+           && ngx_http_callcenter_redis_cmd.state
+              == NGX_HTTP_CALLCENTER_REDIS_READY;
+}
+
+
+ngx_int_t
+ngx_http_callcenter_redis_command(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    if (!ngx_http_callcenter_redis_connected()) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_callcenter_redis_send(r, handler, r == NULL, argc, argv,
+                                          argvlen);
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_redis_send(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, ngx_uint_t own, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    ngx_pool_cleanup_t                  *cln;
+    ngx_http_callcenter_redis_record_t  *rec;
+
+    rec = ngx_alloc(sizeof(ngx_http_callcenter_redis_record_t),
+                    ngx_cycle->log);
+    if (rec == NULL) {
+        return NGX_ERROR;
+    }
+
+    rec->request = r;
+    rec->handler = handler;
+    rec->cleanup = NULL;
+    rec->sent = ngx_current_msec;
+    rec->own = own;
+
+    if (r) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            ngx_free(rec);
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_callcenter_redis_detach;
+        cln->data = rec;
+        rec->cleanup = cln;
+    }
+
+    if (redisAsyncCommandArgv(ngx_http_callcenter_redis_cmd.ac,
+                              ngx_http_callcenter_redis_reply, rec,
+                              argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        if (rec->cleanup) {
+            rec->cleanup->handler = NULL;
+        }
+
+        ngx_free(rec);
+        return NGX_DECLINED;
+    }
+
+    ngx_queue_insert_tail(&ngx_http_callcenter_redis_records, &rec->queue);
+
+    if (!ngx_http_callcenter_redis_deadline.timer_set) {
+        ngx_add_timer(&ngx_http_callcenter_redis_deadline,
+                      ngx_http_callcenter_redis_conf->redis_timeout);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the request went away first: its record lives on without it */
+
+static void
+ngx_http_callcenter_redis_detach(void *data)
+{
+    ngx_http_callcenter_redis_record_t  *rec = data;
+
+    rec->request = NULL;
+    rec->cleanup = NULL;
+}
+
+
+static void
+ngx_http_callcenter_redis_deadline_set(void)
+{
+    ngx_msec_t                           age, timeout;
+    ngx_queue_t                         *q;
+    ngx_http_callcenter_redis_record_t  *rec;
+
+    if (ngx_queue_empty(&ngx_http_callcenter_redis_records)) {
+        if (ngx_http_callcenter_redis_deadline.timer_set) {
+            ngx_del_timer(&ngx_http_callcenter_redis_deadline);
+        }
+
+        return;
+    }
+
+    q = ngx_queue_head(&ngx_http_callcenter_redis_records);
+    rec = ngx_queue_data(q, ngx_http_callcenter_redis_record_t, queue);
+
+    age = ngx_current_msec - rec->sent;
+    timeout = ngx_http_callcenter_redis_conf->redis_timeout;
+
+    ngx_add_timer(&ngx_http_callcenter_redis_deadline,
+                  age < timeout ? timeout - age : 1);
+}
+
+
+static void
+ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_connection_t                    *c;
+    ngx_http_request_t                  *r;
+    ngx_http_callcenter_redis_record_t  *rec = privdata;
+
+    ngx_queue_remove(&rec->queue);
+
+    if (reply == NULL) {
+        /* the context is being freed: nothing goes to it any more */
+        ngx_http_callcenter_redis_gone(&ngx_http_callcenter_redis_cmd, ac);
+    }
+
+    if (!ngx_http_callcenter_redis_exiting) {
+        ngx_http_callcenter_redis_deadline_set();
+    }
+
+    if (rec->cleanup) {
+        rec->cleanup->handler = NULL;
+    }
+
+    r = rec->request;
+
+    if (r) {
+        c = r->connection;
+        rec->handler(r, reply);
+        ngx_http_run_posted_requests(c);
+
+    } else if (rec->own && rec->handler) {
+        rec->handler(NULL, reply);
+    }
+
+    ngx_free(rec);
+}
+
+
+static void
+ngx_http_callcenter_redis_deadline_handler(ngx_event_t *ev)
+{
+    ngx_msec_t                           age;
+    ngx_queue_t                         *q;
+    ngx_http_callcenter_redis_record_t  *rec;
+
+    if (ngx_queue_empty(&ngx_http_callcenter_redis_records)) {
+        return;
+    }
+
+    q = ngx_queue_head(&ngx_http_callcenter_redis_records);
+    rec = ngx_queue_data(q, ngx_http_callcenter_redis_record_t, queue);
+    age = ngx_current_msec - rec->sent;
+
+    if (age < ngx_http_callcenter_redis_conf->redis_timeout) {
+        ngx_http_callcenter_redis_deadline_set();
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "callcenter: redis did not answer in %M ms, reconnecting",
+                  age);
+
+    /* a link that does not answer commands: the server or the path to it
+     * is gone for the subscriber link too */
+    ngx_http_callcenter_redis_free(&ngx_http_callcenter_redis_cmd);
+    ngx_http_callcenter_redis_free(&ngx_http_callcenter_redis_sub);
+}
+
+
+static void
+ngx_http_callcenter_redis_ping_handler(ngx_event_t *ev)
+{
+    static const char    *argv[] = { "PING" };
+    static const size_t   argvlen[] = { 4 };
+
+    if (!ngx_http_callcenter_redis_connected()) {
+        return;
+    }
+
+    if (ngx_queue_empty(&ngx_http_callcenter_redis_records)) {
+        (void) ngx_http_callcenter_redis_send(NULL, NULL, 1, 1, argv,
+                                              argvlen);
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_CALLCENTER_REDIS_PING);
+}
+
+
+/* the subscriber link */
+
+ngx_int_t
+ngx_http_callcenter_redis_subscribe(ngx_str_t *channel, ngx_uint_t on)
+{
+    size_t                             argvlen[2];
+    const char                        *argv[2];
+    ngx_http_callcenter_redis_link_t  *link = &ngx_http_callcenter_redis_sub;
+
+    if (ngx_http_callcenter_redis_conf == NULL
+        || link->state != NGX_HTTP_CALLCENTER_REDIS_READY)
+    {
+        return NGX_DECLINED;
+    }
+
+    argv[0] = on ? "SUBSCRIBE" : "UNSUBSCRIBE";
+    argvlen[0] = on ? 9 : 11;
+    argv[1] = (char *) channel->data;
+    argvlen[1] = channel->len;
+
+    if (redisAsyncCommandArgv(link->ac, ngx_http_callcenter_redis_sub_reply,
+                              NULL, 2, argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_callcenter_redis_sub_reply(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    ngx_str_t    channel, payload;
+    redisReply  *reply = r;
+
+    if (reply == NULL || ac != ngx_http_callcenter_redis_sub.ac
+        || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    channel.data = (u_char *) reply->element[1]->str;
+    channel.len = reply->element[1]->len;
+
+    if (channel.len == sizeof(NGX_HTTP_CALLCENTER_REDIS_ANCHOR) - 1
+        && ngx_strncmp(channel.data, NGX_HTTP_CALLCENTER_REDIS_ANCHOR,
+                       channel.len)
+           == 0)
+    {
+        return;
+    }
+
+    if (ngx_strcmp(reply->element[0]->str, "message") == 0) {
+        if (reply->element[2]->type != REDIS_REPLY_STRING) {
+            return;
+        }
+
+        payload.data = (u_char *) reply->element[2]->str;
+        payload.len = reply->element[2]->len;
+
+        ngx_http_callcenter_sse_message(&channel, &payload);
+
+    } else if (ngx_strcmp(reply->element[0]->str, "subscribe") == 0) {
+        ngx_http_callcenter_sse_subscribed(&channel, 1);
+
+    } else if (ngx_strcmp(reply->element[0]->str, "unsubscribe") == 0) {
+        ngx_http_callcenter_sse_subscribed(&channel, 0);
+    }
+}

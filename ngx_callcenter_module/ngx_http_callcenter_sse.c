@@ -1,0 +1,1277 @@
+
+/*
+ * callcenter: event streams.  Per worker a table channel -> local streams;
+ * the first stream of a channel subscribes, the last one unsubscribes.  A
+ * stream catches up with XRANGE once its channel is subscribed, then writes
+ * the published events whose id is above the last one it wrote.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_callcenter.h"
+#include "cc_sse.h"
+
+
+/* channel states */
+#define NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED   0
+#define NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING    1
+#define NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED     2
+#define NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING  3
+
+/* stream phases */
+#define NGX_HTTP_CALLCENTER_SSE_WAIT     0   /* for the subscription */
+#define NGX_HTTP_CALLCENTER_SSE_CATCHUP  1
+#define NGX_HTTP_CALLCENTER_SSE_LIVE     2
+
+#define NGX_HTTP_CALLCENTER_SSE_PAGE     200     /* XRANGE COUNT */
+#define NGX_HTTP_CALLCENTER_SSE_BUF      4096    /* output buffers */
+
+#define NGX_HTTP_CALLCENTER_SSE_HELLO    "retry: 3000\n\n"
+#define NGX_HTTP_CALLCENTER_SSE_BYE      "retry: 1000\n\n"
+#define NGX_HTTP_CALLCENTER_SSE_PING     ": ping\n\n"
+
+
+typedef struct {
+    ngx_str_node_t                      sn;       /* sn.str: the channel */
+    ngx_queue_t                         streams;
+    ngx_uint_t                          state;
+} ngx_http_callcenter_sse_channel_t;
+
+
+typedef struct {
+    ngx_http_request_t                 *request;
+    ngx_http_callcenter_sse_channel_t  *channel;  /* NULL: unlinked */
+    ngx_str_t                           name;     /* the channel */
+    ngx_queue_t                         queue;    /* in channel->streams */
+    cc_sse_id_t                         last;     /* last id written */
+
+    ngx_uint_t                          phase;
+    unsigned                            pending:1;  /* XRANGE sent */
+    unsigned                            dirty:1;    /* published meanwhile */
+
+    ngx_event_t                         heartbeat;
+    ngx_event_t                         end;        /* posted: finalize */
+    ngx_int_t                           end_rc;
+
+    ngx_str_t                           agent;
+    ngx_str_t                           conn_id;
+
+    ngx_chain_t                        *out;      /* being written */
+    ngx_chain_t                        *free;
+    ngx_chain_t                        *busy;
+
+    ngx_event_handler_pt                read_handler;  /* the connection's */
+} ngx_http_callcenter_sse_stream_t;
+
+
+static void ngx_http_callcenter_sse_channel_leave(
+    ngx_http_callcenter_sse_stream_t *st);
+static void ngx_http_callcenter_sse_catchup(
+    ngx_http_callcenter_sse_stream_t *st);
+static void ngx_http_callcenter_sse_end(ngx_http_callcenter_sse_stream_t *st,
+    ngx_int_t rc);
+
+
+static ngx_rbtree_t       ngx_http_callcenter_sse_channels;
+static ngx_rbtree_node_t  ngx_http_callcenter_sse_sentinel;
+static ngx_uint_t         ngx_http_callcenter_sse_initialized;
+
+
+/* the channel table */
+
+static ngx_http_callcenter_sse_channel_t *
+ngx_http_callcenter_sse_channel_find(ngx_str_t *name)
+{
+    uint32_t         hash;
+    ngx_str_node_t  *sn;
+
+    if (!ngx_http_callcenter_sse_initialized) {
+        ngx_rbtree_init(&ngx_http_callcenter_sse_channels,
+                        &ngx_http_callcenter_sse_sentinel,
+                        ngx_str_rbtree_insert_value);
+        ngx_http_callcenter_sse_initialized = 1;
+    }
+
+    hash = ngx_crc32_short(name->data, name->len);
+    sn = ngx_str_rbtree_lookup(&ngx_http_callcenter_sse_channels, name, hash);
+
+    return (ngx_http_callcenter_sse_channel_t *) sn;
+}
+
+
+static void
+ngx_http_callcenter_sse_channel_free(ngx_http_callcenter_sse_channel_t *ch)
+{
+    ngx_rbtree_delete(&ngx_http_callcenter_sse_channels, &ch->sn.node);
+    ngx_free(ch);
+}
+
+
+static void
+ngx_http_callcenter_sse_channel_subscribe(ngx_http_callcenter_sse_channel_t *ch)
+{
+    if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 1) == NGX_OK) {
+        ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING;
+
+    } else {
+        /* ngx_http_callcenter_sse_subscriber_up() will */
+        ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
+{
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    ch = ngx_http_callcenter_sse_channel_find(&st->name);
+
+    if (ch == NULL) {
+        ch = ngx_alloc(sizeof(ngx_http_callcenter_sse_channel_t)
+                       + st->name.len, st->request->connection->log);
+        if (ch == NULL) {
+            return NGX_ERROR;
+        }
+
+        ch->sn.str.data = (u_char *) (ch + 1);
+        ch->sn.str.len = st->name.len;
+        ngx_memcpy(ch->sn.str.data, st->name.data, st->name.len);
+        ch->sn.node.key = ngx_crc32_short(st->name.data, st->name.len);
+        ngx_queue_init(&ch->streams);
+        ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
+
+        ngx_rbtree_insert(&ngx_http_callcenter_sse_channels, &ch->sn.node);
+    }
+
+    ngx_queue_insert_tail(&ch->streams, &st->queue);
+    st->channel = ch;
+    st->phase = NGX_HTTP_CALLCENTER_SSE_WAIT;
+
+    switch (ch->state) {
+
+    case NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED:
+        ngx_http_callcenter_sse_channel_subscribe(ch);
+        break;
+
+    case NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED:
+        ngx_http_callcenter_sse_catchup(st);
+        break;
+
+    default:
+        /* SUBSCRIBING: the ack starts the catch-up; UNSUBSCRIBING: the ack
+         * subscribes again */
+        break;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_callcenter_sse_channel_leave(ngx_http_callcenter_sse_stream_t *st)
+{
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    ch = st->channel;
+
+    if (ch == NULL) {
+        return;
+    }
+
+    ngx_queue_remove(&st->queue);
+    st->channel = NULL;
+
+    if (!ngx_queue_empty(&ch->streams)) {
+        return;
+    }
+
+    switch (ch->state) {
+
+    case NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED:
+        ngx_http_callcenter_sse_channel_free(ch);
+        break;
+
+    case NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED:
+        if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
+            ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING;
+
+        } else {
+            ngx_http_callcenter_sse_channel_free(ch);
+        }
+
+        break;
+
+    default:
+        /* SUBSCRIBING: the ack unsubscribes; UNSUBSCRIBING: the ack frees */
+        break;
+    }
+}
+
+
+/* the redis file's news */
+
+void
+ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
+{
+    ngx_queue_t                        *q, *next;
+    ngx_http_callcenter_sse_stream_t   *st;
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    ch = ngx_http_callcenter_sse_channel_find(channel);
+    if (ch == NULL) {
+        return;
+    }
+
+    if (!on) {
+        if (ch->state != NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING) {
+            return;
+        }
+
+        if (ngx_queue_empty(&ch->streams)) {
+            ngx_http_callcenter_sse_channel_free(ch);
+            return;
+        }
+
+        /* streams came while unsubscribing */
+        ngx_http_callcenter_sse_channel_subscribe(ch);
+        return;
+    }
+
+    if (ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING) {
+        return;
+    }
+
+    ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED;
+
+    if (ngx_queue_empty(&ch->streams)) {
+        if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
+            ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING;
+
+        } else {
+            ngx_http_callcenter_sse_channel_free(ch);
+        }
+
+        return;
+    }
+
+    /* a stream that fails here leaves, the channel stays: it is
+     * SUBSCRIBED, so the last one out only unsubscribes */
+
+    for (q = ngx_queue_head(&ch->streams);
+         q != ngx_queue_sentinel(&ch->streams);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_WAIT) {
+            ngx_http_callcenter_sse_catchup(st);
+        }
+    }
+}
+
+
+void
+ngx_http_callcenter_sse_subscriber_up(void)
+{
+    ngx_rbtree_node_t                  *node, *root, *sentinel;
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    if (!ngx_http_callcenter_sse_initialized) {
+        return;
+    }
+
+    sentinel = ngx_http_callcenter_sse_channels.sentinel;
+    root = ngx_http_callcenter_sse_channels.root;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    /* no channel is freed nor added here */
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node != NULL;
+         node = ngx_rbtree_next(&ngx_http_callcenter_sse_channels, node))
+    {
+        ch = (ngx_http_callcenter_sse_channel_t *) node;
+
+        if (ch->state == NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED) {
+            ngx_http_callcenter_sse_channel_subscribe(ch);
+        }
+    }
+}
+
+
+void
+ngx_http_callcenter_sse_subscriber_down(void)
+{
+    ngx_queue_t                        *q;
+    ngx_rbtree_node_t                  *node, *next, *root, *sentinel;
+    ngx_http_callcenter_sse_stream_t   *st;
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    if (!ngx_http_callcenter_sse_initialized) {
+        return;
+    }
+
+    sentinel = ngx_http_callcenter_sse_channels.sentinel;
+    root = ngx_http_callcenter_sse_channels.root;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel); node != NULL; node = next) {
+        next = ngx_rbtree_next(&ngx_http_callcenter_sse_channels, node);
+        ch = (ngx_http_callcenter_sse_channel_t *) node;
+
+        if (ngx_queue_empty(&ch->streams)) {
+            ngx_http_callcenter_sse_channel_free(ch);
+            continue;
+        }
+
+        ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
+
+        /* live streams go through catch-up again once subscribed */
+
+        for (q = ngx_queue_head(&ch->streams);
+             q != ngx_queue_sentinel(&ch->streams);
+             q = ngx_queue_next(q))
+        {
+            st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+            st->phase = NGX_HTTP_CALLCENTER_SSE_WAIT;
+        }
+    }
+}
+
+
+void
+ngx_http_callcenter_sse_commands_up(void)
+{
+    ngx_queue_t                        *q, *next;
+    ngx_rbtree_node_t                  *node, *root, *sentinel;
+    ngx_http_callcenter_sse_stream_t   *st;
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    if (!ngx_http_callcenter_sse_initialized) {
+        return;
+    }
+
+    sentinel = ngx_http_callcenter_sse_channels.sentinel;
+    root = ngx_http_callcenter_sse_channels.root;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    /*
+     * Catch-ups stalled by the command link go on.  Only SUBSCRIBED
+     * channels are touched: a stream that leaves one never frees it.
+     */
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node != NULL;
+         node = ngx_rbtree_next(&ngx_http_callcenter_sse_channels, node))
+    {
+        ch = (ngx_http_callcenter_sse_channel_t *) node;
+
+        if (ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED) {
+            continue;
+        }
+
+        for (q = ngx_queue_head(&ch->streams);
+             q != ngx_queue_sentinel(&ch->streams);
+             q = next)
+        {
+            next = ngx_queue_next(q);
+            st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+
+            if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP
+                && !st->pending)
+            {
+                ngx_http_callcenter_sse_catchup(st);
+            }
+        }
+    }
+}
+
+
+/* output */
+
+static u_char *
+ngx_http_callcenter_sse_reserve(ngx_http_callcenter_sse_stream_t *st,
+    size_t size)
+{
+    size_t        cap;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, **ll;
+
+    ll = &st->out;
+
+    for (cl = st->out; cl; cl = cl->next) {
+        ll = &cl->next;
+
+        if (cl->next == NULL && (size_t) (cl->buf->end - cl->buf->last)
+                                >= size)
+        {
+            return cl->buf->last;
+        }
+    }
+
+    cl = ngx_chain_get_free_buf(st->request->pool, &st->free);
+    if (cl == NULL) {
+        return NULL;
+    }
+
+    b = cl->buf;
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < size) {
+        cap = ngx_max(size, NGX_HTTP_CALLCENTER_SSE_BUF);
+
+        b->start = ngx_palloc(st->request->pool, cap);
+        if (b->start == NULL) {
+            return NULL;
+        }
+
+        b->end = b->start + cap;
+    }
+
+    b->pos = b->start;
+    b->last = b->start;
+    b->memory = 1;
+    b->flush = 0;
+    b->last_buf = 0;
+    b->tag = (ngx_buf_tag_t) &ngx_http_callcenter_module;
+
+    *ll = cl;
+
+    return b->last;
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_sse_raw(ngx_http_callcenter_sse_stream_t *st,
+    const char *s, size_t len)
+{
+    u_char       *p;
+    ngx_chain_t  *cl;
+
+    p = ngx_http_callcenter_sse_reserve(st, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
+
+    cl->buf->last = ngx_cpymem(p, s, len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_sse_event(ngx_http_callcenter_sse_stream_t *st,
+    u_char *id, size_t id_len, u_char *event, size_t event_len, u_char *data,
+    size_t data_len)
+{
+    size_t        len;
+    u_char       *p;
+    ngx_chain_t  *cl;
+
+    len = cc_sse_frame_len(id_len, event_len, (char *) data, data_len);
+
+    p = ngx_http_callcenter_sse_reserve(st, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
+
+    cl->buf->last = (u_char *) cc_sse_frame((char *) p, (char *) id, id_len,
+                                            (char *) event, event_len,
+                                            (char *) data, data_len);
+
+    return NGX_OK;
+}
+
+
+/* sends what was written; NGX_ERROR: the stream must end */
+
+static ngx_int_t
+ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
+{
+    off_t                            busy;
+    ngx_int_t                        rc;
+    ngx_buf_t                       *b;
+    ngx_chain_t                     *cl;
+    ngx_connection_t                *c;
+    ngx_http_request_t              *r;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_callcenter_loc_conf_t  *lcf;
+
+    r = st->request;
+    c = r->connection;
+
+    if (st->out) {
+        for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
+        cl->buf->flush = 1;
+    }
+
+    rc = ngx_http_output_filter(r, st->out);
+
+    ngx_chain_update_chains(r->pool, &st->free, &st->busy, &st->out,
+                            (ngx_buf_tag_t) &ngx_http_callcenter_module);
+
+    /* buffers larger than usual go back to the pool at once */
+
+    for (cl = st->free; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->start && b->end - b->start > NGX_HTTP_CALLCENTER_SSE_BUF) {
+            ngx_pfree(r->pool, b->start);
+            b->start = NULL;
+            b->end = NULL;
+        }
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    busy = 0;
+
+    for (cl = st->busy; cl; cl = cl->next) {
+        busy += ngx_buf_size(cl->buf);
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (busy > (off_t) lcf->stream_buffer) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "callcenter: client does not read its event stream, "
+                      "%O bytes unsent", busy);
+        return NGX_ERROR;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (c->buffered & NGX_HTTP_WRITE_BUFFERED) {
+        if (!c->write->timer_set) {
+            ngx_add_timer(c->write, clcf->send_timeout);
+        }
+
+    } else if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (ngx_handle_write_event(c->write, clcf->send_lowat) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_callcenter_sse_write_handler(ngx_http_request_t *r)
+{
+    ngx_connection_t                  *c;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    c = r->connection;
+    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    if (c->write->timedout) {
+        c->timedout = 1;
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "callcenter: event stream timed out");
+        ngx_http_callcenter_sse_channel_leave(st);
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    if (ngx_http_callcenter_sse_flush(st) != NGX_OK) {
+        ngx_http_callcenter_sse_channel_leave(st);
+        ngx_http_finalize_request(r, NGX_ERROR);
+    }
+}
+
+
+/* ends the stream from wherever: unlinked now, finalized when posted */
+
+static void
+ngx_http_callcenter_sse_end(ngx_http_callcenter_sse_stream_t *st,
+    ngx_int_t rc)
+{
+    ngx_http_callcenter_sse_channel_leave(st);
+
+    st->end_rc = rc;
+
+    if (!st->end.posted) {
+        ngx_post_event(&st->end, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_callcenter_sse_end_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_request_t                *r;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    st = ev->data;
+    r = st->request;
+    c = r->connection;
+
+    ngx_http_finalize_request(r, st->end_rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the last words to a client that should come back to another worker */
+
+static ngx_int_t
+ngx_http_callcenter_sse_bye(ngx_http_callcenter_sse_stream_t *st)
+{
+    ngx_chain_t  *cl;
+
+    if (ngx_http_callcenter_sse_raw(st, NGX_HTTP_CALLCENTER_SSE_BYE,
+                                    sizeof(NGX_HTTP_CALLCENTER_SSE_BYE) - 1)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
+    cl->buf->last_buf = 1;
+
+    return ngx_http_callcenter_sse_flush(st);
+}
+
+
+/* catch-up */
+
+static void
+ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
+{
+    size_t                             i, j;
+    redisReply                        *e, *f, *event, *data;
+    cc_sse_id_t                        id;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    st->pending = 0;
+
+    if (st->channel == NULL) {
+        return;
+    }
+
+    if (reply == NULL) {
+        /* the command link is down: ngx_http_callcenter_sse_commands_up() */
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "callcenter: XRANGE %V: %s", &st->name,
+                      reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                       : "unexpected reply");
+        ngx_http_callcenter_sse_end(st, NGX_ERROR);
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        e = reply->element[i];
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
+            || e->element[0]->type != REDIS_REPLY_STRING
+            || e->element[1]->type != REDIS_REPLY_ARRAY
+            || cc_sse_id_parse(e->element[0]->str, e->element[0]->len, &id)
+               != 0
+            || cc_sse_id_cmp(&id, &st->last) <= 0)
+        {
+            continue;
+        }
+
+        event = NULL;
+        data = NULL;
+        f = e->element[1];
+
+        for (j = 0; j + 1 < f->elements; j += 2) {
+            if (f->element[j]->type != REDIS_REPLY_STRING
+                || f->element[j + 1]->type != REDIS_REPLY_STRING)
+            {
+                continue;
+            }
+
+            if (ngx_strcmp(f->element[j]->str, "event") == 0) {
+                event = f->element[j + 1];
+
+            } else if (ngx_strcmp(f->element[j]->str, "data") == 0) {
+                data = f->element[j + 1];
+            }
+        }
+
+        if (event == NULL || data == NULL) {
+            continue;
+        }
+
+        if (ngx_http_callcenter_sse_event(st, (u_char *) e->element[0]->str,
+                                          e->element[0]->len,
+                                          (u_char *) event->str, event->len,
+                                          (u_char *) data->str, data->len)
+            != NGX_OK)
+        {
+            ngx_http_callcenter_sse_end(st, NGX_ERROR);
+            return;
+        }
+
+        st->last = id;
+    }
+
+    if (ngx_http_callcenter_sse_flush(st) != NGX_OK) {
+        ngx_http_callcenter_sse_end(st, NGX_ERROR);
+        return;
+    }
+
+    if (st->phase != NGX_HTTP_CALLCENTER_SSE_CATCHUP) {
+        /* the subscription went away meanwhile: caught up after it */
+        return;
+    }
+
+    if (reply->elements == NGX_HTTP_CALLCENTER_SSE_PAGE || st->dirty) {
+        ngx_http_callcenter_sse_catchup(st);
+        return;
+    }
+
+    st->phase = NGX_HTTP_CALLCENTER_SSE_LIVE;
+}
+
+
+static void
+ngx_http_callcenter_sse_catchup(ngx_http_callcenter_sse_stream_t *st)
+{
+    u_char      start[1 + CC_SSE_ID_MAX];
+    size_t      argvlen[6];
+    ngx_int_t   rc;
+    const char *argv[6];
+
+    st->phase = NGX_HTTP_CALLCENTER_SSE_CATCHUP;
+
+    if (st->pending) {
+        /* the reply on its way reads again */
+        st->dirty = 1;
+        return;
+    }
+
+    st->dirty = 0;
+
+    start[0] = '(';
+
+    argv[0] = "XRANGE";
+    argvlen[0] = 6;
+    argv[1] = (char *) st->name.data;
+    argvlen[1] = st->name.len;
+    argv[2] = (char *) start;
+    argvlen[2] = 1 + cc_sse_id_format((char *) start + 1, &st->last);
+    argv[3] = "+";
+    argvlen[3] = 1;
+    argv[4] = "COUNT";
+    argvlen[4] = 5;
+    argv[5] = ngx_value(NGX_HTTP_CALLCENTER_SSE_PAGE);
+    argvlen[5] = ngx_strlen(argv[5]);
+
+    rc = ngx_http_callcenter_redis_command(st->request,
+                                           ngx_http_callcenter_sse_range_reply,
+                                           6, argv, argvlen);
+
+    if (rc == NGX_OK) {
+        st->pending = 1;
+
+    } else if (rc == NGX_ERROR) {
+        ngx_http_callcenter_sse_end(st, NGX_ERROR);
+    }
+
+    /* NGX_DECLINED: ngx_http_callcenter_sse_commands_up() goes on */
+}
+
+
+/* live */
+
+void
+ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
+{
+    ngx_queue_t                        *q, *next;
+    cc_sse_message_t                    m;
+    ngx_http_callcenter_sse_stream_t   *st;
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    ch = ngx_http_callcenter_sse_channel_find(channel);
+    if (ch == NULL || ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED) {
+        return;
+    }
+
+    if (cc_sse_message_parse((char *) payload->data, payload->len, &m) != 0) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "callcenter: malformed message on %V", channel);
+        return;
+    }
+
+    for (q = ngx_queue_head(&ch->streams);
+         q != ngx_queue_sentinel(&ch->streams);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP) {
+            st->dirty = 1;
+            continue;
+        }
+
+        if (st->phase != NGX_HTTP_CALLCENTER_SSE_LIVE
+            || cc_sse_id_cmp(&m.id, &st->last) <= 0)
+        {
+            continue;
+        }
+
+        if (ngx_http_callcenter_sse_event(st, (u_char *) m.id_str, m.id_len,
+                                          (u_char *) m.event, m.event_len,
+                                          (u_char *) m.data, m.data_len)
+            != NGX_OK
+            || ngx_http_callcenter_sse_flush(st) != NGX_OK)
+        {
+            ngx_http_callcenter_sse_end(st, NGX_ERROR);
+            continue;
+        }
+
+        st->last = m.id;
+    }
+}
+
+
+/* heartbeats, agent presence */
+
+static void
+ngx_http_callcenter_sse_agent_command(ngx_http_callcenter_sse_stream_t *st,
+    ngx_uint_t close)
+{
+    u_char                           ms[NGX_INT_T_LEN];
+    size_t                           argvlen[6];
+    ngx_msec_t                       v;
+    const char                      *argv[6];
+    ngx_http_callcenter_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(st->request,
+                                       ngx_http_callcenter_module);
+
+    argv[0] = "FCALL";
+    argvlen[0] = 5;
+    argv[2] = "0";
+    argvlen[2] = 1;
+
+    if (close) {
+        /* cc_agent_close A conn grace */
+        argv[1] = "cc_agent_close";
+        argv[3] = (char *) st->agent.data;
+        argvlen[3] = st->agent.len;
+        argv[4] = (char *) st->conn_id.data;
+        argvlen[4] = st->conn_id.len;
+        argv[5] = (char *) ms;
+        v = lcf->presence_grace;
+        argvlen[5] = ngx_sprintf(ms, "%M", v) - ms;
+
+    } else {
+        /* cc_agent_presence ttl A conn */
+        argv[1] = "cc_agent_presence";
+        argv[3] = (char *) ms;
+        v = 2 * lcf->heartbeat + lcf->presence_grace;
+        argvlen[3] = ngx_sprintf(ms, "%M", v) - ms;
+        argv[4] = (char *) st->agent.data;
+        argvlen[4] = st->agent.len;
+        argv[5] = (char *) st->conn_id.data;
+        argvlen[5] = st->conn_id.len;
+    }
+
+    argvlen[1] = ngx_strlen(argv[1]);
+
+    (void) ngx_http_callcenter_redis_command(NULL, NULL, 6, argv, argvlen);
+}
+
+
+static void
+ngx_http_callcenter_sse_heartbeat_handler(ngx_event_t *ev)
+{
+    ngx_http_callcenter_sse_stream_t  *st;
+    ngx_http_callcenter_loc_conf_t    *lcf;
+
+    st = ev->data;
+
+    if (ngx_exiting || ngx_terminate) {
+        ngx_http_callcenter_sse_end(st, ngx_http_callcenter_sse_bye(st));
+        return;
+    }
+
+    if (ngx_http_callcenter_sse_raw(st, NGX_HTTP_CALLCENTER_SSE_PING,
+                                    sizeof(NGX_HTTP_CALLCENTER_SSE_PING) - 1)
+        != NGX_OK
+        || ngx_http_callcenter_sse_flush(st) != NGX_OK)
+    {
+        ngx_http_callcenter_sse_end(st, NGX_ERROR);
+        return;
+    }
+
+    if (st->agent.len) {
+        ngx_http_callcenter_sse_agent_command(st, 0);
+    }
+
+    lcf = ngx_http_get_module_loc_conf(st->request,
+                                       ngx_http_callcenter_module);
+    ngx_add_timer(ev, lcf->heartbeat);
+}
+
+
+/* the client */
+
+static void
+ngx_http_callcenter_sse_read_handler(ngx_http_request_t *r)
+{
+    int                                n;
+    char                               buf[1];
+    ngx_err_t                          err;
+    ngx_event_t                       *rev;
+    ngx_connection_t                  *c;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    c = r->connection;
+    rev = c->read;
+
+#if (NGX_HTTP_V2)
+
+    if (r->stream) {
+        if (c->error) {
+            err = 0;
+            goto closed;
+        }
+
+        return;
+    }
+
+#endif
+
+#if (NGX_HAVE_EPOLLRDHUP)
+
+    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
+        if (!rev->pending_eof) {
+            return;
+        }
+
+        rev->eof = 1;
+        c->error = 1;
+        err = 0;
+        goto closed;
+    }
+
+#endif
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n == 0) {
+        rev->eof = 1;
+        c->error = 1;
+        err = 0;
+        goto closed;
+
+    } else if (n == -1) {
+        err = ngx_socket_errno;
+
+        if (err != NGX_EAGAIN) {
+            rev->eof = 1;
+            c->error = 1;
+            goto closed;
+        }
+    }
+
+    /* more request bytes, a pipelined request: not read while streaming */
+
+    if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && rev->active) {
+        if (ngx_del_event(rev, NGX_READ_EVENT, 0) != NGX_OK) {
+            err = 0;
+            goto closed;
+        }
+    }
+
+    return;
+
+closed:
+
+    if (err) {
+        rev->error = 1;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, c->log, err,
+                  "client closed the event stream");
+
+    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    ngx_http_callcenter_sse_channel_leave(st);
+
+    ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+}
+
+
+/*
+ * The connection's read handler while streaming: an exiting worker closes
+ * idle connections with c->close set; the client gets a last retry first.
+ */
+
+static void
+ngx_http_callcenter_sse_conn_read(ngx_event_t *rev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_request_t                *r;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    c = rev->data;
+    r = c->data;
+    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    if (c->close) {
+        ngx_http_callcenter_sse_channel_leave(st);
+        (void) ngx_http_callcenter_sse_bye(st);
+    }
+
+    st->read_handler(rev);
+}
+
+
+static void
+ngx_http_callcenter_sse_cleanup(void *data)
+{
+    ngx_http_callcenter_sse_stream_t  *st = data;
+
+    ngx_connection_t  *c;
+
+    ngx_http_callcenter_sse_channel_leave(st);
+
+    if (st->heartbeat.timer_set) {
+        ngx_del_timer(&st->heartbeat);
+    }
+
+    if (st->end.posted) {
+        ngx_delete_posted_event(&st->end);
+    }
+
+    c = st->request->connection;
+
+    if (c->read->handler == ngx_http_callcenter_sse_conn_read) {
+        c->read->handler = st->read_handler;
+        c->idle = 0;
+    }
+
+    if (st->agent.len) {
+        ngx_http_callcenter_sse_agent_command(st, 1);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_sse_strdup(ngx_pool_t *pool, ngx_str_t *dst,
+    ngx_str_t *src)
+{
+    dst->len = src->len;
+
+    if (src->len == 0) {
+        dst->data = NULL;
+        return NGX_OK;
+    }
+
+    dst->data = ngx_pnalloc(pool, src->len);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src->data, src->len);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_callcenter_sse_start(ngx_http_request_t *r,
+    ngx_http_callcenter_stream_conf_t *scf)
+{
+    ngx_int_t                          rc;
+    ngx_uint_t                         i;
+    cc_sse_id_t                        last, snap;
+    ngx_table_elt_t                   *h;
+    ngx_connection_t                  *c;
+    ngx_pool_cleanup_t                *cln;
+    ngx_http_callcenter_event_t       *ev;
+    ngx_http_callcenter_loc_conf_t    *lcf;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    c = r->connection;
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (cc_sse_id_parse((char *) scf->last_id.data, scf->last_id.len, &last)
+        != 0)
+    {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (scf->snapshot_id.len) {
+        if (cc_sse_id_parse((char *) scf->snapshot_id.data,
+                            scf->snapshot_id.len, &snap)
+            != 0)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* ids grow: nothing at or below the snapshot's follows it */
+        if (cc_sse_id_cmp(&snap, &last) > 0) {
+            last = snap;
+        }
+    }
+
+    if (scf->channel.len == 0 || r->header_sent) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_callcenter_sse_stream_t));
+    if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    st->request = r;
+    st->last = last;
+
+    if (ngx_http_callcenter_sse_strdup(r->pool, &st->name, &scf->channel)
+        != NGX_OK
+        || ngx_http_callcenter_sse_strdup(r->pool, &st->agent, &scf->agent)
+           != NGX_OK
+        || ngx_http_callcenter_sse_strdup(r->pool, &st->conn_id,
+                                          &scf->conn_id)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the headers */
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-cache");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Accel-Buffering");
+    ngx_str_set(&h->value, "no");
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    ngx_http_set_ctx(r, st, ngx_http_callcenter_module);
+
+    if (ngx_exiting || ngx_terminate) {
+        /* come back to another worker */
+        return ngx_http_callcenter_sse_bye(st);
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* from here on the stream's own reference ends it */
+
+    r->main->count++;
+
+    cln->handler = ngx_http_callcenter_sse_cleanup;
+    cln->data = st;
+
+    st->heartbeat.handler = ngx_http_callcenter_sse_heartbeat_handler;
+    st->heartbeat.data = st;
+    st->heartbeat.log = c->log;
+    st->heartbeat.cancelable = 1;
+
+    st->end.handler = ngx_http_callcenter_sse_end_handler;
+    st->end.data = st;
+    st->end.log = c->log;
+
+    r->read_event_handler = ngx_http_callcenter_sse_read_handler;
+    r->write_event_handler = ngx_http_callcenter_sse_write_handler;
+
+    if (r == r->main && r->stream == NULL) {
+        st->read_handler = c->read->handler;
+        c->read->handler = ngx_http_callcenter_sse_conn_read;
+        c->idle = 1;
+    }
+
+    /* hello, the snapshot */
+
+    if (ngx_http_callcenter_sse_raw(st, NGX_HTTP_CALLCENTER_SSE_HELLO,
+                                    sizeof(NGX_HTTP_CALLCENTER_SSE_HELLO) - 1)
+        != NGX_OK)
+    {
+        ngx_http_callcenter_sse_end(st, NGX_ERROR);
+        return NGX_DONE;
+    }
+
+    if (scf->snapshot) {
+        ev = scf->snapshot->elts;
+
+        for (i = 0; i < scf->snapshot->nelts; i++) {
+            if (ngx_http_callcenter_sse_event(st, scf->snapshot_id.data,
+                                              scf->snapshot_id.len,
+                                              ev[i].event.data,
+                                              ev[i].event.len,
+                                              ev[i].data.data, ev[i].data.len)
+                != NGX_OK)
+            {
+                ngx_http_callcenter_sse_end(st, NGX_ERROR);
+                return NGX_DONE;
+            }
+        }
+    }
+
+    if (ngx_http_callcenter_sse_flush(st) != NGX_OK) {
+        ngx_http_callcenter_sse_end(st, NGX_ERROR);
+        return NGX_DONE;
+    }
+
+    ngx_add_timer(&st->heartbeat, lcf->heartbeat);
+
+    /* then catch-up and live */
+
+    if (ngx_http_callcenter_sse_channel_join(st) != NGX_OK) {
+        ngx_http_callcenter_sse_end(st, NGX_ERROR);
+    }
+
+    return NGX_DONE;
+}
