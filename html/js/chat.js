@@ -79,6 +79,7 @@ export class ChatView {
     this.disabled = !on;
     this.textarea.disabled = !on;
     this.sendBtn.disabled = !on;
+    this.composer.hidden = !on;
     if (!on) this.hideTyping();
   }
 
