@@ -42,6 +42,9 @@ typedef struct {
 
 
 typedef struct {
+    /* first: the request's ctx, copied, read on by the module's code */
+    ngx_http_callcenter_ctx_t           api;
+
     ngx_http_request_t                 *request;
     ngx_http_callcenter_sse_channel_t  *channel;  /* NULL: unlinked */
     ngx_str_t                           name;     /* the channel */
@@ -1112,6 +1115,7 @@ ngx_http_callcenter_sse_start(ngx_http_request_t *r,
     ngx_table_elt_t                   *h;
     ngx_connection_t                  *c;
     ngx_pool_cleanup_t                *cln;
+    ngx_http_callcenter_ctx_t         *api;
     ngx_http_callcenter_event_t       *ev;
     ngx_http_callcenter_loc_conf_t    *lcf;
     ngx_http_callcenter_sse_stream_t  *st;
@@ -1125,7 +1129,7 @@ ngx_http_callcenter_sse_start(ngx_http_request_t *r,
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    if (scf->snapshot_id.len) {
+    if (scf->snapshot && scf->snapshot->nelts) {
         if (cc_sse_id_parse((char *) scf->snapshot_id.data,
                             scf->snapshot_id.len, &snap)
             != 0)
@@ -1194,6 +1198,11 @@ ngx_http_callcenter_sse_start(ngx_http_request_t *r,
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
+    }
+
+    api = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    if (api) {
+        st->api = *api;
     }
 
     ngx_http_set_ctx(r, st, ngx_http_callcenter_module);
