@@ -24,4 +24,6 @@ fi
 sh "$root/common/embed.sh" "$root/common/callcenter.lua" \
     "$objs/addon/callcenter_gen/cc_functions.c"
 make -s -f "$objs/Makefile" -C "$src" modules
-cp "$objs/ngx_http_callcenter_module.so" "$build/ngx_http_callcenter_module.so"
+# a new file, renamed into place: running nginx keeps its mapping of the old
+cp "$objs/ngx_http_callcenter_module.so" "$build/ngx_http_callcenter_module.so.new"
+mv -f "$build/ngx_http_callcenter_module.so.new" "$build/ngx_http_callcenter_module.so"
