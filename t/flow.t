@@ -192,6 +192,7 @@ is($t->agent_http('bob', 'POST', "/agent/calls/$calls[1]{call}/accept")
 
 is($t->agent_http('bob', 'POST', '/agent/status',
     body => '{"status":"available"}')->{status}, 200, 'bob available');
+$sb->events_until(sub { 0 }, timeout => 1);    # drop older offers
 is($t->agent_http('alice', 'POST', "/agent/calls/$calls[1]{call}/reject")
     ->{status}, 200, 'alice rejects');
 $ev = $sb->wait_event('offer', timeout => 10,

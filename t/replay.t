@@ -77,7 +77,7 @@ for my $how ('header', 'query') {
 $sa->close;
 my $c2 = $t->create_call(queue => 'sales', name => 'Yves');
 my $s2 = $t->agent_sse('alice');
-my @snap = $s2->events_until(sub { $_[0]{event} eq 'offer' }, timeout => 10);
+my @snap = $s2->events_until(sub { 0 }, timeout => 3);
 my %by = map { $_->{event} => $_ } @snap;
 ok($by{status}, 'agent stream starts with status');
 is($by{status} && $by{status}{json}{status}, 'available',
@@ -86,7 +86,7 @@ ok(grep({ $_->{event} eq 'assigned' && $_->{json}{call} eq $c->{call} }
     @snap), 'snapshot: assigned for the held call');
 is($by{offer} && $by{offer}{json}{call}, $c2->{call},
     'snapshot or live: the pending offer');
-my $agent_last = $snap[-1]{id};
+my $agent_last = @snap ? $snap[-1]{id} : '0';
 $s2->close;
 
 # events while the agent is away from the stream

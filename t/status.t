@@ -43,7 +43,8 @@ for my $f (qw(agents_available agents_busy)) {
 is($s->{agents}{alice}{status}, 'away', 'alice: away');
 my $calls = $s->{agents}{alice}{calls};
 is(ref $calls eq 'ARRAY' ? scalar @$calls : $calls, 1, 'alice: 1 call');
-is($s->{agents}{bob}{status}, 'away', 'bob: away by default');
+like($s->{agents}{bob}{status} // '', qr/^(away|offline)$/,
+    'bob: away (or offline) by default');
 
 $res = $t->http('GET', '/callcenter/status?format=prometheus');
 is($res->{status}, 200, 'prometheus: 200');
