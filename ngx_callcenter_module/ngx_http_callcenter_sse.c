@@ -54,6 +54,8 @@ typedef struct {
     ngx_uint_t                          phase;
     unsigned                            pending:1;  /* XRANGE sent */
     unsigned                            dirty:1;    /* published meanwhile */
+    unsigned                            drain:1;    /* catch-up waits for
+                                                     * its output to go */
 
     ngx_event_t                         heartbeat;
     ngx_event_t                         end;        /* posted: finalize */
@@ -395,7 +397,7 @@ ngx_http_callcenter_sse_commands_up(void)
             st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
 
             if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP
-                && !st->pending)
+                && !st->pending && !st->drain)
             {
                 ngx_http_callcenter_sse_catchup(st);
             }
@@ -554,7 +556,11 @@ ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
-    if (busy > (off_t) lcf->stream_buffer) {
+    /* a catch-up page is bounded and waits to be sent before the next */
+
+    if (st->phase == NGX_HTTP_CALLCENTER_SSE_LIVE
+        && busy > (off_t) lcf->stream_buffer)
+    {
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "callcenter: client does not read its event stream, "
                       "%O bytes unsent", busy);
@@ -601,6 +607,15 @@ ngx_http_callcenter_sse_write_handler(ngx_http_request_t *r)
     if (ngx_http_callcenter_sse_flush(st) != NGX_OK) {
         ngx_http_callcenter_sse_channel_leave(st);
         ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (st->drain && !(c->buffered & NGX_HTTP_WRITE_BUFFERED)) {
+        st->drain = 0;
+
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP) {
+            ngx_http_callcenter_sse_catchup(st);
+        }
     }
 }
 
@@ -748,6 +763,12 @@ ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
+    if (r->connection->buffered & NGX_HTTP_WRITE_BUFFERED) {
+        /* the write handler reads on once this page is sent */
+        st->drain = 1;
+        return;
+    }
+
     if (reply->elements == NGX_HTTP_CALLCENTER_SSE_PAGE || st->dirty) {
         ngx_http_callcenter_sse_catchup(st);
         return;
@@ -766,6 +787,10 @@ ngx_http_callcenter_sse_catchup(ngx_http_callcenter_sse_stream_t *st)
     const char *argv[6];
 
     st->phase = NGX_HTTP_CALLCENTER_SSE_CATCHUP;
+
+    if (st->drain) {
+        return;
+    }
 
     if (st->pending) {
         /* the reply on its way reads again */
