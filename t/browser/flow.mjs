@@ -201,7 +201,7 @@ await scenario('flow', async (s) => {
     equal(res && res.status(), 200, 'GET /callcenter/wallboard.html');
     const queue = board.getByRole('region', {name: 'Queue sales'});
     await queue.waitFor({state: 'visible'});
-    await until(async () => /1\s*answered/.test(await queue.innerText()), 'the sales queue counts 1 answered call');
+    await until(async () => /\b1\s*answered\b/i.test(await queue.innerText()), 'the sales queue counts 1 answered call');
     const agents = board.getByRole('table');
     await hasTexts(agents, ['Alice'], 'the agents table');
     await s.screenshot(board, 'flow-06-wallboard');
