@@ -9,6 +9,7 @@ $t->load_functions;
 $t->write_agents([
     { id => 'alice', name => 'Alice', queues => ['sales'], capacity => 1 },
     { id => 'bob', name => 'Bob', queues => ['sales'], capacity => 1 },
+    { id => 'carol', name => 'Carol', queues => ['sales'], capacity => 1 },
 ]);
 my $router = $t->start_router;     # default offer timeout
 $t->default_server;
@@ -188,20 +189,29 @@ ok($ev, 'the expired offer goes to the next agent, alice');
 is($t->agent_http('bob', 'POST', "/agent/calls/$calls[1]{call}/accept")
     ->{status}, 409, 'bob too late: 409');
 
-# ---- reject moves on
+# ---- reject moves on: bob takes the last waiting call, carol comes in
+# with nothing to route, alice rejects: the call goes to carol
 
 is($t->agent_http('bob', 'POST', '/agent/status',
     body => '{"status":"available"}')->{status}, 200, 'bob available');
-$sb->events_until(sub { 0 }, timeout => 1);    # drop older offers
+$ev = $sb->wait_event('offer', timeout => 10,
+    match => sub { $_[0]{json}{call} eq $calls[2]{call} });
+ok($ev, 'bob is offered the last waiting call');
+is($t->agent_http('bob', 'POST', "/agent/calls/$calls[2]{call}/accept")
+    ->{status}, 200, 'bob accepts it');
+my $sc = $t->agent_online('carol');
 is($t->agent_http('alice', 'POST', "/agent/calls/$calls[1]{call}/reject")
     ->{status}, 200, 'alice rejects');
-$ev = $sb->wait_event('offer', timeout => 10,
+$ev = $sa->wait_event('revoked', timeout => 5,
     match => sub { $_[0]{json}{call} eq $calls[1]{call} });
-ok($ev, 'the rejected call goes to bob');
-is($t->agent_http('bob', 'POST', "/agent/calls/$calls[1]{call}/accept")
-    ->{status}, 200, 'bob accepts it');
+is($ev && $ev->{json}{reason}, 'rejected', 'alice: offer revoked, rejected');
+$ev = $sc->wait_event('offer', timeout => 10,
+    match => sub { $_[0]{json}{call} eq $calls[1]{call} });
+ok($ev, 'the rejected call goes to carol');
+is($t->agent_http('carol', 'POST', "/agent/calls/$calls[1]{call}/accept")
+    ->{status}, 200, 'carol accepts it');
 $ev = $streams[1]->wait_event('assigned', timeout => 5);
-is($ev && $ev->{json}{agent}{id}, 'bob', 'that caller: assigned to bob');
+is($ev && $ev->{json}{agent}{id}, 'carol', 'that caller: assigned to carol');
 
-$_->close for $sa, $sb, @streams;
+$_->close for $sa, $sb, $sc, @streams;
 done_testing;

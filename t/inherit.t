@@ -15,7 +15,10 @@ callcenter_body_max 1k;
 EOF2
 
 my $J = CCTest->json;
-my $two_k = $J->encode({ name => 'x' x 2048 });
+# 2 KiB of valid fields: a long page URL and some info
+my $two_k = $J->encode({ page => 'https://shop.example/' . ('p' x 1500),
+    info => { map { ("k$_" => 'v' x 40) } 1 .. 12 } });
+cmp_ok(length $two_k, '>', 2000, 'the body is over 2 KiB');
 is($t->http('POST', '/call', body => $two_k)->{status}, 413,
     'server-level callcenter_body_max 1k inherited by the location');
 is($t->http('POST', '/big/call', body => $two_k)->{status}, 201,
@@ -34,7 +37,9 @@ ok(defined $s->next_comment(timeout => 5),
 $s->close;
 
 # http-level message_max 64k: a 20k message is accepted (default 16k)
-my $msg = $J->encode({ type => 'chat', text => 'y' x 20000 });
+my $msg = $J->encode({ type => 'whiteboard',
+    strokes => [ map { { color => '#123456', points => [ (1, 2) x 500 ] } } 1 .. 10 ] });
+cmp_ok(length $msg, '>', 16384, 'the message is over 16 KiB');
 is($t->http('POST', "/call/$c->{call}/messages?token=$c->{token}",
     body => $msg)->{status}, 202,
     'http-level callcenter_message_max inherited down to the location');
