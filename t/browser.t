@@ -88,7 +88,23 @@ my $types = do {
     $demo =~ /^(\s*types\s*\{.*?\})/ms ? $1 : 'include /etc/nginx/mime.types;';
 };
 
-$t->start_nginx(<<"EOF", http => <<"HTTP");
+# nginx workers run as nobody when the tests run as root: if html/ is not
+# readable by others (a checkout in a 0700 home), run them as root instead
+my @main;
+if ($> == 0) {
+    my ($path, $open) = ('', 1);
+    for my $part ('', grep { length } split m{/}, "$ROOT/html") {
+        $path .= "$part/";
+        my @st = stat $path or next;
+        $open = 0 unless ($st[2] & 05) == 05;
+    }
+    unless ($open) {
+        @main = (main => 'user root;');
+        note("$ROOT/html is not readable by others: nginx workers run as root");
+    }
+}
+
+$t->start_nginx(<<"EOF", @main, http => <<"HTTP");
 location / {
             root $ROOT/html/demo;
         }

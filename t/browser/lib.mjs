@@ -184,7 +184,7 @@ class Scenario {
 }
 
 function errorText(err) {
-  const text = err && err.message ? err.message : String(err);
+  const text = (err && err.message ? err.message : String(err)).replace(/\u001b\[[0-9;]*m/g, '');
   // Playwright's call logs are long: the first lines say enough
   return text.split('\n').slice(0, 12).join('\n');
 }
