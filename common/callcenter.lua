@@ -467,11 +467,14 @@ register('cc_agent_open', function(a, conn, ttl, snapshot)
     return out
 end)
 
+-- Adds as well as refreshes: a Redis that restarted empty learns again
+-- which agents are connected.  Only open streams are refreshed, and a
+-- worker's refresh and close travel in order on one link.
 register('cc_agent_presence', function(ttl, ...)
     local until_ = now_ms() + tonumber(ttl)
     local conns = {...}
     for i = 1, #conns, 2 do
-        redis.call('ZADD', key(CC_KEY_AGENT_CONNS, conns[i]), 'XX', until_,
+        redis.call('ZADD', key(CC_KEY_AGENT_CONNS, conns[i]), until_,
                    conns[i + 1])
     end
     return redis.status_reply('OK')

@@ -103,6 +103,60 @@ cc_valid_http_url(const char *s, size_t len)
     return 1;
 }
 
+/* well-formed UTF-8 (RFC 3629): no overlong forms, surrogates, > U+10FFFF */
+int
+cc_valid_utf8(const char *s, size_t len)
+{
+    size_t          i, n, k;
+    unsigned char   c;
+    unsigned long   cp;
+
+    for (i = 0; i < len; i += n) {
+        c = (unsigned char) s[i];
+
+        if (c < 0x80) {
+            n = 1;
+            continue;
+        }
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 2;
+            cp = c & 0x1f;
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 3;
+            cp = c & 0x0f;
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+            cp = c & 0x07;
+
+        } else {
+            return 0;
+        }
+
+        if (len - i < n) {
+            return 0;
+        }
+
+        for (k = 1; k < n; k++) {
+            c = (unsigned char) s[i + k];
+            if ((c & 0xc0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (c & 0x3f);
+        }
+
+        if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+            || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
 size_t
 cc_utf8_chars(const char *s, size_t len)
 {
@@ -171,6 +225,11 @@ cc_parse_object(const char *body, size_t len, char *err, size_t errlen)
 {
     cJSON       *json;
     const char  *end, *last;
+
+    if (!cc_valid_utf8(body, len)) {
+        cc_err(err, errlen, "malformed JSON: not UTF-8");
+        return NULL;
+    }
 
     json = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (json == NULL) {

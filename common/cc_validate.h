@@ -40,6 +40,9 @@ int cc_valid_event_id(const char *s, size_t len);
  * character, at most CC_URL_MAX bytes */
 int cc_valid_http_url(const char *s, size_t len);
 
+/* well-formed UTF-8: no overlong forms, surrogates, nor past U+10FFFF */
+int cc_valid_utf8(const char *s, size_t len);
+
 /* the number of UTF-8 code points of s */
 size_t cc_utf8_chars(const char *s, size_t len);
 

@@ -82,6 +82,13 @@ test_urls(void)
 
     CHECK(cc_utf8_chars(S("h\xc3\xa9llo")) == 5);
     CHECK(cc_utf8_chars(S("\xe2\x82\xac")) == 1);
+
+    CHECK(cc_valid_utf8(S("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80")));
+    CHECK(!cc_valid_utf8(S("\xff\xfe")));
+    CHECK(!cc_valid_utf8(S("\xc3")));                 /* cut short */
+    CHECK(!cc_valid_utf8(S("\xc0\xaf")));             /* overlong */
+    CHECK(!cc_valid_utf8(S("\xed\xa0\x80")));         /* surrogate */
+    CHECK(!cc_valid_utf8(S("\xf4\x90\x80\x80")));     /* past U+10FFFF */
 }
 
 static void
