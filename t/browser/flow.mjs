@@ -207,4 +207,11 @@ await scenario('flow', async (s) => {
     await s.screenshot(board, 'flow-06-wallboard');
     await board.close();
   });
+
+  // the next scenario meets the agents as they were: away
+  await s.step('agent: switches "Take calls" off again', async () => {
+    await availability.click();
+    await until(async () => await availability.getAttribute('aria-checked') === 'false', 'the switch is off');
+    await hasTexts(availability, ['Away'], 'the switch');
+  });
 });

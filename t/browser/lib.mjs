@@ -20,6 +20,17 @@
 //   {"diag": TEXT}
 //   {"end": true, "ok": BOOL, "steps": N}   (always the last line)
 // The first failed step ends the scenario (the next ones depend on it).
+//
+// t/browser.t runs every scenario (t/browser/*.mjs but this file), in name
+// order, against one stack (redis, one router, nginx; agents alice and bob,
+// both away at the start): a scenario ends its calls and sets its agents
+// away again before it returns.  A new scenario:
+//
+//   import {scenario, env} from './lib.mjs';
+//   await scenario('voice', async (s) => {
+//     const agent = await (await s.agentContext(env.agent)).newPage();
+//     await s.step('agent: opens the dashboard', async () => { ... });
+//   }, {media: true});   // fake microphone and camera
 
 import {chromium} from 'playwright-core';
 import {mkdirSync} from 'node:fs';
