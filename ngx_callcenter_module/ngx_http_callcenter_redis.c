@@ -125,18 +125,27 @@ ngx_http_callcenter_redis_write_handler(ngx_event_t *wev)
 
 
 static void
+ngx_http_callcenter_redis_event(ngx_event_t *ev, ngx_uint_t event,
+    ngx_uint_t add)
+{
+    if (add && !ev->active) {
+        if (ngx_add_event(ev, event, NGX_LEVEL_EVENT) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                          "callcenter: redis event not added");
+        }
+
+    } else if (!add && ev->active) {
+        ngx_del_event(ev, event, 0);
+    }
+}
+
+
+static void
 ngx_http_callcenter_redis_add_read(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (!c->read->active) {
-        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "callcenter: redis read event not added");
-        }
-    }
+    ngx_http_callcenter_redis_event(c->read, NGX_READ_EVENT, 1);
 }
 
 
@@ -145,9 +154,7 @@ ngx_http_callcenter_redis_del_read(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (c->read->active) {
-        ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
+    ngx_http_callcenter_redis_event(c->read, NGX_READ_EVENT, 0);
 }
 
 
@@ -156,14 +163,7 @@ ngx_http_callcenter_redis_add_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (!c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "callcenter: redis write event not added");
-        }
-    }
+    ngx_http_callcenter_redis_event(c->write, NGX_WRITE_EVENT, 1);
 }
 
 
@@ -172,9 +172,7 @@ ngx_http_callcenter_redis_del_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (c->write->active) {
-        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
+    ngx_http_callcenter_redis_event(c->write, NGX_WRITE_EVENT, 0);
 }
 
 

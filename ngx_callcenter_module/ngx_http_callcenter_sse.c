@@ -128,6 +128,21 @@ ngx_http_callcenter_sse_channel_subscribe(ngx_http_callcenter_sse_channel_t *ch)
 }
 
 
+/* the last stream left a SUBSCRIBED channel */
+
+static void
+ngx_http_callcenter_sse_channel_unsubscribe(
+    ngx_http_callcenter_sse_channel_t *ch)
+{
+    if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
+        ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING;
+
+    } else {
+        ngx_http_callcenter_sse_channel_free(ch);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
 {
@@ -201,13 +216,7 @@ ngx_http_callcenter_sse_channel_leave(ngx_http_callcenter_sse_stream_t *st)
         break;
 
     case NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED:
-        if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
-            ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING;
-
-        } else {
-            ngx_http_callcenter_sse_channel_free(ch);
-        }
-
+        ngx_http_callcenter_sse_channel_unsubscribe(ch);
         break;
 
     default:
@@ -253,13 +262,7 @@ ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
     ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED;
 
     if (ngx_queue_empty(&ch->streams)) {
-        if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
-            ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING;
-
-        } else {
-            ngx_http_callcenter_sse_channel_free(ch);
-        }
-
+        ngx_http_callcenter_sse_channel_unsubscribe(ch);
         return;
     }
 
@@ -280,45 +283,13 @@ ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
 }
 
 
-void
-ngx_http_callcenter_sse_subscriber_up(void)
+/* fn may free the channel it is given, no other */
+
+static void
+ngx_http_callcenter_sse_each_channel(
+    void (*fn)(ngx_http_callcenter_sse_channel_t *ch))
 {
-    ngx_rbtree_node_t                  *node, *root, *sentinel;
-    ngx_http_callcenter_sse_channel_t  *ch;
-
-    if (!ngx_http_callcenter_sse_initialized) {
-        return;
-    }
-
-    sentinel = ngx_http_callcenter_sse_channels.sentinel;
-    root = ngx_http_callcenter_sse_channels.root;
-
-    if (root == sentinel) {
-        return;
-    }
-
-    /* no channel is freed nor added here */
-
-    for (node = ngx_rbtree_min(root, sentinel);
-         node != NULL;
-         node = ngx_rbtree_next(&ngx_http_callcenter_sse_channels, node))
-    {
-        ch = (ngx_http_callcenter_sse_channel_t *) node;
-
-        if (ch->state == NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED) {
-            ngx_http_callcenter_sse_channel_subscribe(ch);
-        }
-    }
-}
-
-
-void
-ngx_http_callcenter_sse_subscriber_down(void)
-{
-    ngx_queue_t                        *q;
-    ngx_rbtree_node_t                  *node, *next, *root, *sentinel;
-    ngx_http_callcenter_sse_stream_t   *st;
-    ngx_http_callcenter_sse_channel_t  *ch;
+    ngx_rbtree_node_t  *node, *next, *root, *sentinel;
 
     if (!ngx_http_callcenter_sse_initialized) {
         return;
@@ -333,23 +304,85 @@ ngx_http_callcenter_sse_subscriber_down(void)
 
     for (node = ngx_rbtree_min(root, sentinel); node != NULL; node = next) {
         next = ngx_rbtree_next(&ngx_http_callcenter_sse_channels, node);
-        ch = (ngx_http_callcenter_sse_channel_t *) node;
+        fn((ngx_http_callcenter_sse_channel_t *) node);
+    }
+}
 
-        if (ngx_queue_empty(&ch->streams)) {
-            ngx_http_callcenter_sse_channel_free(ch);
-            continue;
-        }
 
-        ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
+static void
+ngx_http_callcenter_sse_resubscribe(ngx_http_callcenter_sse_channel_t *ch)
+{
+    if (ch->state == NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED) {
+        ngx_http_callcenter_sse_channel_subscribe(ch);
+    }
+}
 
-        /* live streams go through catch-up again once subscribed */
 
-        for (q = ngx_queue_head(&ch->streams);
-             q != ngx_queue_sentinel(&ch->streams);
-             q = ngx_queue_next(q))
+void
+ngx_http_callcenter_sse_subscriber_up(void)
+{
+    ngx_http_callcenter_sse_each_channel(ngx_http_callcenter_sse_resubscribe);
+}
+
+
+static void
+ngx_http_callcenter_sse_unsubscribed(ngx_http_callcenter_sse_channel_t *ch)
+{
+    ngx_queue_t                       *q;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    if (ngx_queue_empty(&ch->streams)) {
+        ngx_http_callcenter_sse_channel_free(ch);
+        return;
+    }
+
+    ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
+
+    /* live streams go through catch-up again once subscribed */
+
+    for (q = ngx_queue_head(&ch->streams);
+         q != ngx_queue_sentinel(&ch->streams);
+         q = ngx_queue_next(q))
+    {
+        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+        st->phase = NGX_HTTP_CALLCENTER_SSE_WAIT;
+    }
+}
+
+
+void
+ngx_http_callcenter_sse_subscriber_down(void)
+{
+    ngx_http_callcenter_sse_each_channel(ngx_http_callcenter_sse_unsubscribed);
+}
+
+
+/*
+ * Catch-ups stalled by the command link go on.  Only SUBSCRIBED channels
+ * are touched: a stream that leaves one never frees it.
+ */
+
+static void
+ngx_http_callcenter_sse_resume(ngx_http_callcenter_sse_channel_t *ch)
+{
+    ngx_queue_t                       *q, *next;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    if (ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED) {
+        return;
+    }
+
+    for (q = ngx_queue_head(&ch->streams);
+         q != ngx_queue_sentinel(&ch->streams);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP
+            && !st->pending && !st->drain)
         {
-            st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
-            st->phase = NGX_HTTP_CALLCENTER_SSE_WAIT;
+            ngx_http_callcenter_sse_catchup(st);
         }
     }
 }
@@ -358,51 +391,7 @@ ngx_http_callcenter_sse_subscriber_down(void)
 void
 ngx_http_callcenter_sse_commands_up(void)
 {
-    ngx_queue_t                        *q, *next;
-    ngx_rbtree_node_t                  *node, *root, *sentinel;
-    ngx_http_callcenter_sse_stream_t   *st;
-    ngx_http_callcenter_sse_channel_t  *ch;
-
-    if (!ngx_http_callcenter_sse_initialized) {
-        return;
-    }
-
-    sentinel = ngx_http_callcenter_sse_channels.sentinel;
-    root = ngx_http_callcenter_sse_channels.root;
-
-    if (root == sentinel) {
-        return;
-    }
-
-    /*
-     * Catch-ups stalled by the command link go on.  Only SUBSCRIBED
-     * channels are touched: a stream that leaves one never frees it.
-     */
-
-    for (node = ngx_rbtree_min(root, sentinel);
-         node != NULL;
-         node = ngx_rbtree_next(&ngx_http_callcenter_sse_channels, node))
-    {
-        ch = (ngx_http_callcenter_sse_channel_t *) node;
-
-        if (ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED) {
-            continue;
-        }
-
-        for (q = ngx_queue_head(&ch->streams);
-             q != ngx_queue_sentinel(&ch->streams);
-             q = next)
-        {
-            next = ngx_queue_next(q);
-            st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
-
-            if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP
-                && !st->pending && !st->drain)
-            {
-                ngx_http_callcenter_sse_catchup(st);
-            }
-        }
-    }
+    ngx_http_callcenter_sse_each_channel(ngx_http_callcenter_sse_resume);
 }
 
 
