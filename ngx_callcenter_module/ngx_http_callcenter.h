@@ -109,6 +109,13 @@ ngx_int_t ngx_http_callcenter_sse_start(ngx_http_request_t *r,
 /* between the redis and sse files: declared here by their author */
 
 /*
+ * ngx_http_callcenter_sse_start() takes its own r->main->count reference
+ * when it returns NGX_DONE: finalize r with its result as with any
+ * handler's.  From then on the module ctx of r is the stream's, which
+ * begins with a copy of the request's ngx_http_callcenter_ctx_t.
+ */
+
+/*
  * (UN)SUBSCRIBE channel on the subscriber link: NGX_OK sent, NGX_DECLINED
  * the link is not up (ngx_http_callcenter_sse_subscriber_up() follows when
  * it is).
