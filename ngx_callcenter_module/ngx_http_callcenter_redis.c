@@ -248,6 +248,12 @@ ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle)
     ngx_http_callcenter_main_conf_t   *mcf;
     ngx_http_callcenter_redis_link_t  *link;
 
+    /* not the cache manager and loader */
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
     mcf = ngx_http_cycle_get_module_main_conf(cycle,
                                               ngx_http_callcenter_module);
 
