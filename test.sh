@@ -15,6 +15,7 @@ step() {
 }
 
 step sh scripts/install-deps.sh || exit 1
+step npm ci --no-audit --no-fund || exit 1   # playwright-core, browser tests
 step cmake -S . -B build || exit 1
 step cmake --build build || exit 1
 step ctest --test-dir build --output-on-failure

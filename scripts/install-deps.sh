@@ -5,7 +5,10 @@
 set -eu
 
 pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
-make pkg-config perl curl"
+make pkg-config perl curl chromium fonts-liberation"
+# node may come from elsewhere (nodesource bundles npm): only when missing
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 
 missing=
 for p in $pkgs; do
