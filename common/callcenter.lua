@@ -12,6 +12,7 @@ local CALL_TTL = 86400            -- s an ended call's keys are kept
 local TRANSFER_OFFER_MS = 20000
 local DEFAULT_AHT_MS = 120000     -- handle time assumed until a call ended
 local EWMA_ALPHA = 0.2
+local SERVICE_LEVEL_MS = 20000    -- answered within this: in service level
 
 -- Errors ------------------------------------------------------------------
 
@@ -318,6 +319,9 @@ local function assign(id, call, a, now)
     redis.call('ZREM', key(CC_KEY_QUEUE_WAITING, q), id)
     update_positions(q, now)
     redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'assigned', 1)
+    if now - tonumber(call.created) <= SERVICE_LEVEL_MS then
+        redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'answered_in_sl', 1)
+    end
     ewma(q, 'wait_ewma_ms', now - tonumber(call.created))
     local data = call_data(id, {'agent', agent_json(a)})
     emit_call(id, 'assigned', data)
@@ -672,6 +676,12 @@ local function queue_figures(q, agents, now)
     for _, o in ipairs(OUTCOMES) do
         f[o] = stat(q, o)
     end
+    f.answered_in_sl = stat(q, 'answered_in_sl')
+    -- percent of the calls that left the queue answered in time
+    if f.assigned + f.abandoned > 0 then
+        f.service_level = math.floor(100 * f.answered_in_sl
+                                     / (f.assigned + f.abandoned) + 0.5)
+    end
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
         for state, yes in pairs(agents[a].states) do
             if yes then
@@ -694,7 +704,10 @@ local function status_json(now, queues, qf, agents, af)
             'agents_away', jnum(f.agents.away),
             'agents_offline', jnum(f.agents.offline),
             'assigned', jnum(f.assigned), 'abandoned', jnum(f.abandoned),
-            'ended', jnum(f.ended)}
+            'ended', jnum(f.ended),
+            'service_level', f.service_level and jnum(f.service_level)
+                or 'null',
+            'service_level_seconds', jnum(SERVICE_LEVEL_MS / 1000)}
     end
     for _, a in ipairs(agents) do
         local f = af[a]
@@ -746,6 +759,10 @@ local function status_prometheus(queues, qf, agents, af)
            'Calls of the queue by outcome.')
     grid('callcenter_queue_calls_total', 'queue', queues, 'outcome',
          OUTCOMES, function(q, o) return qf[q][o] end)
+    metric('callcenter_queue_answered_in_service_level_total', 'counter',
+           'Calls of the queue answered within the service level time.')
+    each('callcenter_queue_answered_in_service_level_total', 'queue', queues,
+         function(q) return qf[q].answered_in_sl end)
     metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
     each('callcenter_agent_calls', 'agent', agents,
          function(a) return #af[a].calls end)

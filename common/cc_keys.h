@@ -27,4 +27,11 @@
 #define CC_KEY_WORK             "cc:work"              /* stream: to route */
 #define CC_WORK_GROUP           "routers"              /* its consumer group */
 
+/*
+ * Subscribed by every nginx subscriber link for its whole life and never
+ * published to: the subscription count never drops to zero, so hiredis 0.14
+ * never leaves subscribed mode while other (UN)SUBSCRIBE replies are due.
+ */
+#define CC_CHANNEL_ANCHOR       "cc:nginx:anchor"
+
 #endif /* CC_KEYS_H */

@@ -13,6 +13,7 @@
 
 #include "ngx_http_callcenter.h"
 #include "cc_functions.h"
+#include "cc_keys.h"
 
 
 #define NGX_HTTP_CALLCENTER_REDIS_DOWN        0
@@ -24,12 +25,6 @@
 #define NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX  5000    /* ms */
 #define NGX_HTTP_CALLCENTER_REDIS_PING         5000    /* ms, idle link */
 
-/*
- * Subscribed for the link's whole life and never published to: the
- * subscription count never drops to zero, so hiredis 0.14 never leaves
- * subscribed mode while other (UN)SUBSCRIBE replies are on their way.
- */
-#define NGX_HTTP_CALLCENTER_REDIS_ANCHOR  "cc:nginx:anchor"
 
 
 typedef struct {
@@ -559,7 +554,7 @@ ngx_http_callcenter_redis_ready(ngx_http_callcenter_redis_link_t *link)
     if (link->subscriber) {
         if (redisAsyncCommand(link->ac, ngx_http_callcenter_redis_sub_reply,
                               NULL, "SUBSCRIBE %s",
-                              NGX_HTTP_CALLCENTER_REDIS_ANCHOR)
+                              CC_CHANNEL_ANCHOR)
             != REDIS_OK)
         {
             ngx_http_callcenter_redis_drop(link);
@@ -1030,8 +1025,8 @@ ngx_http_callcenter_redis_sub_reply(redisAsyncContext *ac, void *r,
     channel.data = (u_char *) reply->element[1]->str;
     channel.len = reply->element[1]->len;
 
-    if (channel.len == sizeof(NGX_HTTP_CALLCENTER_REDIS_ANCHOR) - 1
-        && ngx_strncmp(channel.data, NGX_HTTP_CALLCENTER_REDIS_ANCHOR,
+    if (channel.len == sizeof(CC_CHANNEL_ANCHOR) - 1
+        && ngx_strncmp(channel.data, CC_CHANNEL_ANCHOR,
                        channel.len)
            == 0)
     {

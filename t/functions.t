@@ -429,8 +429,9 @@ my $st = $J->decode(ok_call('cc_status', 'json'));
 ok($st->{time} > 0, 'status time');
 is_deeply($st->{queues}{sales}, {waiting => 1, longest_wait => 0,
     agents_available => 2, agents_busy => 1, agents_away => 0,
-    agents_offline => 0, assigned => 3, abandoned => 1, ended => 2},
-    'status: sales');
+    agents_offline => 0, assigned => 3, abandoned => 1, ended => 2,
+    service_level => 75, service_level_seconds => 20},
+    'status: sales (3 of 4 answered within 20 s)');
 is_deeply($st->{queues}{support}{agents_away}, 1, 'status: support away');
 is_deeply($st->{agents}{alice}, {name => 'Alice', status => 'available',
     calls => [$c4], offers => [], queues => ['sales', 'support'],
@@ -452,6 +453,9 @@ like($prom, qr/^callcenter_queue_agents\{queue="support",state="away"\} 1$/m,
     'prometheus: agents');
 like($prom, qr/^# TYPE callcenter_queue_calls_total counter$/m,
     'prometheus: counter');
+like($prom,
+    qr/^callcenter_queue_answered_in_service_level_total\{queue="sales"\} 3$/m,
+    'prometheus: answered in service level');
 like($prom,
     qr/^callcenter_queue_calls_total\{queue="sales",outcome="assigned"\} 3$/m,
     'prometheus: outcomes');
