@@ -1,13 +1,63 @@
 // Supervisors' wallboard: the status page's figures, refreshed every two
-// seconds, in big numbers per queue.
+// seconds, in big numbers per queue, with sparklines of the calls waiting
+// and the agents available over the last minutes (drawn from the polled
+// figures, kept in this page only).
 
 import {request} from './api.js';
 import {h, formatDuration} from './dom.js';
 
 const STATUS_URL = document.querySelector('meta[name="callcenter-status"]')?.content || '/callcenter/status';
 const EVERY_MS = 2000;
+const HISTORY_MS = 10 * 60 * 1000;
+const SVG = 'http://www.w3.org/2000/svg';
 
 const num = (v) => (Number.isFinite(Number(v)) ? Number(v) : 0);
+
+// queue name -> [{t, waiting, available}], oldest first
+const history = new Map();
+
+function remember(name, q, t) {
+  const samples = history.get(name) || [];
+  samples.push({t, waiting: num(q.waiting), available: num(q.agents_available)});
+  while (samples.length && samples[0].t < t - HISTORY_MS) samples.shift();
+  history.set(name, samples);
+  return samples;
+}
+
+function svg(tag, attrs) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+// "20 s", "3 min"
+function span(ms) {
+  return ms < 60000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60000)} min`;
+}
+
+// A line of samples[i][field] across the time the samples cover (at most
+// HISTORY_MS), scaled to their maximum (at least 1).
+function sparkline(samples, field, label, tone) {
+  const W = 300;
+  const H = 60;
+  const first = samples.length ? samples[0].t : 0;
+  const covered = samples.length ? samples[samples.length - 1].t - first : 0;
+  const values = samples.map((s) => s[field]);
+  const top = Math.max(1, ...values);
+  const points = samples.map((s) => {
+    const x = covered ? ((s.t - first) / covered) * W : W;
+    const y = H - 3 - (s[field] / top) * (H - 6);
+    return `${x.toFixed(1)},${y.toFixed(1)}`;
+  });
+  const summary = `${label} over the last ${span(covered)}: `
+    + `now ${values[values.length - 1] ?? 0}, highest ${Math.max(0, ...values)}`;
+  const chart = svg('svg', {class: `spark ${tone}`, viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none',
+    role: 'img', 'aria-label': summary});
+  chart.append(svg('line', {class: 'spark-base', x1: 0, y1: H - 3, x2: W, y2: H - 3}));
+  if (points.length > 1) chart.append(svg('polyline', {class: 'spark-line', points: points.join(' ')}));
+  return h('figure', {class: 'trend'}, chart,
+    h('figcaption', {}, `${label}, last ${span(covered)} (max ${top})`));
+}
 
 function figure(label, value, tone) {
   return h('div', {class: `figure${tone ? ` ${tone}` : ''}`},
@@ -15,20 +65,25 @@ function figure(label, value, tone) {
     h('span', {class: 'label'}, label));
 }
 
-function queueCard(name, q) {
+function queueCard(name, q, samples) {
   const waiting = num(q.waiting);
   const longest = num(q.longest_wait);
+  const sl = q.service_level === null || q.service_level === undefined ? null : num(q.service_level);
   return h('section', {class: `queue${waiting ? ' has-waiting' : ''}`, 'aria-label': `Queue ${name}`},
     h('h2', {}, name),
     h('div', {class: 'main-figures'},
       figure('waiting', String(waiting), waiting ? 'hot' : ''),
-      figure('longest wait', formatDuration(longest), longest >= 60 ? 'hot' : '')),
+      figure('longest wait', formatDuration(longest), longest >= 60 ? 'hot' : ''),
+      figure('available', String(num(q.agents_available)), 'ok')),
     h('div', {class: 'figures'},
-      figure('available', String(num(q.agents_available)), 'ok'),
       figure('busy', String(num(q.agents_busy))),
       figure('away', String(num(q.agents_away))),
       figure('answered', String(num(q.assigned))),
-      figure('abandoned', String(num(q.abandoned)), num(q.abandoned) ? 'warn' : '')));
+      figure('abandoned', String(num(q.abandoned)), num(q.abandoned) ? 'warn' : ''),
+      sl === null ? null : figure(`answered in ${num(q.service_level_seconds)} s`, `${sl}%`, sl < 80 ? 'warn' : 'ok')),
+    h('div', {class: 'trends'},
+      sparkline(samples, 'waiting', 'Calls waiting', 'hot'),
+      sparkline(samples, 'available', 'Agents available', 'ok')));
 }
 
 function agentRow(id, a) {
@@ -49,12 +104,13 @@ async function refresh() {
   const updated = document.getElementById('updated');
   try {
     const status = await request('GET', STATUS_URL);
+    const now = Date.now();
     const queues = entries(status.queues);
     document.getElementById('queues').replaceChildren(...(queues.length
-      ? queues.map(([name, q]) => queueCard(name, q || {}))
+      ? queues.map(([name, q]) => queueCard(name, q || {}, remember(name, q || {}, now)))
       : [h('p', {class: 'none'}, 'No queue yet.')]));
     document.getElementById('agents').replaceChildren(...entries(status.agents).map(([id, a]) => agentRow(id, a || {})));
-    updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    updated.textContent = `Updated ${new Date(now).toLocaleTimeString()}`;
     updated.classList.remove('stale');
   } catch (err) {
     updated.textContent = `Not updated: ${err.message}`;
