@@ -5,6 +5,7 @@
 
 import {request, EventStream} from './api.js';
 import {ChatView} from './chat.js';
+import {Whiteboard} from './whiteboard.js';
 import {h, safeLink, formatDuration, formatTime} from './dom.js';
 import {describeUserAgent} from './useragent.js';
 
@@ -292,13 +293,18 @@ class Conversation {
     this.endBtn = h('button', {type: 'button', class: 'btn btn-danger', onclick: () => this.end()}, 'End call');
     this.closeBtn = h('button', {type: 'button', class: 'btn', hidden: true, onclick: () => this.dashboard.closeTab(this.id)}, 'Close this tab');
     this.actions = h('div', {class: 'side-actions'}, this.pushForm, this.transferForm, this.endBtn);
+    this.board = new Whiteboard(p, {side: 'agent', label: 'Shared whiteboard', send: (message) => this.send(message)});
+    this.board.setEnabled(true);
 
     this.panel = h('section', {role: 'tabpanel', id: `${p}-panel`, class: 'conv', 'aria-labelledby': `${p}-tab`, hidden: true},
       h('div', {class: 'conv-main'},
         h('header', {class: 'conv-head'}, h('div', {}, this.heading, this.stateEl), this.closeBtn),
         this.chat.log, this.chat.typingEl, this.chat.composer),
       h('aside', {class: 'conv-side', 'aria-label': 'Caller and actions'},
-        h('h3', {}, 'Caller'), this.facts, this.actions));
+        h('h3', {}, 'Caller'), this.facts,
+        h('section', {class: 'side-board', 'aria-labelledby': `${p}-board-title`},
+          h('h3', {id: `${p}-board-title`}, 'Whiteboard'), this.board.element),
+        this.actions));
   }
 
   // The call as the server has it: caller details and the transcript so
@@ -363,6 +369,9 @@ class Conversation {
     case 'typing':
       if (!mine) this.chat.showTyping(who, id);
       break;
+    case 'whiteboard':
+      this.board.receive(data);
+      break;
     case 'page': {
       const link = safeLink(msg.url, null);
       if (link) {
@@ -420,6 +429,7 @@ class Conversation {
     if (this.ended) return;
     this.ended = true;
     this.chat.setEnabled(false);
+    this.board.setEnabled(false);
     this.chat.notice(text);
     this.stateEl.textContent = 'Ended';
     this.tab.classList.add('tab-ended');

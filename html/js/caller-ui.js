@@ -1,10 +1,11 @@
 // The caller's conversation: pre-chat form, place in line, chat with the
-// agent, pages the agent pushes, hang-up.  One code base for the widget
+// agent, the shared whiteboard, pages the agent pushes, hang-up.  One code base for the widget
 // that callcenter.js puts on a site (inside a shadow root) and for the
 // full-page call.html.
 
 import {CallerApi, EventStream, callerSession} from './api.js';
 import {ChatView} from './chat.js';
+import {Whiteboard} from './whiteboard.js';
 import {h, safeLink, formatWait} from './dom.js';
 
 const CALLER_EVENTS = ['queued', 'assigned', 'message', 'transferred', 'ended'];
@@ -91,10 +92,16 @@ export class CallerConversation {
       send: (message) => this.api.send(this.session, message),
       typingAllowed: () => this.assigned,
     });
+    this.board = new Whiteboard(this.id, {
+      side: 'caller',
+      label: 'Shared whiteboard',
+      send: (message) => this.api.send(this.session, message),
+    });
+    this.boardBox = h('details', {class: 'cc-board'}, h('summary', {}, 'Whiteboard'), this.board.element);
     this.hangupBtn = h('button', {type: 'button', class: 'btn btn-danger', onclick: () => this.hangup()}, 'Leave the queue');
     this.newBtn = h('button', {type: 'button', class: 'btn', hidden: true, onclick: () => this.reset()}, 'Start a new conversation');
     return h('div', {class: 'cc-conversation', hidden: true},
-      this.chat.log, this.chat.typingEl, this.chat.composer,
+      this.chat.log, this.chat.typingEl, this.chat.composer, this.boardBox,
       h('div', {class: 'cc-actions'}, this.hangupBtn, this.newBtn));
   }
 
@@ -150,6 +157,8 @@ export class CallerConversation {
     this.ended = false;
     this.chat.clear();
     this.chat.setEnabled(true);
+    this.board.reset();
+    this.board.setEnabled(false);
     this.prechat.hidden = true;
     this.conversation.hidden = false;
     this.hangupBtn.hidden = false;
@@ -182,6 +191,7 @@ export class CallerConversation {
       this.agentName = (data.agent && (data.agent.name || data.agent.id)) || 'An agent';
       this.setStatus(`You are talking with ${this.agentName}.`);
       this.hangupBtn.textContent = 'Hang up';
+      this.board.setEnabled(true);
       this.chat.notice(`${this.agentName} joined the conversation.`);
       break;
     case 'message':
@@ -189,6 +199,7 @@ export class CallerConversation {
       break;
     case 'transferred':
       this.assigned = false;
+      this.board.setEnabled(false);
       this.chat.hideTyping();
       this.setStatus('Transferring you\u2026');
       this.hangupBtn.textContent = 'Leave the queue';
@@ -215,6 +226,10 @@ export class CallerConversation {
       break;
     case 'typing':
       if (!mine) this.chat.showTyping(agent, id);
+      break;
+    case 'whiteboard':
+      if (!mine) this.boardBox.open = true;
+      this.board.receive(data);
       break;
     case 'page': {
       const link = !mine && safeLink(msg.url, null);
@@ -255,6 +270,7 @@ export class CallerConversation {
     this.stream = null;
     callerSession.clear();
     this.chat.setEnabled(false);
+    this.board.setEnabled(false);
     this.banner.hidden = true;
     this.chat.notice(text);
     this.setStatus('The conversation has ended.');
