@@ -337,7 +337,9 @@ local function end_call(id, call, reason, now)
     end
     local data = call_data(id, {'reason', js(reason)})
     if call.state == 'offered' then
-        work_for_agent(revoke_offer(id, call, 'hangup'))
+        work_for_agent(revoke_offer(id, call,
+                                    reason == 'timeout' and 'timeout'
+                                    or 'hangup'))
     elseif call.state == 'assigned' then
         redis.call('SREM', key(CC_KEY_AGENT_CALLS, call.agent), id)
         emit_agent(call.agent, 'ended', data)
@@ -897,9 +899,10 @@ register('cc_offer', function(id, a, timeout)
     return redis.status_reply('OK')
 end)
 
+-- Withdraws offers that are over: {call, agent, queue, reason} each.
 register('cc_expire_offers', function(max)
     local now = now_ms()
-    local touched, queues = {}, {}
+    local withdrawn = {}
     local offers = redis.call('ZRANGE', CC_KEY_OFFERS, 0, tonumber(max) - 1,
                               'WITHSCORES')
     for i = 1, #offers, 2 do
@@ -915,13 +918,32 @@ register('cc_expire_offers', function(max)
         end
         if reason then
             requeue(offers[i], call, reason, now)
-            if not touched[call.queue] then
-                touched[call.queue] = true
-                queues[#queues + 1] = call.queue
-            end
+            withdrawn[#withdrawn + 1] = {offers[i], a, call.queue, reason}
         end
     end
-    return queues
+    return withdrawn
+end)
+
+-- Ends the calls that waited longer than max_wait ms, reason timeout:
+-- {call, queue, waited ms} each, at most max.
+register('cc_expire_calls', function(max_wait, max)
+    local now = now_ms()
+    local ended = {}
+    max = tonumber(max)
+    for _, q in ipairs(sorted_members(CC_KEY_QUEUES)) do
+        if #ended >= max then
+            break
+        end
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE',
+                                       key(CC_KEY_QUEUE_WAITING, q), '-inf',
+                                       now - tonumber(max_wait), 'LIMIT', 0,
+                                       max - #ended)) do
+            local call = call_get(id)
+            end_call(id, call, 'timeout', now)
+            ended[#ended + 1] = {id, q, jnum(now - tonumber(call.created))}
+        end
+    end
+    return ended
 end)
 
 register('cc_active_queues', function()

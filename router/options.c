@@ -16,6 +16,8 @@ const char cc_options_usage[] =
     "                          the profiles another router loaded)\n"
     "  --offer-timeout SECONDS how long an agent has to accept an offer,\n"
     "                          1..3600 (default 20)\n"
+    "  --max-wait SECONDS      a call waiting longer ends with reason\n"
+    "                          timeout, 0..604800, 0: never (default 3600)\n"
     "  --tick MS               work read timeout and full sweep period,\n"
     "                          10..60000 (default 1000)\n"
     "  --name NAME             consumer name in the routers group\n"
@@ -119,6 +121,9 @@ cc_options_set(cc_options_t *opts, const char *key, const char *value)
     if (strcmp(key, "offer-timeout") == 0) {
         return cc_options_int(value, 1, 3600, &opts->offer_timeout);
     }
+    if (strcmp(key, "max-wait") == 0) {
+        return cc_options_int(value, 0, 604800, &opts->max_wait);
+    }
     if (strcmp(key, "tick") == 0) {
         return cc_options_int(value, 10, 60000, &opts->tick_ms);
     }
@@ -135,7 +140,8 @@ static int
 cc_options_known(const char *key)
 {
     static const char  *keys[] = {
-        "redis", "password", "db", "agents", "offer-timeout", "tick",
+        "redis", "password", "db", "agents", "offer-timeout", "max-wait",
+        "tick",
         "name", "strategy"
     };
     size_t              i;
@@ -162,6 +168,7 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
     strcpy(opts->host, "127.0.0.1");
     opts->port = 6379;
     opts->offer_timeout = 20;
+    opts->max_wait = 3600;
     opts->tick_ms = 1000;
     opts->strategy = cc_strategy_find(NULL);
 

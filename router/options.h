@@ -21,6 +21,7 @@ typedef struct {
     const char                *password;     /* NULL: no AUTH */
     int                        db;
     int                        offer_timeout; /* seconds */
+    int                        max_wait;     /* seconds, 0: no limit */
     int                        tick_ms;
     const char                *name;         /* NULL: hostname-pid */
     const cc_strategy_t       *strategy;

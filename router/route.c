@@ -14,11 +14,16 @@
 #define CC_ROUTE_AGAIN     1   /* something changed: read candidates again */
 #define CC_ROUTE_STOP      2
 
-/* FCALL answering an array of queue names, added to q. */
+/*
+ * An FCALL answering an array of entries, each an array of at least n
+ * strings (n == 0: each entry a string); each entry is handed to one().
+ * -1 when the link was lost.
+ */
 static int
-cc_route_names(cc_redis_t *r, int argc, const char **argv, cc_queues_t *q)
+cc_route_entries(cc_redis_t *r, int argc, const char **argv, size_t n,
+    void (*one)(const redisReply *entry, void *data), void *data)
 {
-    size_t             i;
+    size_t             i, k;
     redisReply        *reply;
     const redisReply  *e;
 
@@ -34,16 +39,48 @@ cc_route_names(cc_redis_t *r, int argc, const char **argv, cc_queues_t *q)
         for (i = 0; i < reply->elements; i++) {
             e = reply->element[i];
 
-            if (e->type != REDIS_REPLY_STRING
-                || cc_queues_add(q, e->str, e->len) != 0)
-            {
-                cc_log("%s: bad queue name or too many queues", argv[1]);
+            if (n == 0) {
+                k = (e->type == REDIS_REPLY_STRING);
+
+            } else {
+                for (k = 0; e->type == REDIS_REPLY_ARRAY && k < n; k++) {
+                    if (k >= e->elements
+                        || e->element[k]->type != REDIS_REPLY_STRING)
+                    {
+                        break;
+                    }
+                }
+                k = (k == n);
             }
+
+            if (!k) {
+                cc_log("%s: unexpected answer", argv[1]);
+                continue;
+            }
+
+            one(e, data);
         }
     }
 
     freeReplyObject(reply);
     return 0;
+}
+
+static void
+cc_route_add_queue(cc_queues_t *q, const redisReply *name)
+{
+    if (cc_queues_add(q, name->str, name->len) != 0) {
+        cc_log("bad queue name or too many queues");
+    }
+}
+
+/* {call, agent, queue, reason} */
+static void
+cc_route_withdrawn(const redisReply *e, void *data)
+{
+    cc_log("withdraw call=%s agent=%s queue=%s reason=%s", e->element[0]->str,
+           e->element[1]->str, e->element[2]->str, e->element[3]->str);
+    cc_route_add_queue(data, e->element[2]);
 }
 
 int
@@ -53,7 +90,43 @@ cc_route_expire(cc_redis_t *r, cc_queues_t *q)
         "FCALL", "cc_expire_offers", "0", CC_ROUTE_STR(CC_ROUTE_EXPIRE)
     };
 
-    return cc_route_names(r, 4, argv, q);
+    return cc_route_entries(r, 4, argv, 4, cc_route_withdrawn, q);
+}
+
+/* {call, queue, waited ms} */
+static void
+cc_route_timed_out(const redisReply *e, void *data)
+{
+    (void) data;
+
+    cc_log("end call=%s queue=%s reason=timeout waited=%llds",
+           e->element[0]->str, e->element[1]->str,
+           strtoll(e->element[2]->str, NULL, 10) / 1000);
+}
+
+int
+cc_route_timeout(cc_redis_t *r, const cc_options_t *o)
+{
+    char         max_wait[24];
+    const char  *argv[] = {
+        "FCALL", "cc_expire_calls", "0", max_wait,
+        CC_ROUTE_STR(CC_ROUTE_EXPIRE)
+    };
+
+    if (o->max_wait == 0) {
+        return 0;
+    }
+
+    snprintf(max_wait, sizeof(max_wait), "%lld", o->max_wait * 1000LL);
+
+    return cc_route_entries(r, 5, argv, 3, cc_route_timed_out, NULL);
+}
+
+/* a queue name */
+static void
+cc_route_active_queue(const redisReply *e, void *data)
+{
+    cc_route_add_queue(data, e);
 }
 
 int
@@ -61,7 +134,7 @@ cc_route_active(cc_redis_t *r, cc_queues_t *q)
 {
     const char  *argv[] = { "FCALL", "cc_active_queues", "0" };
 
-    return cc_route_names(r, 3, argv, q);
+    return cc_route_entries(r, 3, argv, 0, cc_route_active_queue, q);
 }
 
 /* FCALL cc_offer for one pick: CC_ROUTE_OK, _AGAIN, _STOP, or -1. */

@@ -281,7 +281,8 @@ sleep 0.1;
 fails('CONFLICT', 'offer expired or taken', 'cc_agent_accept', 'alice', $c2);
 fails('CONFLICT', 'offer expired or taken', 'cc_agent_reject', 'alice', $c2);
 $ev = tip('cc:agent:alice:events');
-is_deeply(ok_call('cc_expire_offers', 100), ['sales'], 'expired: queue');
+is_deeply(ok_call('cc_expire_offers', 100), [[$c2, 'alice', 'sales', 'timeout']],
+    'expired: call, agent, queue, reason');
 is_deeply(agent_ev('alice', $ev)->[0][2], {call => $c2, reason => 'timeout'},
     'revoked: timeout');
 is(hget("cc:call:$c2", 'state'), 'queued', 'expired call queued again');
@@ -296,7 +297,8 @@ ok_call('cc_agent_status', 'alice', 'available');
 
 offer($c3, 'alice');
 $t->redis_cmd('HSET', 'cc:agent:alice', 'status', 'away');
-is_deeply(ok_call('cc_expire_offers', 100), ['sales'], 'away agent: expired');
+is_deeply(ok_call('cc_expire_offers', 100), [[$c3, 'alice', 'sales', 'away']],
+    'away agent: expired');
 is(agent_ev('alice')->[-1][2]{reason}, 'away', 'revoked: away');
 $t->redis_cmd('HSET', 'cc:agent:alice', 'status', 'available');
 
@@ -305,7 +307,8 @@ $t->redis_cmd('DEL', 'cc:agent:alice:conns');
 ok_call('cc_agent_open', 'alice', 'k6', 30, 0);
 offer($c3, 'alice');
 sleep 0.1;
-is_deeply(ok_call('cc_expire_offers', 100), ['sales'], 'absent: expired');
+is_deeply(ok_call('cc_expire_offers', 100), [[$c3, 'alice', 'sales', 'absent']],
+    'absent: expired');
 is(agent_ev('alice')->[-1][2]{reason}, 'absent', 'revoked: absent');
 fails('CONFLICT', 'agent not available', 'cc_offer', $c3, 'alice', 1000);
 ok_call('cc_agent_open', 'alice', 'k7', 60000, 0);
@@ -465,5 +468,19 @@ like($prom, qr/^callcenter_agent_up\{agent="bob",status="offline"\} 1$/m,
     'prometheus: agent up');
 unlike($prom, qr/^(?!#)\S+ \S+ \S/m, 'prometheus: no stray field');
 like($prom, qr/\n\z/, 'prometheus: ends with a newline');
+
+# ------------------------------------------------------------ max wait
+
+is_deeply(ok_call('cc_expire_calls', 3600000, 10), [],
+    'no call waited an hour');
+my $ended = ok_call('cc_expire_calls', 0, 10);
+is(scalar @$ended, 1, 'the waiting call is over its wait');
+is_deeply([@{$ended->[0]}[0, 1]], [$c5, 'sales'], '... call and queue');
+is_deeply([@{ call_ev($c5)->[-1] }[1, 2]],
+    ['ended', {call => $c5, reason => 'timeout'}],
+    'caller: ended, timeout');
+is(hget("cc:call:$c5", 'state'), 'ended', 'state ended');
+is($J->decode(ok_call('cc_status', 'json'))->{queues}{sales}{waiting}, 0,
+    'nobody waits any more');
 
 done_testing;

@@ -40,6 +40,7 @@ test_defaults(void)
     CC_CHECK(opts.db == 0);
     CC_CHECK(opts.agents == NULL);
     CC_CHECK(opts.offer_timeout == 20);
+    CC_CHECK(opts.max_wait == 3600);
     CC_CHECK(opts.tick_ms == 1000);
     CC_CHECK(opts.name == NULL);
     CC_CHECK(opts.strategy != NULL
@@ -51,7 +52,8 @@ test_all(void)
 {
     CC_CHECK(parse("--redis", "10.0.0.5:6380", "--agents", "conf/a.json",
                    "--password", "s3cret", "--db", "3", "--offer-timeout",
-                   "45", "--tick=250", "--name", "r1", "--strategy",
+                   "45", "--max-wait", "0", "--tick=250", "--name", "r1",
+                   "--strategy",
                    "longest-idle", NULL) == CC_OPTIONS_OK);
     CC_CHECK(strcmp(opts.host, "10.0.0.5") == 0);
     CC_CHECK(opts.port == 6380);
@@ -59,6 +61,7 @@ test_all(void)
     CC_CHECK(strcmp(opts.password, "s3cret") == 0);
     CC_CHECK(opts.db == 3);
     CC_CHECK(opts.offer_timeout == 45);
+    CC_CHECK(opts.max_wait == 0);
     CC_CHECK(opts.tick_ms == 250);
     CC_CHECK(strcmp(opts.name, "r1") == 0);
 }
@@ -96,6 +99,7 @@ test_help(void)
     CC_CHECK(strstr(cc_options_usage, "--db") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--agents") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--offer-timeout") != NULL);
+    CC_CHECK(strstr(cc_options_usage, "--max-wait") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--tick") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--name") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--strategy") != NULL);
@@ -118,6 +122,8 @@ test_bad(void)
     CC_CHECK(parse("--offer-timeout", "0", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--offer-timeout", "3601", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--offer-timeout", "", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--max-wait", "-1", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--max-wait", "604801", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--tick", "9", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--tick", "60001", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--tick", "99999999999999999999", NULL)
