@@ -841,25 +841,24 @@ register('cc_agents_load', function(json)
     return count
 end)
 
+-- true when an agent with skills `has` (a set) may take a call needing
+-- `needs` (a list)
+local function covers(has, needs)
+    for _, s in ipairs(needs) do
+        if not has[s] then
+            return false
+        end
+    end
+    return true
+end
+
+-- Waiting calls that one of the free agents can take, oldest first (a call
+-- nobody has the skills for does not hold up the calls behind it), and the
+-- free agents.
 register('cc_route_candidates', function(q, max)
     local now = now_ms()
     max = tonumber(max)
-    local calls = {}
-    for _, id in ipairs(redis.call('ZRANGE', key(CC_KEY_QUEUE_WAITING, q),
-                                   0, -1)) do
-        if #calls >= max then
-            break
-        end
-        local call = call_get(id)
-        if call.state == 'queued' then
-            calls[#calls + 1] = jobj{
-                'id', js(id), 'skills', call.skills,
-                'declined',
-                jstrings(sorted_members(key(CC_KEY_CALL_DECLINED, id))),
-                'created', call.created}
-        end
-    end
-    local agents = {}
+    local agents, skills = {}, {}
     for _, a in ipairs(sorted_members(key(CC_KEY_QUEUE_AGENTS, q))) do
         if can_take(a, now) then
             local h = hash(key(CC_KEY_AGENT, a))
@@ -867,6 +866,29 @@ register('cc_route_candidates', function(q, max)
                 'id', js(a), 'load', jnum(load(a)),
                 'capacity', jnum(h.capacity), 'idle_since', h.idle_since,
                 'skills', h.skills}
+            skills[#skills + 1] = set_of(cjson.decode(h.skills))
+        end
+    end
+    local calls = {}
+    if #agents > 0 then
+        for _, id in ipairs(redis.call('ZRANGE',
+                                       key(CC_KEY_QUEUE_WAITING, q), 0, -1)) do
+            if #calls >= max then
+                break
+            end
+            local call = call_get(id)
+            local needs = cjson.decode(call.skills)
+            local takers = false
+            for _, has in ipairs(skills) do
+                takers = takers or covers(has, needs)
+            end
+            if call.state == 'queued' and takers then
+                calls[#calls + 1] = jobj{
+                    'id', js(id), 'skills', call.skills,
+                    'declined',
+                    jstrings(sorted_members(key(CC_KEY_CALL_DECLINED, id))),
+                    'created', call.created}
+            end
         end
     end
     return jobj{'now', jnum(now), 'calls', jlist(calls),
@@ -888,12 +910,10 @@ register('cc_offer', function(id, a, timeout)
     if not can_take(a, now) then
         fail('CONFLICT', 'agent not available')
     end
-    local has = set_of(cjson.decode(
-        redis.call('HGET', key(CC_KEY_AGENT, a), 'skills')))
-    for _, s in ipairs(cjson.decode(call.skills)) do
-        if not has[s] then
-            fail('CONFLICT', 'agent lacks skill')
-        end
+    if not covers(set_of(cjson.decode(
+                      redis.call('HGET', key(CC_KEY_AGENT, a), 'skills'))),
+                  cjson.decode(call.skills)) then
+        fail('CONFLICT', 'agent lacks skill')
     end
     make_offer(id, call, a, tonumber(timeout), now)
     return redis.status_reply('OK')

@@ -184,6 +184,15 @@ is_deeply([map { [@$_{qw(id load capacity skills)}] } @{ $cand->{agents} }],
     [['alice', 0, 2, ['fr', 'en']], ['bob', 0, 1, []]], 'candidate agents');
 is(scalar @{ $J->decode(ok_call('cc_route_candidates', 'sales', 1))->{calls} },
     1, 'max calls');
+{
+    # a call nobody has the skills for does not hold up the next one
+    my ($de) = create('support', skills => '["de"]');
+    my ($any) = create('support');
+    is_deeply([map { $_->{id} } @{ $J->decode(ok_call('cc_route_candidates',
+        'support', 1))->{calls} }], [$any],
+        'a call no free agent can take is no candidate');
+    ok_call('cc_caller_hangup', $_, "tok-$_") for $de, $any;
+}
 
 fails('CONFLICT', 'agent lacks skill', 'cc_offer', $c2, 'bob', 1000);
 fails('CONFLICT', 'agent not in queue', 'cc_offer', $c1, 'carol', 1000);
