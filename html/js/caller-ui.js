@@ -1,11 +1,12 @@
 // The caller's conversation: pre-chat form, place in line, chat with the
-// agent, the shared whiteboard, pages the agent pushes, hang-up.  One code base for the widget
+// agent, voice, the shared whiteboard, pages the agent pushes, hang-up.  One code base for the widget
 // that callcenter.js puts on a site (inside a shadow root) and for the
 // full-page call.html.
 
 import {CallerApi, EventStream, callerSession} from './api.js';
 import {ChatView} from './chat.js';
 import {Whiteboard} from './whiteboard.js';
+import {Voice} from './voice.js';
 import {h, safeLink, formatWait} from './dom.js';
 
 const CALLER_EVENTS = ['queued', 'assigned', 'message', 'transferred', 'ended'];
@@ -97,11 +98,18 @@ export class CallerConversation {
       label: 'Shared whiteboard',
       send: (message) => this.api.send(this.session, message),
     });
+    this.voice = new Voice(this.id, {
+      side: 'caller',
+      polite: false,
+      send: (message) => this.api.send(this.session, message),
+      beacon: (message) => navigator.sendBeacon(this.api.callUrl(this.session, 'messages'),
+        new Blob([JSON.stringify(message)], {type: 'application/json'})),
+    });
     this.boardBox = h('details', {class: 'cc-board'}, h('summary', {}, 'Whiteboard'), this.board.element);
     this.hangupBtn = h('button', {type: 'button', class: 'btn btn-danger', onclick: () => this.hangup()}, 'Leave the queue');
     this.newBtn = h('button', {type: 'button', class: 'btn', hidden: true, onclick: () => this.reset()}, 'Start a new conversation');
     return h('div', {class: 'cc-conversation', hidden: true},
-      this.chat.log, this.chat.typingEl, this.chat.composer, this.boardBox,
+      this.voice.element, this.chat.log, this.chat.typingEl, this.chat.composer, this.boardBox,
       h('div', {class: 'cc-actions'}, this.hangupBtn, this.newBtn));
   }
 
@@ -159,6 +167,7 @@ export class CallerConversation {
     this.chat.setEnabled(true);
     this.board.reset();
     this.board.setEnabled(false);
+    this.voice.setEnabled(false);
     this.prechat.hidden = true;
     this.conversation.hidden = false;
     this.hangupBtn.hidden = false;
@@ -192,6 +201,7 @@ export class CallerConversation {
       this.setStatus(`You are talking with ${this.agentName}.`);
       this.hangupBtn.textContent = 'Hang up';
       this.board.setEnabled(true);
+      this.voice.setEnabled(true);
       this.chat.notice(`${this.agentName} joined the conversation.`);
       break;
     case 'message':
@@ -200,6 +210,7 @@ export class CallerConversation {
     case 'transferred':
       this.assigned = false;
       this.board.setEnabled(false);
+      this.voice.setEnabled(false);
       this.chat.hideTyping();
       this.setStatus('Transferring you\u2026');
       this.hangupBtn.textContent = 'Leave the queue';
@@ -230,6 +241,9 @@ export class CallerConversation {
     case 'whiteboard':
       if (!mine) this.boardBox.open = true;
       this.board.receive(data);
+      break;
+    case 'signal':
+      this.voice.receive(data, id);
       break;
     case 'page': {
       const link = !mine && safeLink(msg.url, null);
@@ -271,6 +285,7 @@ export class CallerConversation {
     callerSession.clear();
     this.chat.setEnabled(false);
     this.board.setEnabled(false);
+    this.voice.setEnabled(false);
     this.banner.hidden = true;
     this.chat.notice(text);
     this.setStatus('The conversation has ended.');

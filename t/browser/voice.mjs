@@ -1,0 +1,119 @@
+// Voice over WebRTC through real browsers with a fake microphone: a
+// visitor and an agent in a call, the visitor starts voice, the agent's tab
+// shows the incoming voice call and accepts, both peer connections reach
+// "connected" (the signalling travels as `signal` messages through the
+// stack), the visitor mutes, the agent ends the voice call and both sides
+// go back to "Start voice".  Run by t/browser.t.
+
+import {scenario, env, equal, until, hasTexts, widgetHost} from './lib.mjs';
+
+const CALLER_NAME = 'Voice Valentina';
+
+await scenario('voice', async (s) => {
+  const agent = await (await s.agentContext(env.agent)).newPage();
+  const caller = await (await s.callerContext()).newPage();
+  const availability = agent.getByRole('switch', {name: /Take calls/});
+
+  await s.step('agent: opens the dashboard and takes calls', async () => {
+    await agent.goto('/agent/');
+    await agent.getByRole('status').filter({hasText: 'Connected'}).waitFor();
+    await until(async () => (await availability.isEnabled()) && await availability.getAttribute('aria-checked') === 'false',
+      'the switch is enabled and off');
+    await availability.click();
+    await until(async () => await availability.getAttribute('aria-checked') === 'true', 'the switch is on');
+  });
+
+  let widget;
+  const dialog = () => widget.getByRole('dialog', {name: 'Talk to us'});
+  const callerVoice = () => dialog().getByRole('group', {name: 'Voice'});
+
+  await s.step('caller: starts a call; no voice button before an agent answers', async () => {
+    await caller.goto('/');
+    widget = (await widgetHost(caller)).host;
+    await widget.getByRole('button', {name: 'Talk to us'}).click();
+    await dialog().getByLabel('Your name').fill(CALLER_NAME);
+    await dialog().getByRole('button', {name: 'Start conversation'}).click();
+    await callerVoice().waitFor({state: 'visible'});
+    const early = await callerVoice().getByRole('button', {name: 'Start voice'}).count();
+    const answered = /talking with/.test(await dialog().getByRole('status').first().innerText());
+    equal(early === 0 || answered, true, 'no "Start voice" while queued');
+  });
+
+  const panel = agent.getByRole('tabpanel', {name: CALLER_NAME});
+  const agentVoice = panel.getByRole('group', {name: 'Voice'});
+
+  await s.step('agent: accepts the call', async () => {
+    await agent.getByRole('listitem', {name: CALLER_NAME}).getByRole('button', {name: 'Accept'}).click();
+    await panel.waitFor({state: 'visible'});
+    await hasTexts(dialog().getByRole('status').first(), ['talking with'], 'the caller status');
+  });
+
+  await s.step('caller: "Start voice"; the agent\'s tab shows the incoming voice call', async () => {
+    await callerVoice().getByRole('button', {name: 'Start voice'}).click();
+    await hasTexts(agentVoice, ['Incoming voice call'], 'the agent\'s voice bar');
+    await agentVoice.getByRole('button', {name: 'Accept voice'}).waitFor({state: 'visible'});
+    await agentVoice.getByRole('button', {name: 'Decline'}).waitFor({state: 'visible'});
+    equal(await callerVoice().getAttribute('data-state'), 'calling', 'the caller\'s voice state');
+    await s.screenshot(agent, 'voice-01-agent-incoming');
+  });
+
+  await s.step('agent: accepts voice; both peer connections reach "connected"', async () => {
+    await agentVoice.getByRole('button', {name: 'Accept voice'}).click();
+    for (const [who, bar] of [['agent', agentVoice], ['caller', callerVoice()]]) {
+      await until(async () => await bar.getAttribute('data-connection') === 'connected',
+        `the ${who}'s RTCPeerConnection is connected`, 30000);
+      await hasTexts(bar.getByRole('status'), ['Voice connected'], `the ${who}'s voice status`);
+    }
+    await s.screenshot(dialog(), 'voice-02-caller-connected');
+    await s.screenshot(agent, 'voice-03-agent-connected');
+  });
+
+  await s.step('caller: the remote audio plays (a live track from the agent)', async () => {
+    await until(() => callerVoice().evaluate((el) => {
+      const audio = el.querySelector('audio');
+      const tracks = audio && audio.srcObject ? audio.srcObject.getAudioTracks() : [];
+      return tracks.length > 0 && tracks[0].readyState === 'live';
+    }), 'a live remote audio track');
+  });
+
+  await s.step('caller: mutes and unmutes (a toggle button)', async () => {
+    const mute = callerVoice().getByRole('button', {name: 'Mute'});
+    await mute.click();
+    equal(await mute.getAttribute('aria-pressed'), 'true', 'Mute pressed');
+    equal(await callerVoice().getAttribute('data-muted'), 'true', 'the microphone track is off');
+    await mute.click();
+    equal(await mute.getAttribute('aria-pressed'), 'false', 'Mute released');
+  });
+
+  await s.step('agent: ends the voice call; both sides are back to "Start voice"', async () => {
+    await agentVoice.getByRole('button', {name: 'End voice'}).click();
+    for (const [who, bar] of [['agent', agentVoice], ['caller', callerVoice()]]) {
+      await until(async () => await bar.getAttribute('data-state') === 'idle', `the ${who}'s voice is off`);
+      await bar.getByRole('button', {name: 'Start voice'}).waitFor({state: 'visible'});
+    }
+    await hasTexts(callerVoice().getByRole('status'), ['ended the voice call'], 'the caller\'s voice status');
+  });
+
+  await s.step('caller: reloads; the replayed signals start no voice call', async () => {
+    await caller.reload();
+    widget = (await widgetHost(caller)).host;
+    await hasTexts(dialog().getByRole('status').first(), ['talking with'], 'the caller status after the reload');
+    await caller.waitForTimeout(1000);
+    equal(await callerVoice().getAttribute('data-state'), 'idle', 'the caller\'s voice state after the reload');
+    equal(await agentVoice.getAttribute('data-state'), 'idle', 'the agent\'s voice state');
+  });
+
+  await s.step('caller: starts voice again, the agent declines', async () => {
+    await callerVoice().getByRole('button', {name: 'Start voice'}).click();
+    await agentVoice.getByRole('button', {name: 'Decline'}).click();
+    await until(async () => await callerVoice().getAttribute('data-state') === 'idle', 'the caller\'s voice is off');
+    equal(await agentVoice.getAttribute('data-state'), 'idle', 'the agent\'s voice state');
+  });
+
+  await s.step('agent: ends the call and switches "Take calls" off', async () => {
+    await panel.getByRole('button', {name: 'End call'}).click();
+    await hasTexts(dialog().getByRole('status').first(), ['ended'], 'the caller status');
+    await availability.click();
+    await until(async () => await availability.getAttribute('aria-checked') === 'false', 'the switch is off');
+  });
+}, {media: true});
