@@ -6,6 +6,7 @@
 import {request, EventStream} from './api.js';
 import {ChatView} from './chat.js';
 import {Whiteboard} from './whiteboard.js';
+import {Voice} from './voice.js';
 import {h, safeLink, formatDuration, formatTime} from './dom.js';
 import {describeUserAgent} from './useragent.js';
 
@@ -295,11 +296,19 @@ class Conversation {
     this.actions = h('div', {class: 'side-actions'}, this.pushForm, this.transferForm, this.endBtn);
     this.board = new Whiteboard(p, {side: 'agent', label: 'Shared whiteboard', send: (message) => this.send(message)});
     this.board.setEnabled(true);
+    this.voice = new Voice(p, {
+      side: 'agent',
+      polite: true,
+      send: (message) => this.send(message),
+      beacon: (message) => navigator.sendBeacon(callUrl(this.id, 'messages'),
+        new Blob([JSON.stringify(message)], {type: 'application/json'})),
+    });
+    this.voice.setEnabled(true);
 
     this.panel = h('section', {role: 'tabpanel', id: `${p}-panel`, class: 'conv', 'aria-labelledby': `${p}-tab`, hidden: true},
       h('div', {class: 'conv-main'},
         h('header', {class: 'conv-head'}, h('div', {}, this.heading, this.stateEl), this.closeBtn),
-        this.chat.log, this.chat.typingEl, this.chat.composer),
+        this.voice.element, this.chat.log, this.chat.typingEl, this.chat.composer),
       h('aside', {class: 'conv-side', 'aria-label': 'Caller and actions'},
         h('h3', {}, 'Caller'), this.facts,
         h('section', {class: 'side-board', 'aria-labelledby': `${p}-board-title`},
@@ -372,6 +381,9 @@ class Conversation {
     case 'whiteboard':
       this.board.receive(data);
       break;
+    case 'signal':
+      this.voice.receive(data, id);
+      break;
     case 'page': {
       const link = safeLink(msg.url, null);
       if (link) {
@@ -430,6 +442,7 @@ class Conversation {
     this.ended = true;
     this.chat.setEnabled(false);
     this.board.setEnabled(false);
+    this.voice.setEnabled(false);
     this.chat.notice(text);
     this.stateEl.textContent = 'Ended';
     this.tab.classList.add('tab-ended');
