@@ -3,7 +3,9 @@
 // shows the incoming voice call and accepts, both peer connections reach
 // "connected" (the signalling travels as `signal` messages through the
 // stack), the visitor mutes, the agent ends the voice call and both sides
-// go back to "Start voice".  Run by t/browser.t.
+// go back to "Start voice"; voice again, the visitor reloads mid-voice (the
+// agent's side ends, the replay restarts nothing); a declined voice call.
+// Run by t/browser.t.
 
 import {scenario, env, equal, until, hasTexts, widgetHost} from './lib.mjs';
 
@@ -94,13 +96,23 @@ await scenario('voice', async (s) => {
     await hasTexts(callerVoice().getByRole('status'), ['ended the voice call'], 'the caller\'s voice status');
   });
 
-  await s.step('caller: reloads; the replayed signals start no voice call', async () => {
+  await s.step('caller: starts voice again; the agent accepts; connected', async () => {
+    await callerVoice().getByRole('button', {name: 'Start voice'}).click();
+    await agentVoice.getByRole('button', {name: 'Accept voice'}).click();
+    for (const [who, bar] of [['agent', agentVoice], ['caller', callerVoice()]]) {
+      await until(async () => await bar.getAttribute('data-connection') === 'connected',
+        `the ${who}'s RTCPeerConnection is connected`, 30000);
+    }
+  });
+
+  await s.step('caller: reloads mid-voice; the agent\'s voice ends, the replay starts nothing', async () => {
     await caller.reload();
     widget = (await widgetHost(caller)).host;
     await hasTexts(dialog().getByRole('status').first(), ['talking with'], 'the caller status after the reload');
+    await until(async () => await agentVoice.getAttribute('data-state') === 'idle', 'the agent\'s voice is off');
     await caller.waitForTimeout(1000);
     equal(await callerVoice().getAttribute('data-state'), 'idle', 'the caller\'s voice state after the reload');
-    equal(await agentVoice.getAttribute('data-state'), 'idle', 'the agent\'s voice state');
+    await callerVoice().getByRole('button', {name: 'Start voice'}).waitFor({state: 'visible'});
   });
 
   await s.step('caller: starts voice again, the agent declines', async () => {
