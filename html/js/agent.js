@@ -17,6 +17,7 @@ function meta(name, fallback) {
 
 const API = meta('callcenter-agent-api', '/agent').replace(/\/+$/, '');
 const STATUS_URL = meta('callcenter-status', '/callcenter/status');
+const STATUS_EVERY_MS = 5000;
 const AGENT_EVENTS = ['status', 'offer', 'revoked', 'assigned', 'message', 'transferred', 'ended'];
 
 const REVOKED_TEXT = {
@@ -47,6 +48,8 @@ const INFO_LABELS = {
   viewport: 'Window',
   timezone: 'Time zone',
   languages: 'Languages',
+  referrer: 'Referred by',
+  cart: 'Cart',
 };
 
 function callerName(caller) {
@@ -68,7 +71,8 @@ function callerFacts(caller = {}, queue) {
   add('Topic', str(caller.topic));
   add('Queue', str(queue || caller.queue));
   add('Page', caller.page ? safeLink(str(caller.page)) || str(caller.page) : '');
-  add('Came from', caller.referer ? safeLink(str(caller.referer)) || str(caller.referer) : '');
+  // a call from the widget tells its page as referer too: said once
+  if (caller.referer !== caller.page) add('Came from', caller.referer ? safeLink(str(caller.referer)) || str(caller.referer) : '');
   add('Language', str(caller.language));
   add('Browser', describeUserAgent(str(caller.user_agent)));
   add('IP address', str(caller.ip));
@@ -163,6 +167,8 @@ class Offers {
     const countdown = h('span', {class: 'countdown'});
     const meter = h('progress', {class: 'meter', max: Math.max(1, Number(data.expires_in) || 1), value: 0, 'aria-hidden': 'true'});
     const note = h('p', {class: 'offer-note', role: 'status'});
+    const since = caller.time !== undefined ? asTime(caller.time) : null;
+    const waited = h('span', {class: 'waited'});
     const accept = h('button', {type: 'button', class: 'btn btn-accept'}, 'Accept');
     const reject = h('button', {type: 'button', class: 'btn btn-reject'}, 'Reject');
     const headingId = `offer-${id}-name`;
@@ -172,15 +178,16 @@ class Offers {
         h('h3', {id: headingId}, name),
         countdown),
       meter,
-      factsList(callerFacts(caller, data.queue)),
+      factsList([...(since ? [['Waiting', waited]] : []), ...callerFacts(caller, data.queue)]),
       note,
       h('div', {class: 'offer-actions'}, accept, reject));
-    const entry = {card, expires, countdown, meter, note, accept, reject, done: false};
+    const entry = {card, expires, countdown, meter, note, accept, reject, since, waited, done: false};
     accept.addEventListener('click', () => this.answer(id, entry, 'accept'));
     reject.addEventListener('click', () => this.answer(id, entry, 'reject'));
     entry.timer = setInterval(() => this.tick(id, entry), 250);
     this.tick(id, entry);
     this.cards.set(id, entry);
+    entry.notice = this.notify(id, name, data.queue, accept);
     this.list.append(card);
     this.update();
     if (this.cards.size === 1 && !document.activeElement?.closest('.chat-compose, .side-form')) accept.focus();
@@ -191,7 +198,25 @@ class Offers {
     entry.countdown.textContent = formatDuration(left);
     entry.countdown.setAttribute('aria-label', `${left} seconds left to answer`);
     entry.meter.value = left;
+    if (entry.since) entry.waited.textContent = formatDuration((this.dashboard.serverNow() - entry.since) / 1000);
     if (left === 0 && !entry.done) this.close(id, 'Not answered in time');
+  }
+
+  // A system notification as well (when the agent allowed them, see
+  // Dashboard.toggleAvailability); a click on it brings the offer forward.
+  notify(id, name, queue, accept) {
+    if (!('Notification' in window) || Notification.permission !== 'granted') return null;
+    const notice = new Notification('Incoming call', {
+      body: queue ? `${name} \u00b7 ${queue}` : name,
+      tag: `callcenter-offer-${id}`,
+      requireInteraction: true,
+    });
+    notice.addEventListener('click', () => {
+      window.focus();
+      accept.focus();
+      notice.close();
+    });
+    return notice;
   }
 
   async answer(id, entry, action) {
@@ -218,6 +243,7 @@ class Offers {
     if (!entry || entry.done) return;
     entry.done = true;
     clearInterval(entry.timer);
+    entry.notice?.close();
     entry.accept.disabled = true;
     entry.reject.disabled = true;
     entry.card.classList.add('offer-done');
@@ -232,6 +258,7 @@ class Offers {
     const entry = this.cards.get(id);
     if (!entry) return;
     clearInterval(entry.timer);
+    entry.notice?.close();
     const hadFocus = entry.card.contains(document.activeElement);
     entry.card.remove();
     this.cards.delete(id);
@@ -461,6 +488,8 @@ class Dashboard {
     this.selected = null;
     this.focusNext = null;
     this.status = null;
+    this.me = null;
+    this.clockOffset = 0;
     this.tabs = $('tabs');
     this.panels = $('panels');
     this.emptyCalls = $('no-calls');
@@ -476,6 +505,49 @@ class Dashboard {
 
   start() {
     this.stream.start();
+    this.pollStatus();
+  }
+
+  // Now on the server's clock (the callers' times are the server's).
+  serverNow() {
+    return Date.now() + this.clockOffset;
+  }
+
+  // The status page every few seconds: the figures of the agent's own
+  // queues in the header, and the server's clock.
+  async pollStatus() {
+    const figures = $('queue-figures');
+    try {
+      const sent = Date.now();
+      const status = await request('GET', STATUS_URL);
+      this.clockOffset = Number(status.time) - (sent + Date.now()) / 2 || 0;
+      this.showQueues(status);
+      figures.classList.remove('stale');
+    } catch {
+      figures.classList.add('stale');
+    } finally {
+      setTimeout(() => this.pollStatus(), STATUS_EVERY_MS);
+    }
+  }
+
+  showQueues(status) {
+    const queues = status.queues && typeof status.queues === 'object' ? status.queues : {};
+    const agents = status.agents && typeof status.agents === 'object' ? status.agents : {};
+    // who am I: named by an assignment, or the agent holding my calls
+    const held = [...this.calls.keys(), ...this.offers.cards.keys()];
+    this.me ||= Object.keys(agents).find((a) =>
+      [...(agents[a]?.calls || []), ...(agents[a]?.offers || [])].some((c) => held.includes(c))) || null;
+    const own = this.me && Array.isArray(agents[this.me]?.queues) ? agents[this.me].queues.map(String) : Object.keys(queues);
+    const n = (v) => String(Math.max(0, Number(v) || 0));
+    $('queue-figures').replaceChildren(...own.filter((q) => queues[q]).map((q) => {
+      const f = queues[q];
+      const waiting = Number(f.waiting) > 0;
+      return h('li', {class: waiting ? 'qf qf-waiting' : 'qf'},
+        h('span', {class: 'qf-name'}, q), ' ',
+        h('strong', {}, n(f.waiting)), ' waiting',
+        waiting ? [' \u00b7 longest ', h('strong', {}, formatDuration(f.longest_wait))] : null,
+        ' \u00b7 ', h('strong', {}, n(f.agents_available)), ' free');
+    }));
   }
 
   onStreamState(state) {
@@ -518,6 +590,7 @@ class Dashboard {
   }
 
   setIdentity(agent) {
+    this.me = agent.id || this.me;
     $('identity').textContent = agent.name || agent.id || '';
   }
 
@@ -531,6 +604,10 @@ class Dashboard {
 
   async toggleAvailability() {
     const next = this.status === 'available' ? 'away' : 'available';
+    // offers notify too, if the agent agrees: asked once, on this click
+    if (next === 'available' && 'Notification' in window && Notification.permission === 'default') {
+      Notification.requestPermission().catch(() => {});
+    }
     this.availability.disabled = true;
     try {
       await request('POST', `${API}/status`, {status: next});
