@@ -16,7 +16,7 @@ const LINE = 'Hallo, is the jacket waterproof?';
 const CUSTOM_PAGE = '/widget-custom.html';
 const CUSTOM_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Custom</title>
-<script src="/callcenter/callcenter.js" data-queue="support" data-label="Ask an expert" data-color="#ffd400" defer></script>
+<script src="/callcenter/callcenter.js" data-queue="support" data-label="Ask an expert" data-color="#ffd400" data-info-cart="42.50" defer></script>
 </head><body><h1>A page of another site</h1></body></html>`;
 
 // Where the focus is inside the widget's shadow root: "launcher", "dialog"
@@ -72,10 +72,12 @@ await scenario('dashboard', async (s) => {
 
   await s.step('widget: on a phone the open panel fills the screen', async () => {
     const phone = await visitorCtx.newPage();
-    await phone.setViewportSize({width: 375, height: 667});
     await phone.goto('/');
     const {host: h} = await widgetHost(phone);
     await h.getByRole('button', {name: 'Talk to us'}).click();
+    await h.getByRole('dialog', {name: 'Talk to us'}).getByLabel('Your name').fill(CALLER_NAME);
+    await shoot(s, phone, 'widget-open');
+    await phone.setViewportSize({width: 375, height: 667});
     const box = await h.getByRole('dialog', {name: 'Talk to us'}).boundingBox();
     check(box && box.x <= 1 && box.y <= 1 && box.width >= 374 && box.height >= 666,
       `the dialog covers the 375x667 screen (got ${JSON.stringify(box)})`);
@@ -111,8 +113,8 @@ await scenario('dashboard', async (s) => {
     await availability.click();
     await until(async () => await availability.getAttribute('aria-checked') === 'true', 'the switch is on');
     // (queue names are text-transformed: read case-insensitively)
-    await until(async () => /\bsales \d+ waiting\b.*\d+ free/i.test(await queueFigures.innerText()),
-      'the header shows the sales queue\'s figures');
+    await until(async () => /\bsupport \d+ waiting\b.*\d+ free/i.test(await queueFigures.innerText()),
+      'the header shows the support queue\'s figures');
   });
 
   // ---- a visitor from a search engine, in German, on Firefox for macOS
@@ -120,14 +122,14 @@ await scenario('dashboard', async (s) => {
   const callerCtx = await s.callerContext({locale: 'de-DE', userAgent: CALLER_UA});
   const caller = await callerCtx.newPage();
   let widget;
-  const dialog = () => widget.getByRole('dialog', {name: 'Talk to us'});
+  const dialog = () => widget.getByRole('dialog', {name: 'Ask an expert'});
 
   await s.step('caller: comes from a search page and starts a call from the widget', async () => {
-    await caller.goto('/', {referer: REFERRER});
+    await caller.route(`**${CUSTOM_PAGE}`, (route) => route.fulfill({contentType: 'text/html', body: CUSTOM_HTML}));
+    await caller.goto(CUSTOM_PAGE, {referer: REFERRER});
     ({host: widget} = await widgetHost(caller));
-    await widget.getByRole('button', {name: 'Talk to us'}).click();
+    await widget.getByRole('button', {name: 'Ask an expert'}).click();
     await dialog().getByLabel('Your name').fill(CALLER_NAME);
-    await shoot(s, caller, 'widget-open');
     await dialog().getByRole('button', {name: 'Start conversation'}).click();
   });
 
@@ -145,9 +147,10 @@ await scenario('dashboard', async (s) => {
     const all = JSON.stringify(f);
     equal(f.Browser, 'Firefox 121 on macOS', `Browser (facts ${all})`);
     check(/^de-DE/.test(f.Language || ''), `Language de-DE (facts ${all})`);
-    equal(f.Page, `${env.baseURL}/`, `Page (facts ${all})`);
+    equal(f.Page, `${env.baseURL}${CUSTOM_PAGE}`, `Page (facts ${all})`);
     equal(f['Referred by'], REFERRER, `Referred by (facts ${all})`);
     equal(f.Cart, '42.50', `Cart, the page's data-info-cart (facts ${all})`);
+    equal(f.Queue, 'support', `Queue (facts ${all})`);
     check(/\S/.test(f['Page title'] || ''), `Page title (facts ${all})`);
     check(/^\d+x\d+$/.test(f.Screen || '') && /^\d+x\d+$/.test(f.Window || ''), `Screen and Window (facts ${all})`);
     check(/\w\/\w|UTC/.test(f['Time zone'] || ''), `Time zone (facts ${all})`);
@@ -158,7 +161,7 @@ await scenario('dashboard', async (s) => {
     const first = (await facts(offer)).Waiting;
     check(/^\d+:\d\d$/.test(first || ''), `Waiting as m:ss (got ${JSON.stringify(first)})`);
     await until(async () => (await facts(offer)).Waiting !== first, 'the wait time moves on');
-    await until(async () => /\bsales 1 waiting/i.test(await queueFigures.innerText()), 'the header counts 1 waiting in sales');
+    await until(async () => /\bsupport 1 waiting/i.test(await queueFigures.innerText()), 'the header counts 1 waiting in support');
     await shoot(s, agent, 'dashboard-ringing');
   });
 
