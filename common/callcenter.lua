@@ -176,6 +176,16 @@ local function agent_json(a)
                            or a)}
 end
 
+-- a status event: the status, and who the agent is (the dashboard learns
+-- its own profile from the first one)
+local function status_data(a, status)
+    local h = hash(key(CC_KEY_AGENT, a))
+    return jobj{'status', js(status),
+                'agent', jobj{'id', js(a), 'name', js(h.name or a),
+                              'queues', h.queues or '[]',
+                              'capacity', jnum(tonumber(h.capacity) or 0)}}
+end
+
 local function work_for_agent(a)
     for _, q in ipairs(agent_queues(a)) do
         work(q)
@@ -458,7 +468,7 @@ register('cc_agent_open', function(a, conn, ttl, snapshot)
             out[#out + 1] = event
             out[#out + 1] = data
         end
-        add('status', jobj{'status', js(status)})
+        add('status', status_data(a, status))
         for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_OFFERS),
                                        'offer_expires')) do
             if offered_now(call, a, now) then
@@ -501,7 +511,7 @@ register('cc_agent_status', function(a, status)
     local ak = key(CC_KEY_AGENT, a)
     local before = redis.call('HGET', ak, 'status')
     redis.call('HSET', ak, 'status', status)
-    emit_agent(a, 'status', jobj{'status', js(status)})
+    emit_agent(a, 'status', status_data(a, status))
     if status == 'available' then
         if before ~= 'available'
             and redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a)) == 0 then
@@ -634,6 +644,8 @@ register('cc_agent_call', function(a, id)
     return jobj{'call', js(id), 'queue', js(call.queue),
                 'state', js(call.state), 'created', call.created,
                 'caller', call.caller, 'agent', jnullable(call.agent),
+                'assigned_at', call.assigned_at or 'null',
+                'ended_at', call.ended_at or 'null',
                 'reason', jnullable(call.reason),
                 'transcript', jlist(transcript)}
 end)

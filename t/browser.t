@@ -47,8 +47,8 @@ $t->load_functions;
 $t->write_agents([
     { id => 'alice', name => 'Alice', queues => ['sales', 'support'],
       skills => ['en', 'fr'], capacity => 2 },
-    { id => 'bob', name => 'Bob', queues => ['support'], skills => ['en'],
-      capacity => 1 },
+    { id => 'bob', name => 'Bob', queues => ['support', 'billing'],
+      skills => ['en'], capacity => 1 },
 ]);
 my $router = $t->start_router('--offer-timeout', 30);
 

@@ -143,8 +143,12 @@ fails('FORBIDDEN', 'forbidden', 'cc_caller_hangup', 'nosuch', 'x');
 fails('BADREQ', '.*', 'cc_agent_status', 'alice', 'busy');
 $w = tip('cc:work');
 my $open = ok_call('cc_agent_open', 'alice', 'k1', 60000, 1);
-is_deeply($open, ['cc:agent:alice:events', '0-0', 'status',
-    '{"status":"away"}'], 'open: snapshot of a fresh agent');
+is_deeply([@$open[0 .. 2]], ['cc:agent:alice:events', '0-0', 'status'],
+    'open: snapshot of a fresh agent');
+is_deeply($J->decode($open->[3]), {status => 'away', agent => {id => 'alice',
+    name => 'Alice', queues => ['sales', 'support'], capacity => 2}},
+    '... its status, with who the agent is');
+is(scalar @$open, 4, '... and nothing else');
 is_deeply(work_queues($w), [], 'no work while away');
 ok_call('cc_agent_status', 'alice', 'available');
 is_deeply(names(agent_ev('alice')), ['status'], 'status event');
@@ -216,8 +220,8 @@ is_deeply([map { $_->{id} } @{ $cand->{calls} }], [$c2, $c3],
 is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
     'full agent is no candidate');
 my $snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, 1);
-is_deeply([@$snap[2 .. 4]], ['status', '{"status":"available"}', 'offer'],
-    'snapshot has the offer');
+is_deeply([@$snap[2, 4]], ['status', 'offer'], 'snapshot has the offer');
+is($J->decode($snap->[3])->{status}, 'available', '... after the status');
 
 # ---------------------------------------------------------- accept
 
@@ -264,6 +268,8 @@ is(ok_call('cc_agent_call', 'bob', $c1),
     qq({"call":"$c1","queue":"sales","state":"assigned","created":)
     . hget("cc:call:$c1", 'created')
     . qq(,"caller":{"name":"Caller 1","info":{"tz":"UTC"}},"agent":"bob",)
+    . qq("assigned_at":) . hget("cc:call:$c1", 'assigned_at')
+    . qq(,"ended_at":null,)
     . qq("reason":null,"transcript":[{"id":"$m1","from":"caller",)
     . qq("message":{"type":"chat","text":"hello"}},{"id":"$m2",)
     . qq("from":"agent","message":{"type":"chat","text":"hi there"}}]}),

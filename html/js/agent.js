@@ -488,7 +488,7 @@ class Dashboard {
     this.selected = null;
     this.focusNext = null;
     this.status = null;
-    this.me = null;
+    this.myQueues = null;
     this.clockOffset = 0;
     this.tabs = $('tabs');
     this.panels = $('panels');
@@ -532,12 +532,8 @@ class Dashboard {
 
   showQueues(status) {
     const queues = status.queues && typeof status.queues === 'object' ? status.queues : {};
-    const agents = status.agents && typeof status.agents === 'object' ? status.agents : {};
-    // who am I: named by an assignment, or the agent holding my calls
-    const held = [...this.calls.keys(), ...this.offers.cards.keys()];
-    this.me ||= Object.keys(agents).find((a) =>
-      [...(agents[a]?.calls || []), ...(agents[a]?.offers || [])].some((c) => held.includes(c))) || null;
-    const own = this.me && Array.isArray(agents[this.me]?.queues) ? agents[this.me].queues.map(String) : Object.keys(queues);
+    // the agent's own queues, known from its first status event
+    const own = this.myQueues || Object.keys(queues);
     const n = (v) => String(Math.max(0, Number(v) || 0));
     $('queue-figures').replaceChildren(...own.filter((q) => queues[q]).map((q) => {
       const f = queues[q];
@@ -561,6 +557,7 @@ class Dashboard {
     const conv = data.call ? this.calls.get(data.call) : null;
     switch (name) {
     case 'status':
+      if (data.agent && typeof data.agent === 'object') this.setIdentity(data.agent);
       this.setStatus(data.status);
       break;
     case 'offer':
@@ -590,7 +587,7 @@ class Dashboard {
   }
 
   setIdentity(agent) {
-    this.me = agent.id || this.me;
+    if (Array.isArray(agent.queues)) this.myQueues = agent.queues.map(String);
     $('identity').textContent = agent.name || agent.id || '';
   }
 

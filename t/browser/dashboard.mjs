@@ -115,6 +115,9 @@ await scenario('dashboard', async (s) => {
     // (queue names are text-transformed: read case-insensitively)
     await until(async () => /\bsupport \d+ waiting\b.*\d+ free/i.test(await queueFigures.innerText()),
       'the header shows the support queue\'s figures');
+    // the agent knows who it is from its first status event
+    await hasTexts(agent.locator('#identity'), ['Alice'], 'the header names the agent');
+    check(!/billing/i.test(await queueFigures.innerText()), 'no figures of a queue that is not hers (billing)');
   });
 
   // ---- a visitor from a search engine, in German, on Firefox for macOS
