@@ -234,7 +234,8 @@ local function estimated_wait(q, position, ready)
     return math.ceil(position * aht / 1000 / math.max(1, ready))
 end
 
--- Sends `queued` to every call waiting in q whose position changed.
+-- Sends `queued` to every call waiting in q whose position changed, with
+-- the agents available in q then (none: the caller may leave a message).
 local function update_positions(q, now)
     local ready = agents_ready(q, now)
     for i, id in ipairs(redis.call('ZRANGE', key(CC_KEY_QUEUE_WAITING, q),
@@ -244,7 +245,8 @@ local function update_positions(q, now)
             redis.call('HSET', ck, 'position', i)
             emit_call(id, 'queued', jobj{
                 'queue', js(q), 'position', jnum(i),
-                'estimated_wait', jnum(estimated_wait(q, i, ready))})
+                'estimated_wait', jnum(estimated_wait(q, i, ready)),
+                'agents_available', jnum(ready)})
         end
     end
 end

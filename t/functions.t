@@ -126,8 +126,9 @@ is_deeply([@$h{qw(id queue state caller skills position)}],
     [$c1, 'sales', 'queued', '{"name":"Caller 1","info":{"tz":"UTC"}}',
      '[]', 1], 'call hash');
 is_deeply(call_ev($c2), [[tip("cc:call:$c2:events"), 'queued',
-    {queue => 'sales', position => 2, estimated_wait => 240}]],
-    'queued event');
+    {queue => 'sales', position => 2, estimated_wait => 240,
+     agents_available => 0}]],
+    'queued event (nobody available: the caller may leave a message)');
 is_deeply(work_queues($w), [qw(sales sales)], 'work for routers');
 is_deeply(ok_call('cc_active_queues'), ['sales'], 'active queues');
 
@@ -351,7 +352,8 @@ is(ok_call('cc_agent_transfer', 'bob', $c1, 'queue', 'support'), 'OK',
 my $tr = {call => $c1, to => {queue => 'support'}};
 is_deeply([map { [$_->[1], $_->[2]] } @{ call_ev($c1, $cev) }],
     [['transferred', $tr],
-     ['queued', {queue => 'support', position => 1, estimated_wait => 60}]],
+     ['queued', {queue => 'support', position => 1, estimated_wait => 60,
+                 agents_available => 2}]],
     'caller: transferred, queued first (arrived before)');
 is_deeply(agent_ev('bob', $ev)->[0][2], $tr, 'agent: transferred');
 is(call_ev($s1)->[-1][2]{position}, 2, 'later call moved down');
