@@ -1,5 +1,6 @@
-// The caller's conversation: pre-chat form, place in line, chat with the
-// agent, voice, the shared whiteboard, pages the agent pushes, hang-up.  One code base for the widget
+// The caller's conversation: pre-chat form, place in line (or, with no
+// agent available, a message to leave), chat with the agent, voice, the
+// shared whiteboard, pages the agent pushes, hang-up.  One code base for the widget
 // that callcenter.js puts on a site (inside a shadow root) and for the
 // full-page call.html.
 
@@ -16,6 +17,9 @@ const END_TEXT = {
   abandoned: 'You left the queue.',
   timeout: 'The conversation timed out.',
 };
+
+// An email address or a phone number (6+ digits), loosely
+const CONTACT_RE = /^(?:[^\s@]+@[^\s@]+\.[^\s@]+|\+?[\d\s().\/-]+)$/;
 
 let uid = 0;
 
@@ -106,11 +110,110 @@ export class CallerConversation {
         new Blob([JSON.stringify(message)], {type: 'application/json'})),
     });
     this.boardBox = h('details', {class: 'cc-board'}, h('summary', {}, 'Whiteboard'), this.board.element);
+    this.buildAway();
     this.hangupBtn = h('button', {type: 'button', class: 'btn btn-danger', onclick: () => this.hangup()}, 'Leave the queue');
     this.newBtn = h('button', {type: 'button', class: 'btn', hidden: true, onclick: () => this.reset()}, 'Start a new conversation');
     return h('div', {class: 'cc-conversation', hidden: true},
-      this.voice.element, this.chat.log, this.chat.typingEl, this.chat.composer, this.boardBox,
+      this.voice.element, this.chat.log, this.chat.typingEl, this.awayForm, this.thanks, this.chat.composer, this.boardBox,
       h('div', {class: 'cc-actions'}, this.hangupBtn, this.newBtn));
+  }
+
+  // Nobody to answer: the message to leave (sent as a chat line the agent
+  // who takes the call reads first), or "Keep waiting".  Then thanks.
+  buildAway() {
+    const id = this.id;
+    this.awayText = h('textarea', {id: `${id}-away-msg`, rows: 3, maxlength: 2000, required: true});
+    this.awayContact = h('input', {id: `${id}-away-contact`, type: 'text', maxlength: 200,
+      'aria-describedby': `${id}-away-hint`});
+    this.awayError = h('p', {id: `${id}-away-error`, class: 'cc-error', role: 'alert', hidden: true});
+    this.awaySend = h('button', {type: 'submit', class: 'btn btn-primary'}, 'Send message');
+    this.awayForm = h('form', {class: 'cc-away', hidden: true, 'aria-labelledby': `${id}-away-title`, novalidate: true,
+      onsubmit: (e) => { e.preventDefault(); this.leaveMessage(); }},
+    h('h3', {id: `${id}-away-title`, class: 'cc-away-title'}, 'Nobody is available right now'),
+    h('p', {class: 'cc-intro'}, 'Leave a message and we\u2019ll get back to you, or keep waiting for the next agent.'),
+    h('label', {for: `${id}-away-msg`}, 'Your message'),
+    this.awayText,
+    h('label', {for: `${id}-away-contact`}, 'Email or phone (optional)'),
+    this.awayContact,
+    h('p', {id: `${id}-away-hint`, class: 'cc-hint'}, 'Where we can reach you if you leave.'),
+    this.awayError,
+    h('div', {class: 'cc-away-actions'},
+      h('button', {type: 'button', class: 'btn', onclick: () => this.keepWaiting()}, 'Keep waiting'),
+      this.awaySend));
+    this.thanksClose = this.options.onMinimize
+      ? h('button', {type: 'button', class: 'btn', onclick: () => { this.thanks.hidden = true; this.options.onMinimize(); }}, 'Close')
+      : null;
+    this.thanks = h('div', {class: 'cc-thanks', role: 'status', tabindex: -1, hidden: true});
+  }
+
+  // The latest place in line: with no agent available, the form (unless
+  // this call already has a message from the caller, or the caller chose
+  // to wait).
+  offerMessage(agentsAvailable) {
+    const show = agentsAvailable === 0 && !this.messageLeft && !this.session.waiting;
+    if (show === !this.awayForm.hidden) return;
+    if (!show) return this.hideAway();
+    const root = this.element.getRootNode();
+    const moveFocus = root.activeElement === this.chat.textarea;
+    this.awayForm.hidden = false;
+    this.chat.composer.hidden = true;
+    if (moveFocus) this.awayText.focus();
+  }
+
+  hideAway() {
+    const root = this.element.getRootNode();
+    const hadFocus = this.awayForm.contains(root.activeElement);
+    this.awayForm.hidden = true;
+    this.awayError.hidden = true;
+    this.chat.composer.hidden = this.chat.disabled;
+    if (hadFocus && !this.chat.disabled) this.chat.focus();
+  }
+
+  keepWaiting() {
+    this.session.waiting = true;
+    const stored = callerSession.load();
+    if (stored) callerSession.save({...stored, waiting: true});
+    this.hideAway();
+    this.chat.focus();
+  }
+
+  async leaveMessage() {
+    const text = this.awayText.value.trim();
+    const contact = this.awayContact.value.trim();
+    const digits = contact.replace(/\D/g, '').length;
+    const problem = !text ? [this.awayText, 'Please write your message.']
+      : contact && !(CONTACT_RE.test(contact) && (contact.includes('@') || digits >= 6))
+        ? [this.awayContact, 'Please give an email address or a phone number, or leave the field empty.'] : null;
+    for (const field of [this.awayText, this.awayContact]) {
+      field.toggleAttribute('aria-invalid', problem !== null && field === problem[0]);
+      field.setAttribute('aria-errormessage', this.awayError.id);
+    }
+    if (problem) {
+      this.awayError.textContent = problem[1];
+      this.awayError.hidden = false;
+      problem[0].focus();
+      return;
+    }
+    this.awaySend.disabled = true;
+    try {
+      await this.api.send(this.session, {type: 'chat', text: contact ? `Message: ${text}\nContact: ${contact}` : `Message: ${text}`});
+      this.messageLeft = true;
+      this.awayText.value = '';
+      this.awayContact.value = '';
+      this.hideAway();
+      this.thanks.replaceChildren(
+        h('p', {class: 'cc-thanks-title'}, 'Thanks \u2014 we\u2019ll get back to you.'),
+        h('p', {}, 'Your message waits in the queue: the first agent free reads it. You may close this '
+          + (this.thanksClose ? 'window.' : 'page.')),
+        this.thanksClose);
+      this.thanks.hidden = false;
+      (this.thanksClose || this.thanks).focus();
+    } catch (err) {
+      this.awayError.textContent = `Not sent: ${err.message}`;
+      this.awayError.hidden = false;
+    } finally {
+      this.awaySend.disabled = false;
+    }
   }
 
   // Show the form, or the call this tab already has.
@@ -128,7 +231,8 @@ export class CallerConversation {
 
   focus() {
     const target = !this.prechat.hidden ? this.nameInput
-      : !this.ended ? this.chat.textarea : this.newBtn.hidden ? this.hangupBtn : this.newBtn;
+      : !this.awayForm.hidden ? this.awayText
+        : !this.ended ? this.chat.textarea : this.newBtn.hidden ? this.hangupBtn : this.newBtn;
     target.focus();
   }
 
@@ -163,8 +267,11 @@ export class CallerConversation {
     this.agentName = null;
     this.assigned = false;
     this.ended = false;
+    this.messageLeft = false;
+    this.thanks.hidden = true;
     this.chat.clear();
     this.chat.setEnabled(true);
+    this.hideAway();
     this.board.reset();
     this.board.setEnabled(false);
     this.voice.setEnabled(false);
@@ -191,12 +298,16 @@ export class CallerConversation {
     switch (name) {
     case 'queued':
       if (this.assigned) break;
-      this.setStatus(data.position <= 1
+      this.offerMessage(data.agents_available);
+      if (data.agents_available === 0) this.setStatus('Nobody is available right now.');
+      else this.setStatus(data.position <= 1
         ? 'You are next in line.'
         : `You are number ${data.position} in line.`, data.estimated_wait);
       break;
     case 'assigned':
       this.assigned = true;
+      this.hideAway();
+      this.thanks.hidden = true;
       this.agentName = (data.agent && (data.agent.name || data.agent.id)) || 'An agent';
       this.setStatus(`You are talking with ${this.agentName}.`);
       this.hangupBtn.textContent = 'Hang up';
@@ -233,6 +344,10 @@ export class CallerConversation {
     switch (msg.type) {
     case 'chat':
       if (!mine) this.chat.hideTyping();
+      if (mine && !this.assigned) {
+        this.messageLeft = true;
+        this.hideAway();
+      }
       this.chat.line(mine ? 'You' : agent, String(msg.text ?? ''), mine ? 'me' : 'them', id);
       break;
     case 'typing':
@@ -284,6 +399,8 @@ export class CallerConversation {
     this.stream = null;
     callerSession.clear();
     this.chat.setEnabled(false);
+    this.hideAway();
+    this.thanks.hidden = true;
     this.board.setEnabled(false);
     this.voice.setEnabled(false);
     this.banner.hidden = true;
