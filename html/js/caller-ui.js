@@ -135,7 +135,7 @@ export class CallerConversation {
     this.awayText,
     h('label', {for: `${id}-away-contact`}, 'Email or phone (optional)'),
     this.awayContact,
-    h('p', {id: `${id}-away-hint`, class: 'cc-hint'}, 'Where we can reach you if you leave.'),
+    h('p', {id: `${id}-away-hint`, class: 'cc-hint'}, 'So that we can get back to you.'),
     this.awayError,
     h('div', {class: 'cc-away-actions'},
       h('button', {type: 'button', class: 'btn', onclick: () => this.keepWaiting()}, 'Keep waiting'),
@@ -157,6 +157,7 @@ export class CallerConversation {
     const moveFocus = root.activeElement === this.chat.textarea;
     this.awayForm.hidden = false;
     this.chat.composer.hidden = true;
+    this.boardBox.hidden = true;
     if (moveFocus) this.awayText.focus();
   }
 
@@ -166,6 +167,7 @@ export class CallerConversation {
     this.awayForm.hidden = true;
     this.awayError.hidden = true;
     this.chat.composer.hidden = this.chat.disabled;
+    this.boardBox.hidden = false;
     if (hadFocus && !this.chat.disabled) this.chat.focus();
   }
 
