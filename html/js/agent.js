@@ -3,7 +3,7 @@
 // same authentication as the agent API, which it calls at /agent/...
 // (<meta name="callcenter-agent-api">).
 
-import {request, EventStream} from './api.js';
+import {request, EventStream, idTime} from './api.js';
 import {ChatView} from './chat.js';
 import {Whiteboard} from './whiteboard.js';
 import {Voice} from './voice.js';
@@ -223,15 +223,19 @@ class Offers {
     entry.accept.disabled = true;
     entry.reject.disabled = true;
     entry.note.textContent = action === 'accept' ? 'Connecting\u2026' : 'Rejecting\u2026';
+    // the assigned event may come before the answer: the tab opens selected
+    // whichever is first
+    if (action === 'accept') this.dashboard.focusNext = id;
     try {
       await request('POST', callUrl(id, action));
       if (action === 'accept') {
-        this.dashboard.focusNext = id;
+        if (this.dashboard.calls.has(id)) this.dashboard.open(id);
         this.close(id, 'Accepted', 600);
       } else {
         this.close(id, 'Rejected', 600);
       }
     } catch (err) {
+      if (this.dashboard.focusNext === id) this.dashboard.focusNext = null;
       this.close(id, err.status === 409 || err.status === 404
         ? 'Too late: the call went elsewhere.' : `Failed: ${err.message}`);
     }
@@ -349,6 +353,7 @@ class Conversation {
   async load() {
     try {
       const call = await request('GET', callUrl(this.id));
+      this.assignedAt = Number(call.assigned_at) || 0;
       this.setCaller(call.caller || {}, call.queue);
       const transcript = Array.isArray(call.transcript) ? call.transcript : [];
       for (const m of transcript) this.renderMessage(m, m.id);
@@ -395,7 +400,10 @@ class Conversation {
   renderMessage(data, id) {
     const msg = data.message || {};
     const mine = data.from === 'agent';
-    const who = mine ? 'You' : callerName(this.caller);
+    // an agent's line from before this agent had the call: a transfer's
+    const t = idTime(id);
+    const earlier = mine && t && t.getTime() < this.assignedAt;
+    const who = earlier ? 'Previous agent' : mine ? 'You' : callerName(this.caller);
     switch (msg.type) {
     case 'chat':
       if (!mine) this.chat.hideTyping();
@@ -414,7 +422,7 @@ class Conversation {
     case 'page': {
       const link = safeLink(msg.url, null);
       if (link) {
-        this.chat.line(mine ? 'You pushed a page' : `${who} shared a page`,
+        this.chat.line(mine ? `${who} pushed a page` : `${who} shared a page`,
           h('p', {class: 'chat-bubble chat-push'}, link), mine ? 'me' : 'them', id);
       }
       break;

@@ -78,16 +78,35 @@ export class EventStream {
     this.retryDelay = 1000;
     this.timer = null;
     this.stopped = false;
+    // The browser knows the network is gone before the stream does (a dead
+    // connection can look open for minutes): drop it at once, and start
+    // again from the last event seen when the network is back.
+    this.onOffline = () => {
+      clearTimeout(this.timer);
+      if (this.source) this.source.close();
+      this.source = null;
+      this.setState('reconnecting');
+    };
+    this.onOnline = () => {
+      clearTimeout(this.timer);
+      if (this.source) this.source.close();
+      this.retryDelay = 1000;
+      this.open();
+    };
   }
 
   start(lastId = null) {
     this.lastId = lastId;
     this.stopped = false;
+    window.addEventListener('offline', this.onOffline);
+    window.addEventListener('online', this.onOnline);
     this.open();
   }
 
   close() {
     this.stopped = true;
+    window.removeEventListener('offline', this.onOffline);
+    window.removeEventListener('online', this.onOnline);
     clearTimeout(this.timer);
     if (this.source) this.source.close();
     this.source = null;
