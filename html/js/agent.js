@@ -285,6 +285,7 @@ class Conversation {
     this.id = id;
     this.dashboard = dashboard;
     this.caller = {};
+    this.assignedAt = 0;
     this.ended = false;
     this.loaded = false;
     this.pending = [];

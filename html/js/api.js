@@ -63,7 +63,9 @@ function withParam(url, name, value) {
 // (sending Last-Event-ID); when it closes the stream for good (an HTTP
 // error, nginx restarting) a new one starts from ?last_event_id= of the
 // last event seen, after a growing delay.  Events older than the last one
-// seen are dropped, so a handler never sees one twice.
+// seen are dropped, so a handler never sees one twice.  The window's
+// offline event drops the stream at once ('reconnecting'), its online event
+// resumes it from the last event seen.
 //
 // options.onEvent(name, data, id), options.onState('connecting' | 'open' |
 // 'reconnecting' | 'gone'); options.probe(url) → Promise<boolean>, asked
