@@ -234,20 +234,41 @@ local function estimated_wait(q, position, ready)
     return math.ceil(position * aht / 1000 / math.max(1, ready))
 end
 
--- Sends `queued` to every call waiting in q whose position changed, with
--- the agents available in q then (none: the caller may leave a message).
-local function update_positions(q, now)
+-- Sends `queued` to the calls waiting in q from 0-based rank `from` on
+-- whose position changed, with the agents available in q then (none: the
+-- caller may leave a message).  Only the calls behind a change move: an
+-- arrival at the end costs one event, not one per waiting call.
+local function update_positions(q, now, from)
     local ready = agents_ready(q, now)
     for i, id in ipairs(redis.call('ZRANGE', key(CC_KEY_QUEUE_WAITING, q),
-                                   0, -1)) do
+                                   from, -1)) do
         local ck = key(CC_KEY_CALL, id)
-        if redis.call('HGET', ck, 'position') ~= tostring(i) then
-            redis.call('HSET', ck, 'position', i)
+        local position = from + i
+        if redis.call('HGET', ck, 'position') ~= tostring(position) then
+            redis.call('HSET', ck, 'position', position)
             emit_call(id, 'queued', jobj{
-                'queue', js(q), 'position', jnum(i),
-                'estimated_wait', jnum(estimated_wait(q, i, ready)),
+                'queue', js(q), 'position', jnum(position),
+                'estimated_wait', jnum(estimated_wait(q, position, ready)),
                 'agents_available', jnum(ready)})
         end
+    end
+end
+
+-- id waits in q from now on, at its arrival time `since`
+local function enter_queue(q, id, since, now)
+    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    if redis.call('ZADD', wk, since, id) == 1 then
+        update_positions(q, now, redis.call('ZRANK', wk, id))
+    end
+end
+
+-- id waits in q no more
+local function leave_queue(q, id, now)
+    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    local rank = redis.call('ZRANK', wk, id)
+    if rank then
+        redis.call('ZREM', wk, id)
+        update_positions(q, now, rank)
     end
 end
 
@@ -313,10 +334,7 @@ local function requeue(id, call, reason, now)
     local a = revoke_offer(id, call, reason)
     redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'queued')
     redis.call('SADD', key(CC_KEY_CALL_DECLINED, id), a)
-    if redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, call.queue),
-                  call.created, id) == 1 then
-        update_positions(call.queue, now)
-    end
+    enter_queue(call.queue, id, call.created, now)
     work(call.queue)
 end
 
@@ -328,8 +346,7 @@ local function assign(id, call, a, now)
     redis.call('ZREM', CC_KEY_OFFERS, id)
     redis.call('SREM', key(CC_KEY_AGENT_OFFERS, a), id)
     redis.call('SADD', key(CC_KEY_AGENT_CALLS, a), id)
-    redis.call('ZREM', key(CC_KEY_QUEUE_WAITING, q), id)
-    update_positions(q, now)
+    leave_queue(q, id, now)
     redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'assigned', 1)
     if now - tonumber(call.created) <= SERVICE_LEVEL_MS then
         redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'answered_in_sl', 1)
@@ -344,9 +361,7 @@ local function end_call(id, call, reason, now)
     local q = call.queue
     redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'ended',
                'reason', reason, 'ended_at', now)
-    if redis.call('ZREM', key(CC_KEY_QUEUE_WAITING, q), id) == 1 then
-        update_positions(q, now)
-    end
+    leave_queue(q, id, now)
     local data = call_data(id, {'reason', js(reason)})
     if call.state == 'offered' then
         work_for_agent(revoke_offer(id, call,
@@ -400,10 +415,9 @@ register('cc_call_create', function(id, token, q, caller, skills)
     redis.call('HSET', ck, 'id', id, 'token', redis.sha1hex(token),
                'queue', q, 'state', 'queued', 'created', now,
                'caller', caller, 'skills', skills)
-    redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, q), now, id)
+    enter_queue(q, id, now, now)
     redis.call('SADD', CC_KEY_QUEUES, q)
     work(q)
-    update_positions(q, now)
     local position = tonumber(redis.call('HGET', ck, 'position'))
     return {position, estimated_wait(q, position, agents_ready(q, now))}
 end)
@@ -610,9 +624,7 @@ register('cc_agent_transfer', function(a, id, kind, target)
         redis.call('HSET', ck, 'state', 'queued', 'queue', target)
         redis.call('DEL', key(CC_KEY_CALL_DECLINED, id))
         redis.call('SADD', CC_KEY_QUEUES, target)
-        redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, target), call.created,
-                   id)
-        update_positions(target, now)
+        enter_queue(target, id, call.created, now)
         work(target)
     end
     release_agent(a, now)

@@ -8,7 +8,8 @@ $t->start_redis;
 $t->write_agents([
     { id => 'alice', name => 'Alice', queues => ['sales'], capacity => 1 },
 ]);
-my $router = $t->start_router('--max-wait', 2, '--offer-timeout', 1);
+# the offer (1 s) expires well before the call's wait (4 s)
+my $router = $t->start_router('--max-wait', 4, '--offer-timeout', 1);
 $t->default_server;
 
 # alice is offered the first call and lets the offer expire
