@@ -384,7 +384,13 @@ local function end_call(id, call, reason, now)
     end
 end
 
-local function message_data(id, from, message)
+-- a message event's data; an agent's names the agent (a call may have had
+-- several, through transfers)
+local function message_data(id, from, message, a)
+    if a then
+        return call_data(id, {'from', js(from), 'agent', agent_json(a),
+                              'message', message})
+    end
     return call_data(id, {'from', js(from), 'message', message})
 end
 
@@ -584,7 +590,7 @@ register('cc_agent_message', function(a, id, message)
         fail('CONFLICT', 'call is not yours yet')
     end
     held_call(a, id)
-    local data = message_data(id, 'agent', message)
+    local data = message_data(id, 'agent', message, a)
     local ev = emit_call(id, 'message', data)
     emit_agent(a, 'message', data)
     return ev

@@ -259,8 +259,9 @@ is_deeply([@{ call_ev($c1) }[-2, -1]], [
     [$m1, 'message', {call => $c1, from => 'caller',
                       message => {type => 'chat', text => 'hello'}}],
     [$m2, 'message', {call => $c1, from => 'agent',
+                      agent => {id => 'bob', name => 'Bob'},
                       message => {type => 'chat', text => 'hi there'}}]],
-    'messages in the caller stream');
+    'messages in the caller stream; an agent\'s names the agent');
 is_deeply(names([@{ agent_ev('bob') }[-2, -1]]), ['message', 'message'],
     'and in the agent stream');
 my $c2m = ok_call('cc_caller_message', $c2, "tok-$c2", '{"type":"typing"}');
@@ -273,7 +274,8 @@ is(ok_call('cc_agent_call', 'bob', $c1),
     . qq(,"ended_at":null,)
     . qq("reason":null,"transcript":[{"id":"$m1","from":"caller",)
     . qq("message":{"type":"chat","text":"hello"}},{"id":"$m2",)
-    . qq("from":"agent","message":{"type":"chat","text":"hi there"}}]}),
+    . qq("from":"agent","agent":{"id":"bob","name":"Bob"},)
+    . qq("message":{"type":"chat","text":"hi there"}}]}),
     'agent_call with transcript');
 fails('NOTFOUND', 'call not found', 'cc_agent_call', 'alice', $c1);
 

@@ -404,7 +404,8 @@ class Conversation {
     // an agent's line from before this agent had the call: a transfer's
     const t = idTime(id);
     const earlier = mine && t && t.getTime() < this.assignedAt;
-    const who = earlier ? 'Previous agent' : mine ? 'You' : callerName(this.caller);
+    const who = earlier ? (data.agent && typeof data.agent.name === 'string' ? data.agent.name : 'Previous agent')
+      : mine ? 'You' : callerName(this.caller);
     switch (msg.type) {
     case 'chat':
       if (!mine) this.chat.hideTyping();

@@ -316,8 +316,8 @@ await scenario('conversation', async (s) => {
 
   await s.step('transfer: in Bob\'s transcript Alice\'s lines are the previous agent\'s, not his', async () => {
     const who = (text) => bobLog.locator('.chat-line').filter({hasText: text}).locator('.chat-who').innerText();
-    equal(await who(ALICE_TO_A), 'Previous agent', 'who wrote Alice\'s line, in Bob\'s tab');
-    equal(await who(pushed), 'Previous agent pushed a page', 'who pushed the page, in Bob\'s tab');
+    equal(await who(ALICE_TO_A), 'Alice', 'who wrote Alice\'s line, in Bob\'s tab');
+    equal(await who(pushed), 'Alice pushed a page', 'who pushed the page, in Bob\'s tab');
     equal(await who(A_FIRST), AMIRA, 'who wrote Amira\'s line, in Bob\'s tab');
   });
 
