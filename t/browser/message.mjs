@@ -5,8 +5,8 @@
 // message with a contact and is thanked; a reload does not offer the form
 // again.  Then alice goes available, is offered the call, accepts and
 // reads the message in the call's transcript; the visitor sees her join;
-// she ends the call.  Last, call.html (a plain link to the billing queue,
-// nobody there either): "Keep waiting" keeps the live wait, across a
+// she ends the call.  Last, call.html (a plain link to a queue no agent
+// serves): "Keep waiting" keeps the live wait, across a
 // reload too.  Run by t/browser.t.
 
 import {scenario, env, check, equal, until, hasTexts, widgetHost} from './lib.mjs';
@@ -156,13 +156,16 @@ await scenario('message', async (s) => {
   await s.step('agent: switches "Take calls" off again', async () => {
     await availability.click();
     await until(async () => await availability.getAttribute('aria-checked') === 'false', 'the switch is off');
+    // the next scenario may start before this page closes: the server knows
+    await until(async () => (await (await agent.request.get('/callcenter/status')).json()).agents.alice.status === 'away',
+      'the status says alice is away');
   });
 
   // ---- call.html: "Keep waiting"
 
-  await s.step('call.html: a plain link to billing (nobody there) offers the form; "Keep waiting" keeps the wait', async () => {
+  await s.step('call.html: a plain link to a queue nobody serves offers the form; "Keep waiting" keeps the wait', async () => {
     const page = await callerCtx.newPage();
-    await page.goto('/call?queue=billing');
+    await page.goto('/call?queue=returns');
     const main = page.getByRole('region', {name: 'Talk to us'});
     const pageForm = main.getByRole('form', {name: FORM_NAME});
     await pageForm.waitFor({state: 'visible'});
