@@ -128,9 +128,33 @@ is($t->http('GET', '/agent/')->{status}, 401,
 
 for my $name (@scenarios) {
     subtest "browser scenario $name" => sub { run_scenario($name) };
+    reset_stack();
 }
 
 done_testing;
+
+# Each scenario meets the stack at rest, whatever the one before left
+# behind when it failed: no call waiting, held or offered, every agent
+# away.
+sub reset_stack {
+    my $auth = sub {
+        my ($a) = @_;
+        require MIME::Base64;
+        return { Authorization => 'Basic '
+            . MIME::Base64::encode_base64("$a:$password{$a}", '') };
+    };
+    my $status = $t->http('GET', '/callcenter/status')->{json} // {};
+    for my $a (sort keys %password) {
+        my $f = $status->{agents}{$a} or next;
+        $t->http('POST', "/agent/calls/$_/end", headers => $auth->($a))
+            for @{ $f->{calls} // [] };
+        $t->http('POST', "/agent/calls/$_/reject", headers => $auth->($a))
+            for @{ $f->{offers} // [] };
+        $t->http('POST', '/agent/status', headers => $auth->($a),
+            body => '{"status":"away"}');
+    }
+    $t->redis_cmd('FCALL', 'cc_expire_calls', 0, 0, 1000);   # the waiting
+}
 
 # Runs node t/browser/NAME.mjs in its own process group, one assertion per
 # step it reports.

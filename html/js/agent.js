@@ -499,6 +499,7 @@ class Dashboard {
     this.focusNext = null;
     this.status = null;
     this.myQueues = null;
+    this.lastStatus = null;
     this.clockOffset = 0;
     this.tabs = $('tabs');
     this.panels = $('panels');
@@ -541,6 +542,7 @@ class Dashboard {
   }
 
   showQueues(status) {
+    this.lastStatus = status;
     const queues = status.queues && typeof status.queues === 'object' ? status.queues : {};
     // the agent's own queues, known from its first status event
     const own = this.myQueues || Object.keys(queues);
@@ -597,7 +599,10 @@ class Dashboard {
   }
 
   setIdentity(agent) {
-    if (Array.isArray(agent.queues)) this.myQueues = agent.queues.map(String);
+    if (Array.isArray(agent.queues)) {
+      this.myQueues = agent.queues.map(String);
+      if (this.lastStatus) this.showQueues(this.lastStatus);
+    }
     $('identity').textContent = agent.name || agent.id || '';
   }
 
