@@ -256,7 +256,31 @@ export async function widgetHost(page) {
   return {host, shadow};
 }
 
+// The caller opens the demo shop, the widget, and starts a call under
+// `name`; returns the widget's host.
+export async function startCall(page, name) {
+  await page.goto('/');
+  const {host} = await widgetHost(page);
+  await host.getByRole('button', {name: 'Talk to us'}).click();
+  const dialog = host.getByRole('dialog', {name: 'Talk to us'});
+  await dialog.getByLabel('Your name').fill(name);
+  await dialog.getByRole('button', {name: 'Start conversation'}).click();
+  return host;
+}
+
 // ---------------------------------------------------------------- dashboard
+
+// The agent opens the dashboard and switches "Take calls" on (every
+// scenario starts with the agents away: t/browser.t resets them).
+export async function takeCalls(page) {
+  const availability = page.getByRole('switch', {name: /Take calls/});
+  await page.goto('/agent/');
+  await page.getByRole('status').filter({hasText: 'Connected'}).waitFor();
+  await until(() => availability.isEnabled(), 'the switch is enabled');
+  await availability.click();
+  await until(async () => await availability.getAttribute('aria-checked') === 'true', 'the switch is on');
+  return availability;
+}
 
 // The label/value rows of a <dl> (caller details) under a locator.
 export async function facts(locator) {

@@ -7,22 +7,17 @@
 // agent's side ends, the replay restarts nothing); a declined voice call.
 // Run by t/browser.t.
 
-import {scenario, env, equal, until, hasTexts, widgetHost} from './lib.mjs';
+import {scenario, env, equal, until, hasTexts, widgetHost, startCall, takeCalls} from './lib.mjs';
 
 const CALLER_NAME = 'Voice Valentina';
 
 await scenario('voice', async (s) => {
   const agent = await (await s.agentContext(env.agent)).newPage();
   const caller = await (await s.callerContext()).newPage();
-  const availability = agent.getByRole('switch', {name: /Take calls/});
+  let availability;
 
   await s.step('agent: opens the dashboard and takes calls', async () => {
-    await agent.goto('/agent/');
-    await agent.getByRole('status').filter({hasText: 'Connected'}).waitFor();
-    await until(() => availability.isEnabled(), 'the switch is enabled');
-    // off, unless a failed scenario before left it on
-    if (await availability.getAttribute('aria-checked') === 'false') await availability.click();
-    await until(async () => await availability.getAttribute('aria-checked') === 'true', 'the switch is on');
+    availability = await takeCalls(agent);
   });
 
   let widget;
@@ -30,11 +25,7 @@ await scenario('voice', async (s) => {
   const callerVoice = () => dialog().getByRole('group', {name: 'Voice'});
 
   await s.step('caller: starts a call; no voice button before an agent answers', async () => {
-    await caller.goto('/');
-    widget = (await widgetHost(caller)).host;
-    await widget.getByRole('button', {name: 'Talk to us'}).click();
-    await dialog().getByLabel('Your name').fill(CALLER_NAME);
-    await dialog().getByRole('button', {name: 'Start conversation'}).click();
+    widget = await startCall(caller, CALLER_NAME);
     await callerVoice().waitFor({state: 'visible'});
     const early = await callerVoice().getByRole('button', {name: 'Start voice'}).count();
     const answered = /talking with/.test(await dialog().getByRole('status').first().innerText());

@@ -3,7 +3,7 @@
 // round too, the visitor's board survives a reload (redrawn from the
 // stream's replay), "Clear" clears both boards.  Run by t/browser.t.
 
-import {scenario, env, check, equal, until, hasTexts, widgetHost} from './lib.mjs';
+import {scenario, env, check, equal, until, hasTexts, widgetHost, startCall, takeCalls} from './lib.mjs';
 
 const CALLER_NAME = 'Whiteboard Walter';
 
@@ -40,15 +40,10 @@ const band = (y) => ({x0: 0.3, y0: y - 0.05, x1: 0.7, y1: y + 0.05});
 await scenario('whiteboard', async (s) => {
   const agent = await (await s.agentContext(env.agent)).newPage();
   const caller = await (await s.callerContext()).newPage();
-  const availability = agent.getByRole('switch', {name: /Take calls/});
+  let availability;
 
   await s.step('agent: opens the dashboard and takes calls', async () => {
-    await agent.goto('/agent/');
-    await agent.getByRole('status').filter({hasText: 'Connected'}).waitFor();
-    await until(() => availability.isEnabled(), 'the switch is enabled');
-    // off, unless a failed scenario before left it on
-    if (await availability.getAttribute('aria-checked') === 'false') await availability.click();
-    await until(async () => await availability.getAttribute('aria-checked') === 'true', 'the switch is on');
+    availability = await takeCalls(agent);
   });
 
   let widget;
@@ -56,11 +51,7 @@ await scenario('whiteboard', async (s) => {
   const callerBoard = () => dialog().getByRole('img', {name: 'Shared whiteboard'});
 
   await s.step('caller: starts a call from the widget', async () => {
-    await caller.goto('/');
-    widget = (await widgetHost(caller)).host;
-    await widget.getByRole('button', {name: 'Talk to us'}).click();
-    await dialog().getByLabel('Your name').fill(CALLER_NAME);
-    await dialog().getByRole('button', {name: 'Start conversation'}).click();
+    widget = await startCall(caller, CALLER_NAME);
   });
 
   const panel = agent.getByRole('tabpanel', {name: CALLER_NAME});
