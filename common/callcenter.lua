@@ -442,6 +442,9 @@ register('cc_caller_message', function(id, token, message)
     local ev = emit_call(id, 'message', data)
     if call.state == 'assigned' then
         emit_agent(call.agent, 'message', data)
+    else
+        -- a message left while waiting: the call waits until answered
+        redis.call('HSET', key(CC_KEY_CALL, id), 'left_message', ev)
     end
     return ev
 end)
@@ -977,22 +980,24 @@ register('cc_expire_offers', function(max)
 end)
 
 -- Ends the calls that waited longer than max_wait ms, reason timeout:
--- {call, queue, waited ms} each, at most max.
+-- {call, queue, waited ms} each, at most max.  A call whose caller left a
+-- message waits until an agent takes it.
 register('cc_expire_calls', function(max_wait, max)
     local now = now_ms()
     local ended = {}
     max = tonumber(max)
     for _, q in ipairs(sorted_members(CC_KEY_QUEUES)) do
-        if #ended >= max then
-            break
-        end
         for _, id in ipairs(redis.call('ZRANGEBYSCORE',
                                        key(CC_KEY_QUEUE_WAITING, q), '-inf',
-                                       now - tonumber(max_wait), 'LIMIT', 0,
-                                       max - #ended)) do
+                                       now - tonumber(max_wait))) do
+            if #ended >= max then
+                return ended
+            end
             local call = call_get(id)
-            end_call(id, call, 'timeout', now)
-            ended[#ended + 1] = {id, q, jnum(now - tonumber(call.created))}
+            if not call.left_message then
+                end_call(id, call, 'timeout', now)
+                ended[#ended + 1] = {id, q, jnum(now - tonumber(call.created))}
+            end
         end
     end
     return ended

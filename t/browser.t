@@ -153,7 +153,10 @@ sub reset_stack {
         $t->http('POST', '/agent/status', headers => $auth->($a),
             body => '{"status":"away"}');
     }
-    $t->redis_cmd('FCALL', 'cc_expire_calls', 0, 0, 1000);   # the waiting
+    # the waiting: ended; those with a message left wait until answered,
+    # so they leave the queues by hand
+    $t->redis_cmd('FCALL', 'cc_expire_calls', 0, 0, 1000);
+    $t->redis_cmd('DEL', $_) for $t->redis_keys('cc:queue:*:waiting');
 }
 
 # Runs node t/browser/NAME.mjs in its own process group, one assertion per

@@ -492,6 +492,9 @@ like($prom, qr/\n\z/, 'prometheus: ends with a newline');
 
 is_deeply(ok_call('cc_expire_calls', 3600000, 10), [],
     'no call waited an hour');
+my ($left) = create('sales');
+ok_call('cc_caller_message', $left, "tok-$left",
+    '{"type":"chat","text":"Please call me back"}');
 my $ended = ok_call('cc_expire_calls', 0, 10);
 is(scalar @$ended, 1, 'the waiting call is over its wait');
 is_deeply([@{$ended->[0]}[0, 1]], [$c5, 'sales'], '... call and queue');
@@ -499,7 +502,8 @@ is_deeply([@{ call_ev($c5)->[-1] }[1, 2]],
     ['ended', {call => $c5, reason => 'timeout'}],
     'caller: ended, timeout');
 is(hget("cc:call:$c5", 'state'), 'ended', 'state ended');
-is($J->decode(ok_call('cc_status', 'json'))->{queues}{sales}{waiting}, 0,
-    'nobody waits any more');
+is($J->decode(ok_call('cc_status', 'json'))->{queues}{sales}{waiting}, 1,
+    'only the caller who left a message still waits');
+is(hget("cc:call:$left", 'state'), 'queued', '... until an agent takes it');
 
 done_testing;
