@@ -12,7 +12,7 @@
 #define CC_KEY_CALL             "cc:call:%s"           /* hash: the call */
 #define CC_KEY_CALL_EVENTS      "cc:call:%s:events"    /* stream: caller's */
 #define CC_KEY_CALL_OFFERED     "cc:call:%s:offered"   /* set: agents offered */
-#define CC_KEY_CALL_DECLINED    "cc:call:%s:declined"  /* set: rejected/missed */
+#define CC_KEY_CALL_DECLINED    "cc:call:%s:declined"  /* set: said no */
 #define CC_KEY_QUEUE_WAITING    "cc:queue:%s:waiting"  /* zset: id by arrival */
 #define CC_KEY_QUEUE_AGENTS     "cc:queue:%s:agents"   /* set: agent ids */
 #define CC_KEY_QUEUE_STATS      "cc:queue:%s:stats"    /* hash: counters */
@@ -21,9 +21,9 @@
 #define CC_KEY_AGENT            "cc:agent:%s"          /* hash: profile+state */
 #define CC_KEY_AGENT_OFFERS     "cc:agent:%s:offers"   /* set: call ids */
 #define CC_KEY_AGENT_CALLS      "cc:agent:%s:calls"    /* set: call ids */
-#define CC_KEY_AGENT_CONNS      "cc:agent:%s:conns"    /* zset: conn by expiry */
+#define CC_KEY_AGENT_CONNS      "cc:agent:%s:conns"    /* zset: streams */
 #define CC_KEY_AGENT_EVENTS     "cc:agent:%s:events"   /* stream: agent's */
-#define CC_KEY_OFFERS           "cc:offers"            /* zset: call by expiry */
+#define CC_KEY_OFFERS           "cc:offers"            /* zset: by expiry */
 #define CC_KEY_WORK             "cc:work"              /* stream: to route */
 #define CC_WORK_GROUP           "routers"              /* its consumer group */
 
