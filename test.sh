@@ -14,7 +14,7 @@ step() {
     fi
 }
 
-step sh scripts/install-deps.sh || exit 1
+step sh scripts/install-deps.sh --tests || exit 1
 step npm ci --no-audit --no-fund || exit 1   # playwright-core, browser tests
 step cmake -S . -B build || exit 1
 step cmake --build build || exit 1

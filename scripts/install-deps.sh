@@ -1,14 +1,18 @@
 #!/bin/sh
-# Installs what building and testing callcenter needs on Debian 12.
+# Installs what building and running callcenter needs on Debian 12, and
+# with --tests what its test suite needs too (Chromium, Node.js).
 # Idempotent: does nothing when every package is present; never starts
 # a service (tests start their own redis-server and nginx).
 set -eu
 
 pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
-make pkg-config perl curl chromium fonts-liberation"
-# node may come from elsewhere (nodesource bundles npm): only when missing
-command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
-command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+make pkg-config perl curl"
+if [ "${1:-}" = "--tests" ]; then
+    pkgs="$pkgs chromium fonts-liberation"
+    # node may come from elsewhere (nodesource bundles npm): only if missing
+    command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+    command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+fi
 
 missing=
 for p in $pkgs; do
