@@ -129,6 +129,7 @@ void ngx_http_callcenter_sse_subscriber_up(void);   /* subscribe again */
 void ngx_http_callcenter_sse_subscriber_down(void); /* nothing subscribed */
 void ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on);
 void ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload);
+void ngx_http_callcenter_sse_exit_process(void);    /* the worker exits */
 
 
 /* JSON answers (ngx_http_callcenter_module.c); the data is copied */

@@ -1070,4 +1070,5 @@ static void
 ngx_http_callcenter_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_callcenter_redis_exit_process(cycle);
+    ngx_http_callcenter_sse_exit_process();
 }

@@ -395,6 +395,37 @@ ngx_http_callcenter_sse_commands_up(void)
 }
 
 
+/*
+ * The worker exits: channels still in the table (an UNSUBSCRIBE whose ack
+ * will never come, streams nobody finalizes) are freed; their streams are
+ * unlinked, nothing reads them any more.
+ */
+
+static void
+ngx_http_callcenter_sse_forget(ngx_http_callcenter_sse_channel_t *ch)
+{
+    ngx_queue_t                       *q;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    while (!ngx_queue_empty(&ch->streams)) {
+        q = ngx_queue_head(&ch->streams);
+        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+
+        ngx_queue_remove(q);
+        st->channel = NULL;
+    }
+
+    ngx_http_callcenter_sse_channel_free(ch);
+}
+
+
+void
+ngx_http_callcenter_sse_exit_process(void)
+{
+    ngx_http_callcenter_sse_each_channel(ngx_http_callcenter_sse_forget);
+}
+
+
 /* output */
 
 static u_char *
