@@ -19,7 +19,10 @@ package CCTest;
 #
 # Environment: CC_TEST_KEEP=1 keeps the temp dir, CC_TEST_VERBOSE=1 prints
 # the logs at the end.  CC_NGINX overrides /usr/sbin/nginx, CC_REDIS_SERVER
-# overrides redis-server.
+# overrides redis-server.  CC_ROUTER_WRAPPER (words split on spaces, e.g.
+# "valgrind --log-file=/tmp/r.%p") is put before the router's command;
+# CC_TEST_TIMEOUT_SCALE (default 1) multiplies the waits of the harness and
+# of the tests, for slow runs under valgrind (bench/memcheck.sh).
 
 use strict;
 use warnings;
@@ -154,7 +157,7 @@ sub _alive {
 # Waits for a child to exit; returns the shell-style status or undef.
 sub _wait_exit {
     my ($pid, $timeout) = @_;
-    my $deadline = time + $timeout;
+    my $deadline = time + CCTest->scale($timeout);
     while (1) {
         my $r = waitpid($pid, WNOHANG);
         if ($r == $pid) {
@@ -222,7 +225,7 @@ sub start_redis {
         '--appendonly', 'no', '--dir', $self->{dir},
         '--logfile', "$self->{dir}/redis.log", '--daemonize', 'no',
         @extra);
-    my $deadline = time + 10;
+    my $deadline = time + CCTest->scale(10);
     while (1) {
         croak "redis-server exited:\n" . _read_file("$self->{dir}/redis.log")
             . _read_file("$self->{dir}/redis.out")
@@ -427,11 +430,18 @@ sub start_router {
     $self->write_agents([]) unless $self->{agents_file};
     my $n = ++$self->{router_seq};
     my $log = "$self->{dir}/router-$n.log";
-    my $pid = $self->_spawn($log, router_path(),
+    my @wrapper = split ' ', ($ENV{CC_ROUTER_WRAPPER} // '');
+    my $pid = $self->_spawn($log, @wrapper, router_path(),
         '--redis', '127.0.0.1:' . $self->redis_port,
         '--agents', $self->{agents_file}, @extra);
     my $r = bless { pid => $pid, log => $log, n => $n }, 'CCTest::Router';
     push @{ $self->{routers} }, $r;
+    # a slow router (valgrind) must load the agents before the test goes on
+    if (@wrapper && $self->redis_running) {
+        $self->wait_for(sub {
+            _read_file($log) =~ /agents (?:not )?loaded|rejected/
+        }, timeout => 15);
+    }
     return $r;
 }
 
@@ -554,10 +564,12 @@ sub _worker_pids {
     return \%w;
 }
 
+# Under valgrind nginx cannot retitle its processes: every child of the
+# master counts as a live worker.
 sub _live_workers {
     my ($self) = @_;
     my $w = $self->_worker_pids;
-    return grep { $w->{$_} =~ /worker process/
+    return grep { ($w->{$_} =~ /worker process/ || $w->{$_} =~ /valgrind/)
         && $w->{$_} !~ /shutting down/ } keys %$w;
 }
 
@@ -582,6 +594,19 @@ sub _wait_module_connected {
         my $new = grep { !$before->{$_} } keys %$now;
         return $new >= $workers;
     }, timeout => 5);
+    # and, when error.log says so (level info), until every live worker
+    # has both links ready: slow workers (valgrind) are not yet
+    my $level = $self->{nginx_opt}{level} // 'info';
+    return unless $level =~ /^(?:info|debug)$/
+        && !defined $self->{nginx_opt}{error_log};
+    $self->wait_for(sub {
+        my $log = $self->error_log;
+        my %ready;
+        $ready{$1}{$2} = 1
+            while $log =~ /(\d+)#\d+: callcenter: redis (\w+) link ready/g;
+        return !grep { keys %{ $ready{$_} // {} } < 2 }
+            $self->_live_workers;
+    }, timeout => 5);
 }
 
 sub start_nginx {
@@ -595,7 +620,7 @@ sub start_nginx {
     $self->{nginx_pid} = $self->_spawn("$d/nginx.out", $nginx,
         '-p', "$d/", '-e', "$d/error.log", '-c', "$d/nginx.conf");
     my $workers = $opt{workers} // 1;
-    my $deadline = time + 10;
+    my $deadline = time + CCTest->scale(10);
     while (1) {
         unless (_alive($self->{nginx_pid})) {
             delete $self->{nginx_pid};
@@ -656,8 +681,8 @@ sub error_log { _read_file("$_[0]{dir}/error.log") }
 
 sub _ua {
     my ($self) = @_;
-    $self->{ua} //= HTTP::Tiny->new(timeout => 15, max_redirect => 0,
-        keep_alive => 0, agent => 'CCTest/1.0');
+    $self->{ua} //= HTTP::Tiny->new(timeout => CCTest->scale(15),
+        max_redirect => 0, keep_alive => 0, agent => 'CCTest/1.0');
     return $self->{ua};
 }
 
@@ -709,7 +734,7 @@ sub raw_http {
     binmode $s;
     my $out = $request;
     my $sel = IO::Select->new($s);
-    my $deadline = time + ($opt{timeout} // 10);
+    my $deadline = time + CCTest->scale($opt{timeout} // 10);
     my $raw = '';
     while (length $out) {
         my $n = syswrite($s, $out, 65536);
@@ -776,9 +801,13 @@ sub agent_online {
     return $s;
 }
 
+# CC_TEST_TIMEOUT_SCALE: every wait of the harness and the tests is longer,
+# windows that collect events too (events_until(sub { 0 }, ...)): keep it low
+sub scale { ($_[1] // 0) * ($ENV{CC_TEST_TIMEOUT_SCALE} || 1) }
+
 sub wait_for {
     my ($self, $cb, %opt) = @_;
-    my $deadline = time + ($opt{timeout} // 5);
+    my $deadline = time + CCTest->scale($opt{timeout} // 5);
     while (1) {
         my $v = $cb->();
         return $v if $v;
@@ -881,7 +910,7 @@ sub open {
         body => '', chunked => 0, eof => 0, comments => [],
         all_comments => [], path => $path }, $class;
 
-    my $deadline = time + ($opt{timeout} // 10);
+    my $deadline = time + CCTest->scale($opt{timeout} // 10);
     while ($self->{raw} !~ /\r\n\r\n/) {
         $self->_read($deadline - time) or last;
     }
@@ -991,7 +1020,11 @@ sub _parse_block {
 # seen on the way are in its {comments}, and all of them in ->comments.
 sub next_event {
     my ($self, %opt) = @_;
-    my $deadline = time + ($opt{timeout} // 5);
+    return $self->_next_event_by(time + CCTest->scale($opt{timeout} // 5));
+}
+
+sub _next_event_by {
+    my ($self, $deadline) = @_;
     while (1) {
         return shift @{ $self->{pending} } if @{ $self->{pending} // [] };
         while (defined(my $ev = $self->_parse_block)) {
@@ -1010,12 +1043,12 @@ sub next_event {
 # read until timeout/EOF, without a match).
 sub events_until {
     my ($self, $cb, %opt) = @_;
-    my $deadline = time + ($opt{timeout} // 5);
+    my $deadline = time + CCTest->scale($opt{timeout} // 5);
     my @evs;
     while (1) {
         my $left = $deadline - time;
         last if $left <= 0;
-        my $ev = $self->next_event(timeout => $left) or last;
+        my $ev = $self->_next_event_by($deadline) or last;
         push @evs, $ev;
         last if $cb->($ev);
     }
@@ -1041,7 +1074,7 @@ sub skipped { @{ $_[0]{skipped} // [] } }
 # Waits until a comment arrives (or timeout); returns it or undef.
 sub next_comment {
     my ($self, %opt) = @_;
-    my $deadline = time + ($opt{timeout} // 5);
+    my $deadline = time + CCTest->scale($opt{timeout} // 5);
     my $have = scalar @{ $self->{all_comments} };
     my $start = $self->{comment_pos} // 0;
     while (1) {
@@ -1066,7 +1099,7 @@ sub last_id { $_[0]{last_id} }
 # Reads until EOF (or timeout); true if the server ended the stream.
 sub wait_eof {
     my ($self, %opt) = @_;
-    my $deadline = time + ($opt{timeout} // 5);
+    my $deadline = time + CCTest->scale($opt{timeout} // 5);
     while (!$self->{eof} && !$self->{ended}) {
         my $left = $deadline - time;
         return 0 if $left <= 0;
