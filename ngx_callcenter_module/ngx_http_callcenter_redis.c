@@ -422,7 +422,13 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
     link->ac = ac;
     link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
 
-    (void) redisEnableKeepAlive(&ac->c);
+    /*
+     * TCP keepalive finds half-dead links; on a unix socket it fails, and
+     * hiredis would keep that failure as the context's error
+     */
+    if (mcf->redis.unix_path.len == 0) {
+        (void) redisEnableKeepAlive(&ac->c);
+    }
 
     redisAsyncSetDisconnectCallback(ac,
                                     ngx_http_callcenter_redis_on_disconnect);

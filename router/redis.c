@@ -91,7 +91,11 @@ cc_redis_connect(cc_redis_t *r)
         return -1;
     }
 
-    (void) redisEnableKeepAlive(r->ctx);
+    /* not on a unix socket: it fails there, and hiredis would keep that
+     * failure as the context's error */
+    if (o->unix_path == NULL) {
+        (void) redisEnableKeepAlive(r->ctx);
+    }
 
     if (o->password != NULL) {
         argv[0] = "AUTH";

@@ -215,9 +215,15 @@ sub redis_port {
     return $self->{redis_port};
 }
 
+# @extra: more redis-server options; with --requirepass the harness's own
+# client authenticates too
 sub start_redis {
     my ($self, @extra) = @_;
     croak 'redis already running' if $self->{redis_pid};
+    for my $i (0 .. $#extra - 1) {
+        $self->{redis_password} = $extra[$i + 1]
+            if $extra[$i] eq '--requirepass';
+    }
     my $port = $self->redis_port;
     my $bin = redis_server_binary() or croak 'redis-server not found';
     $self->{redis_pid} = $self->_spawn("$self->{dir}/redis.out", $bin,
@@ -279,6 +285,12 @@ sub _redis_sock {
         binmode $s;
         $self->{redis_sock} = $s;
         $self->{redis_buf} = '';
+        if (defined $self->{redis_password}) {
+            my $auth = redis_encode('AUTH', $self->{redis_password});
+            syswrite($s, $auth) == length $auth or croak "redis AUTH: $!";
+            my $r = $self->_redis_reply;
+            croak "redis AUTH: $r" if ref $r;
+        }
     }
     return $s;
 }
