@@ -140,10 +140,14 @@ local function agent_check(a)
     end
 end
 
-local function present(a, now)
-    local k = key(CC_KEY_AGENT_CONNS, a)
+-- an open stream of the connections zset k (an agent's or a caller's)
+local function connected(k, now)
     redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
     return redis.call('ZCARD', k) > 0
+end
+
+local function present(a, now)
+    return connected(key(CC_KEY_AGENT_CONNS, a), now)
 end
 
 local function load(a)
@@ -378,8 +382,9 @@ local function end_call(id, call, reason, now)
     end
     redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'ended', 1)
     emit_call(id, 'ended', data)
+    redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
     for _, fmt in ipairs{CC_KEY_CALL, CC_KEY_CALL_EVENTS, CC_KEY_CALL_OFFERED,
-                         CC_KEY_CALL_DECLINED} do
+                         CC_KEY_CALL_DECLINED, CC_KEY_CALL_CONNS} do
         redis.call('EXPIRE', key(fmt, id), CALL_TTL)
     end
 end
@@ -428,9 +433,36 @@ register('cc_call_create', function(id, token, q, caller, skills)
     return {position, estimated_wait(q, position, agents_ready(q, now))}
 end)
 
-register('cc_caller_open', function(id, token)
-    caller_call(id, token)
+-- With a connection (conn, ttl ms), the caller counts as present on the
+-- call until its stream is gone for the grace: a waiting call whose caller
+-- left is then abandoned (cc_expire_calls).
+register('cc_caller_open', function(id, token, conn, ttl)
+    local call = caller_call(id, token)
+    if conn and call.state ~= 'ended' then
+        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id),
+                   now_ms() + tonumber(ttl), conn)
+        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+    end
     return key(CC_KEY_CALL_EVENTS, id)
+end)
+
+register('cc_caller_presence', function(ttl, id, conn)
+    if redis.call('HGET', key(CC_KEY_CALL, id), 'state') ~= 'ended' then
+        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id),
+                   now_ms() + tonumber(ttl), conn)
+        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+    end
+    return redis.status_reply('OK')
+end)
+
+register('cc_caller_close', function(id, conn, grace)
+    local until_ = now_ms() + tonumber(grace)
+    if redis.call('HGET', key(CC_KEY_CALL, id), 'state') ~= 'ended'
+        and redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), 'XX', 'CH',
+                       until_, conn) == 1 then
+        redis.call('ZADD', CC_KEY_CALLERS_LEAVING, until_, id)
+    end
+    return redis.status_reply('OK')
 end)
 
 register('cc_caller_message', function(id, token, message)
@@ -979,24 +1011,44 @@ register('cc_expire_offers', function(max)
     return withdrawn
 end)
 
--- Ends the calls that waited longer than max_wait ms, reason timeout:
--- {call, queue, waited ms} each, at most max.  A call whose caller left a
--- message waits until an agent takes it.
+-- Ends the waiting calls that are over, at most max: {call, queue, waited
+-- ms, reason} each.  Reason abandoned: the caller's streams are gone for
+-- their grace.  Reason timeout: the call waited longer than max_wait ms
+-- (0: no limit).  A call whose caller left a message waits until an agent
+-- takes it, whatever happens.
 register('cc_expire_calls', function(max_wait, max)
     local now = now_ms()
     local ended = {}
     max = tonumber(max)
+    max_wait = tonumber(max_wait)
+    local function over(id, q, call, reason)
+        end_call(id, call, reason, now)
+        ended[#ended + 1] = {id, q, jnum(now - tonumber(call.created)),
+                             reason}
+    end
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY_CALLERS_LEAVING,
+                                   '-inf', now, 'LIMIT', 0, max)) do
+        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        local call = call_get(id)
+        if call and (call.state == 'queued' or call.state == 'offered')
+            and not call.left_message
+            and not connected(key(CC_KEY_CALL_CONNS, id), now) then
+            over(id, call.queue, call, 'abandoned')
+        end
+    end
+    if max_wait == 0 then
+        return ended
+    end
     for _, q in ipairs(sorted_members(CC_KEY_QUEUES)) do
         for _, id in ipairs(redis.call('ZRANGEBYSCORE',
                                        key(CC_KEY_QUEUE_WAITING, q), '-inf',
-                                       now - tonumber(max_wait))) do
+                                       now - max_wait)) do
             if #ended >= max then
                 return ended
             end
             local call = call_get(id)
             if not call.left_message then
-                end_call(id, call, 'timeout', now)
-                ended[#ended + 1] = {id, q, jnum(now - tonumber(call.created))}
+                over(id, q, call, 'timeout')
             end
         end
     end

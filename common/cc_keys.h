@@ -13,6 +13,9 @@
 #define CC_KEY_CALL_EVENTS      "cc:call:%s:events"    /* stream: caller's */
 #define CC_KEY_CALL_OFFERED     "cc:call:%s:offered"   /* set: agents offered */
 #define CC_KEY_CALL_DECLINED    "cc:call:%s:declined"  /* set: said no */
+#define CC_KEY_CALL_CONNS       "cc:call:%s:conns"     /* zset: streams */
+#define CC_KEY_CALLERS_LEAVING  "cc:callers:leaving"   /* zset: call by when
+                                                        * its caller is gone */
 #define CC_KEY_QUEUE_WAITING    "cc:queue:%s:waiting"  /* zset: id by arrival */
 #define CC_KEY_QUEUE_AGENTS     "cc:queue:%s:agents"   /* set: agent ids */
 #define CC_KEY_QUEUE_STATS      "cc:queue:%s:stats"    /* hash: counters */

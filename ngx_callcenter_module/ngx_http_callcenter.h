@@ -14,6 +14,10 @@
 #include <hiredis/hiredis.h>
 
 
+/* random bytes of an event stream's connection id */
+#define NGX_HTTP_CALLCENTER_CONN_BYTES  12
+
+
 /* what a location serves */
 #define NGX_HTTP_CALLCENTER_NONE    0
 #define NGX_HTTP_CALLCENTER_CALLER  1
@@ -44,6 +48,8 @@ typedef struct {
     ngx_http_complex_value_t   *agent;           /* callcenter_agent value */
     ngx_msec_t                  heartbeat;       /* callcenter_heartbeat */
     ngx_msec_t                  presence_grace;  /* agent stream gone */
+    ngx_msec_t                  caller_grace;    /* caller stream gone:
+                                                  * waiting call abandoned */
     size_t                      body_max;        /* POST /call body */
     size_t                      message_max;     /* message bodies */
     size_t                      stream_buffer;   /* unsent SSE output */
@@ -83,9 +89,10 @@ void ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle);
  * keeps it open: it writes the snapshot events (each with id snapshot_id),
  * then every entry of the stream "channel" after last_id, then live
  * events, with heartbeat comments, until the client leaves or the worker
- * exits.  For an agent stream (agent.len != 0) the worker keeps the
- * connection conn_id present (cc_agent_presence) and closes it on the way
- * out (cc_agent_close).  All strings are copied.
+ * exits.  The worker keeps the stream's connection conn_id present for its
+ * party (an agent: cc_agent_presence, the agent id in `present`; a caller:
+ * cc_caller_presence, the call id) and closes it on the way out
+ * (cc_agent_close, cc_caller_close).  All strings are copied.
  * Returns NGX_DONE (the request is the stream's now) or an HTTP status.
  */
 
@@ -99,7 +106,9 @@ typedef struct {
     ngx_str_t                   last_id;     /* "0-0": the whole stream */
     ngx_str_t                   snapshot_id;
     ngx_array_t                *snapshot;    /* ngx_http_callcenter_event_t */
-    ngx_str_t                   agent;
+    ngx_uint_t                  party;       /* NGX_HTTP_CALLCENTER_AGENT
+                                              * or _CALLER */
+    ngx_str_t                   present;     /* agent id or call id */
     ngx_str_t                   conn_id;
 } ngx_http_callcenter_stream_conf_t;
 
@@ -165,7 +174,7 @@ typedef struct {
     ngx_str_t                   token;       /* the call's token */
     ngx_str_t                   queue;
     ngx_str_t                   status;      /* answered on success */
-    ngx_str_t                   conn_id;     /* agent stream */
+    ngx_str_t                   conn_id;     /* event stream */
     ngx_str_t                   last_id;     /* Last-Event-ID */
     ngx_uint_t                  redirect;    /* GET /call: 303 */
     u_char                     *body;        /* body_len <= body_max */

@@ -8,9 +8,6 @@
 #include "cc_validate.h"
 
 
-#define NGX_HTTP_CALLCENTER_CONN_BYTES  12
-
-
 static ngx_int_t ngx_http_callcenter_agent_events(ngx_http_request_t *r);
 static void ngx_http_callcenter_agent_opened(ngx_http_request_t *r,
     redisReply *reply);
@@ -284,7 +281,8 @@ ngx_http_callcenter_agent_opened(ngx_http_request_t *r, redisReply *reply)
     scf.snapshot_id.data = (u_char *) reply->element[1]->str;
     scf.snapshot_id.len = reply->element[1]->len;
     scf.last_id = ctx->last_id.len ? ctx->last_id : scf.snapshot_id;
-    scf.agent = ctx->agent;
+    scf.party = NGX_HTTP_CALLCENTER_AGENT;
+    scf.present = ctx->agent;
     scf.conn_id = ctx->conn_id;
 
     scf.snapshot = ngx_array_create(r->pool, reply->elements / 2 + 1,

@@ -34,14 +34,16 @@ static void ngx_http_callcenter_caller_hungup(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
+    int                              argc;
+    u_char                           ttl[NGX_INT_T_LEN];
     ngx_str_t                        seg[2], token;
     ngx_uint_t                       n, method;
     const char                      *fn;
     ngx_table_elt_t                 *h;
     ngx_http_callcenter_ctx_t       *ctx;
     ngx_http_callcenter_loc_conf_t  *cclf;
-    const char                      *argv[5];
-    size_t                           argvlen[5];
+    const char                      *argv[7];
+    size_t                           argvlen[7];
 
     cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
@@ -132,9 +134,26 @@ ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
             ngx_str_set(&ctx->last_id, "0-0");
         }
 
+        if (ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
+                                       &ctx->conn_id)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* the caller stays present two heartbeats and the grace */
+
+        argv[5] = (char *) ctx->conn_id.data;
+        argvlen[5] = ctx->conn_id.len;
+        argv[6] = (char *) ttl;
+        argvlen[6] = ngx_sprintf(ttl, "%M",
+                                 2 * cclf->heartbeat + cclf->caller_grace)
+                     - ttl;
+        argc = 7;
         fn = "cc_caller_open";
 
     } else {
+        argc = 5;
         fn = "cc_caller_hangup";
     }
 
@@ -154,7 +173,7 @@ ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
                                       seg[1].data[0] == 'e'
                                       ? ngx_http_callcenter_caller_opened
                                       : ngx_http_callcenter_caller_hungup,
-                                      5, argv, argvlen);
+                                      argc, argv, argvlen);
 }
 
 
@@ -546,6 +565,9 @@ ngx_http_callcenter_caller_opened(ngx_http_request_t *r, redisReply *reply)
     scf.channel.data = (u_char *) reply->str;
     scf.channel.len = reply->len;
     scf.last_id = ctx->last_id;
+    scf.party = NGX_HTTP_CALLCENTER_CALLER;
+    scf.present = ctx->call;
+    scf.conn_id = ctx->conn_id;
 
     rc = ngx_http_callcenter_sse_start(r, &scf);
 

@@ -108,6 +108,13 @@ static ngx_command_t  ngx_http_callcenter_commands[] = {
       offsetof(ngx_http_callcenter_loc_conf_t, presence_grace),
       &ngx_http_callcenter_grace_bounds },
 
+    { ngx_string("callcenter_caller_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_callcenter_loc_conf_t, caller_grace),
+      &ngx_http_callcenter_grace_bounds },
+
     { ngx_string("callcenter_body_max"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -1030,6 +1037,7 @@ ngx_http_callcenter_create_loc_conf(ngx_conf_t *cf)
 
     cclf->heartbeat = NGX_CONF_UNSET_MSEC;
     cclf->presence_grace = NGX_CONF_UNSET_MSEC;
+    cclf->caller_grace = NGX_CONF_UNSET_MSEC;
     cclf->body_max = NGX_CONF_UNSET_SIZE;
     cclf->message_max = NGX_CONF_UNSET_SIZE;
     cclf->stream_buffer = NGX_CONF_UNSET_SIZE;
@@ -1047,6 +1055,7 @@ ngx_http_callcenter_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->heartbeat, prev->heartbeat, 15000);
     ngx_conf_merge_msec_value(conf->presence_grace, prev->presence_grace,
                               10000);
+    ngx_conf_merge_msec_value(conf->caller_grace, prev->caller_grace, 60000);
     ngx_conf_merge_size_value(conf->body_max, prev->body_max, 16 * 1024);
     ngx_conf_merge_size_value(conf->message_max, prev->message_max,
                               16 * 1024);

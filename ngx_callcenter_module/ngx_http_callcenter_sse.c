@@ -61,7 +61,8 @@ typedef struct {
     ngx_event_t                         end;        /* posted: finalize */
     ngx_int_t                           end_rc;
 
-    ngx_str_t                           agent;
+    ngx_uint_t                          party;
+    ngx_str_t                           present;
     ngx_str_t                           conn_id;
 
     ngx_chain_t                        *out;      /* being written */
@@ -904,20 +905,24 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
 }
 
 
-/* heartbeats, agent presence */
+/* heartbeats, presence of the stream's agent or caller */
 
 static void
-ngx_http_callcenter_sse_agent_command(ngx_http_callcenter_sse_stream_t *st,
+ngx_http_callcenter_sse_presence(ngx_http_callcenter_sse_stream_t *st,
     ngx_uint_t close)
 {
     u_char                           ms[NGX_INT_T_LEN];
     size_t                           argvlen[6];
-    ngx_msec_t                       v;
+    ngx_msec_t                       grace;
+    ngx_uint_t                       agent;
     const char                      *argv[6];
     ngx_http_callcenter_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(st->request,
                                        ngx_http_callcenter_module);
+
+    agent = (st->party == NGX_HTTP_CALLCENTER_AGENT);
+    grace = agent ? lcf->presence_grace : lcf->caller_grace;
 
     argv[0] = "FCALL";
     argvlen[0] = 5;
@@ -925,24 +930,22 @@ ngx_http_callcenter_sse_agent_command(ngx_http_callcenter_sse_stream_t *st,
     argvlen[2] = 1;
 
     if (close) {
-        /* cc_agent_close A conn grace */
-        argv[1] = "cc_agent_close";
-        argv[3] = (char *) st->agent.data;
-        argvlen[3] = st->agent.len;
+        /* cc_agent_close A conn grace, cc_caller_close ID conn grace */
+        argv[1] = agent ? "cc_agent_close" : "cc_caller_close";
+        argv[3] = (char *) st->present.data;
+        argvlen[3] = st->present.len;
         argv[4] = (char *) st->conn_id.data;
         argvlen[4] = st->conn_id.len;
         argv[5] = (char *) ms;
-        v = lcf->presence_grace;
-        argvlen[5] = ngx_sprintf(ms, "%M", v) - ms;
+        argvlen[5] = ngx_sprintf(ms, "%M", grace) - ms;
 
     } else {
-        /* cc_agent_presence ttl A conn */
-        argv[1] = "cc_agent_presence";
+        /* cc_agent_presence ttl A conn, cc_caller_presence ttl ID conn */
+        argv[1] = agent ? "cc_agent_presence" : "cc_caller_presence";
         argv[3] = (char *) ms;
-        v = 2 * lcf->heartbeat + lcf->presence_grace;
-        argvlen[3] = ngx_sprintf(ms, "%M", v) - ms;
-        argv[4] = (char *) st->agent.data;
-        argvlen[4] = st->agent.len;
+        argvlen[3] = ngx_sprintf(ms, "%M", 2 * lcf->heartbeat + grace) - ms;
+        argv[4] = (char *) st->present.data;
+        argvlen[4] = st->present.len;
         argv[5] = (char *) st->conn_id.data;
         argvlen[5] = st->conn_id.len;
     }
@@ -975,8 +978,8 @@ ngx_http_callcenter_sse_heartbeat_handler(ngx_event_t *ev)
         return;
     }
 
-    if (st->agent.len) {
-        ngx_http_callcenter_sse_agent_command(st, 0);
+    if (st->present.len) {
+        ngx_http_callcenter_sse_presence(st, 0);
     }
 
     lcf = ngx_http_get_module_loc_conf(st->request,
@@ -1122,8 +1125,8 @@ ngx_http_callcenter_sse_cleanup(void *data)
         c->idle = 0;
     }
 
-    if (st->agent.len) {
-        ngx_http_callcenter_sse_agent_command(st, 1);
+    if (st->present.len) {
+        ngx_http_callcenter_sse_presence(st, 1);
     }
 }
 
@@ -1199,10 +1202,12 @@ ngx_http_callcenter_sse_start(ngx_http_request_t *r,
 
     st->request = r;
     st->last = last;
+    st->party = scf->party;
 
     if (ngx_http_callcenter_sse_strdup(r->pool, &st->name, &scf->channel)
         != NGX_OK
-        || ngx_http_callcenter_sse_strdup(r->pool, &st->agent, &scf->agent)
+        || ngx_http_callcenter_sse_strdup(r->pool, &st->present,
+                                          &scf->present)
            != NGX_OK
         || ngx_http_callcenter_sse_strdup(r->pool, &st->conn_id,
                                           &scf->conn_id)

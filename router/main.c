@@ -210,7 +210,7 @@ cc_router_step(cc_router_t *rt)
         rt->next_sweep = now + rt->opts.tick_ms;
 
         if (cc_work_claim(&rt->redis, rt->name, &rt->work) == 0
-            && cc_route_timeout(&rt->redis, &rt->opts) == 0
+            && cc_route_expire_calls(&rt->redis, &rt->opts) == 0
             && cc_route_active(&rt->redis, &rt->work.queues) == 0)
         {
             cc_router_route(rt);

@@ -93,19 +93,19 @@ cc_route_expire(cc_redis_t *r, cc_queues_t *q)
     return cc_route_entries(r, 4, argv, 4, cc_route_withdrawn, q);
 }
 
-/* {call, queue, waited ms} */
+/* {call, queue, waited ms, reason} */
 static void
-cc_route_timed_out(const redisReply *e, void *data)
+cc_route_ended(const redisReply *e, void *data)
 {
     (void) data;
 
-    cc_log("end call=%s queue=%s reason=timeout waited=%llds",
-           e->element[0]->str, e->element[1]->str,
+    cc_log("end call=%s queue=%s reason=%s waited=%llds",
+           e->element[0]->str, e->element[1]->str, e->element[3]->str,
            strtoll(e->element[2]->str, NULL, 10) / 1000);
 }
 
 int
-cc_route_timeout(cc_redis_t *r, const cc_options_t *o)
+cc_route_expire_calls(cc_redis_t *r, const cc_options_t *o)
 {
     char         max_wait[24];
     const char  *argv[] = {
@@ -113,13 +113,9 @@ cc_route_timeout(cc_redis_t *r, const cc_options_t *o)
         CC_ROUTE_STR(CC_ROUTE_EXPIRE)
     };
 
-    if (o->max_wait == 0) {
-        return 0;
-    }
-
     snprintf(max_wait, sizeof(max_wait), "%lld", o->max_wait * 1000LL);
 
-    return cc_route_entries(r, 5, argv, 3, cc_route_timed_out, NULL);
+    return cc_route_entries(r, 5, argv, 4, cc_route_ended, NULL);
 }
 
 /* a queue name */

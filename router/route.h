@@ -19,8 +19,11 @@
 /* Withdraws offers that are over; adds the queues touched to q. */
 int cc_route_expire(cc_redis_t *r, cc_queues_t *q);
 
-/* Ends the calls that waited longer than o->max_wait (reason timeout). */
-int cc_route_timeout(cc_redis_t *r, const cc_options_t *o);
+/*
+ * Ends the waiting calls whose caller left (reason abandoned) or that
+ * waited longer than o->max_wait (reason timeout).
+ */
+int cc_route_expire_calls(cc_redis_t *r, const cc_options_t *o);
 
 /* Adds the queues with waiting calls to q. */
 int cc_route_active(cc_redis_t *r, cc_queues_t *q);

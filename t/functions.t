@@ -495,9 +495,10 @@ is_deeply(ok_call('cc_expire_calls', 3600000, 10), [],
 my ($left) = create('sales');
 ok_call('cc_caller_message', $left, "tok-$left",
     '{"type":"chat","text":"Please call me back"}');
-my $ended = ok_call('cc_expire_calls', 0, 10);
+my $ended = ok_call('cc_expire_calls', 1, 10);
 is(scalar @$ended, 1, 'the waiting call is over its wait');
-is_deeply([@{$ended->[0]}[0, 1]], [$c5, 'sales'], '... call and queue');
+is_deeply([@{$ended->[0]}[0, 1, 3]], [$c5, 'sales', 'timeout'],
+    '... call, queue and reason');
 is_deeply([@{ call_ev($c5)->[-1] }[1, 2]],
     ['ended', {call => $c5, reason => 'timeout'}],
     'caller: ended, timeout');
@@ -505,5 +506,28 @@ is(hget("cc:call:$c5", 'state'), 'ended', 'state ended');
 is($J->decode(ok_call('cc_status', 'json'))->{queues}{sales}{waiting}, 1,
     'only the caller who left a message still waits');
 is(hget("cc:call:$left", 'state'), 'queued', '... until an agent takes it');
+
+# ------------------------------------------------------- caller presence
+
+my ($gone) = create('sales');
+my ($back) = create('sales');
+is(ok_call('cc_caller_open', $gone, "tok-$gone", 'k1', 60000),
+    "cc:call:$gone:events", 'open with a connection');
+ok_call('cc_caller_open', $back, "tok-$back", 'k2', 60000);
+ok_call('cc_caller_presence', 60000, $back, 'k2');
+ok_call('cc_caller_close', $_->[0], $_->[1], 0)
+    for [$gone, 'k1'], [$back, 'k2'];
+ok_call('cc_caller_open', $back, "tok-$back", 'k3', 60000);   # a reload
+ok_call('cc_caller_close', $left, 'k9', 0);   # never opened: nothing
+sleep 0.01;
+is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10) }],
+    [[$gone, 'abandoned']], 'gone for the grace: abandoned; back: waits');
+is(hget("cc:call:$back", 'state'), 'queued', 'the reloaded caller waits');
+is(hget("cc:call:$left", 'state'), 'queued', 'the message too');
+is_deeply([@{ call_ev($gone)->[-1] }[1, 2]],
+    ['ended', {call => $gone, reason => 'abandoned'}], 'caller: ended');
+ok_call('cc_caller_presence', 60000, $gone, 'k1');
+is($t->redis_cmd('ZCARD', "cc:call:$gone:conns"), 0,
+    'an ended call takes no presence');
 
 done_testing;
