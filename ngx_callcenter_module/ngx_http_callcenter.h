@@ -92,8 +92,9 @@ void ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle);
  * exits.  The worker keeps the stream's connection conn_id present for its
  * party (an agent: cc_agent_presence, the agent id in `present`; a caller:
  * cc_caller_presence, the call id) and closes it on the way out
- * (cc_agent_close, cc_caller_close).  All strings are copied.
- * Returns NGX_DONE (the request is the stream's now) or an HTTP status.
+ * (cc_agent_close, cc_caller_close).  All strings are copied.  It
+ * finalizes r (from a reply handler: it drops the reference the command
+ * took), answering a JSON error when the stream cannot start.
  */
 
 typedef struct {
@@ -112,16 +113,15 @@ typedef struct {
     ngx_str_t                   conn_id;
 } ngx_http_callcenter_stream_conf_t;
 
-ngx_int_t ngx_http_callcenter_sse_start(ngx_http_request_t *r,
+void ngx_http_callcenter_sse_start(ngx_http_request_t *r,
     ngx_http_callcenter_stream_conf_t *scf);
 
 /* between the redis and sse files: declared here by their author */
 
 /*
- * ngx_http_callcenter_sse_start() takes its own r->main->count reference
- * when it returns NGX_DONE: finalize r with its result as with any
- * handler's.  From then on the module ctx of r is the stream's, which
- * begins with a copy of the request's ngx_http_callcenter_ctx_t.
+ * A started stream takes its own r->main->count reference.  From then on
+ * the module ctx of r is the stream's, which begins with a copy of the
+ * request's ngx_http_callcenter_ctx_t.
  */
 
 /*

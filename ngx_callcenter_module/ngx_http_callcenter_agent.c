@@ -255,7 +255,6 @@ static void
 ngx_http_callcenter_agent_opened(ngx_http_request_t *r, redisReply *reply)
 {
     size_t                              i;
-    ngx_int_t                           rc;
     redisReply                         *e, *d;
     ngx_http_callcenter_ctx_t          *ctx;
     ngx_http_callcenter_event_t        *ev;
@@ -313,14 +312,7 @@ ngx_http_callcenter_agent_opened(ngx_http_request_t *r, redisReply *reply)
         ev->data.len = d->len;
     }
 
-    rc = ngx_http_callcenter_sse_start(r, &scf);
-
-    if (rc < NGX_HTTP_SPECIAL_RESPONSE) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    ngx_http_callcenter_finalize_error(r, rc, "stream not started");
+    ngx_http_callcenter_sse_start(r, &scf);
 }
 
 

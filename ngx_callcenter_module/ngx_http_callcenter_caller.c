@@ -545,7 +545,6 @@ ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
 static void
 ngx_http_callcenter_caller_opened(ngx_http_request_t *r, redisReply *reply)
 {
-    ngx_int_t                           rc;
     ngx_http_callcenter_ctx_t          *ctx;
     ngx_http_callcenter_stream_conf_t   scf;
 
@@ -569,14 +568,7 @@ ngx_http_callcenter_caller_opened(ngx_http_request_t *r, redisReply *reply)
     scf.present = ctx->call;
     scf.conn_id = ctx->conn_id;
 
-    rc = ngx_http_callcenter_sse_start(r, &scf);
-
-    if (rc < NGX_HTTP_SPECIAL_RESPONSE) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    ngx_http_callcenter_finalize_error(r, rc, "stream not started");
+    ngx_http_callcenter_sse_start(r, &scf);
 }
 
 

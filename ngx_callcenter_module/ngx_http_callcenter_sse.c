@@ -79,6 +79,8 @@ static void ngx_http_callcenter_sse_catchup(
     ngx_http_callcenter_sse_stream_t *st);
 static void ngx_http_callcenter_sse_end(ngx_http_callcenter_sse_stream_t *st,
     ngx_int_t rc);
+static ngx_int_t ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
+    ngx_http_callcenter_stream_conf_t *scf);
 
 
 static ngx_rbtree_t       ngx_http_callcenter_sse_channels;
@@ -1153,8 +1155,27 @@ ngx_http_callcenter_sse_strdup(ngx_pool_t *pool, ngx_str_t *dst,
 }
 
 
-ngx_int_t
+void
 ngx_http_callcenter_sse_start(ngx_http_request_t *r,
+    ngx_http_callcenter_stream_conf_t *scf)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_callcenter_sse_begin(r, scf);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        ngx_http_callcenter_finalize_error(r, rc, "stream not started");
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* NGX_DONE (the request is the stream's now) or an HTTP status */
+
+static ngx_int_t
+ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     ngx_http_callcenter_stream_conf_t *scf)
 {
     ngx_int_t                          rc;
