@@ -76,6 +76,11 @@ typedef void (*ngx_http_callcenter_reply_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_callcenter_redis_command(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
     const size_t *argvlen);
+/* FCALL fn 0 args[0] .. args[n - 1], into the library callcenter.lua */
+#define NGX_HTTP_CALLCENTER_FCALL_ARGS  8
+ngx_int_t ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
+    ngx_str_t *args);
 ngx_uint_t ngx_http_callcenter_redis_connected(void);
 
 ngx_int_t ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle);
@@ -200,10 +205,11 @@ ngx_uint_t ngx_http_callcenter_split(ngx_str_t *path, ngx_str_t *seg,
  * handler; returns what the content handler returns */
 ngx_int_t ngx_http_callcenter_read_body(ngx_http_request_t *r, size_t max,
     ngx_http_callcenter_body_pt handler);
-/* sends an FCALL; NGX_DONE (the handler finalizes r) or an answer's rc */
-ngx_int_t ngx_http_callcenter_command(ngx_http_request_t *r,
-    ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
-    const size_t *argvlen);
+/* a request's FCALL: NGX_DONE (the handler finalizes r) or, when it
+ * cannot be sent, the rc of the answer given (503 when Redis is away) */
+ngx_int_t ngx_http_callcenter_fcall(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
+    ngx_str_t *args);
 /* the URL-decoded query argument, NGX_DECLINED if absent */
 ngx_int_t ngx_http_callcenter_arg(ngx_http_request_t *r, char *name,
     ngx_str_t *value);

@@ -159,46 +159,34 @@ static ngx_int_t
 ngx_http_callcenter_agent_fcall(ngx_http_request_t *r, const char *fn,
     const char *arg1, const char *arg2, ngx_http_callcenter_reply_pt handler)
 {
-    int                         argc;
-    const char                 *argv[6];
-    size_t                      argvlen[6];
+    ngx_uint_t                  n;
+    ngx_str_t                   args[3];
     ngx_http_callcenter_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
 
-    argv[0] = "FCALL";
-    argv[1] = fn;
-    argv[2] = "0";
-    argv[3] = (char *) ctx->agent.data;
-
-    argvlen[0] = 5;
-    argvlen[1] = ngx_strlen(fn);
-    argvlen[2] = 1;
-    argvlen[3] = ctx->agent.len;
-
-    argc = 4;
+    args[0] = ctx->agent;
+    n = 1;
 
     if (arg1 != NULL) {
-        argv[argc] = arg1;
-        argvlen[argc++] = ngx_strlen(arg1);
+        args[n].data = (u_char *) arg1;
+        args[n++].len = ngx_strlen(arg1);
     }
 
     if (arg2 != NULL) {
-        argv[argc] = arg2;
-        argvlen[argc++] = ngx_strlen(arg2);
+        args[n].data = (u_char *) arg2;
+        args[n++].len = ngx_strlen(arg2);
     }
 
-    return ngx_http_callcenter_command(r, handler, argc, argv, argvlen);
+    return ngx_http_callcenter_fcall(r, handler, fn, n, args);
 }
 
 
 static ngx_int_t
 ngx_http_callcenter_agent_events(ngx_http_request_t *r)
 {
-    u_char                          *p;
-    ngx_msec_t                       ttl;
-    const char                      *argv[7];
-    size_t                           argvlen[7];
+    u_char                           ttl[NGX_INT_T_LEN];
+    ngx_str_t                        args[4];
     ngx_http_callcenter_ctx_t       *ctx;
     ngx_http_callcenter_loc_conf_t  *cclf;
 
@@ -223,31 +211,23 @@ ngx_http_callcenter_agent_events(ngx_http_request_t *r)
 
     /* the connection stays present two heartbeats and the grace */
 
-    ttl = 2 * cclf->heartbeat + cclf->presence_grace;
+    args[0] = ctx->agent;
+    args[1] = ctx->conn_id;
+    args[2].data = ttl;
+    args[2].len = ngx_sprintf(ttl, "%M",
+                              2 * cclf->heartbeat + cclf->presence_grace)
+                  - ttl;
 
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    /* a snapshot of the agent's state unless resuming */
+    if (ctx->last_id.len) {
+        ngx_str_set(&args[3], "0");
+
+    } else {
+        ngx_str_set(&args[3], "1");
     }
 
-    argv[0] = "FCALL";
-    argv[1] = "cc_agent_open";
-    argv[2] = "0";
-    argv[3] = (char *) ctx->agent.data;
-    argv[4] = (char *) ctx->conn_id.data;
-    argv[5] = (char *) p;
-    argv[6] = ctx->last_id.len ? "0" : "1";
-
-    argvlen[0] = 5;
-    argvlen[1] = sizeof("cc_agent_open") - 1;
-    argvlen[2] = 1;
-    argvlen[3] = ctx->agent.len;
-    argvlen[4] = ctx->conn_id.len;
-    argvlen[5] = ngx_sprintf(p, "%M", ttl) - p;
-    argvlen[6] = 1;
-
-    return ngx_http_callcenter_command(r, ngx_http_callcenter_agent_opened,
-                                      7, argv, argvlen);
+    return ngx_http_callcenter_fcall(r, ngx_http_callcenter_agent_opened,
+                                     "cc_agent_open", 4, args);
 }
 
 
@@ -412,8 +392,7 @@ ngx_http_callcenter_agent_transfer(ngx_http_request_t *r, ngx_str_t *body)
 {
     char                        err[CC_ERR_MAX], target[CC_ID_MAX + 1];
     const char                 *kind;
-    const char                 *argv[7];
-    size_t                      argvlen[7];
+    ngx_str_t                   args[4];
     ngx_http_callcenter_ctx_t  *ctx;
 
     if (cc_transfer_parse((char *) body->data, body->len, &kind, target,
@@ -427,25 +406,16 @@ ngx_http_callcenter_agent_transfer(ngx_http_request_t *r, ngx_str_t *body)
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
     ngx_str_set(&ctx->status, "transferred");
 
-    argv[0] = "FCALL";
-    argv[1] = "cc_agent_transfer";
-    argv[2] = "0";
-    argv[3] = (char *) ctx->agent.data;
-    argv[4] = (char *) ctx->call.data;
-    argv[5] = kind;
-    argv[6] = target;
-
-    argvlen[0] = 5;
-    argvlen[1] = sizeof("cc_agent_transfer") - 1;
-    argvlen[2] = 1;
-    argvlen[3] = ctx->agent.len;
-    argvlen[4] = ctx->call.len;
-    argvlen[5] = ngx_strlen(kind);
-    argvlen[6] = ngx_strlen(target);
+    args[0] = ctx->agent;
+    args[1] = ctx->call;
+    args[2].data = (u_char *) kind;
+    args[2].len = ngx_strlen(kind);
+    args[3].data = (u_char *) target;
+    args[3].len = ngx_strlen(target);
 
     ngx_http_finalize_request(r,
-             ngx_http_callcenter_command(r, ngx_http_callcenter_agent_done,
-                                         7, argv, argvlen));
+             ngx_http_callcenter_fcall(r, ngx_http_callcenter_agent_done,
+                                       "cc_agent_transfer", 4, args));
 }
 
 

@@ -34,16 +34,12 @@ static void ngx_http_callcenter_caller_hungup(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
-    int                              argc;
     u_char                           ttl[NGX_INT_T_LEN];
-    ngx_str_t                        seg[2], token;
+    ngx_str_t                        seg[2], token, args[4];
     ngx_uint_t                       n, method;
-    const char                      *fn;
     ngx_table_elt_t                 *h;
     ngx_http_callcenter_ctx_t       *ctx;
     ngx_http_callcenter_loc_conf_t  *cclf;
-    const char                      *argv[7];
-    size_t                           argvlen[7];
 
     cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
@@ -143,37 +139,23 @@ ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
 
         /* the caller stays present two heartbeats and the grace */
 
-        argv[5] = (char *) ctx->conn_id.data;
-        argvlen[5] = ctx->conn_id.len;
-        argv[6] = (char *) ttl;
-        argvlen[6] = ngx_sprintf(ttl, "%M",
-                                 2 * cclf->heartbeat + cclf->caller_grace)
-                     - ttl;
-        argc = 7;
-        fn = "cc_caller_open";
+        args[0] = ctx->call;
+        args[1] = ctx->token;
+        args[2] = ctx->conn_id;
+        args[3].data = ttl;
+        args[3].len = ngx_sprintf(ttl, "%M",
+                                  2 * cclf->heartbeat + cclf->caller_grace)
+                      - ttl;
 
-    } else {
-        argc = 5;
-        fn = "cc_caller_hangup";
+        return ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_opened,
+                                         "cc_caller_open", 4, args);
     }
 
-    argv[0] = "FCALL";
-    argv[1] = fn;
-    argv[2] = "0";
-    argv[3] = (char *) ctx->call.data;
-    argv[4] = (char *) ctx->token.data;
+    args[0] = ctx->call;
+    args[1] = ctx->token;
 
-    argvlen[0] = 5;
-    argvlen[1] = ngx_strlen(fn);
-    argvlen[2] = 1;
-    argvlen[3] = ctx->call.len;
-    argvlen[4] = ctx->token.len;
-
-    return ngx_http_callcenter_command(r,
-                                      seg[1].data[0] == 'e'
-                                      ? ngx_http_callcenter_caller_opened
-                                      : ngx_http_callcenter_caller_hungup,
-                                      argc, argv, argvlen);
+    return ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_hungup,
+                                     "cc_caller_hangup", 2, args);
 }
 
 
@@ -270,8 +252,7 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     ngx_tm_t                    tm;
     ngx_int_t                   rc;
     ngx_table_elt_t            *h;
-    const char                 *argv[8];
-    size_t                      argvlen[8];
+    ngx_str_t                   args[5];
     ngx_http_callcenter_ctx_t  *ctx;
 
     ctx = ngx_http_callcenter_get_ctx(r);
@@ -352,26 +333,16 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    argv[0] = "FCALL";
-    argv[1] = "cc_call_create";
-    argv[2] = "0";
-    argv[3] = (char *) ctx->call.data;
-    argv[4] = (char *) ctx->token.data;
-    argv[5] = (char *) ctx->queue.data;
-    argv[6] = caller;
-    argv[7] = skills;
+    args[0] = ctx->call;
+    args[1] = ctx->token;
+    args[2] = ctx->queue;
+    args[3].data = (u_char *) caller;
+    args[3].len = ngx_strlen(caller);
+    args[4].data = (u_char *) skills;
+    args[4].len = ngx_strlen(skills);
 
-    argvlen[0] = 5;
-    argvlen[1] = sizeof("cc_call_create") - 1;
-    argvlen[2] = 1;
-    argvlen[3] = ctx->call.len;
-    argvlen[4] = ctx->token.len;
-    argvlen[5] = ctx->queue.len;
-    argvlen[6] = ngx_strlen(caller);
-    argvlen[7] = ngx_strlen(skills);
-
-    rc = ngx_http_callcenter_command(r, ngx_http_callcenter_caller_created,
-                                     8, argv, argvlen);
+    rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_created,
+                                   "cc_call_create", 5, args);
 
     cJSON_free(caller);
     cJSON_free(skills);
@@ -579,8 +550,7 @@ ngx_http_callcenter_caller_message(ngx_http_request_t *r, ngx_str_t *body)
 {
     char                       *msg, err[CC_ERR_MAX];
     ngx_int_t                   rc;
-    const char                 *argv[6];
-    size_t                      argvlen[6];
+    ngx_str_t                   args[3];
     ngx_http_callcenter_ctx_t  *ctx;
 
     msg = cc_message_normalize((char *) body->data, body->len, 0, err,
@@ -592,22 +562,13 @@ ngx_http_callcenter_caller_message(ngx_http_request_t *r, ngx_str_t *body)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
 
-    argv[0] = "FCALL";
-    argv[1] = "cc_caller_message";
-    argv[2] = "0";
-    argv[3] = (char *) ctx->call.data;
-    argv[4] = (char *) ctx->token.data;
-    argv[5] = msg;
+    args[0] = ctx->call;
+    args[1] = ctx->token;
+    args[2].data = (u_char *) msg;
+    args[2].len = ngx_strlen(msg);
 
-    argvlen[0] = 5;
-    argvlen[1] = sizeof("cc_caller_message") - 1;
-    argvlen[2] = 1;
-    argvlen[3] = ctx->call.len;
-    argvlen[4] = ctx->token.len;
-    argvlen[5] = ngx_strlen(msg);
-
-    rc = ngx_http_callcenter_command(r, ngx_http_callcenter_message_reply,
-                                     6, argv, argvlen);
+    rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_message_reply,
+                                   "cc_caller_message", 3, args);
 
     cJSON_free(msg);
 

@@ -406,13 +406,13 @@ ngx_http_callcenter_body_done(ngx_http_request_t *r)
 
 
 ngx_int_t
-ngx_http_callcenter_command(ngx_http_request_t *r,
-    ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
-    const size_t *argvlen)
+ngx_http_callcenter_fcall(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
+    ngx_str_t *args)
 {
     ngx_int_t  rc;
 
-    rc = ngx_http_callcenter_redis_command(r, handler, argc, argv, argvlen);
+    rc = ngx_http_callcenter_redis_fcall(r, handler, fn, n, args);
 
     if (rc == NGX_OK) {
         r->main->count++;

@@ -787,6 +787,36 @@ ngx_http_callcenter_redis_connected(void)
 
 
 ngx_int_t
+ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
+    ngx_str_t *args)
+{
+    ngx_uint_t   i;
+    size_t       argvlen[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    const char  *argv[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+
+    if (n > NGX_HTTP_CALLCENTER_FCALL_ARGS) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "FCALL";
+    argvlen[0] = sizeof("FCALL") - 1;
+    argv[1] = fn;
+    argvlen[1] = ngx_strlen(fn);
+    argv[2] = "0";          /* no keys: the library names them */
+    argvlen[2] = 1;
+
+    for (i = 0; i < n; i++) {
+        argv[3 + i] = (const char *) args[i].data;
+        argvlen[3 + i] = args[i].len;
+    }
+
+    return ngx_http_callcenter_redis_command(r, handler, 3 + n, argv,
+                                             argvlen);
+}
+
+
+ngx_int_t
 ngx_http_callcenter_redis_command(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
     const size_t *argvlen)

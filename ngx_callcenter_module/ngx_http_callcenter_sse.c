@@ -914,10 +914,9 @@ ngx_http_callcenter_sse_presence(ngx_http_callcenter_sse_stream_t *st,
     ngx_uint_t close)
 {
     u_char                           ms[NGX_INT_T_LEN];
-    size_t                           argvlen[6];
+    ngx_str_t                        args[3];
     ngx_msec_t                       grace;
     ngx_uint_t                       agent;
-    const char                      *argv[6];
     ngx_http_callcenter_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(st->request,
@@ -926,35 +925,28 @@ ngx_http_callcenter_sse_presence(ngx_http_callcenter_sse_stream_t *st,
     agent = (st->party == NGX_HTTP_CALLCENTER_AGENT);
     grace = agent ? lcf->presence_grace : lcf->caller_grace;
 
-    argv[0] = "FCALL";
-    argvlen[0] = 5;
-    argv[2] = "0";
-    argvlen[2] = 1;
-
     if (close) {
         /* cc_agent_close A conn grace, cc_caller_close ID conn grace */
-        argv[1] = agent ? "cc_agent_close" : "cc_caller_close";
-        argv[3] = (char *) st->present.data;
-        argvlen[3] = st->present.len;
-        argv[4] = (char *) st->conn_id.data;
-        argvlen[4] = st->conn_id.len;
-        argv[5] = (char *) ms;
-        argvlen[5] = ngx_sprintf(ms, "%M", grace) - ms;
+        args[0] = st->present;
+        args[1] = st->conn_id;
+        args[2].data = ms;
+        args[2].len = ngx_sprintf(ms, "%M", grace) - ms;
 
-    } else {
-        /* cc_agent_presence ttl A conn, cc_caller_presence ttl ID conn */
-        argv[1] = agent ? "cc_agent_presence" : "cc_caller_presence";
-        argv[3] = (char *) ms;
-        argvlen[3] = ngx_sprintf(ms, "%M", 2 * lcf->heartbeat + grace) - ms;
-        argv[4] = (char *) st->present.data;
-        argvlen[4] = st->present.len;
-        argv[5] = (char *) st->conn_id.data;
-        argvlen[5] = st->conn_id.len;
+        (void) ngx_http_callcenter_redis_fcall(NULL, NULL,
+                                 agent ? "cc_agent_close" : "cc_caller_close",
+                                 3, args);
+        return;
     }
 
-    argvlen[1] = ngx_strlen(argv[1]);
+    /* cc_agent_presence ttl A conn, cc_caller_presence ttl ID conn */
+    args[0].data = ms;
+    args[0].len = ngx_sprintf(ms, "%M", 2 * lcf->heartbeat + grace) - ms;
+    args[1] = st->present;
+    args[2] = st->conn_id;
 
-    (void) ngx_http_callcenter_redis_command(NULL, NULL, 6, argv, argvlen);
+    (void) ngx_http_callcenter_redis_fcall(NULL, NULL,
+                           agent ? "cc_agent_presence" : "cc_caller_presence",
+                           3, args);
 }
 
 

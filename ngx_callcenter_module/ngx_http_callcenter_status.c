@@ -15,8 +15,6 @@ ngx_int_t
 ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
     ngx_str_t                   format;
-    const char                 *argv[4];
-    size_t                      argvlen[4];
     ngx_http_callcenter_ctx_t  *ctx;
 
     if (path->len) {
@@ -52,18 +50,8 @@ ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
 
     ctx->status = format;
 
-    argv[0] = "FCALL";
-    argv[1] = "cc_status";
-    argv[2] = "0";
-    argv[3] = (char *) format.data;
-
-    argvlen[0] = 5;
-    argvlen[1] = sizeof("cc_status") - 1;
-    argvlen[2] = 1;
-    argvlen[3] = format.len;
-
-    return ngx_http_callcenter_command(r, ngx_http_callcenter_status_reply,
-                                      4, argv, argvlen);
+    return ngx_http_callcenter_fcall(r, ngx_http_callcenter_status_reply,
+                                     "cc_status", 1, &format);
 }
 
 
