@@ -121,6 +121,14 @@ typedef struct {
 void ngx_http_callcenter_sse_start(ngx_http_request_t *r,
     ngx_http_callcenter_stream_conf_t *scf);
 
+/*
+ * Before the FCALL that opens a stream of party (NGX_HTTP_CALLCENTER_AGENT
+ * or _CALLER): a new connection id into ctx->conn_id, and in ttl the ms
+ * the connection counts as present.  NGX_OK or NGX_ERROR.
+ */
+ngx_int_t ngx_http_callcenter_sse_conn(ngx_http_request_t *r,
+    ngx_uint_t party, ngx_str_t *ttl);
+
 /* between the redis and sse files: declared here by their author */
 
 /*

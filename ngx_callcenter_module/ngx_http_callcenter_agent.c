@@ -185,38 +185,28 @@ ngx_http_callcenter_agent_fcall(ngx_http_request_t *r, const char *fn,
 static ngx_int_t
 ngx_http_callcenter_agent_events(ngx_http_request_t *r)
 {
-    u_char                           ttl[NGX_INT_T_LEN];
-    ngx_str_t                        args[4];
-    ngx_http_callcenter_ctx_t       *ctx;
-    ngx_http_callcenter_loc_conf_t  *cclf;
+    ngx_str_t                   args[4];
+    ngx_http_callcenter_ctx_t  *ctx;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
-    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
     if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
         return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
                                               "malformed last event id");
     }
 
-    if (ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
-                                   &ctx->conn_id)
+    if (ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_AGENT, &args[2])
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the connection stays present two heartbeats and the grace */
-
     args[0] = ctx->agent;
     args[1] = ctx->conn_id;
-    args[2].data = ttl;
-    args[2].len = ngx_sprintf(ttl, "%M",
-                              2 * cclf->heartbeat + cclf->presence_grace)
-                  - ttl;
 
     /* a snapshot of the agent's state unless resuming */
     if (ctx->last_id.len) {

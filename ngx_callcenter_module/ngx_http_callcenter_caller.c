@@ -34,7 +34,6 @@ static void ngx_http_callcenter_caller_hungup(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
-    u_char                           ttl[NGX_INT_T_LEN];
     ngx_str_t                        seg[2], token, args[4];
     ngx_uint_t                       n, method;
     ngx_table_elt_t                 *h;
@@ -126,26 +125,20 @@ ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
                                                   "malformed last event id");
         }
 
-        if (ctx->last_id.len == 0) {
-            ngx_str_set(&ctx->last_id, "0-0");
-        }
-
-        if (ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
-                                       &ctx->conn_id)
+        if (ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_CALLER,
+                                         &args[3])
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        /* the caller stays present two heartbeats and the grace */
+        if (ctx->last_id.len == 0) {
+            ngx_str_set(&ctx->last_id, "0-0");    /* the whole call */
+        }
 
         args[0] = ctx->call;
         args[1] = ctx->token;
         args[2] = ctx->conn_id;
-        args[3].data = ttl;
-        args[3].len = ngx_sprintf(ttl, "%M",
-                                  2 * cclf->heartbeat + cclf->caller_grace)
-                      - ttl;
 
         return ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_opened,
                                          "cc_caller_open", 4, args);

@@ -909,6 +909,46 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
 
 /* heartbeats, presence of the stream's agent or caller */
 
+/* ms a stream's connection counts as present without news: two heartbeats
+ * and the grace of its party */
+
+static ngx_msec_t
+ngx_http_callcenter_sse_grace(ngx_http_callcenter_loc_conf_t *lcf,
+    ngx_uint_t party)
+{
+    return party == NGX_HTTP_CALLCENTER_AGENT ? lcf->presence_grace
+                                              : lcf->caller_grace;
+}
+
+
+ngx_int_t
+ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
+    ngx_str_t *ttl)
+{
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_callcenter_loc_conf_t  *lcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    ttl->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+    if (ttl->data == NULL
+        || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
+                                      &ctx->conn_id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ttl->len = ngx_sprintf(ttl->data, "%M", 2 * lcf->heartbeat
+                           + ngx_http_callcenter_sse_grace(lcf, party))
+               - ttl->data;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_callcenter_sse_presence(ngx_http_callcenter_sse_stream_t *st,
     ngx_uint_t close)
@@ -923,7 +963,7 @@ ngx_http_callcenter_sse_presence(ngx_http_callcenter_sse_stream_t *st,
                                        ngx_http_callcenter_module);
 
     agent = (st->party == NGX_HTTP_CALLCENTER_AGENT);
-    grace = agent ? lcf->presence_grace : lcf->caller_grace;
+    grace = ngx_http_callcenter_sse_grace(lcf, st->party);
 
     if (close) {
         /* cc_agent_close A conn grace, cc_caller_close ID conn grace */
