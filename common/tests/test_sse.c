@@ -4,16 +4,8 @@
 #include <string.h>
 
 #include "cc_sse.h"
+#include "cc_test.h"
 
-static int  failures;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);       \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
 
 static void
 check_frame(const char *id, const char *event, const char *data,
@@ -28,10 +20,10 @@ check_frame(const char *id, const char *event, const char *data,
     end = cc_sse_frame(buf, id, strlen(id), event, strlen(event), data,
                        strlen(data));
 
-    CHECK((size_t) (end - buf) == len);
-    CHECK(len == strlen(expect));
-    CHECK(memcmp(buf, expect, strlen(expect)) == 0);
-    CHECK(buf[len] == 'X');
+    CC_CHECK((size_t) (end - buf) == len);
+    CC_CHECK(len == strlen(expect));
+    CC_CHECK(memcmp(buf, expect, strlen(expect)) == 0);
+    CC_CHECK(buf[len] == 'X');
 
     if (len != strlen(expect) || memcmp(buf, expect, len) != 0) {
         fprintf(stderr, "  got \"%.*s\"\n  want \"%s\"\n", (int) len, buf,
@@ -80,55 +72,55 @@ test_ids(void)
     char         buf[CC_SSE_ID_MAX];
     size_t       n;
 
-    CHECK(parses("0-0", 0, 0));
-    CHECK(parses("1700000000000-3", 1700000000000ULL, 3));
-    CHECK(parses("18446744073709551615-18446744073709551615",
+    CC_CHECK(parses("0-0", 0, 0));
+    CC_CHECK(parses("1700000000000-3", 1700000000000ULL, 3));
+    CC_CHECK(parses("18446744073709551615-18446744073709551615",
                  18446744073709551615ULL, 18446744073709551615ULL));
-    CHECK(parses("007-01", 7, 1));
+    CC_CHECK(parses("007-01", 7, 1));
 
-    CHECK(rejected(""));
-    CHECK(rejected("-"));
-    CHECK(rejected("1"));
-    CHECK(rejected("1-"));
-    CHECK(rejected("-1"));
-    CHECK(rejected("1--1"));
-    CHECK(rejected("1-2-3"));
-    CHECK(rejected("+1-2"));
-    CHECK(rejected("1-+2"));
-    CHECK(rejected(" 1-2"));
-    CHECK(rejected("1-2 "));
-    CHECK(rejected("a-1"));
-    CHECK(rejected("1-2\n"));
-    CHECK(rejected("18446744073709551616-0"));
-    CHECK(rejected("0-18446744073709551616"));
-    CHECK(rejected("000000000000000000001-0"));
-    CHECK(cc_sse_id_parse("1-2", 1, &a) == -1);
+    CC_CHECK(rejected(""));
+    CC_CHECK(rejected("-"));
+    CC_CHECK(rejected("1"));
+    CC_CHECK(rejected("1-"));
+    CC_CHECK(rejected("-1"));
+    CC_CHECK(rejected("1--1"));
+    CC_CHECK(rejected("1-2-3"));
+    CC_CHECK(rejected("+1-2"));
+    CC_CHECK(rejected("1-+2"));
+    CC_CHECK(rejected(" 1-2"));
+    CC_CHECK(rejected("1-2 "));
+    CC_CHECK(rejected("a-1"));
+    CC_CHECK(rejected("1-2\n"));
+    CC_CHECK(rejected("18446744073709551616-0"));
+    CC_CHECK(rejected("0-18446744073709551616"));
+    CC_CHECK(rejected("000000000000000000001-0"));
+    CC_CHECK(cc_sse_id_parse("1-2", 1, &a) == -1);
 
     cc_sse_id_parse("5-9", 3, &a);
     cc_sse_id_parse("6-0", 3, &b);
     cc_sse_id_parse("5-10", 4, &c);
 
-    CHECK(cc_sse_id_cmp(&a, &b) < 0);
-    CHECK(cc_sse_id_cmp(&b, &a) > 0);
-    CHECK(cc_sse_id_cmp(&a, &c) < 0);
-    CHECK(cc_sse_id_cmp(&c, &b) < 0);
-    CHECK(cc_sse_id_cmp(&a, &a) == 0);
+    CC_CHECK(cc_sse_id_cmp(&a, &b) < 0);
+    CC_CHECK(cc_sse_id_cmp(&b, &a) > 0);
+    CC_CHECK(cc_sse_id_cmp(&a, &c) < 0);
+    CC_CHECK(cc_sse_id_cmp(&c, &b) < 0);
+    CC_CHECK(cc_sse_id_cmp(&a, &a) == 0);
 
     a.ms = 18446744073709551615ULL;
     a.seq = 18446744073709551615ULL;
     n = cc_sse_id_format(buf, &a);
-    CHECK(n == CC_SSE_ID_MAX);
-    CHECK(memcmp(buf, "18446744073709551615-18446744073709551615", n) == 0);
+    CC_CHECK(n == CC_SSE_ID_MAX);
+    CC_CHECK(memcmp(buf, "18446744073709551615-18446744073709551615", n) == 0);
 
     a.ms = 0;
     a.seq = 0;
     n = cc_sse_id_format(buf, &a);
-    CHECK(n == 3 && memcmp(buf, "0-0", 3) == 0);
+    CC_CHECK(n == 3 && memcmp(buf, "0-0", 3) == 0);
 
     a.ms = 1700000000123ULL;
     a.seq = 40;
     n = cc_sse_id_format(buf, &a);
-    CHECK(cc_sse_id_parse(buf, n, &b) == 0 && cc_sse_id_cmp(&a, &b) == 0);
+    CC_CHECK(cc_sse_id_parse(buf, n, &b) == 0 && cc_sse_id_cmp(&a, &b) == 0);
 }
 
 static void
@@ -138,29 +130,29 @@ test_messages(void)
     const char       *s;
 
     s = "1-2 message {\"text\": \"a b\"}";
-    CHECK(cc_sse_message_parse(s, strlen(s), &m) == 0);
-    CHECK(m.id.ms == 1 && m.id.seq == 2);
-    CHECK(m.id_str == s && m.id_len == 3);
-    CHECK(m.event_len == 7 && memcmp(m.event, "message", 7) == 0);
-    CHECK(m.data_len == strlen("{\"text\": \"a b\"}"));
-    CHECK(memcmp(m.data, "{\"text\": \"a b\"}", m.data_len) == 0);
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == 0);
+    CC_CHECK(m.id.ms == 1 && m.id.seq == 2);
+    CC_CHECK(m.id_str == s && m.id_len == 3);
+    CC_CHECK(m.event_len == 7 && memcmp(m.event, "message", 7) == 0);
+    CC_CHECK(m.data_len == strlen("{\"text\": \"a b\"}"));
+    CC_CHECK(memcmp(m.data, "{\"text\": \"a b\"}", m.data_len) == 0);
 
     s = "3-4 ended ";
-    CHECK(cc_sse_message_parse(s, strlen(s), &m) == 0);
-    CHECK(m.data_len == 0);
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == 0);
+    CC_CHECK(m.data_len == 0);
 
     s = "1-2 message";
-    CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
     s = "1-2  {}";
-    CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
     s = "x-2 message {}";
-    CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
     s = " message {}";
-    CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
     s = "";
-    CHECK(cc_sse_message_parse(s, 0, &m) == -1);
+    CC_CHECK(cc_sse_message_parse(s, 0, &m) == -1);
     s = "1-2 e {} trailing";
-    CHECK(cc_sse_message_parse(s, 5, &m) == -1);
+    CC_CHECK(cc_sse_message_parse(s, 5, &m) == -1);
 }
 
 int
@@ -170,12 +162,5 @@ main(void)
     test_ids();
     test_messages();
 
-    if (failures) {
-        fprintf(stderr, "test_sse: %d failure(s)\n", failures);
-        return 1;
-    }
-
-    printf("test_sse: ok\n");
-
-    return 0;
+    return CC_TEST_DONE();
 }

@@ -5,16 +5,8 @@
 #include <string.h>
 
 #include "cc_validate.h"
+#include "cc_test.h"
 
-static int  failures;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);       \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
 
 #define S(s)  s, strlen(s)
 
@@ -32,31 +24,31 @@ repeat(char c, size_t n)
 static void
 test_ids(void)
 {
-    CHECK(cc_valid_id(S("abc-DEF_09")));
-    CHECK(cc_valid_id(S(repeat('a', 64))));
-    CHECK(!cc_valid_id(S(repeat('a', 65))));
-    CHECK(!cc_valid_id(S("")));
-    CHECK(!cc_valid_id(S("a b")));
-    CHECK(!cc_valid_id(S("a/b")));
-    CHECK(!cc_valid_id(S("a.b")));
+    CC_CHECK(cc_valid_id(S("abc-DEF_09")));
+    CC_CHECK(cc_valid_id(S(repeat('a', 64))));
+    CC_CHECK(!cc_valid_id(S(repeat('a', 65))));
+    CC_CHECK(!cc_valid_id(S("")));
+    CC_CHECK(!cc_valid_id(S("a b")));
+    CC_CHECK(!cc_valid_id(S("a/b")));
+    CC_CHECK(!cc_valid_id(S("a.b")));
 
-    CHECK(cc_valid_queue(S("sales_2-x")));
-    CHECK(cc_valid_queue(S(repeat('q', 32))));
-    CHECK(!cc_valid_queue(S(repeat('q', 33))));
-    CHECK(!cc_valid_queue(S("Sales")));
-    CHECK(!cc_valid_queue(S("")));
+    CC_CHECK(cc_valid_queue(S("sales_2-x")));
+    CC_CHECK(cc_valid_queue(S(repeat('q', 32))));
+    CC_CHECK(!cc_valid_queue(S(repeat('q', 33))));
+    CC_CHECK(!cc_valid_queue(S("Sales")));
+    CC_CHECK(!cc_valid_queue(S("")));
 
-    CHECK(cc_valid_event_id(S("0-0")));
-    CHECK(cc_valid_event_id(S("1700000000000-12")));
-    CHECK(cc_valid_event_id(S("18446744073709551615-18446744073709551615")));
-    CHECK(!cc_valid_event_id(S("123456789012345678901-0")));
-    CHECK(!cc_valid_event_id(S("0-123456789012345678901")));
-    CHECK(!cc_valid_event_id(S("0")));
-    CHECK(!cc_valid_event_id(S("0-")));
-    CHECK(!cc_valid_event_id(S("-0")));
-    CHECK(!cc_valid_event_id(S("1-2-3")));
-    CHECK(!cc_valid_event_id(S("a-1")));
-    CHECK(!cc_valid_event_id(S("")));
+    CC_CHECK(cc_valid_event_id(S("0-0")));
+    CC_CHECK(cc_valid_event_id(S("1700000000000-12")));
+    CC_CHECK(cc_valid_event_id(S("18446744073709551615-18446744073709551615")));
+    CC_CHECK(!cc_valid_event_id(S("123456789012345678901-0")));
+    CC_CHECK(!cc_valid_event_id(S("0-123456789012345678901")));
+    CC_CHECK(!cc_valid_event_id(S("0")));
+    CC_CHECK(!cc_valid_event_id(S("0-")));
+    CC_CHECK(!cc_valid_event_id(S("-0")));
+    CC_CHECK(!cc_valid_event_id(S("1-2-3")));
+    CC_CHECK(!cc_valid_event_id(S("a-1")));
+    CC_CHECK(!cc_valid_event_id(S("")));
 }
 
 static void
@@ -64,31 +56,31 @@ test_urls(void)
 {
     char  url[2100];
 
-    CHECK(cc_valid_http_url(S("http://example.com")));
-    CHECK(cc_valid_http_url(S("HTTPS://example.com/a?b=c#d")));
-    CHECK(!cc_valid_http_url(S("http://")));
-    CHECK(!cc_valid_http_url(S("https:///path")));
-    CHECK(!cc_valid_http_url(S("javascript:alert(1)")));
-    CHECK(!cc_valid_http_url(S("ftp://example.com")));
-    CHECK(!cc_valid_http_url(S("/relative")));
-    CHECK(!cc_valid_http_url(S("http://a b")));
-    CHECK(!cc_valid_http_url(S("http://a\nb")));
+    CC_CHECK(cc_valid_http_url(S("http://example.com")));
+    CC_CHECK(cc_valid_http_url(S("HTTPS://example.com/a?b=c#d")));
+    CC_CHECK(!cc_valid_http_url(S("http://")));
+    CC_CHECK(!cc_valid_http_url(S("https:///path")));
+    CC_CHECK(!cc_valid_http_url(S("javascript:alert(1)")));
+    CC_CHECK(!cc_valid_http_url(S("ftp://example.com")));
+    CC_CHECK(!cc_valid_http_url(S("/relative")));
+    CC_CHECK(!cc_valid_http_url(S("http://a b")));
+    CC_CHECK(!cc_valid_http_url(S("http://a\nb")));
 
     strcpy(url, "http://e.com/");
     strcat(url, repeat('a', 2048 - 13));
-    CHECK(cc_valid_http_url(S(url)));
+    CC_CHECK(cc_valid_http_url(S(url)));
     strcat(url, "a");
-    CHECK(!cc_valid_http_url(S(url)));
+    CC_CHECK(!cc_valid_http_url(S(url)));
 
-    CHECK(cc_utf8_chars(S("h\xc3\xa9llo")) == 5);
-    CHECK(cc_utf8_chars(S("\xe2\x82\xac")) == 1);
+    CC_CHECK(cc_utf8_chars(S("h\xc3\xa9llo")) == 5);
+    CC_CHECK(cc_utf8_chars(S("\xe2\x82\xac")) == 1);
 
-    CHECK(cc_valid_utf8(S("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80")));
-    CHECK(!cc_valid_utf8(S("\xff\xfe")));
-    CHECK(!cc_valid_utf8(S("\xc3")));                 /* cut short */
-    CHECK(!cc_valid_utf8(S("\xc0\xaf")));             /* overlong */
-    CHECK(!cc_valid_utf8(S("\xed\xa0\x80")));         /* surrogate */
-    CHECK(!cc_valid_utf8(S("\xf4\x90\x80\x80")));     /* past U+10FFFF */
+    CC_CHECK(cc_valid_utf8(S("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80")));
+    CC_CHECK(!cc_valid_utf8(S("\xff\xfe")));
+    CC_CHECK(!cc_valid_utf8(S("\xc3")));                 /* cut short */
+    CC_CHECK(!cc_valid_utf8(S("\xc0\xaf")));             /* overlong */
+    CC_CHECK(!cc_valid_utf8(S("\xed\xa0\x80")));         /* surrogate */
+    CC_CHECK(!cc_valid_utf8(S("\xf4\x90\x80\x80")));     /* past U+10FFFF */
 }
 
 static void
@@ -96,17 +88,17 @@ test_language(void)
 {
     char  out[CC_LANGUAGE_MAX + 1];
 
-    CHECK(cc_first_language(S("fr-CH, fr;q=0.9, en;q=0.8"), out) == 5);
-    CHECK(strcmp(out, "fr-CH") == 0);
-    CHECK(cc_first_language(S("  de;q=1"), out) == 2);
-    CHECK(strcmp(out, "de") == 0);
-    CHECK(cc_first_language(S("en"), out) == 2);
-    CHECK(cc_first_language(S("*"), out) == 0);
-    CHECK(cc_first_language(S(""), out) == 0);
-    CHECK(cc_first_language(S(",en"), out) == 0);
-    CHECK(cc_first_language(S("e\"n"), out) == 0);
-    CHECK(cc_first_language(S(repeat('a', 35)), out) == 35);
-    CHECK(cc_first_language(S(repeat('a', 36)), out) == 0);
+    CC_CHECK(cc_first_language(S("fr-CH, fr;q=0.9, en;q=0.8"), out) == 5);
+    CC_CHECK(strcmp(out, "fr-CH") == 0);
+    CC_CHECK(cc_first_language(S("  de;q=1"), out) == 2);
+    CC_CHECK(strcmp(out, "de") == 0);
+    CC_CHECK(cc_first_language(S("en"), out) == 2);
+    CC_CHECK(cc_first_language(S("*"), out) == 0);
+    CC_CHECK(cc_first_language(S(""), out) == 0);
+    CC_CHECK(cc_first_language(S(",en"), out) == 0);
+    CC_CHECK(cc_first_language(S("e\"n"), out) == 0);
+    CC_CHECK(cc_first_language(S(repeat('a', 35)), out) == 35);
+    CC_CHECK(cc_first_language(S(repeat('a', 36)), out) == 0);
 }
 
 /* parses body; expect NULL: must fail; else compares caller and skills */
@@ -123,8 +115,8 @@ check_call(const char *body, const char *queue, const char *caller,
     rc = cc_call_request_parse(S(body), &req, err, sizeof(err));
 
     if (queue == NULL) {
-        CHECK(rc == -1);
-        CHECK(err[0] != '\0');
+        CC_CHECK(rc == -1);
+        CC_CHECK(err[0] != '\0');
         if (rc == 0) {
             fprintf(stderr, "  accepted %s\n", body);
             cc_call_request_free(&req);
@@ -132,7 +124,7 @@ check_call(const char *body, const char *queue, const char *caller,
         return;
     }
 
-    CHECK(rc == 0);
+    CC_CHECK(rc == 0);
     if (rc != 0) {
         fprintf(stderr, "  refused %s: %s\n", body, err);
         return;
@@ -141,9 +133,9 @@ check_call(const char *body, const char *queue, const char *caller,
     c = cJSON_PrintUnformatted(req.caller);
     s = cJSON_PrintUnformatted(req.skills);
 
-    CHECK(strcmp(req.queue, queue) == 0);
-    CHECK(strcmp(c, caller) == 0);
-    CHECK(strcmp(s, skills) == 0);
+    CC_CHECK(strcmp(req.queue, queue) == 0);
+    CC_CHECK(strcmp(c, caller) == 0);
+    CC_CHECK(strcmp(s, skills) == 0);
     if (strcmp(c, caller) != 0 || strcmp(s, skills) != 0) {
         fprintf(stderr, "  got %s %s\n", c, s);
     }
@@ -261,14 +253,14 @@ check_message(const char *body, int from_agent, const char *expect)
     out = cc_message_normalize(S(body), from_agent, err, sizeof(err));
 
     if (expect == NULL) {
-        CHECK(out == NULL);
-        CHECK(err[0] != '\0');
+        CC_CHECK(out == NULL);
+        CC_CHECK(err[0] != '\0');
         if (out != NULL) {
             fprintf(stderr, "  accepted %s as %s\n", body, out);
         }
 
     } else {
-        CHECK(out != NULL && strcmp(out, expect) == 0);
+        CC_CHECK(out != NULL && strcmp(out, expect) == 0);
         if (out == NULL || strcmp(out, expect) != 0) {
             fprintf(stderr, "  %s: got %s (%s)\n", body, out ? out : "NULL",
                     err);
@@ -339,31 +331,31 @@ test_agent(void)
     char         err[CC_ERR_MAX], target[CC_ID_MAX + 1];
     const char  *kind;
 
-    CHECK(strcmp(cc_agent_status_parse(S("{\"status\":\"available\"}"), err,
+    CC_CHECK(strcmp(cc_agent_status_parse(S("{\"status\":\"available\"}"), err,
                  sizeof(err)), "available") == 0);
-    CHECK(strcmp(cc_agent_status_parse(S("{\"status\":\"away\"}"), err,
+    CC_CHECK(strcmp(cc_agent_status_parse(S("{\"status\":\"away\"}"), err,
                  sizeof(err)), "away") == 0);
-    CHECK(cc_agent_status_parse(S("{\"status\":\"busy\"}"), err, sizeof(err))
+    CC_CHECK(cc_agent_status_parse(S("{\"status\":\"busy\"}"), err, sizeof(err))
           == NULL);
-    CHECK(cc_agent_status_parse(S("{}"), err, sizeof(err)) == NULL);
-    CHECK(cc_agent_status_parse(S("x"), err, sizeof(err)) == NULL);
+    CC_CHECK(cc_agent_status_parse(S("{}"), err, sizeof(err)) == NULL);
+    CC_CHECK(cc_agent_status_parse(S("x"), err, sizeof(err)) == NULL);
 
-    CHECK(cc_transfer_parse(S("{\"queue\":\"sales\"}"), &kind, target, err,
+    CC_CHECK(cc_transfer_parse(S("{\"queue\":\"sales\"}"), &kind, target, err,
                             sizeof(err)) == 0);
-    CHECK(strcmp(kind, "queue") == 0 && strcmp(target, "sales") == 0);
-    CHECK(cc_transfer_parse(S("{\"agent\":\"Bob-2\"}"), &kind, target, err,
+    CC_CHECK(strcmp(kind, "queue") == 0 && strcmp(target, "sales") == 0);
+    CC_CHECK(cc_transfer_parse(S("{\"agent\":\"Bob-2\"}"), &kind, target, err,
                             sizeof(err)) == 0);
-    CHECK(strcmp(kind, "agent") == 0 && strcmp(target, "Bob-2") == 0);
-    CHECK(cc_transfer_parse(S("{\"queue\":\"a\",\"agent\":\"b\"}"), &kind,
+    CC_CHECK(strcmp(kind, "agent") == 0 && strcmp(target, "Bob-2") == 0);
+    CC_CHECK(cc_transfer_parse(S("{\"queue\":\"a\",\"agent\":\"b\"}"), &kind,
                             target, err, sizeof(err)) == -1);
-    CHECK(cc_transfer_parse(S("{}"), &kind, target, err, sizeof(err)) == -1);
-    CHECK(cc_transfer_parse(S("{\"queue\":\"Sales\"}"), &kind, target, err,
+    CC_CHECK(cc_transfer_parse(S("{}"), &kind, target, err, sizeof(err)) == -1);
+    CC_CHECK(cc_transfer_parse(S("{\"queue\":\"Sales\"}"), &kind, target, err,
                             sizeof(err)) == -1);
-    CHECK(cc_transfer_parse(S("{\"agent\":\"a b\"}"), &kind, target, err,
+    CC_CHECK(cc_transfer_parse(S("{\"agent\":\"a b\"}"), &kind, target, err,
                             sizeof(err)) == -1);
-    CHECK(cc_transfer_parse(S("{\"agent\":7}"), &kind, target, err,
+    CC_CHECK(cc_transfer_parse(S("{\"agent\":7}"), &kind, target, err,
                             sizeof(err)) == -1);
-    CHECK(cc_transfer_parse(S("[1]"), &kind, target, err, sizeof(err))
+    CC_CHECK(cc_transfer_parse(S("[1]"), &kind, target, err, sizeof(err))
           == -1);
 }
 
@@ -377,11 +369,5 @@ main(void)
     test_messages();
     test_agent();
 
-    if (failures) {
-        fprintf(stderr, "%d failures\n", failures);
-        return 1;
-    }
-
-    printf("ok\n");
-    return 0;
+    return CC_TEST_DONE();
 }

@@ -1,9 +1,12 @@
-#ifndef CC_ROUTER_TEST_H
-#define CC_ROUTER_TEST_H
+#ifndef CC_TEST_H
+#define CC_TEST_H
 
 #include <stdio.h>
 
-/* Each test_*.c counts its failures and returns their number from main. */
+/*
+ * The unit tests' checks (common/tests and router/tests): each test_*.c
+ * counts its failures and returns CC_TEST_DONE() from main.
+ */
 
 static int  cc_test_failures;
 
@@ -20,4 +23,4 @@ static int  cc_test_failures;
     (fprintf(stderr, "%s\n", cc_test_failures ? "FAILED" : "ok"),             \
      cc_test_failures != 0)
 
-#endif /* CC_ROUTER_TEST_H */
+#endif /* CC_TEST_H */
