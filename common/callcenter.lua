@@ -399,6 +399,18 @@ local function message_data(id, from, message, a)
     return call_data(id, {'from', js(from), 'message', message})
 end
 
+-- A message goes to the call's stream (id ev: the id the 202 answers and
+-- the transcript holds) and to the agent's stream, whose copy names ev as
+-- event_id so a dashboard merging both knows it for the same message.
+local function emit_message(id, a, data)
+    local ev = emit_call(id, 'message', data)
+    if a then
+        emit_agent(a, 'message',
+                   data:sub(1, -2) .. ',"event_id":' .. js(ev) .. '}')
+    end
+    return ev
+end
+
 -- Caller side -------------------------------------------------------------
 
 -- The call if token is its token; an unknown call and a wrong token fail
@@ -470,11 +482,9 @@ register('cc_caller_message', function(id, token, message)
     if call.state == 'ended' then
         fail('CONFLICT', 'call has ended')
     end
-    local data = message_data(id, 'caller', message)
-    local ev = emit_call(id, 'message', data)
-    if call.state == 'assigned' then
-        emit_agent(call.agent, 'message', data)
-    else
+    local ev = emit_message(id, call.state == 'assigned' and call.agent,
+                            message_data(id, 'caller', message))
+    if call.state ~= 'assigned' then
         -- a message left while waiting: the call waits until answered
         redis.call('HSET', key(CC_KEY_CALL, id), 'left_message', ev)
     end
@@ -625,10 +635,7 @@ register('cc_agent_message', function(a, id, message)
         fail('CONFLICT', 'call is not yours yet')
     end
     held_call(a, id)
-    local data = message_data(id, 'agent', message, a)
-    local ev = emit_call(id, 'message', data)
-    emit_agent(a, 'message', data)
-    return ev
+    return emit_message(id, a, message_data(id, 'agent', message, a))
 end)
 
 register('cc_agent_transfer', function(a, id, kind, target)

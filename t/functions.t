@@ -264,6 +264,8 @@ is_deeply([@{ call_ev($c1) }[-2, -1]], [
     'messages in the caller stream; an agent\'s names the agent');
 is_deeply(names([@{ agent_ev('bob') }[-2, -1]]), ['message', 'message'],
     'and in the agent stream');
+is_deeply([map { $_->[2]{event_id} } @{ agent_ev('bob') }[-2, -1]], [$m1, $m2],
+    '... each naming its id in the call\'s stream as event_id');
 my $c2m = ok_call('cc_caller_message', $c2, "tok-$c2", '{"type":"typing"}');
 like($c2m, qr/^\d+-\d+$/, 'message while queued');
 is(ok_call('cc_agent_call', 'bob', $c1),

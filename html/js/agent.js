@@ -350,7 +350,7 @@ class Conversation {
 
   // The call as the server has it: caller details and the transcript so
   // far.  Live messages that came meanwhile are shown after it, except
-  // those the transcript already holds.
+  // those the transcript already holds (their event_id is a transcript id).
   async load() {
     try {
       const call = await request('GET', callUrl(this.id));
@@ -358,18 +358,11 @@ class Conversation {
       this.setCaller(call.caller || {}, call.queue);
       const transcript = Array.isArray(call.transcript) ? call.transcript : [];
       for (const m of transcript) this.renderMessage(m, m.id);
-      const key = (m) => `${m.from}\u0000${JSON.stringify(m.message)}`;
-      const tail = transcript.slice(-this.pending.length).map(key);
-      let skip = 0;
-      for (let n = Math.min(tail.length, this.pending.length); n > 0; n--) {
-        const head = this.pending.slice(0, n).map(([m]) => key(m));
-        if (head.every((k, i) => k === tail[tail.length - n + i])) {
-          skip = n;
-          break;
-        }
-      }
+      const held = new Set(transcript.map((m) => m.id));
       this.loaded = true;
-      for (const [m, id] of this.pending.slice(skip)) this.renderMessage(m, id);
+      for (const [m, id] of this.pending) {
+        if (!held.has(m.event_id)) this.renderMessage(m, id);
+      }
       this.pending = [];
       if (call.state === 'ended') this.finish(ENDED_TEXT[call.reason] || 'The call has ended.');
       else if (!this.ended) this.stateEl.textContent = `In conversation \u00b7 ${call.queue || ''}`.replace(/ \u00b7 $/, '');
