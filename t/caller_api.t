@@ -237,6 +237,18 @@ for my $case (
     my $r = $t->http($m, $path, $m ne 'GET' ? (body => '{}') : ());
     (my $shown = $path) =~ s/token=[^&]+/token=T/;
     is_json_error($r, $status, "$m $shown");
+    like($r->{headers}{allow} // '', qr/^[A-Z]+(, [A-Z]+)*$/,
+        "$m $shown: Allow lists the methods") if $status == 405;
+}
+
+# ---- the event stream's headers: no buffering on the way, no caching
+{
+    my $s = $t->sse("/call/$id/events$q");
+    my $h = $s->headers;
+    like($h->{'content-type'}, qr{^text/event-stream}, 'text/event-stream');
+    is($h->{'x-accel-buffering'}, 'no', 'X-Accel-Buffering: no');
+    like($h->{'cache-control'} // '', qr/no-cache/, 'Cache-Control: no-cache');
+    $s->close;
 }
 
 # ---- hangup
