@@ -447,12 +447,19 @@ end)
 
 -- With a connection (conn, ttl ms), the caller counts as present on the
 -- call until its stream is gone for the grace: a waiting call whose caller
--- left is then abandoned (cc_expire_calls).
-register('cc_caller_open', function(id, token, conn, ttl)
+-- left is then abandoned (cc_expire_calls).  At most max_streams (0: no
+-- limit) live connections a call: so the zset stays that small.
+register('cc_caller_open', function(id, token, conn, ttl, max_streams)
     local call = caller_call(id, token)
     if conn and call.state ~= 'ended' then
-        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id),
-                   now_ms() + tonumber(ttl), conn)
+        local ck = key(CC_KEY_CALL_CONNS, id)
+        local now = now_ms()
+        local max = tonumber(max_streams) or 0
+        if max > 0 and redis.call('ZCOUNT', ck, '(' .. now, '+inf') >= max then
+            fail('TOOMANY', 'too many streams')
+        end
+        redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+        redis.call('ZADD', ck, now + tonumber(ttl), conn)
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
     end
     return key(CC_KEY_CALL_EVENTS, id)
@@ -518,8 +525,60 @@ local function agent_calls(a, set_fmt)
     return calls
 end
 
-register('cc_agent_open', function(a, conn, ttl, snapshot)
+-- Stream ids "MS-SEQ" of any size (a client's may pass 2^53): <0, 0, >0.
+local function id_cmp(x, y)
+    local xm, xs = x:match('^0*(%d-)%-0*(%d-)$')
+    local ym, ys = y:match('^0*(%d-)%-0*(%d-)$')
+    for _, p in ipairs{{xm, ym}, {xs, ys}} do
+        if #p[1] ~= #p[2] then
+            return #p[1] < #p[2] and -1 or 1
+        end
+        if p[1] ~= p[2] then
+            return p[1] < p[2] and -1 or 1
+        end
+    end
+    return 0
+end
+
+-- the ms part of a stream id, as XRANGE reads it (no leading zeros)
+local function id_ms(id)
+    local ms = id:match('^0*(%d-)%-')
+    return ms == '' and '0' or ms
+end
+
+-- The tip of stream k ('0-0' when it has none) and whether entries after
+-- `after` are gone from it: trimmed (max-deleted-entry-id, Redis 7), or a
+-- resume point the stream never had (it was lost).
+local function stream_tip(k, after)
+    if redis.call('EXISTS', k) == 0 then
+        return '0-0', after ~= nil and after:match('^0*%-0*$') == nil
+    end
+    local info = redis.call('XINFO', 'STREAM', k)
+    local f = {}
+    for i = 1, #info, 2 do
+        f[info[i]] = info[i + 1]
+    end
+    local tip = f['last-generated-id']
+    return tip, after ~= nil and (id_cmp(f['max-deleted-entry-id'], after) > 0
+                                  or id_cmp(after, tip) > 0)
+end
+
+-- A resume over a gap: at most this many entries of each held call's
+-- stream (its messages since the resume point's time) are sent again; the
+-- transcript (cc_agent_call) holds the rest.
+local RESUME_ENTRIES = 1000
+
+-- last_id empty: a fresh stream, from the tip with the snapshot (status,
+-- offers, held calls).  Else a resume: from last_id with no events, or,
+-- when the agent stream lost entries after it, from the tip with the
+-- snapshot and every message of each held call since last_id's time (from
+-- the call's own stream, with its event_id), so that nothing is lost.
+register('cc_agent_open', function(a, conn, ttl, last_id)
     agent_check(a)
+    local resume = last_id ~= nil and last_id ~= ''
+    if resume and not last_id:match('^%d+%-%d+$') then
+        fail('BADREQ', 'malformed last event id')
+    end
     local now = now_ms()
     local was = present(a, now)
     redis.call('ZADD', key(CC_KEY_AGENT_CONNS, a), now + tonumber(ttl), conn)
@@ -528,23 +587,36 @@ register('cc_agent_open', function(a, conn, ttl, snapshot)
         work_for_agent(a)
     end
     local ek = key(CC_KEY_AGENT_EVENTS, a)
-    local last = redis.call('XREVRANGE', ek, '+', '-', 'COUNT', 1)
-    local out = {ek, last[1] and last[1][1] or '0-0'}
-    if snapshot == '1' then
-        local function add(event, data)
-            out[#out + 1] = event
-            out[#out + 1] = data
+    local tip, gap = stream_tip(ek, resume and last_id or nil)
+    if resume and not gap then
+        return {ek, last_id}
+    end
+    local out = {ek, tip}
+    local function add(event, data)
+        out[#out + 1] = event
+        out[#out + 1] = data
+    end
+    add('status', status_data(a, status))
+    for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_OFFERS),
+                                   'offer_expires')) do
+        if offered_now(call, a, now) then
+            add('offer', offer_data(call.id, call, now))
         end
-        add('status', status_data(a, status))
-        for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_OFFERS),
-                                       'offer_expires')) do
-            if offered_now(call, a, now) then
-                add('offer', offer_data(call.id, call, now))
+    end
+    for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_CALLS),
+                                   'assigned_at')) do
+        add('assigned', call_data(call.id, {'agent', agent_json(a)}))
+        if resume then
+            for _, e in ipairs(redis.call('XRANGE',
+                                          key(CC_KEY_CALL_EVENTS, call.id),
+                                          id_ms(last_id), '+',
+                                          'COUNT', RESUME_ENTRIES)) do
+                local f = e[2]
+                if f[2] == 'message' then
+                    add('message', f[4]:sub(1, -2) .. ',"event_id":'
+                                   .. js(e[1]) .. '}')
+                end
             end
-        end
-        for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_CALLS),
-                                       'assigned_at')) do
-            add('assigned', call_data(call.id, {'agent', agent_json(a)}))
         end
     end
     return out

@@ -213,7 +213,13 @@ cc_sse_message_parse(const char *s, size_t len, cc_sse_message_t *m)
         return -1;
     }
 
-    if (cc_sse_id_parse(s, (size_t) (sp1 - s), &m->id) != 0) {
+    m->live = (sp1 - s == 1 && s[0] == '-');
+
+    if (m->live) {
+        m->id.ms = 0;
+        m->id.seq = 0;
+
+    } else if (cc_sse_id_parse(s, (size_t) (sp1 - s), &m->id) != 0) {
         return -1;
     }
 

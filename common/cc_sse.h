@@ -40,9 +40,13 @@ size_t cc_sse_frame_len(size_t id_len, size_t event_len, const char *data,
 char *cc_sse_frame(char *p, const char *id, size_t id_len, const char *event,
     size_t event_len, const char *data, size_t data_len);
 
-/* a published message "ID SP EVENT SP DATA"; the pointers point into it */
+/*
+ * a published message "ID SP EVENT SP DATA"; the pointers point into it.
+ * ID "-": a live-only event (live set, id zero), never stored.
+ */
 typedef struct {
     cc_sse_id_t   id;
+    int           live;
     const char   *id_str;
     size_t        id_len;
     const char   *event;

@@ -1,4 +1,5 @@
 #include "cc_validate.h"
+#include "cc_sse.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,31 +43,13 @@ cc_valid_queue(const char *s, size_t len)
     return cc_valid_chars(s, len, CC_QUEUE_MAX, 0);
 }
 
-static size_t
-cc_digits(const char *s, size_t len)
-{
-    size_t n = 0;
-
-    while (n < len && s[n] >= '0' && s[n] <= '9') {
-        n++;
-    }
-
-    return n;
-}
-
+/* the one grammar of event ids: the stream ids cc_sse_id_parse() reads */
 int
 cc_valid_event_id(const char *s, size_t len)
 {
-    size_t ms, seq;
+    cc_sse_id_t  id;
 
-    ms = cc_digits(s, len);
-    if (ms == 0 || ms > 20 || ms == len || s[ms] != '-') {
-        return 0;
-    }
-
-    seq = cc_digits(s + ms + 1, len - ms - 1);
-
-    return seq != 0 && seq <= 20 && ms + 1 + seq == len;
+    return cc_sse_id_parse(s, len, &id) == 0;
 }
 
 int

@@ -53,6 +53,8 @@ typedef struct {
     size_t                      body_max;        /* POST /call body */
     size_t                      message_max;     /* message bodies */
     size_t                      stream_buffer;   /* unsent SSE output */
+    ngx_uint_t                  streams_per_call;    /* 0: no limit */
+    ngx_uint_t                  streams_per_address; /* in one worker */
     ngx_str_t                   caller_page;     /* 303 target of GET /call */
 } ngx_http_callcenter_loc_conf_t;
 
@@ -128,6 +130,14 @@ void ngx_http_callcenter_sse_start(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_callcenter_sse_conn(ngx_http_request_t *r,
     ngx_uint_t party, ngx_str_t *ttl);
+
+/*
+ * Before anything is written for an event stream: counts it against
+ * callcenter_streams_per_address (a per-worker table, the count held until
+ * r's pool goes).  NGX_OK, NGX_DECLINED when over the limit (answer 429),
+ * NGX_ERROR.
+ */
+ngx_int_t ngx_http_callcenter_sse_address(ngx_http_request_t *r);
 
 /* between the redis and sse files: declared here by their author */
 

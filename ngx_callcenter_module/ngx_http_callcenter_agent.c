@@ -185,6 +185,7 @@ ngx_http_callcenter_agent_fcall(ngx_http_request_t *r, const char *fn,
 static ngx_int_t
 ngx_http_callcenter_agent_events(ngx_http_request_t *r)
 {
+    ngx_int_t                   rc;
     ngx_str_t                   args[4];
     ngx_http_callcenter_ctx_t  *ctx;
 
@@ -194,32 +195,46 @@ ngx_http_callcenter_agent_events(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
 
+    /* everything checked before cc_agent_open registers presence */
+
     if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
         return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
                                               "malformed last event id");
     }
 
-    if (ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_AGENT, &args[2])
-        != NGX_OK)
+    rc = ngx_http_callcenter_sse_address(r);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                              "too many streams");
+    }
+
+    if (rc != NGX_OK
+        || ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_AGENT,
+                                        &args[2])
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* cc_agent_open A conn ttl last_id (empty: a fresh stream) */
     args[0] = ctx->agent;
     args[1] = ctx->conn_id;
+    args[3] = ctx->last_id;
 
-    /* a snapshot of the agent's state unless resuming */
-    if (ctx->last_id.len) {
-        ngx_str_set(&args[3], "0");
-
-    } else {
-        ngx_str_set(&args[3], "1");
+    if (args[3].len == 0) {
+        ngx_str_set(&args[3], "");
     }
 
     return ngx_http_callcenter_fcall(r, ngx_http_callcenter_agent_opened,
                                      "cc_agent_open", 4, args);
 }
 
+
+/*
+ * {stream_key, from_id, event, data, ...}: the events go out with id
+ * from_id, then the stream after from_id.
+ */
 
 static void
 ngx_http_callcenter_agent_opened(ngx_http_request_t *r, redisReply *reply)
@@ -249,7 +264,7 @@ ngx_http_callcenter_agent_opened(ngx_http_request_t *r, redisReply *reply)
     scf.channel.len = reply->element[0]->len;
     scf.snapshot_id.data = (u_char *) reply->element[1]->str;
     scf.snapshot_id.len = reply->element[1]->len;
-    scf.last_id = ctx->last_id.len ? ctx->last_id : scf.snapshot_id;
+    scf.last_id = scf.snapshot_id;
     scf.party = NGX_HTTP_CALLCENTER_AGENT;
     scf.present = ctx->agent;
     scf.conn_id = ctx->conn_id;

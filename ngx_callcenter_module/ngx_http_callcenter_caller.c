@@ -23,6 +23,8 @@ static ngx_int_t ngx_http_callcenter_caller_add(ngx_http_request_t *r,
     cJSON *caller, const char *name, u_char *value, size_t len, size_t max);
 static void ngx_http_callcenter_caller_created(ngx_http_request_t *r,
     redisReply *reply);
+static ngx_int_t ngx_http_callcenter_caller_events(ngx_http_request_t *r,
+    ngx_http_callcenter_ctx_t *ctx);
 static void ngx_http_callcenter_caller_opened(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_callcenter_caller_message(ngx_http_request_t *r,
@@ -34,7 +36,7 @@ static void ngx_http_callcenter_caller_hungup(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
-    ngx_str_t                        seg[2], token, args[4];
+    ngx_str_t                        seg[2], token, args[2];
     ngx_uint_t                       n, method;
     ngx_table_elt_t                 *h;
     ngx_http_callcenter_ctx_t       *ctx;
@@ -120,28 +122,7 @@ ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
     }
 
     if (seg[1].data[0] == 'e') {
-        if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
-            return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                  "malformed last event id");
-        }
-
-        if (ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_CALLER,
-                                         &args[3])
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (ctx->last_id.len == 0) {
-            ngx_str_set(&ctx->last_id, "0-0");    /* the whole call */
-        }
-
-        args[0] = ctx->call;
-        args[1] = ctx->token;
-        args[2] = ctx->conn_id;
-
-        return ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_opened,
-                                         "cc_caller_open", 4, args);
+        return ngx_http_callcenter_caller_events(r, ctx);
     }
 
     args[0] = ctx->call;
@@ -503,6 +484,57 @@ ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
                                        p - json);
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+/* GET /call/ID/events: everything checked before the FCALL writes */
+
+static ngx_int_t
+ngx_http_callcenter_caller_events(ngx_http_request_t *r,
+    ngx_http_callcenter_ctx_t *ctx)
+{
+    u_char                          *max;
+    ngx_int_t                        rc;
+    ngx_str_t                        args[5];
+    ngx_http_callcenter_loc_conf_t  *cclf;
+
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "malformed last event id");
+    }
+
+    rc = ngx_http_callcenter_sse_address(r);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                              "too many streams");
+    }
+
+    max = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+    if (rc != NGX_OK || max == NULL
+        || ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_CALLER,
+                                        &args[3])
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->last_id.len == 0) {
+        ngx_str_set(&ctx->last_id, "0-0");    /* the whole call */
+    }
+
+    /* cc_caller_open ID token conn ttl max_streams */
+    args[0] = ctx->call;
+    args[1] = ctx->token;
+    args[2] = ctx->conn_id;
+    args[4].data = max;
+    args[4].len = ngx_sprintf(max, "%ui", cclf->streams_per_call) - max;
+
+    return ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_opened,
+                                     "cc_caller_open", 5, args);
 }
 
 

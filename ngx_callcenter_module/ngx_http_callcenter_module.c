@@ -136,6 +136,20 @@ static ngx_command_t  ngx_http_callcenter_commands[] = {
       offsetof(ngx_http_callcenter_loc_conf_t, stream_buffer),
       &ngx_http_callcenter_buffer_bounds },
 
+    { ngx_string("callcenter_streams_per_call"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_callcenter_loc_conf_t, streams_per_call),
+      NULL },
+
+    { ngx_string("callcenter_streams_per_address"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_callcenter_loc_conf_t, streams_per_address),
+      NULL },
+
     { ngx_string("callcenter_caller_page"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -719,7 +733,8 @@ ngx_http_callcenter_finalize_reply_error(ngx_http_request_t *r,
         { "BADREQ", NGX_HTTP_BAD_REQUEST },
         { "FORBIDDEN", NGX_HTTP_FORBIDDEN },
         { "NOTFOUND", NGX_HTTP_NOT_FOUND },
-        { "CONFLICT", NGX_HTTP_CONFLICT }
+        { "CONFLICT", NGX_HTTP_CONFLICT },
+        { "TOOMANY", NGX_HTTP_TOO_MANY_REQUESTS }
     };
 
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
@@ -1041,6 +1056,8 @@ ngx_http_callcenter_create_loc_conf(ngx_conf_t *cf)
     cclf->body_max = NGX_CONF_UNSET_SIZE;
     cclf->message_max = NGX_CONF_UNSET_SIZE;
     cclf->stream_buffer = NGX_CONF_UNSET_SIZE;
+    cclf->streams_per_call = NGX_CONF_UNSET_UINT;
+    cclf->streams_per_address = NGX_CONF_UNSET_UINT;
 
     return cclf;
 }
@@ -1061,6 +1078,10 @@ ngx_http_callcenter_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               16 * 1024);
     ngx_conf_merge_size_value(conf->stream_buffer, prev->stream_buffer,
                               256 * 1024);
+    ngx_conf_merge_uint_value(conf->streams_per_call, prev->streams_per_call,
+                              4);
+    ngx_conf_merge_uint_value(conf->streams_per_address,
+                              prev->streams_per_address, 64);
     ngx_conf_merge_str_value(conf->caller_page, prev->caller_page,
                              "/callcenter/call.html");
 

@@ -2,8 +2,10 @@
 /*
  * callcenter: event streams.  Per worker a table channel -> local streams;
  * the first stream of a channel subscribes, the last one unsubscribes.  A
- * stream catches up with XRANGE once its channel is subscribed, then writes
- * the published events whose id is above the last one it wrote.
+ * stream catches up with XRANGE once its channel is subscribed, a page at a
+ * time, each page once the output before it drained below half the stream
+ * buffer; then it writes the published events whose id is above the last
+ * one it wrote.  A second table counts the streams of each client address.
  */
 
 
@@ -26,7 +28,10 @@
 #define NGX_HTTP_CALLCENTER_SSE_CATCHUP  1
 #define NGX_HTTP_CALLCENTER_SSE_LIVE     2
 
-#define NGX_HTTP_CALLCENTER_SSE_PAGE     200     /* XRANGE COUNT */
+#define NGX_HTTP_CALLCENTER_SSE_PAGE     200     /* most XRANGE COUNT */
+#define NGX_HTTP_CALLCENTER_SSE_ENTRY    4096    /* an entry's bytes beyond
+                                                  * its body: fields the
+                                                  * module adds, framing */
 #define NGX_HTTP_CALLCENTER_SSE_BUF      4096    /* output buffers */
 
 #define NGX_HTTP_CALLCENTER_SSE_HELLO    "retry: 3000\n\n"
@@ -42,6 +47,12 @@ typedef struct {
 
 
 typedef struct {
+    ngx_str_node_t                      sn;       /* sn.str: the address */
+    ngx_uint_t                          streams;
+} ngx_http_callcenter_sse_address_t;
+
+
+typedef struct {
     /* first: the request's ctx, copied, read on by the module's code */
     ngx_http_callcenter_ctx_t           api;
 
@@ -52,10 +63,15 @@ typedef struct {
     cc_sse_id_t                         last;     /* last id written */
 
     ngx_uint_t                          phase;
+    ngx_uint_t                          page;     /* XRANGE COUNT */
+    size_t                              room;     /* the entry that did not
+                                                   * fit: wait for room */
     unsigned                            pending:1;  /* XRANGE sent */
     unsigned                            dirty:1;    /* published meanwhile */
     unsigned                            drain:1;    /* catch-up waits for
-                                                     * its output to go */
+                                                     * its output to drain
+                                                     * below the low-water
+                                                     * mark */
 
     ngx_event_t                         heartbeat;
     ngx_event_t                         end;        /* posted: finalize */
@@ -85,7 +101,128 @@ static ngx_int_t ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
 
 static ngx_rbtree_t       ngx_http_callcenter_sse_channels;
 static ngx_rbtree_node_t  ngx_http_callcenter_sse_sentinel;
+static ngx_rbtree_t       ngx_http_callcenter_sse_addresses;
+static ngx_rbtree_node_t  ngx_http_callcenter_sse_address_sentinel;
 static ngx_uint_t         ngx_http_callcenter_sse_initialized;
+
+
+static void
+ngx_http_callcenter_sse_init(void)
+{
+    if (ngx_http_callcenter_sse_initialized) {
+        return;
+    }
+
+    ngx_rbtree_init(&ngx_http_callcenter_sse_channels,
+                    &ngx_http_callcenter_sse_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_rbtree_init(&ngx_http_callcenter_sse_addresses,
+                    &ngx_http_callcenter_sse_address_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_http_callcenter_sse_initialized = 1;
+}
+
+
+/* the address table: streams per client address in this worker */
+
+static void
+ngx_http_callcenter_sse_address_release(void *data)
+{
+    ngx_http_callcenter_sse_address_t  *a = data;
+
+    if (--a->streams == 0) {
+        ngx_rbtree_delete(&ngx_http_callcenter_sse_addresses, &a->sn.node);
+        ngx_free(a);
+    }
+}
+
+
+ngx_int_t
+ngx_http_callcenter_sse_address(ngx_http_request_t *r)
+{
+    uint32_t                            hash;
+    ngx_str_t                           key;
+    ngx_connection_t                   *c;
+    ngx_pool_cleanup_t                 *cln;
+    struct sockaddr_in                 *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6                *sin6;
+#endif
+    ngx_http_callcenter_loc_conf_t     *lcf;
+    ngx_http_callcenter_sse_address_t  *a;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (lcf->streams_per_address == 0) {
+        return NGX_OK;
+    }
+
+    /* the binary address, as $binary_remote_addr (after realip) */
+
+    c = r->connection;
+
+    switch (c->sockaddr->sa_family) {
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) c->sockaddr;
+        key.data = sin6->sin6_addr.s6_addr;
+        key.len = sizeof(sin6->sin6_addr.s6_addr);
+        break;
+#endif
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) c->sockaddr;
+        key.data = (u_char *) &sin->sin_addr;
+        key.len = sizeof(in_addr_t);
+        break;
+
+    default:
+        /* unix sockets: one address */
+        key.data = (u_char *) "";
+        key.len = 0;
+        break;
+    }
+
+    ngx_http_callcenter_sse_init();
+
+    hash = ngx_crc32_short(key.data, key.len);
+    a = (ngx_http_callcenter_sse_address_t *)
+            ngx_str_rbtree_lookup(&ngx_http_callcenter_sse_addresses, &key,
+                                  hash);
+
+    if (a != NULL && a->streams >= lcf->streams_per_address) {
+        return NGX_DECLINED;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (a == NULL) {
+        a = ngx_alloc(sizeof(ngx_http_callcenter_sse_address_t) + key.len,
+                      c->log);
+        if (a == NULL) {
+            return NGX_ERROR;
+        }
+
+        a->sn.str.data = (u_char *) (a + 1);
+        a->sn.str.len = key.len;
+        ngx_memcpy(a->sn.str.data, key.data, key.len);
+        a->sn.node.key = hash;
+        a->streams = 0;
+
+        ngx_rbtree_insert(&ngx_http_callcenter_sse_addresses, &a->sn.node);
+    }
+
+    a->streams++;
+
+    cln->handler = ngx_http_callcenter_sse_address_release;
+    cln->data = a;
+
+    return NGX_OK;
+}
 
 
 /* the channel table */
@@ -96,12 +233,7 @@ ngx_http_callcenter_sse_channel_find(ngx_str_t *name)
     uint32_t         hash;
     ngx_str_node_t  *sn;
 
-    if (!ngx_http_callcenter_sse_initialized) {
-        ngx_rbtree_init(&ngx_http_callcenter_sse_channels,
-                        &ngx_http_callcenter_sse_sentinel,
-                        ngx_str_rbtree_insert_value);
-        ngx_http_callcenter_sse_initialized = 1;
-    }
+    ngx_http_callcenter_sse_init();
 
     hash = ngx_crc32_short(name->data, name->len);
     sn = ngx_str_rbtree_lookup(&ngx_http_callcenter_sse_channels, name, hash);
@@ -528,19 +660,82 @@ ngx_http_callcenter_sse_event(ngx_http_callcenter_sse_stream_t *st,
 }
 
 
-/* sends what was written; NGX_ERROR: the stream must end */
+/* the bytes written and not sent yet (nginx's part; the kernel's is bound
+ * by SO_SNDBUF) */
+
+static size_t
+ngx_http_callcenter_sse_unsent(ngx_http_callcenter_sse_stream_t *st)
+{
+    size_t        n;
+    ngx_chain_t  *cl;
+
+    n = 0;
+
+    for (cl = st->busy; cl; cl = cl->next) {
+        n += ngx_buf_size(cl->buf);
+    }
+
+    for (cl = st->out; cl; cl = cl->next) {
+        n += ngx_buf_size(cl->buf);
+    }
+
+    return n;
+}
+
+
+/*
+ * Whether an event of len bytes fits the stream buffer.  An event alone
+ * always does: a client must be able to get every event.
+ */
+
+static ngx_uint_t
+ngx_http_callcenter_sse_fits(ngx_http_callcenter_sse_stream_t *st,
+    size_t len)
+{
+    size_t                           unsent;
+    ngx_http_callcenter_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(st->request,
+                                       ngx_http_callcenter_module);
+
+    unsent = ngx_http_callcenter_sse_unsent(st);
+
+    return unsent == 0 || unsent + len <= lcf->stream_buffer;
+}
+
+
+/* below the low-water mark: the next catch-up page may come */
+
+static ngx_uint_t
+ngx_http_callcenter_sse_low(ngx_http_callcenter_sse_stream_t *st)
+{
+    size_t                           unsent;
+    ngx_http_callcenter_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(st->request,
+                                       ngx_http_callcenter_module);
+
+    unsent = ngx_http_callcenter_sse_unsent(st);
+
+    return unsent <= lcf->stream_buffer / 2
+           && ngx_http_callcenter_sse_fits(st, st->room);
+}
+
+
+/*
+ * Sends what was written; a catch-up waiting for its output to drain reads
+ * on.  NGX_ERROR: the stream must end.
+ */
 
 static ngx_int_t
 ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
 {
-    off_t                            busy;
-    ngx_int_t                        rc;
-    ngx_buf_t                       *b;
-    ngx_chain_t                     *cl;
-    ngx_connection_t                *c;
-    ngx_http_request_t              *r;
-    ngx_http_core_loc_conf_t        *clcf;
-    ngx_http_callcenter_loc_conf_t  *lcf;
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl;
+    ngx_connection_t          *c;
+    ngx_http_request_t        *r;
+    ngx_http_core_loc_conf_t  *clcf;
 
     r = st->request;
     c = r->connection;
@@ -571,25 +766,6 @@ ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
         return NGX_ERROR;
     }
 
-    busy = 0;
-
-    for (cl = st->busy; cl; cl = cl->next) {
-        busy += ngx_buf_size(cl->buf);
-    }
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
-
-    /* a catch-up page is bounded and waits to be sent before the next */
-
-    if (st->phase == NGX_HTTP_CALLCENTER_SSE_LIVE
-        && busy > (off_t) lcf->stream_buffer)
-    {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "callcenter: client does not read its event stream, "
-                      "%O bytes unsent", busy);
-        return NGX_ERROR;
-    }
-
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     if (c->buffered & NGX_HTTP_WRITE_BUFFERED) {
@@ -603,6 +779,14 @@ ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
 
     if (ngx_handle_write_event(c->write, clcf->send_lowat) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (st->drain && ngx_http_callcenter_sse_low(st)) {
+        st->drain = 0;
+
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP) {
+            ngx_http_callcenter_sse_catchup(st);
+        }
     }
 
     return NGX_OK;
@@ -630,15 +814,6 @@ ngx_http_callcenter_sse_write_handler(ngx_http_request_t *r)
     if (ngx_http_callcenter_sse_flush(st) != NGX_OK) {
         ngx_http_callcenter_sse_channel_leave(st);
         ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
-
-    if (st->drain && !(c->buffered & NGX_HTTP_WRITE_BUFFERED)) {
-        st->drain = 0;
-
-        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP) {
-            ngx_http_callcenter_sse_catchup(st);
-        }
     }
 }
 
@@ -701,13 +876,16 @@ ngx_http_callcenter_sse_bye(ngx_http_callcenter_sse_stream_t *st)
 static void
 ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
 {
-    size_t                             i, j;
+    size_t                             i, j, len;
+    ngx_uint_t                         more;
     redisReply                        *e, *f, *event, *data;
     cc_sse_id_t                        id;
     ngx_http_callcenter_sse_stream_t  *st;
 
     st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
     st->pending = 0;
+    st->room = 0;
+    more = 0;
 
     if (st->channel == NULL) {
         return;
@@ -763,6 +941,16 @@ ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
             continue;
         }
 
+        len = cc_sse_frame_len(e->element[0]->len, event->len, data->str,
+                               data->len);
+
+        if (!ngx_http_callcenter_sse_fits(st, len)) {
+            /* the rest is read again once there is room */
+            st->room = len;
+            more = 1;
+            break;
+        }
+
         if (ngx_http_callcenter_sse_event(st, (u_char *) e->element[0]->str,
                                           e->element[0]->len,
                                           (u_char *) event->str, event->len,
@@ -786,13 +974,13 @@ ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
-    if (r->connection->buffered & NGX_HTTP_WRITE_BUFFERED) {
-        /* the write handler reads on once this page is sent */
+    if (!ngx_http_callcenter_sse_low(st)) {
+        /* the next flush below the low-water mark reads on */
         st->drain = 1;
         return;
     }
 
-    if (reply->elements == NGX_HTTP_CALLCENTER_SSE_PAGE || st->dirty) {
+    if (more || reply->elements >= st->page || st->dirty) {
         ngx_http_callcenter_sse_catchup(st);
         return;
     }
@@ -804,7 +992,7 @@ ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
 static void
 ngx_http_callcenter_sse_catchup(ngx_http_callcenter_sse_stream_t *st)
 {
-    u_char      start[1 + CC_SSE_ID_MAX];
+    u_char      start[1 + CC_SSE_ID_MAX], count[NGX_INT_T_LEN];
     size_t      argvlen[6];
     ngx_int_t   rc;
     const char *argv[6];
@@ -835,8 +1023,8 @@ ngx_http_callcenter_sse_catchup(ngx_http_callcenter_sse_stream_t *st)
     argvlen[3] = 1;
     argv[4] = "COUNT";
     argvlen[4] = 5;
-    argv[5] = ngx_value(NGX_HTTP_CALLCENTER_SSE_PAGE);
-    argvlen[5] = ngx_strlen(argv[5]);
+    argv[5] = (char *) count;
+    argvlen[5] = ngx_sprintf(count, "%ui", st->page) - count;
 
     rc = ngx_http_callcenter_redis_command(st->request,
                                            ngx_http_callcenter_sse_range_reply,
@@ -853,11 +1041,17 @@ ngx_http_callcenter_sse_catchup(ngx_http_callcenter_sse_stream_t *st)
 }
 
 
-/* live */
+/*
+ * live; a live-only event ("- EVENT DATA") goes to live streams only, with
+ * the id they wrote last: a resume neither repeats nor misses anything for
+ * it.  A stream behind with its output skips it rather than close.
+ */
 
 void
 ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
 {
+    u_char                             *id, last[CC_SSE_ID_MAX];
+    size_t                              id_len;
     ngx_queue_t                        *q, *next;
     cc_sse_message_t                    m;
     ngx_http_callcenter_sse_stream_t   *st;
@@ -881,18 +1075,44 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
         next = ngx_queue_next(q);
         st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
 
-        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP) {
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP && !m.live) {
             st->dirty = 1;
             continue;
         }
 
-        if (st->phase != NGX_HTTP_CALLCENTER_SSE_LIVE
-            || cc_sse_id_cmp(&m.id, &st->last) <= 0)
-        {
+        if (st->phase != NGX_HTTP_CALLCENTER_SSE_LIVE) {
             continue;
         }
 
-        if (ngx_http_callcenter_sse_event(st, (u_char *) m.id_str, m.id_len,
+        if (m.live) {
+            if (!ngx_http_callcenter_sse_low(st)) {
+                continue;
+            }
+
+            id = last;
+            id_len = cc_sse_id_format((char *) last, &st->last);
+
+        } else if (cc_sse_id_cmp(&m.id, &st->last) > 0) {
+            id = (u_char *) m.id_str;
+            id_len = m.id_len;
+
+        } else {
+            continue;
+        }
+
+        if (!ngx_http_callcenter_sse_fits(st,
+                                 cc_sse_frame_len(id_len, m.event_len,
+                                                  m.data, m.data_len)))
+        {
+            ngx_log_error(NGX_LOG_INFO, st->request->connection->log, 0,
+                          "callcenter: client does not read its event "
+                          "stream, %uz bytes unsent",
+                          ngx_http_callcenter_sse_unsent(st));
+            ngx_http_callcenter_sse_end(st, NGX_ERROR);
+            continue;
+        }
+
+        if (ngx_http_callcenter_sse_event(st, id, id_len,
                                           (u_char *) m.event, m.event_len,
                                           (u_char *) m.data, m.data_len)
             != NGX_OK
@@ -902,7 +1122,9 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
             continue;
         }
 
-        st->last = m.id;
+        if (!m.live) {
+            st->last = m.id;
+        }
     }
 }
 
@@ -1210,6 +1432,8 @@ static ngx_int_t
 ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     ngx_http_callcenter_stream_conf_t *scf)
 {
+    int                                sndbuf;
+    size_t                             entry;
     ngx_int_t                          rc;
     ngx_uint_t                         i;
     cc_sse_id_t                        last, snap;
@@ -1256,6 +1480,13 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     st->request = r;
     st->last = last;
     st->party = scf->party;
+
+    /* a catch-up page of the largest entries fills half the buffer */
+
+    entry = ngx_max(lcf->message_max, lcf->body_max)
+            + NGX_HTTP_CALLCENTER_SSE_ENTRY;
+    st->page = ngx_min(ngx_max(lcf->stream_buffer / 2 / entry, 1),
+                       NGX_HTTP_CALLCENTER_SSE_PAGE);
 
     if (ngx_http_callcenter_sse_strdup(r->pool, &st->name, &scf->channel)
         != NGX_OK
@@ -1343,6 +1574,22 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
         st->read_handler = c->read->handler;
         c->read->handler = ngx_http_callcenter_sse_conn_read;
         c->idle = 1;
+
+        /*
+         * the kernel holds about the stream buffer too (Linux doubles the
+         * value), not the megabytes send buffer autotuning grows to for a
+         * client that does not read
+         */
+
+        sndbuf = (int) (lcf->stream_buffer / 2);
+
+        if (setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, (const void *) &sndbuf,
+                       sizeof(int))
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_WARN, c->log, ngx_socket_errno,
+                          "callcenter: setsockopt(SO_SNDBUF) failed");
+        }
     }
 
     /* hello, the snapshot */

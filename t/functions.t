@@ -109,7 +109,7 @@ is_deeply($t->redis_cmd('SMEMBERS', 'cc:queue:vip:agents'), [],
 is(hget('cc:agent:carol', 'status'), 'available', 'reload keeps status');
 is($t->redis_cmd('SISMEMBER', 'cc:agents', 'gone'), 0, 'gone unlisted');
 fails('FORBIDDEN', 'agent not configured', 'cc_agent_open', 'gone', 'x',
-    1000, 1);
+    1000, '');
 
 # ---------------------------------------------------------- calls, positions
 
@@ -143,7 +143,7 @@ fails('FORBIDDEN', 'forbidden', 'cc_caller_hangup', 'nosuch', 'x');
 
 fails('BADREQ', '.*', 'cc_agent_status', 'alice', 'busy');
 $w = tip('cc:work');
-my $open = ok_call('cc_agent_open', 'alice', 'k1', 60000, 1);
+my $open = ok_call('cc_agent_open', 'alice', 'k1', 60000, '');
 is_deeply([@$open[0 .. 2]], ['cc:agent:alice:events', '0-0', 'status'],
     'open: snapshot of a fresh agent');
 is_deeply($J->decode($open->[3]), {status => 'away', agent => {id => 'alice',
@@ -156,7 +156,7 @@ is_deeply(names(agent_ev('alice')), ['status'], 'status event');
 is_deeply(work_queues($w), [qw(sales support)], 'available: work queued');
 
 $w = tip('cc:work');
-ok_call('cc_agent_open', 'bob', 'k2', 60000, 0);
+ok_call('cc_agent_open', 'bob', 'k2', 60000, '');
 is_deeply(work_queues($w), [], 'present but away: no work');
 ok_call('cc_agent_status', 'bob', 'available');
 my $exp = $t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'k2');
@@ -170,13 +170,14 @@ ok_call('cc_agent_close', 'bob', 'k2', 0);
 ok_call('cc_agent_close', 'bob', 'nosuch', 0);
 sleep 0.01;
 $w = tip('cc:work');
-is_deeply(ok_call('cc_agent_open', 'bob', 'k3', 60000, 0),
+is_deeply(ok_call('cc_agent_open', 'bob', 'k3', 60000,
+    tip('cc:agent:bob:events')),
     ['cc:agent:bob:events', tip('cc:agent:bob:events')],
-    'open without snapshot');
+    'resume: from its point, no snapshot');
 is($t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'k2'), undef,
     'closed connection gone after its grace');
 is_deeply(work_queues($w), ['sales'], 'coming back available: work');
-ok_call('cc_agent_open', 'alice', 'k1b', 60000, 0);
+ok_call('cc_agent_open', 'alice', 'k1b', 60000, '');
 is(fcall('cc_status', 'json') =~ /"alice":\{"name":"Alice","status":"available"/
     ? 1 : 0, 1, 'alice present');
 
@@ -202,7 +203,7 @@ is(scalar @{ $J->decode(ok_call('cc_route_candidates', 'sales', 1))->{calls} },
 fails('CONFLICT', 'agent lacks skill', 'cc_offer', $c2, 'bob', 1000);
 fails('CONFLICT', 'agent not in queue', 'cc_offer', $c1, 'carol', 1000);
 fails('CONFLICT', 'call not waiting', 'cc_offer', 'nosuch', 'bob', 1000);
-ok_call('cc_agent_open', 'carol', 'k4', 60000, 0);
+ok_call('cc_agent_open', 'carol', 'k4', 60000, '');
 
 my $ab = tip('cc:agent:bob:events');
 is(offer($c1, 'bob'), 'OK', 'offer');
@@ -220,7 +221,7 @@ is_deeply([map { $_->{id} } @{ $cand->{calls} }], [$c2, $c3],
     'offered call is no candidate');
 is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
     'full agent is no candidate');
-my $snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, 1);
+my $snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, '');
 is_deeply([@$snap[2, 4]], ['status', 'offer'], 'snapshot has the offer');
 is($J->decode($snap->[3])->{status}, 'available', '... after the status');
 
@@ -245,7 +246,7 @@ is(hget('cc:queue:sales:stats', 'assigned'), 1, 'assigned counted');
 ok(defined hget('cc:queue:sales:stats', 'wait_ewma_ms'), 'wait ewma');
 is($t->redis_cmd('ZSCORE', 'cc:offers', $c1), undef, 'offer gone');
 is_deeply($t->redis_cmd('SMEMBERS', 'cc:agent:bob:calls'), [$c1], 'held');
-$snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, 1);
+$snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, '');
 is_deeply([$snap->[4], $J->decode($snap->[5])], ['assigned', $assigned],
     'snapshot has the held call');
 
@@ -322,16 +323,16 @@ is_deeply(ok_call('cc_expire_offers', 100), [[$c3, 'alice', 'sales', 'away']],
 is(agent_ev('alice')->[-1][2]{reason}, 'away', 'revoked: away');
 $t->redis_cmd('HSET', 'cc:agent:alice', 'status', 'available');
 
-ok_call('cc_agent_open', 'alice', 'k6', 30, 0);
+ok_call('cc_agent_open', 'alice', 'k6', 30, '');
 $t->redis_cmd('DEL', 'cc:agent:alice:conns');
-ok_call('cc_agent_open', 'alice', 'k6', 30, 0);
+ok_call('cc_agent_open', 'alice', 'k6', 30, '');
 offer($c3, 'alice');
 sleep 0.1;
 is_deeply(ok_call('cc_expire_offers', 100), [[$c3, 'alice', 'sales', 'absent']],
     'absent: expired');
 is(agent_ev('alice')->[-1][2]{reason}, 'absent', 'revoked: absent');
 fails('CONFLICT', 'agent not available', 'cc_offer', $c3, 'alice', 1000);
-ok_call('cc_agent_open', 'alice', 'k7', 60000, 0);
+ok_call('cc_agent_open', 'alice', 'k7', 60000, '');
 
 # ---------------------------------------------------------- transfer
 

@@ -141,6 +141,17 @@ test_messages(void)
     CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == 0);
     CC_CHECK(m.data_len == 0);
 
+    CC_CHECK(!m.live);
+
+    s = "- message {}";
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == 0);
+    CC_CHECK(m.live && m.id.ms == 0 && m.id.seq == 0);
+    CC_CHECK(m.event_len == 7 && m.data_len == 2);
+    s = "-- message {}";
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
+    s = "-1 message {}";
+    CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
+
     s = "1-2 message";
     CC_CHECK(cc_sse_message_parse(s, strlen(s), &m) == -1);
     s = "1-2  {}";

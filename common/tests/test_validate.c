@@ -43,6 +43,9 @@ test_ids(void)
     CC_CHECK(cc_valid_event_id(S("18446744073709551615-18446744073709551615")));
     CC_CHECK(!cc_valid_event_id(S("123456789012345678901-0")));
     CC_CHECK(!cc_valid_event_id(S("0-123456789012345678901")));
+    /* 20 digits, but past 2^64 - 1: the module could not read it */
+    CC_CHECK(!cc_valid_event_id(S("18446744073709551616-0")));
+    CC_CHECK(!cc_valid_event_id(S("99999999999999999999-1")));
     CC_CHECK(!cc_valid_event_id(S("0")));
     CC_CHECK(!cc_valid_event_id(S("0-")));
     CC_CHECK(!cc_valid_event_id(S("-0")));
