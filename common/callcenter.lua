@@ -547,8 +547,9 @@ local function id_ms(id)
 end
 
 -- The tip of stream k ('0-0' when it has none) and whether entries after
--- `after` are gone from it: trimmed (max-deleted-entry-id, Redis 7), or a
--- resume point the stream never had (it was lost).
+-- `after` may be gone from it: trimmed (its first entry is after `after`:
+-- XTRIM and MAXLEN leave max-deleted-entry-id alone), deleted
+-- (max-deleted-entry-id), or a resume point the stream never had (lost).
 local function stream_tip(k, after)
     if redis.call('EXISTS', k) == 0 then
         return '0-0', after ~= nil and after:match('^0*%-0*$') == nil
@@ -559,8 +560,13 @@ local function stream_tip(k, after)
         f[info[i]] = info[i + 1]
     end
     local tip = f['last-generated-id']
-    return tip, after ~= nil and (id_cmp(f['max-deleted-entry-id'], after) > 0
-                                  or id_cmp(after, tip) > 0)
+    if after == nil then
+        return tip, false
+    end
+    local first = f['first-entry'] and f['first-entry'][1] or tip
+    return tip, id_cmp(after, tip) > 0
+                or (id_cmp(after, tip) < 0 and id_cmp(first, after) > 0)
+                or id_cmp(f['max-deleted-entry-id'], after) > 0
 end
 
 -- A resume over a gap: at most this many entries of each held call's
