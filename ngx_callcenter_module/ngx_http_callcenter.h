@@ -125,19 +125,15 @@ void ngx_http_callcenter_sse_start(ngx_http_request_t *r,
 
 /*
  * Before the FCALL that opens a stream of party (NGX_HTTP_CALLCENTER_AGENT
- * or _CALLER): a new connection id into ctx->conn_id, and in ttl the ms
- * the connection counts as present.  NGX_OK or NGX_ERROR.
+ * or _CALLER), every check that needs no Redis: the Last-Event-ID into
+ * ctx->last_id (400 when malformed), the stream counted against
+ * callcenter_streams_per_address (429; a per-worker table, the count held
+ * until r's pool goes); then a new connection id into ctx->conn_id, and in
+ * ttl the ms the connection counts as present.  NGX_OK, or NGX_DECLINED
+ * when refused: *rc is then what the content handler returns.
  */
 ngx_int_t ngx_http_callcenter_sse_conn(ngx_http_request_t *r,
-    ngx_uint_t party, ngx_str_t *ttl);
-
-/*
- * Before anything is written for an event stream: counts it against
- * callcenter_streams_per_address (a per-worker table, the count held until
- * r's pool goes).  NGX_OK, NGX_DECLINED when over the limit (answer 429),
- * NGX_ERROR.
- */
-ngx_int_t ngx_http_callcenter_sse_address(ngx_http_request_t *r);
+    ngx_uint_t party, ngx_str_t *ttl, ngx_int_t *rc);
 
 /* between the redis and sse files: declared here by their author */
 

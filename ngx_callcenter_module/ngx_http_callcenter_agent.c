@@ -197,24 +197,11 @@ ngx_http_callcenter_agent_events(ngx_http_request_t *r)
 
     /* everything checked before cc_agent_open registers presence */
 
-    if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
-        return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                              "malformed last event id");
-    }
-
-    rc = ngx_http_callcenter_sse_address(r);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_callcenter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                              "too many streams");
-    }
-
-    if (rc != NGX_OK
-        || ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_AGENT,
-                                        &args[2])
-           != NGX_OK)
+    if (ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_AGENT, &args[2],
+                                     &rc)
+        != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return rc;
     }
 
     /* cc_agent_open A conn ttl last_id (empty: a fresh stream) */

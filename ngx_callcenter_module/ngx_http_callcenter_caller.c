@@ -500,25 +500,15 @@ ngx_http_callcenter_caller_events(ngx_http_request_t *r,
 
     cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
-    if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
-        return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                              "malformed last event id");
-    }
-
-    rc = ngx_http_callcenter_sse_address(r);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_callcenter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                              "too many streams");
+    if (ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_CALLER, &args[3],
+                                     &rc)
+        != NGX_OK)
+    {
+        return rc;
     }
 
     max = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-
-    if (rc != NGX_OK || max == NULL
-        || ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_CALLER,
-                                        &args[3])
-           != NGX_OK)
-    {
+    if (max == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

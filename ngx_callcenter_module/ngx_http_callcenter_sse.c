@@ -137,7 +137,7 @@ ngx_http_callcenter_sse_address_release(void *data)
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_callcenter_sse_address(ngx_http_request_t *r)
 {
     uint32_t                            hash;
@@ -1145,22 +1145,39 @@ ngx_http_callcenter_sse_grace(ngx_http_callcenter_loc_conf_t *lcf,
 
 ngx_int_t
 ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
-    ngx_str_t *ttl)
+    ngx_str_t *ttl, ngx_int_t *rc)
 {
+    ngx_int_t                        n;
     ngx_http_callcenter_ctx_t       *ctx;
     ngx_http_callcenter_loc_conf_t  *lcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
+    if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
+        *rc = ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "malformed last event id");
+        return NGX_DECLINED;
+    }
+
+    n = ngx_http_callcenter_sse_address(r);
+
+    if (n == NGX_DECLINED) {
+        *rc = ngx_http_callcenter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                             "too many streams");
+        return NGX_DECLINED;
+    }
+
     ttl->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
 
-    if (ttl->data == NULL
+    if (n != NGX_OK
+        || ttl->data == NULL
         || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
                                       &ctx->conn_id)
            != NGX_OK)
     {
-        return NGX_ERROR;
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
     }
 
     ttl->len = ngx_sprintf(ttl->data, "%M", 2 * lcf->heartbeat
