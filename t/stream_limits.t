@@ -122,6 +122,39 @@ ok($sum <= $CLIENTS * ($BUFFER + 65536), '... and no more in all');
 }
 close $_ for @socks;
 @socks = ();
+
+# entries larger than half the buffer (written past the module's own size
+# checks): each goes out alone; a stream that does not read waits for room
+# instead of reading the same page again and again
+{
+    my $b = $t->create_call(queue => 'sales');
+    my $bq = "/call/$b->{call}/events?token=$b->{token}";
+    my $big = 'y' x (int($BUFFER * 0.7));
+    $t->redis_cmd_ok('XADD', "cc:call:$b->{call}:events", '*', 'event',
+        'message', 'data', qq({"call":"$b->{call}","from":"caller",)
+        . qq("message":{"type":"chat","text":"$_ $big"}})) for 1 .. 40;
+    my $stalled = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $t->port, Proto => 'tcp') or die "connect: $!";
+    print $stalled "GET $bq HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ok($t->wait_for(sub {
+        $t->redis_cmd('ZCARD', "cc:call:$b->{call}:conns") == 1 }),
+        'a stream of big entries that does not read');
+    my $prev = -1;
+    ok($t->wait_for(sub {
+        my $now = $xrange->();
+        my $same = $now == $prev;
+        $prev = $now;
+        return $same;
+    }, timeout => 10, interval => 0.3), 'a stalled stream of big entries '
+        . 'stops reading');
+    my $s = $t->sse($bq);
+    my @got = $s->events_until(sub {
+        ($_[0]{json}{message}{text} // '') =~ /^40 / }, timeout => 30);
+    is(scalar(grep { $_->{event} eq 'message' } @got), 40,
+        'a reading client gets every big entry');
+    $s->close;
+    close $stalled;
+}
 ok($t->wait_for(sub {
     $t->redis_cmd('PUBSUB', 'NUMSUB', $events)->[1] == 0 }, timeout => 10),
     'the stalled streams gone: their channel unsubscribed');
