@@ -525,7 +525,7 @@ local function agent_calls(a, set_fmt)
     return calls
 end
 
--- Stream ids "MS-SEQ" of any size (a client's may pass 2^53): <0, 0, >0.
+-- Stream ids "MS-SEQ" of any size (a client's may be past 2^53): <0, 0, >0.
 local function id_cmp(x, y)
     local xm, xs = x:match('^0*(%d-)%-0*(%d-)$')
     local ym, ys = y:match('^0*(%d-)%-0*(%d-)$')
