@@ -7,8 +7,9 @@
 
 const char cc_options_usage[] =
     "usage: callcenter-router [options]\n"
-    "  --redis ADDRESS         host:port or unix:/path "
-    "(default 127.0.0.1:6379)\n"
+    "  --redis ADDRESS         host[:port], [ipv6][:port] or unix:/path\n"
+    "                          (default 127.0.0.1:6379); a host name is\n"
+    "                          resolved once, at the first connect\n"
     "  --password PASSWORD     AUTH with this password\n"
     "  --db N                  SELECT this database (default 0)\n"
     "  --agents FILE           JSON agent profiles, loaded at start, after\n"
@@ -44,44 +45,6 @@ cc_options_int(const char *s, int min, int max, int *out)
 }
 
 static int
-cc_options_redis(cc_options_t *opts, const char *addr)
-{
-    const char  *colon, *host;
-    size_t       len;
-
-    if (strncmp(addr, "unix:", 5) == 0) {
-        if (addr[5] == '\0') {
-            return -1;
-        }
-        opts->unix_path = addr + 5;
-        return 0;
-    }
-
-    colon = strrchr(addr, ':');
-    if (colon == NULL || cc_options_int(colon + 1, 1, 65535, &opts->port)) {
-        return -1;
-    }
-
-    host = addr;
-    len = (size_t) (colon - addr);
-
-    /* [::1]:6379 */
-    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-        host++;
-        len -= 2;
-    }
-
-    if (len == 0 || len > CC_HOST_MAX) {
-        return -1;
-    }
-
-    memcpy(opts->host, host, len);
-    opts->host[len] = '\0';
-    opts->unix_path = NULL;
-    return 0;
-}
-
-static int
 cc_options_name(const char *s)
 {
     size_t  i, len;
@@ -105,14 +68,15 @@ static int
 cc_options_set(cc_options_t *opts, const char *key, const char *value)
 {
     if (strcmp(key, "redis") == 0) {
-        return cc_options_redis(opts, value);
+        return cc_redis_addr_parse(&opts->redis, value, strlen(value))
+               == NULL ? 0 : -1;
     }
-    if (strcmp(key, "password") == 0) {
-        opts->password = value;
-        return 0;
-    }
-    if (strcmp(key, "db") == 0) {
-        return cc_options_int(value, 0, 1000000, &opts->db);
+    if (strcmp(key, "password") == 0 || strcmp(key, "db") == 0
+        || strcmp(key, "sentinel") == 0 || strcmp(key, "master") == 0
+        || strcmp(key, "replicas") == 0)
+    {
+        return cc_redis_addr_set(&opts->redis, key, value, strlen(value))
+               == NULL ? 0 : -1;
     }
     if (strcmp(key, "agents") == 0) {
         opts->agents = value;
@@ -140,7 +104,8 @@ static int
 cc_options_known(const char *key)
 {
     static const char  *keys[] = {
-        "redis", "password", "db", "agents", "offer-timeout", "max-wait",
+        "redis", "password", "db", "sentinel", "master", "replicas",
+        "agents", "offer-timeout", "max-wait",
         "tick",
         "name", "strategy"
     };
@@ -165,8 +130,7 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
     size_t       len;
 
     memset(opts, 0, sizeof(*opts));
-    strcpy(opts->host, "127.0.0.1");
-    opts->port = 6379;
+    cc_redis_addr_init(&opts->redis);
     opts->offer_timeout = 20;
     opts->max_wait = 3600;
     opts->tick_ms = 1000;
@@ -214,6 +178,12 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
             snprintf(err, err_size, "bad value \"%s\" for --%s", value, key);
             return CC_OPTIONS_ERROR;
         }
+    }
+
+    value = cc_redis_addr_check(&opts->redis);
+    if (value != NULL) {
+        snprintf(err, err_size, "redis: %s", value);
+        return CC_OPTIONS_ERROR;
     }
 
     return CC_OPTIONS_OK;
