@@ -44,6 +44,35 @@ cc_options_int(const char *s, int min, int max, int *out)
     return 0;
 }
 
+/*
+ * The Redis options, in the grammar of callcenter_redis (cc_redis_addr.h):
+ * 1 when key is one of them, with *why set when its value is bad.
+ */
+static int
+cc_options_redis(cc_options_t *opts, const char *key, const char *value,
+    const char **why)
+{
+    static const char  *keys[] = {
+        "password", "db", "sentinel", "master", "replicas"
+    };
+    size_t              i;
+
+    if (strcmp(key, "redis") == 0) {
+        *why = cc_redis_addr_parse(&opts->redis, value, strlen(value));
+        return 1;
+    }
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            *why = cc_redis_addr_set(&opts->redis, key, value,
+                                     strlen(value));
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
 static int
 cc_options_name(const char *s)
 {
@@ -67,17 +96,6 @@ cc_options_name(const char *s)
 static int
 cc_options_set(cc_options_t *opts, const char *key, const char *value)
 {
-    if (strcmp(key, "redis") == 0) {
-        return cc_redis_addr_parse(&opts->redis, value, strlen(value))
-               == NULL ? 0 : -1;
-    }
-    if (strcmp(key, "password") == 0 || strcmp(key, "db") == 0
-        || strcmp(key, "sentinel") == 0 || strcmp(key, "master") == 0
-        || strcmp(key, "replicas") == 0)
-    {
-        return cc_redis_addr_set(&opts->redis, key, value, strlen(value))
-               == NULL ? 0 : -1;
-    }
     if (strcmp(key, "agents") == 0) {
         opts->agents = value;
         return value[0] == '\0' ? -1 : 0;
@@ -126,7 +144,7 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
 {
     int          i;
     char         key[32];
-    const char  *arg, *eq, *value;
+    const char  *arg, *eq, *value, *why;
     size_t       len;
 
     memset(opts, 0, sizeof(*opts));
@@ -172,6 +190,18 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
         } else {
             snprintf(err, err_size, "option --%s needs a value", key);
             return CC_OPTIONS_ERROR;
+        }
+
+        if (cc_options_redis(opts, key, value, &why)) {
+            if (why != NULL) {
+                /* a password is not repeated in logs */
+                snprintf(err, err_size, "bad value \"%s\" for --%s: %s",
+                         strcmp(key, "password") == 0 ? "..." : value, key,
+                         why);
+                return CC_OPTIONS_ERROR;
+            }
+
+            continue;
         }
 
         if (cc_options_set(opts, key, value) != 0) {

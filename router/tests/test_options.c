@@ -85,6 +85,11 @@ test_addresses(void)
     CC_CHECK(opts.redis.tcp.port == 6379);
 
     CC_CHECK(parse("--redis", "::1:6379", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--redis", "h:0", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(strstr(err, "h:0") != NULL && strstr(err, "invalid port"));
+    CC_CHECK(parse("--password", "a\tsecret", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(strstr(err, "secret") == NULL
+             && strstr(err, "invalid password") != NULL);
     CC_CHECK(parse("--redis", "a", "--redis", "b", NULL)
              == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--password", "", NULL) == CC_OPTIONS_ERROR);

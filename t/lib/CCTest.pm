@@ -417,7 +417,7 @@ sub functions_lua {
 my $FUNCTIONS_VERSION;
 sub functions_version {
     $FUNCTIONS_VERSION //= do {
-        my $v = `sh '$ROOT/common/embed.sh' --version '$ROOT/common/callcenter.lua'`;
+        my $v = `sh '$ROOT/common/embed.sh' --version`;
         croak "embed.sh --version failed: $?" if $?;
         chomp $v;
         $v;
@@ -426,7 +426,10 @@ sub functions_version {
 }
 
 # fn('cc_offer'): the name to FCALL, in this version of the library
-sub fn { $_[0]->functions_version; "$_[1]_$FUNCTIONS_VERSION" }
+sub fn {
+    my ($self, $name) = @_;
+    return "${name}_" . $self->functions_version;
+}
 
 # FCALL of this version's function NAME with no keys
 sub fcall {
