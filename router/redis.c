@@ -53,50 +53,57 @@ cc_redis_failed(cc_redis_t *r, const char *what, const char *why)
 static int
 cc_redis_resolve(cc_redis_t *r)
 {
-    int               rc, family;
+    int               rc;
     const void       *in;
-    struct addrinfo   hints, *res, *ai;
+    const char       *name;
+    struct addrinfo   hints, *res, *ai, *best;
+
+    name = r->opts->redis.tcp.host;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
 
-    rc = getaddrinfo(r->opts->redis.tcp.host, NULL, &hints, &res);
+    rc = getaddrinfo(name, NULL, &hints, &res);
     if (rc != 0) {
         cc_redis_failed(r, "resolve", gai_strerror(rc));
         return -1;
     }
 
-    for (family = AF_INET; ; family = AF_INET6) {
-        for (ai = res; ai != NULL; ai = ai->ai_next) {
-            if (ai->ai_family != family) {
-                continue;
-            }
-
-            in = family == AF_INET
-                 ? (const void *) &((struct sockaddr_in *)
-                                    ai->ai_addr)->sin_addr
-                 : (const void *) &((struct sockaddr_in6 *)
-                                    ai->ai_addr)->sin6_addr;
-
-            if (inet_ntop(family, in, r->addr.tcp.host,
-                          sizeof(r->addr.tcp.host))
-                != NULL)
-            {
-                freeaddrinfo(res);
-                r->resolved = 1;
-                return 0;
-            }
-        }
-
-        if (family == AF_INET6) {
+    best = NULL;
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET) {
+            best = ai;
             break;
+        }
+        if (ai->ai_family == AF_INET6 && best == NULL) {
+            best = ai;
         }
     }
 
+    in = best == NULL ? NULL
+         : best->ai_family == AF_INET
+         ? (const void *) &((struct sockaddr_in *) best->ai_addr)->sin_addr
+         : (const void *) &((struct sockaddr_in6 *) best->ai_addr)->sin6_addr;
+
+    if (in == NULL
+        || inet_ntop(best->ai_family, in, r->addr.tcp.host,
+                     sizeof(r->addr.tcp.host))
+           == NULL)
+    {
+        freeaddrinfo(res);
+        cc_redis_failed(r, "resolve", "no IPv4 nor IPv6 address");
+        return -1;
+    }
+
     freeaddrinfo(res);
-    cc_redis_failed(r, "resolve", "no IPv4 nor IPv6 address");
-    return -1;
+    r->resolved = 1;
+
+    if (strcmp(r->addr.tcp.host, name) != 0) {
+        cc_log("redis %s is %s", name, r->addr.tcp.host);
+    }
+
+    return 0;
 }
 
 int

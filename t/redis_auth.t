@@ -139,6 +139,8 @@ SKIP: {
         split /\n/, $text;
     ok(!@lookups, 'no name lookup on reconnect') or diag(join "\n", @lookups);
 }
+my $resolved = () = $router->log_text =~ /redis localhost is 127\.0\.0\.1/g;
+is($resolved, 1, 'the router resolved the name once');
 $sb->close;
 
 done_testing;
