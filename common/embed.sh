@@ -25,7 +25,11 @@ lua() {
 }
 
 version() {
-    lua "$1" "" | sha1sum | cut -c1-12
+    if command -v sha1sum > /dev/null; then
+        lua "$1" "" | sha1sum | cut -c1-12
+    else
+        lua "$1" "" | shasum -a 1 | cut -c1-12     # BSD, macOS
+    fi
 }
 
 # writes stdin to $1 unless $1 holds it already
