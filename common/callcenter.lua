@@ -20,8 +20,10 @@ local function fail(code, message)
     error({cc = code .. ' ' .. message}, 0)
 end
 
+-- NAME_VERSION: each version of the library has its own functions, so a
+-- rolling upgrade runs old and new side by side (embed.sh, CC_VERSION)
 local function register(name, body)
-    redis.register_function(name, function(_, args)
+    redis.register_function(name .. '_' .. CC_VERSION, function(_, args)
         local ok, res = pcall(body, unpack(args))
         if ok then
             return res

@@ -2,36 +2,74 @@
 # Turns the Redis function library (Lua) into a C string, so that the module
 # and the router load the very same text, with the key names of cc_keys.h
 # defined as Lua locals right after the library's "#!lua" line:
-#     embed.sh IN.lua OUT.c
-# OUT is rewritten only when its content changes, to spare recompiles.
-# "embed.sh --lua IN.lua" prints the assembled Lua (for redis-cli FUNCTION
-# LOAD by hand or by tests).
+#     embed.sh IN.lua OUT.c OUT.h
+# The library is versioned by its own text: VERSION, the first 12 hex digits
+# of the SHA-1 of the assembled text without a version, names the library
+# "callcenter_VERSION" and (through register() in the Lua) every function
+# "NAME_VERSION", so old and new code run side by side in one Redis during
+# a rolling upgrade (docs/DESIGN.md).  OUT.h defines CC_FUNCTIONS_VERSION.
+# OUT.c and OUT.h are rewritten only when their content changes, to spare
+# recompiles.
+#     embed.sh --lua [IN.lua]      the assembled Lua (redis-cli, tests)
+#     embed.sh --version [IN.lua]  VERSION
 set -e
-keys=$(dirname "$0")/cc_keys.h
+here=$(dirname "$0")
+keys=$here/cc_keys.h
 
-assemble() {
-    sed -n '1p' "$1"
+# the library text for version $2 ("" for hashing)
+lua() {
+    sed -n "1s/\$/_$2/p" "$1"
+    echo "local CC_VERSION = '$2'"
     sed -n 's/^#define \(CC_[A-Z_]*\) *\("[^"]*"\).*/local \1 = \2/p' "$keys"
     sed '1d' "$1"
 }
 
-if [ "$1" = "--lua" ]; then
-    assemble "$2"
-    exit 0
-fi
+version() {
+    if command -v sha1sum > /dev/null; then
+        lua "$1" "" | sha1sum | cut -c1-12
+    else
+        lua "$1" "" | shasum -a 1 | cut -c1-12     # BSD, macOS
+    fi
+}
 
+# writes stdin to $1 unless $1 holds it already
+update() {
+    tmp="$1.tmp.$$"
+    cat > "$tmp"
+    if cmp -s "$tmp" "$1" 2>/dev/null; then
+        rm -f "$tmp"
+    else
+        mv "$tmp" "$1"
+    fi
+}
+
+case "$1" in
+--lua)
+    in=${2:-$here/callcenter.lua}
+    lua "$in" "$(version "$in")"
+    exit 0
+    ;;
+--version)
+    version "${2:-$here/callcenter.lua}"
+    exit 0
+    ;;
+esac
+
+if [ $# -ne 3 ]; then
+    echo "usage: embed.sh IN.lua OUT.c OUT.h | --lua [IN] | --version [IN]" >&2
+    exit 2
+fi
 in=$1
-out=$2
-tmp="$out.tmp.$$"
+v=$(version "$in")
 {
     echo '/* Generated from callcenter.lua and cc_keys.h by embed.sh. */'
     echo '#include "cc_functions.h"'
     echo 'const char cc_functions_lua[] ='
-    assemble "$in" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$/\\n"/'
+    lua "$in" "$v" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' \
+        -e 's/$/\\n"/'
     echo '    ;'
-} > "$tmp"
-if cmp -s "$tmp" "$out" 2>/dev/null; then
-    rm -f "$tmp"
-else
-    mv "$tmp" "$out"
-fi
+} | update "$2"
+{
+    echo '/* Generated from callcenter.lua and cc_keys.h by embed.sh. */'
+    echo "#define CC_FUNCTIONS_VERSION  \"$v\""
+} | update "$3"

@@ -22,7 +22,8 @@ if [ ! -f "$objs/Makefile" ] || [ "$root/config" -nt "$objs/Makefile" ]; then
 fi
 
 sh "$root/common/embed.sh" "$root/common/callcenter.lua" \
-    "$objs/addon/callcenter_gen/cc_functions.c"
+    "$objs/addon/callcenter_gen/cc_functions.c" \
+    "$objs/addon/callcenter_gen/cc_functions_version.h"
 make -s -f "$objs/Makefile" -C "$src" modules
 # a new file, renamed into place: running nginx keeps its mapping of the old
 cp "$objs/ngx_http_callcenter_module.so" "$build/ngx_http_callcenter_module.so.new"

@@ -13,6 +13,8 @@
 #include <ngx_http.h>
 #include <hiredis/hiredis.h>
 
+#include "cc_redis_addr.h"
+
 
 /* random bytes of an event stream's connection id */
 #define NGX_HTTP_CALLCENTER_CONN_BYTES  12
@@ -26,18 +28,8 @@
 
 
 typedef struct {
-    ngx_str_t                   host;        /* empty with a unix socket;
-                                              * null-terminated */
-    in_port_t                   port;
-    ngx_str_t                   unix_path;   /* null-terminated */
-    ngx_str_t                   password;
-    ngx_int_t                   db;
-} ngx_http_callcenter_redis_addr_t;
-
-
-typedef struct {
-    ngx_http_callcenter_redis_addr_t  redis;     /* set: redis.port != 0 or
-                                                  * unix_path.len != 0 */
+    cc_redis_addr_t            *redis;           /* NULL: no callcenter_redis;
+                                                  * a host is numeric */
     ngx_msec_t                  redis_timeout;   /* connect and command */
     ngx_uint_t                  locations;       /* callcenter locations */
 } ngx_http_callcenter_main_conf_t;
@@ -78,7 +70,8 @@ typedef void (*ngx_http_callcenter_reply_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_callcenter_redis_command(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
     const size_t *argvlen);
-/* FCALL fn 0 args[0] .. args[n - 1], into the library callcenter.lua */
+/* FCALL fn_VERSION 0 args[0] .. args[n - 1]: fn of this build's version
+ * of the library callcenter.lua (CC_FN) */
 #define NGX_HTTP_CALLCENTER_FCALL_ARGS  8
 ngx_int_t ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,

@@ -60,7 +60,7 @@ static ngx_conf_num_bounds_t  ngx_http_callcenter_buffer_bounds = {
 static ngx_command_t  ngx_http_callcenter_commands[] = {
 
     { ngx_string("callcenter_redis"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_callcenter_redis,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -778,108 +778,92 @@ ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_callcenter_main_conf_t  *ccmf = conf;
 
-    u_char                            *p, *colon;
-    ngx_int_t                          n;
-    ngx_str_t                         *value, addr;
-    ngx_uint_t                         i;
-    ngx_http_callcenter_redis_addr_t  *ra;
+    size_t            len;
+    ngx_str_t        *value;
+    ngx_uint_t        i, best;
+    ngx_url_t         u;
+    const char       *err;
+    cc_redis_addr_t  *ra;
 
-    ra = &ccmf->redis;
-
-    if (ra->port || ra->unix_path.len) {
+    if (ccmf->redis != NULL) {
         return "is duplicate";
     }
 
-    value = cf->args->elts;
-    addr = value[1];
-
-    if (addr.len > 5 && ngx_strncmp(addr.data, "unix:", 5) == 0) {
-        ra->unix_path.data = addr.data + 5;   /* null-terminated */
-        ra->unix_path.len = addr.len - 5;
-
-    } else {
-        ra->port = 6379;
-
-        if (addr.len && addr.data[0] == '[') {
-            p = ngx_strlchr(addr.data, addr.data + addr.len, ']');
-            if (p == NULL || p == addr.data + 1) {
-                goto invalid;
-            }
-
-            ra->host.data = addr.data + 1;
-            ra->host.len = p - addr.data - 1;
-            p++;
-            colon = (p < addr.data + addr.len) ? p : NULL;
-
-            if (colon && *colon != ':') {
-                goto invalid;
-            }
-
-        } else {
-            colon = ngx_strlchr(addr.data, addr.data + addr.len, ':');
-            ra->host.data = addr.data;
-            ra->host.len = (colon ? colon : addr.data + addr.len)
-                           - addr.data;
-        }
-
-        if (ra->host.len == 0) {
-            goto invalid;
-        }
-
-        if (colon) {
-            n = ngx_atoi(colon + 1, addr.data + addr.len - colon - 1);
-            if (n < 1 || n > 65535) {
-                goto invalid;
-            }
-
-            ra->port = (in_port_t) n;
-        }
-
-        p = ngx_pnalloc(cf->pool, ra->host.len + 1);
-        if (p == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memcpy(p, ra->host.data, ra->host.len);
-        p[ra->host.len] = '\0';
-        ra->host.data = p;
-    }
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "password=", 9) == 0
-            && value[i].len > 9)
-        {
-            ra->password.data = value[i].data + 9;
-            ra->password.len = value[i].len - 9;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
-            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
-            if (n == NGX_ERROR) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid db number \"%V\"", &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            ra->db = n;
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+    ra = ngx_palloc(cf->pool, sizeof(cc_redis_addr_t));
+    if (ra == NULL) {
         return NGX_CONF_ERROR;
     }
 
+    cc_redis_addr_init(ra);
+
+    /* the grammar of common/cc_redis_addr.h, shared with the router */
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (i == 1 && ngx_strncmp(value[i].data, "sentinel=", 9) != 0) {
+            err = cc_redis_addr_parse(ra, (char *) value[i].data,
+                                      value[i].len);
+
+        } else {
+            err = cc_redis_addr_param(ra, (char *) value[i].data,
+                                      value[i].len);
+        }
+
+        if (err != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis parameter \"%V\": %s",
+                               &value[i], err);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    err = cc_redis_addr_check(ra);
+    if (err != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "redis: %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ra->unix_path[0] != '\0') {
+        ccmf->redis = ra;
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * The host is resolved here, once (again on reload): workers connect
+     * to its numeric text and never wait on DNS when they reconnect.
+     * IPv4 first, the order hiredis would try.
+     */
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.host.data = (u_char *) ra->tcp.host;
+    u.host.len = ngx_strlen(ra->tcp.host);
+    u.port = (in_port_t) ra->tcp.port;
+
+    if (ngx_inet_resolve_host(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "redis host \"%s\": %s", ra->tcp.host,
+                           u.err ? u.err : "not found");
+        return NGX_CONF_ERROR;
+    }
+
+    best = 0;
+
+    for (i = u.naddrs; i > 0; i--) {
+        if (u.addrs[i - 1].sockaddr->sa_family == AF_INET) {
+            best = i - 1;
+        }
+    }
+
+    len = ngx_sock_ntop(u.addrs[best].sockaddr, u.addrs[best].socklen,
+                        (u_char *) ra->tcp.host, CC_REDIS_HOST_MAX, 0);
+    ra->tcp.host[len] = '\0';
+
+    ccmf->redis = ra;
+
     return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid redis address \"%V\", "
-                       "want host[:port] or unix:/path", &addr);
-    return NGX_CONF_ERROR;
 }
 
 
@@ -1001,8 +985,7 @@ ngx_http_callcenter_create_main_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     ccmf->redis = { empty host, port 0, no unix path, no password,
-     *                     db 0 };
+     *     ccmf->redis = NULL;
      *     ccmf->locations = 0;
      */
 
@@ -1019,9 +1002,7 @@ ngx_http_callcenter_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(ccmf->redis_timeout, 3000);
 
-    if (ccmf->locations && ccmf->redis.port == 0
-        && ccmf->redis.unix_path.len == 0)
-    {
+    if (ccmf->locations && ccmf->redis == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "callcenter_caller, callcenter_agent and "
                            "callcenter_status need \"callcenter_redis\"");

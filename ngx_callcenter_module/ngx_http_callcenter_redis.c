@@ -14,6 +14,7 @@
 #include "ngx_http_callcenter.h"
 #include "cc_functions.h"
 #include "cc_keys.h"
+#include "cc_redis_handshake.h"
 
 
 #define NGX_HTTP_CALLCENTER_REDIS_DOWN        0
@@ -37,6 +38,8 @@ typedef struct {
     ngx_event_t                     drop;        /* posted: free ac */
     ngx_msec_t                      backoff;
     const char                     *name;
+    cc_redis_handshake_t            handshake;   /* what a connect sends */
+    ngx_uint_t                      answered;    /* steps answered */
 } ngx_http_callcenter_redis_link_t;
 
 
@@ -76,7 +79,6 @@ static void ngx_http_callcenter_redis_sub_reply(redisAsyncContext *ac,
 
 
 static ngx_http_callcenter_main_conf_t  *ngx_http_callcenter_redis_conf;
-static char                             *ngx_http_callcenter_redis_host;
 static ngx_uint_t                        ngx_http_callcenter_redis_exiting;
 
 static ngx_http_callcenter_redis_link_t  ngx_http_callcenter_redis_cmd;
@@ -252,25 +254,12 @@ ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle)
     mcf = ngx_http_cycle_get_module_main_conf(cycle,
                                               ngx_http_callcenter_module);
 
-    if (mcf == NULL
-        || (mcf->redis.port == 0 && mcf->redis.unix_path.len == 0))
-    {
+    if (mcf == NULL || mcf->redis == NULL) {
         return NGX_OK;
     }
 
     ngx_http_callcenter_redis_conf = mcf;
     ngx_http_callcenter_redis_exiting = 0;
-
-    if (mcf->redis.unix_path.len == 0) {
-        ngx_http_callcenter_redis_host = ngx_alloc(mcf->redis.host.len + 1,
-                                                   cycle->log);
-        if (ngx_http_callcenter_redis_host == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_cpystrn((u_char *) ngx_http_callcenter_redis_host,
-                    mcf->redis.host.data, mcf->redis.host.len + 1);
-    }
 
     ngx_queue_init(&ngx_http_callcenter_redis_records);
 
@@ -310,6 +299,10 @@ ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle)
         link->drop.handler = ngx_http_callcenter_redis_drop_handler;
         link->drop.log = cycle->log;
         link->drop.data = link;
+
+        cc_redis_handshake(&link->handshake, mcf->redis,
+                           link->subscriber ? CC_REDIS_LINK_SUBSCRIBER
+                                            : CC_REDIS_LINK_COMMANDS);
 
         if (ngx_http_callcenter_redis_connect(link) != NGX_OK) {
             return NGX_ERROR;
@@ -370,8 +363,6 @@ ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&ngx_http_callcenter_redis_ping);
     }
 
-    ngx_free(ngx_http_callcenter_redis_host);
-    ngx_http_callcenter_redis_host = NULL;
     ngx_http_callcenter_redis_conf = NULL;
 }
 
@@ -386,12 +377,13 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
     mcf = ngx_http_callcenter_redis_conf;
     log = ngx_cycle->log;
 
-    if (mcf->redis.unix_path.len) {
-        ac = redisAsyncConnectUnix((char *) mcf->redis.unix_path.data);
+    /* the host is numeric (resolved at configuration): no DNS here */
+
+    if (mcf->redis->unix_path[0] != '\0') {
+        ac = redisAsyncConnectUnix(mcf->redis->unix_path);
 
     } else {
-        ac = redisAsyncConnect(ngx_http_callcenter_redis_host,
-                               mcf->redis.port);
+        ac = redisAsyncConnect(mcf->redis->tcp.host, mcf->redis->tcp.port);
     }
 
     if (ac == NULL) {
@@ -426,7 +418,7 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
      * TCP keepalive finds half-dead links; on a unix socket it fails, and
      * hiredis would keep that failure as the context's error
      */
-    if (mcf->redis.unix_path.len == 0) {
+    if (mcf->redis->unix_path[0] == '\0') {
         (void) redisEnableKeepAlive(&ac->c);
     }
 
@@ -578,85 +570,72 @@ ngx_http_callcenter_redis_ready(ngx_http_callcenter_redis_link_t *link)
 }
 
 
-/* the handshake: AUTH, SELECT, FUNCTION LOAD, each must succeed */
+/*
+ * The handshake of common/cc_redis_handshake.c, pipelined: each step must
+ * succeed, the link is ready with the last answer.
+ */
 
 static void
-ngx_http_callcenter_redis_handshake_reply(ngx_http_request_t *r,
-    redisReply *reply)
+ngx_http_callcenter_redis_handshake_reply(
+    ngx_http_callcenter_redis_link_t *link, redisReply *reply)
 {
-    ngx_http_callcenter_redis_link_t  *link = &ngx_http_callcenter_redis_cmd;
+    cc_redis_step_t  *step;
 
-    if (link->state != NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE) {
+    if (link->state != NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE || reply == NULL
+        || link->answered >= (ngx_uint_t) link->handshake.n)
+    {
         return;
     }
 
-    if (reply == NULL) {
-        return;
-    }
+    step = &link->handshake.step[link->answered++];
 
-    if (reply->type == REDIS_REPLY_ERROR) {
+    if (!cc_redis_handshake_ok(step, reply->type == REDIS_REPLY_ERROR,
+                               reply->str, reply->len))
+    {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "callcenter: redis command link: handshake: %s",
-                      reply->str);
+                      "callcenter: redis %s link: handshake: %s: %s",
+                      link->name, step->what, reply->str);
         link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
         ngx_http_callcenter_redis_drop(link);
+        return;
     }
-}
 
-
-static void
-ngx_http_callcenter_redis_loaded_reply(ngx_http_request_t *r,
-    redisReply *reply)
-{
-    ngx_http_callcenter_redis_link_t  *link = &ngx_http_callcenter_redis_cmd;
-
-    ngx_http_callcenter_redis_handshake_reply(r, reply);
-
-    if (link->state == NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE && reply != NULL) {
+    if (link->answered == (ngx_uint_t) link->handshake.n) {
         ngx_http_callcenter_redis_ready(link);
     }
 }
 
 
 static void
-ngx_http_callcenter_redis_sub_auth_reply(redisAsyncContext *ac, void *r,
-    void *privdata)
+ngx_http_callcenter_redis_cmd_handshake_reply(ngx_http_request_t *r,
+    redisReply *reply)
 {
-    redisReply                        *reply = r;
-    ngx_http_callcenter_redis_link_t  *link = &ngx_http_callcenter_redis_sub;
+    ngx_http_callcenter_redis_handshake_reply(&ngx_http_callcenter_redis_cmd,
+                                              reply);
+}
 
-    if (reply == NULL || link->ac != ac
-        || link->state != NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE)
-    {
-        return;
+
+static void
+ngx_http_callcenter_redis_sub_handshake_reply(redisAsyncContext *ac,
+    void *reply, void *privdata)
+{
+    if (ac == ngx_http_callcenter_redis_sub.ac) {
+        ngx_http_callcenter_redis_handshake_reply(
+                                     &ngx_http_callcenter_redis_sub, reply);
     }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "callcenter: redis subscriber link: AUTH: %s",
-                      reply->str);
-        link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
-        ngx_http_callcenter_redis_drop(link);
-        return;
-    }
-
-    ngx_http_callcenter_redis_ready(link);
 }
 
 
 static void
 ngx_http_callcenter_redis_on_connect(const redisAsyncContext *cac, int status)
 {
-    char                               db[NGX_INT_T_LEN];
-    size_t                             argvlen[4];
-    const char                        *argv[4];
+    int                                i, rc;
+    cc_redis_step_t                   *step;
     redisAsyncContext                 *ac;
-    ngx_http_callcenter_main_conf_t   *mcf;
     ngx_http_callcenter_redis_link_t  *link;
 
     ac = (redisAsyncContext *) cac;
     link = ac->data;
-    mcf = ngx_http_callcenter_redis_conf;
 
     if (link->ac != ac) {
         return;
@@ -672,82 +651,34 @@ ngx_http_callcenter_redis_on_connect(const redisAsyncContext *cac, int status)
     }
 
     link->state = NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE;
+    link->answered = 0;
 
-    if (link->subscriber) {
-        if (mcf->redis.password.len == 0) {
-            ngx_http_callcenter_redis_ready(link);
-            return;
-        }
-
-        argv[0] = "AUTH";
-        argvlen[0] = 4;
-        argv[1] = (char *) mcf->redis.password.data;
-        argvlen[1] = mcf->redis.password.len;
-
-        if (redisAsyncCommandArgv(ac, ngx_http_callcenter_redis_sub_auth_reply,
-                                  NULL, 2, argv, argvlen)
-            != REDIS_OK)
-        {
-            ngx_http_callcenter_redis_drop(link);
-        }
-
+    if (link->handshake.n == 0) {
+        ngx_http_callcenter_redis_ready(link);
         return;
     }
 
-    if (mcf->redis.password.len) {
-        argv[0] = "AUTH";
-        argvlen[0] = 4;
-        argv[1] = (char *) mcf->redis.password.data;
-        argvlen[1] = mcf->redis.password.len;
+    for (i = 0; i < link->handshake.n; i++) {
+        step = &link->handshake.step[i];
 
-        if (ngx_http_callcenter_redis_send(NULL,
-                                     ngx_http_callcenter_redis_handshake_reply,
-                                     1, 2, argv, argvlen)
-            != NGX_OK)
-        {
-            goto failed;
+        if (link->subscriber) {
+            rc = redisAsyncCommandArgv(ac,
+                                 ngx_http_callcenter_redis_sub_handshake_reply,
+                                 NULL, step->argc, step->argv, step->argvlen)
+                 == REDIS_OK ? NGX_OK : NGX_ERROR;
+
+        } else {
+            rc = ngx_http_callcenter_redis_send(NULL,
+                                 ngx_http_callcenter_redis_cmd_handshake_reply,
+                                 1, step->argc, step->argv, step->argvlen);
+        }
+
+        if (rc != NGX_OK) {
+            link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+            ngx_http_callcenter_redis_drop(link);
+            return;
         }
     }
-
-    if (mcf->redis.db) {
-        argv[0] = "SELECT";
-        argvlen[0] = 6;
-        argv[1] = db;
-        argvlen[1] = ngx_sprintf((u_char *) db, "%i", mcf->redis.db)
-                     - (u_char *) db;
-
-        if (ngx_http_callcenter_redis_send(NULL,
-                                     ngx_http_callcenter_redis_handshake_reply,
-                                     1, 2, argv, argvlen)
-            != NGX_OK)
-        {
-            goto failed;
-        }
-    }
-
-    argv[0] = "FUNCTION";
-    argvlen[0] = 8;
-    argv[1] = "LOAD";
-    argvlen[1] = 4;
-    argv[2] = "REPLACE";
-    argvlen[2] = 7;
-    argv[3] = cc_functions_lua;
-    argvlen[3] = ngx_strlen(cc_functions_lua);
-
-    if (ngx_http_callcenter_redis_send(NULL,
-                                       ngx_http_callcenter_redis_loaded_reply,
-                                       1, 4, argv, argvlen)
-        != NGX_OK)
-    {
-        goto failed;
-    }
-
-    return;
-
-failed:
-
-    link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
-    ngx_http_callcenter_redis_drop(link);
 }
 
 
@@ -791,18 +722,29 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
     ngx_str_t *args)
 {
+    u_char      *p;
+    size_t       len, argvlen[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     ngx_uint_t   i;
-    size_t       argvlen[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     const char  *argv[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    u_char       name[CC_FN_MAX];
 
-    if (n > NGX_HTTP_CALLCENTER_FCALL_ARGS) {
+    len = ngx_strlen(fn);
+
+    if (n > NGX_HTTP_CALLCENTER_FCALL_ARGS
+        || len + sizeof("_" CC_FUNCTIONS_VERSION) > CC_FN_MAX)
+    {
         return NGX_ERROR;
     }
 
+    /* this build's version of the function: CC_FN(fn) */
+    p = ngx_cpymem(name, fn, len);
+    p = ngx_cpymem(p, "_" CC_FUNCTIONS_VERSION,
+                   sizeof("_" CC_FUNCTIONS_VERSION) - 1);
+
     argv[0] = "FCALL";
     argvlen[0] = sizeof("FCALL") - 1;
-    argv[1] = fn;
-    argvlen[1] = ngx_strlen(fn);
+    argv[1] = (const char *) name;
+    argvlen[1] = p - name;
     argv[2] = "0";          /* no keys: the library names them */
     argvlen[2] = 1;
 

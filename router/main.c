@@ -105,7 +105,7 @@ cc_router_load_agents(cc_router_t *rt)
     }
 
     argv[0] = "FCALL";
-    argv[1] = "cc_agents_load";
+    argv[1] = CC_FN("cc_agents_load");
     argv[2] = "0";
     argv[3] = rt->agents_json;
 
@@ -284,12 +284,7 @@ main(int argc, char **argv)
 
     cc_redis_init(&rt->redis, &rt->opts);
 
-    if (rt->opts.unix_path != NULL) {
-        snprintf(err, sizeof(err), "unix:%s", rt->opts.unix_path);
-
-    } else {
-        snprintf(err, sizeof(err), "%s:%d", rt->opts.host, rt->opts.port);
-    }
+    cc_redis_addr_format(&rt->opts.redis, err);
 
     cc_log("started redis=%s strategy=%s offer-timeout=%ds tick=%dms "
            "agents=%zu", err, rt->opts.strategy->name,

@@ -7,8 +7,9 @@
 
 const char cc_options_usage[] =
     "usage: callcenter-router [options]\n"
-    "  --redis ADDRESS         host:port or unix:/path "
-    "(default 127.0.0.1:6379)\n"
+    "  --redis ADDRESS         host[:port], [ipv6][:port] or unix:/path\n"
+    "                          (default 127.0.0.1:6379); a host name is\n"
+    "                          resolved once, at the first connect\n"
     "  --password PASSWORD     AUTH with this password\n"
     "  --db N                  SELECT this database (default 0)\n"
     "  --agents FILE           JSON agent profiles, loaded at start, after\n"
@@ -43,41 +44,32 @@ cc_options_int(const char *s, int min, int max, int *out)
     return 0;
 }
 
+/*
+ * The Redis options, in the grammar of callcenter_redis (cc_redis_addr.h):
+ * 1 when key is one of them, with *why set when its value is bad.
+ */
 static int
-cc_options_redis(cc_options_t *opts, const char *addr)
+cc_options_redis(cc_options_t *opts, const char *key, const char *value,
+    const char **why)
 {
-    const char  *colon, *host;
-    size_t       len;
+    static const char  *keys[] = {
+        "password", "db", "sentinel", "master", "replicas"
+    };
+    size_t              i;
 
-    if (strncmp(addr, "unix:", 5) == 0) {
-        if (addr[5] == '\0') {
-            return -1;
+    if (strcmp(key, "redis") == 0) {
+        *why = cc_redis_addr_parse(&opts->redis, value, strlen(value));
+        return 1;
+    }
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            *why = cc_redis_addr_set(&opts->redis, key, value,
+                                     strlen(value));
+            return 1;
         }
-        opts->unix_path = addr + 5;
-        return 0;
     }
 
-    colon = strrchr(addr, ':');
-    if (colon == NULL || cc_options_int(colon + 1, 1, 65535, &opts->port)) {
-        return -1;
-    }
-
-    host = addr;
-    len = (size_t) (colon - addr);
-
-    /* [::1]:6379 */
-    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-        host++;
-        len -= 2;
-    }
-
-    if (len == 0 || len > CC_HOST_MAX) {
-        return -1;
-    }
-
-    memcpy(opts->host, host, len);
-    opts->host[len] = '\0';
-    opts->unix_path = NULL;
     return 0;
 }
 
@@ -104,16 +96,6 @@ cc_options_name(const char *s)
 static int
 cc_options_set(cc_options_t *opts, const char *key, const char *value)
 {
-    if (strcmp(key, "redis") == 0) {
-        return cc_options_redis(opts, value);
-    }
-    if (strcmp(key, "password") == 0) {
-        opts->password = value;
-        return 0;
-    }
-    if (strcmp(key, "db") == 0) {
-        return cc_options_int(value, 0, 1000000, &opts->db);
-    }
     if (strcmp(key, "agents") == 0) {
         opts->agents = value;
         return value[0] == '\0' ? -1 : 0;
@@ -140,7 +122,8 @@ static int
 cc_options_known(const char *key)
 {
     static const char  *keys[] = {
-        "redis", "password", "db", "agents", "offer-timeout", "max-wait",
+        "redis", "password", "db", "sentinel", "master", "replicas",
+        "agents", "offer-timeout", "max-wait",
         "tick",
         "name", "strategy"
     };
@@ -161,12 +144,11 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
 {
     int          i;
     char         key[32];
-    const char  *arg, *eq, *value;
+    const char  *arg, *eq, *value, *why;
     size_t       len;
 
     memset(opts, 0, sizeof(*opts));
-    strcpy(opts->host, "127.0.0.1");
-    opts->port = 6379;
+    cc_redis_addr_init(&opts->redis);
     opts->offer_timeout = 20;
     opts->max_wait = 3600;
     opts->tick_ms = 1000;
@@ -210,10 +192,28 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
             return CC_OPTIONS_ERROR;
         }
 
+        if (cc_options_redis(opts, key, value, &why)) {
+            if (why != NULL) {
+                /* a password is not repeated in logs */
+                snprintf(err, err_size, "bad value \"%s\" for --%s: %s",
+                         strcmp(key, "password") == 0 ? "..." : value, key,
+                         why);
+                return CC_OPTIONS_ERROR;
+            }
+
+            continue;
+        }
+
         if (cc_options_set(opts, key, value) != 0) {
             snprintf(err, err_size, "bad value \"%s\" for --%s", value, key);
             return CC_OPTIONS_ERROR;
         }
+    }
+
+    value = cc_redis_addr_check(&opts->redis);
+    if (value != NULL) {
+        snprintf(err, err_size, "redis: %s", value);
+        return CC_OPTIONS_ERROR;
     }
 
     return CC_OPTIONS_OK;

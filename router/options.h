@@ -3,23 +3,19 @@
 
 #include <stddef.h>
 
+#include "cc_redis_addr.h"
 #include "strategy.h"
 
-#define CC_HOST_MAX        255
 #define CC_CONSUMER_MAX    64
 
 #define CC_OPTIONS_OK      0
 #define CC_OPTIONS_HELP    1
 #define CC_OPTIONS_ERROR   (-1)
 
-/* Strings point into argv, except host (copied out of "host:port"). */
+/* Strings point into argv, except redis (--redis, --password, --db). */
 typedef struct {
     const char                *agents;       /* NULL: load no profiles */
-    char                       host[CC_HOST_MAX + 1];
-    int                        port;
-    const char                *unix_path;    /* non-NULL: "unix:/path" */
-    const char                *password;     /* NULL: no AUTH */
-    int                        db;
+    cc_redis_addr_t            redis;
     int                        offer_timeout; /* seconds */
     int                        max_wait;     /* seconds, 0: no limit */
     int                        tick_ms;

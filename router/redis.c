@@ -1,7 +1,12 @@
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
-#include "cc_functions.h"
+#include "cc_redis_handshake.h"
 #include "log.h"
 #include "redis.h"
 
@@ -22,6 +27,8 @@ void
 cc_redis_init(cc_redis_t *r, const cc_options_t *opts)
 {
     r->opts = opts;
+    r->addr = opts->redis;
+    r->resolved = opts->redis.unix_path[0] != '\0';
     r->ctx = NULL;
     r->backoff_ms = CC_REDIS_BACKOFF_MIN;
     r->down = 0;
@@ -39,41 +46,85 @@ cc_redis_failed(cc_redis_t *r, const char *what, const char *why)
     cc_redis_close(r);
 }
 
-/* Runs a setup command; 0 on a non-error reply. */
+/*
+ * The host name to its first address, IPv4 first, as numeric text: once,
+ * so that a reconnect never waits on DNS (and goes where the first went).
+ */
 static int
-cc_redis_setup(cc_redis_t *r, const char *what, int argc, const char **argv)
+cc_redis_resolve(cc_redis_t *r)
 {
-    int          rc;
-    redisReply  *reply;
+    int               rc;
+    const void       *in;
+    const char       *name;
+    struct addrinfo   hints, *res, *ai, *best;
 
-    reply = cc_redis_command(r, argc, argv);
-    if (reply == NULL) {
+    name = r->opts->redis.tcp.host;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+
+    rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc != 0) {
+        cc_redis_failed(r, "resolve", gai_strerror(rc));
         return -1;
     }
 
-    rc = reply->type == REDIS_REPLY_ERROR ? -1 : 0;
-    if (rc != 0) {
-        cc_redis_failed(r, what, reply->str);
+    best = NULL;
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET) {
+            best = ai;
+            break;
+        }
+        if (ai->ai_family == AF_INET6 && best == NULL) {
+            best = ai;
+        }
     }
 
-    freeReplyObject(reply);
-    return rc;
+    in = best == NULL ? NULL
+         : best->ai_family == AF_INET
+         ? (const void *) &((struct sockaddr_in *) best->ai_addr)->sin_addr
+         : (const void *) &((struct sockaddr_in6 *) best->ai_addr)->sin6_addr;
+
+    if (in == NULL
+        || inet_ntop(best->ai_family, in, r->addr.tcp.host,
+                     sizeof(r->addr.tcp.host))
+           == NULL)
+    {
+        freeaddrinfo(res);
+        cc_redis_failed(r, "resolve", "no IPv4 nor IPv6 address");
+        return -1;
+    }
+
+    freeaddrinfo(res);
+    r->resolved = 1;
+
+    if (strcmp(r->addr.tcp.host, name) != 0) {
+        cc_log("redis %s is %s", name, r->addr.tcp.host);
+    }
+
+    return 0;
 }
 
 int
 cc_redis_connect(cc_redis_t *r)
 {
-    char                 db[16];
-    const char          *argv[4];
-    const cc_options_t  *o;
+    int                    i;
+    redisReply            *reply;
+    const cc_redis_addr_t *a;
+    cc_redis_handshake_t   h;
 
-    o = r->opts;
+    a = &r->addr;
 
-    if (o->unix_path != NULL) {
-        r->ctx = redisConnectUnixWithTimeout(o->unix_path,
+    if (!r->resolved && cc_redis_resolve(r) != 0) {
+        return -1;
+    }
+
+    if (a->unix_path[0] != '\0') {
+        r->ctx = redisConnectUnixWithTimeout(a->unix_path,
                                  cc_redis_tv(CC_REDIS_CONNECT_TIMEOUT));
     } else {
-        r->ctx = redisConnectWithTimeout(o->host, o->port,
+        r->ctx = redisConnectWithTimeout(a->tcp.host, a->tcp.port,
                                  cc_redis_tv(CC_REDIS_CONNECT_TIMEOUT));
     }
 
@@ -83,7 +134,7 @@ cc_redis_connect(cc_redis_t *r)
         return -1;
     }
 
-    if (redisSetTimeout(r->ctx, cc_redis_tv(o->tick_ms
+    if (redisSetTimeout(r->ctx, cc_redis_tv(r->opts->tick_ms
                                             + CC_REDIS_COMMAND_MARGIN))
         != REDIS_OK)
     {
@@ -93,33 +144,32 @@ cc_redis_connect(cc_redis_t *r)
 
     /* not on a unix socket: it fails there, and hiredis would keep that
      * failure as the context's error */
-    if (o->unix_path == NULL) {
+    if (a->unix_path[0] == '\0') {
         (void) redisEnableKeepAlive(r->ctx);
     }
 
-    if (o->password != NULL) {
-        argv[0] = "AUTH";
-        argv[1] = o->password;
-        if (cc_redis_setup(r, "AUTH", 2, argv) != 0) {
+    cc_redis_handshake(&h, a, CC_REDIS_LINK_COMMANDS);
+
+    for (i = 0; i < h.n; i++) {
+        reply = redisCommandArgv(r->ctx, h.step[i].argc, h.step[i].argv,
+                                 h.step[i].argvlen);
+        if (reply == NULL) {
+            cc_redis_failed(r, h.step[i].what, r->ctx->errstr[0]
+                                               ? r->ctx->errstr
+                                               : "no reply");
             return -1;
         }
-    }
 
-    if (o->db != 0) {
-        snprintf(db, sizeof(db), "%d", o->db);
-        argv[0] = "SELECT";
-        argv[1] = db;
-        if (cc_redis_setup(r, "SELECT", 2, argv) != 0) {
+        if (!cc_redis_handshake_ok(&h.step[i],
+                                   reply->type == REDIS_REPLY_ERROR,
+                                   reply->str, reply->len))
+        {
+            cc_redis_failed(r, h.step[i].what, reply->str);
+            freeReplyObject(reply);
             return -1;
         }
-    }
 
-    argv[0] = "FUNCTION";
-    argv[1] = "LOAD";
-    argv[2] = "REPLACE";
-    argv[3] = cc_functions_lua;
-    if (cc_redis_setup(r, "FUNCTION LOAD", 4, argv) != 0) {
-        return -1;
+        freeReplyObject(reply);
     }
 
     if (r->down) {

@@ -3,11 +3,15 @@
 
 #include <hiredis/hiredis.h>
 
+#include "cc_functions.h"       /* CC_FN: the name every FCALL uses */
 #include "options.h"
 
 /*
  * The router's one Redis connection (hiredis, synchronous).  Connecting
- * means AUTH, SELECT and FUNCTION LOAD REPLACE of the callcenter library.
+ * means the handshake of common/cc_redis_handshake.h (AUTH, SELECT,
+ * FUNCTION LOAD of this version's library).  A host name is resolved at
+ * the first connect that succeeds in it, and every connect goes to that
+ * numeric address.
  * A command that fails at the connection level drops the connection; the
  * caller reconnects with cc_redis_connect after cc_redis_backoff.  An
  * outage is logged once, when it starts, and its end once.
@@ -18,6 +22,9 @@
 
 typedef struct {
     const cc_options_t  *opts;
+    cc_redis_addr_t      addr;         /* opts->redis, host numeric once
+                                        * resolved */
+    int                  resolved;
     redisContext        *ctx;          /* NULL: not connected */
     int                  backoff_ms;
     int                  down;         /* the outage was logged */

@@ -87,7 +87,8 @@ int
 cc_route_expire(cc_redis_t *r, cc_queues_t *q)
 {
     const char  *argv[] = {
-        "FCALL", "cc_expire_offers", "0", CC_ROUTE_STR(CC_ROUTE_EXPIRE)
+        "FCALL", CC_FN("cc_expire_offers"), "0",
+        CC_ROUTE_STR(CC_ROUTE_EXPIRE)
     };
 
     return cc_route_entries(r, 4, argv, 4, cc_route_withdrawn, q);
@@ -109,7 +110,7 @@ cc_route_expire_calls(cc_redis_t *r, const cc_options_t *o)
 {
     char         max_wait[24];
     const char  *argv[] = {
-        "FCALL", "cc_expire_calls", "0", max_wait,
+        "FCALL", CC_FN("cc_expire_calls"), "0", max_wait,
         CC_ROUTE_STR(CC_ROUTE_EXPIRE)
     };
 
@@ -128,7 +129,7 @@ cc_route_active_queue(const redisReply *e, void *data)
 int
 cc_route_active(cc_redis_t *r, cc_queues_t *q)
 {
-    const char  *argv[] = { "FCALL", "cc_active_queues", "0" };
+    const char  *argv[] = { "FCALL", CC_FN("cc_active_queues"), "0" };
 
     return cc_route_entries(r, 3, argv, 0, cc_route_active_queue, q);
 }
@@ -142,7 +143,8 @@ cc_route_offer(cc_redis_t *r, const cc_options_t *o, const char *queue,
     char         timeout[16];
     redisReply  *reply;
     const char  *argv[] = {
-        "FCALL", "cc_offer", "0", p->call->id, p->agent->id, timeout
+        "FCALL", CC_FN("cc_offer"), "0", p->call->id, p->agent->id,
+        timeout
     };
 
     snprintf(timeout, sizeof(timeout), "%d", o->offer_timeout * 1000);
@@ -186,7 +188,7 @@ cc_route_round(cc_redis_t *r, const cc_options_t *o, const char *queue)
     redisReply      *reply;
     cc_candidates_t  c;
     const char      *argv[] = {
-        "FCALL", "cc_route_candidates", "0", queue,
+        "FCALL", CC_FN("cc_route_candidates"), "0", queue,
         CC_ROUTE_STR(CC_ROUTE_CALLS)
     };
 

@@ -155,7 +155,7 @@ sub reset_stack {
     }
     # the waiting: ended; those with a message left wait until answered,
     # so they leave the queues by hand
-    $t->redis_cmd('FCALL', 'cc_expire_calls', 0, 1, 1000);
+    $t->fcall('cc_expire_calls', 1, 1000);
     $t->redis_cmd('DEL', $_) for $t->redis_keys('cc:queue:*:waiting');
 }
 

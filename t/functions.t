@@ -17,11 +17,12 @@ my $t = CCTest->new(skip_missing => 0);
 plan(skip_all => 'redis-server not found')
     unless CCTest::redis_server_binary();
 $t->start_redis;
-is($t->load_functions, 'callcenter', 'library loads');
+is($t->load_functions, 'callcenter_' . $t->functions_version,
+    'library loads');
 
 my $J = $t->json;
 
-sub fcall { $t->redis_cmd('FCALL', shift, 0, @_) }
+sub fcall { $t->fcall(@_) }
 
 sub ok_call {
     my ($name, @args) = @_;

@@ -33,11 +33,11 @@ static void
 test_defaults(void)
 {
     CC_CHECK(parse(NULL) == CC_OPTIONS_OK);
-    CC_CHECK(strcmp(opts.host, "127.0.0.1") == 0);
-    CC_CHECK(opts.port == 6379);
-    CC_CHECK(opts.unix_path == NULL);
-    CC_CHECK(opts.password == NULL);
-    CC_CHECK(opts.db == 0);
+    CC_CHECK(strcmp(opts.redis.tcp.host, "127.0.0.1") == 0);
+    CC_CHECK(opts.redis.tcp.port == 6379);
+    CC_CHECK(opts.redis.unix_path[0] == '\0');
+    CC_CHECK(opts.redis.password[0] == '\0');
+    CC_CHECK(opts.redis.db == 0);
     CC_CHECK(opts.agents == NULL);
     CC_CHECK(opts.offer_timeout == 20);
     CC_CHECK(opts.max_wait == 3600);
@@ -55,11 +55,11 @@ test_all(void)
                    "45", "--max-wait", "0", "--tick=250", "--name", "r1",
                    "--strategy",
                    "longest-idle", NULL) == CC_OPTIONS_OK);
-    CC_CHECK(strcmp(opts.host, "10.0.0.5") == 0);
-    CC_CHECK(opts.port == 6380);
+    CC_CHECK(strcmp(opts.redis.tcp.host, "10.0.0.5") == 0);
+    CC_CHECK(opts.redis.tcp.port == 6380);
     CC_CHECK(strcmp(opts.agents, "conf/a.json") == 0);
-    CC_CHECK(strcmp(opts.password, "s3cret") == 0);
-    CC_CHECK(opts.db == 3);
+    CC_CHECK(strcmp(opts.redis.password, "s3cret") == 0);
+    CC_CHECK(opts.redis.db == 3);
     CC_CHECK(opts.offer_timeout == 45);
     CC_CHECK(opts.max_wait == 0);
     CC_CHECK(opts.tick_ms == 250);
@@ -70,16 +70,35 @@ static void
 test_addresses(void)
 {
     CC_CHECK(parse("--redis", "unix:/run/redis.sock", NULL) == CC_OPTIONS_OK);
-    CC_CHECK(opts.unix_path != NULL
-             && strcmp(opts.unix_path, "/run/redis.sock") == 0);
+    CC_CHECK(strcmp(opts.redis.unix_path, "/run/redis.sock") == 0);
 
     CC_CHECK(parse("--redis=[::1]:7000", NULL) == CC_OPTIONS_OK);
-    CC_CHECK(strcmp(opts.host, "::1") == 0 && opts.port == 7000);
+    CC_CHECK(strcmp(opts.redis.tcp.host, "::1") == 0
+             && opts.redis.tcp.port == 7000);
 
     CC_CHECK(parse("--redis", "localhost:1", NULL) == CC_OPTIONS_OK);
-    CC_CHECK(strcmp(opts.host, "localhost") == 0 && opts.port == 1);
+    CC_CHECK(strcmp(opts.redis.tcp.host, "localhost") == 0
+             && opts.redis.tcp.port == 1);
 
-    CC_CHECK(parse("--redis", "localhost", NULL) == CC_OPTIONS_ERROR);
+    /* the grammar of common/cc_redis_addr.h: the port is optional */
+    CC_CHECK(parse("--redis", "localhost", NULL) == CC_OPTIONS_OK);
+    CC_CHECK(opts.redis.tcp.port == 6379);
+
+    CC_CHECK(parse("--redis", "::1:6379", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--redis", "h:0", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(strstr(err, "h:0") != NULL && strstr(err, "invalid port"));
+    CC_CHECK(parse("--password", "a\tsecret", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(strstr(err, "secret") == NULL
+             && strstr(err, "invalid password") != NULL);
+    CC_CHECK(parse("--redis", "a", "--redis", "b", NULL)
+             == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--password", "", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--db", "1", "--db", "2", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--sentinel", "h:1", "--master", "m", NULL)
+             == CC_OPTIONS_ERROR);
+    CC_CHECK(strstr(err, "not supported yet") != NULL);
+    CC_CHECK(parse("--replicas", "1", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(strstr(err, "not supported yet") != NULL);
     CC_CHECK(parse("--redis", "localhost:0", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--redis", "localhost:65536", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--redis", ":6379", NULL) == CC_OPTIONS_ERROR);

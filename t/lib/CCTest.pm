@@ -412,10 +412,40 @@ sub functions_lua {
     return $lua;
 }
 
+# The library's version (embed.sh --version): it is named callcenter_V and
+# its functions NAME_V.
+my $FUNCTIONS_VERSION;
+sub functions_version {
+    $FUNCTIONS_VERSION //= do {
+        my $v = `sh '$ROOT/common/embed.sh' --version`;
+        croak "embed.sh --version failed: $?" if $?;
+        chomp $v;
+        $v;
+    };
+    return $FUNCTIONS_VERSION;
+}
+
+# fn('cc_offer'): the name to FCALL, in this version of the library
+sub fn {
+    my ($self, $name) = @_;
+    return "${name}_" . $self->functions_version;
+}
+
+# FCALL of this version's function NAME with no keys
+sub fcall {
+    my ($self, $name, @args) = @_;
+    return $self->redis_cmd('FCALL', $self->fn($name), 0, @args);
+}
+
+# as the module and the router do: FUNCTION LOAD, without REPLACE, where
+# this very version being loaded already is success
 sub load_functions {
     my ($self) = @_;
-    return $self->redis_cmd_ok('FUNCTION', 'LOAD', 'REPLACE',
-        $self->functions_lua);
+    my $r = $self->redis_cmd('FUNCTION', 'LOAD', $self->functions_lua);
+    return $r unless ref $r eq 'CCTest::Error';
+    return 'callcenter_' . $self->functions_version
+        if $r->message =~ /already exists/;
+    croak "redis FUNCTION LOAD: " . $r->message;
 }
 
 # ---------------------------------------------------------------- router
@@ -443,8 +473,10 @@ sub start_router {
     my $n = ++$self->{router_seq};
     my $log = "$self->{dir}/router-$n.log";
     my @wrapper = split ' ', ($ENV{CC_ROUTER_WRAPPER} // '');
-    my $pid = $self->_spawn($log, @wrapper, router_path(),
-        '--redis', '127.0.0.1:' . $self->redis_port,
+    # the router refuses an address given twice
+    my @redis = grep({ /^--(?:redis|sentinel)\b/ } @extra) ? ()
+        : ('--redis', '127.0.0.1:' . $self->redis_port);
+    my $pid = $self->_spawn($log, @wrapper, router_path(), @redis,
         '--agents', $self->{agents_file}, @extra);
     my $r = bless { pid => $pid, log => $log, n => $n }, 'CCTest::Router';
     push @{ $self->{routers} }, $r;
