@@ -313,9 +313,6 @@ ngx_http_callcenter_read_body(ngx_http_request_t *r, size_t max,
     ngx_http_callcenter_ctx_t  *ctx;
 
     if (r->headers_in.content_length_n > (off_t) max) {
-        /* no "100 Continue": the client need not send what is refused */
-        r->expect_tested = 1;
-
         return ngx_http_callcenter_send_error(r,
                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                         "body too large");
@@ -722,6 +719,9 @@ ngx_http_callcenter_send_error(ngx_http_request_t *r, ngx_uint_t status,
 {
     u_char  *json, *p;
     size_t   len;
+
+    /* no "100 Continue": an answer refused needs no body */
+    r->expect_tested = 1;
 
     len = ngx_strlen(message);
 
