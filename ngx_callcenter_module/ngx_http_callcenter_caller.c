@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     cc_call_request_t *req);
 static ngx_int_t ngx_http_callcenter_caller_add(ngx_http_request_t *r,
     cJSON *caller, const char *name, u_char *value, size_t len, size_t max);
+static u_char *ngx_http_callcenter_caller_utf8(ngx_http_request_t *r,
+    u_char *value, size_t len, size_t max);
 static void ngx_http_callcenter_caller_created(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_callcenter_caller_opened(ngx_http_request_t *r,
@@ -161,7 +163,6 @@ ngx_http_callcenter_caller_query(ngx_http_request_t *r)
 {
     char                        err[CC_ERR_MAX];
     u_char                     *utf8;
-    size_t                      len;
     ngx_int_t                   rc;
     ngx_str_t                   value;
     ngx_uint_t                  i;
@@ -194,16 +195,12 @@ ngx_http_callcenter_caller_query(ngx_http_request_t *r)
             continue;
         }
 
-        /* as valid UTF-8; the fields' bounds apply to what is stored */
+        /* as valid UTF-8: the fields' bounds apply to what is stored */
 
-        utf8 = (rc == NGX_OK) ? ngx_pnalloc(r->pool, 3 * value.len + 1)
-                              : NULL;
-
-        if (utf8 != NULL) {
-            len = cc_utf8_sanitize((char *) value.data, value.len,
-                                   (char *) utf8, 3 * value.len);
-            utf8[len] = '\0';
-        }
+        utf8 = (rc == NGX_OK)
+               ? ngx_http_callcenter_caller_utf8(r, value.data, value.len,
+                                                 3 * value.len)
+               : NULL;
 
         if (utf8 == NULL
             || cJSON_AddStringToObject(obj, fields[i], (char *) utf8)
@@ -365,14 +362,35 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
 }
 
 
-/*
- * a string field as valid UTF-8 (U+FFFD for what is not), cut at max bytes
- * on a character boundary
- */
+/* a string field, see ngx_http_callcenter_caller_utf8() */
 
 static ngx_int_t
 ngx_http_callcenter_caller_add(ngx_http_request_t *r, cJSON *caller,
     const char *name, u_char *value, size_t len, size_t max)
+{
+    u_char  *s;
+
+    s = ngx_http_callcenter_caller_utf8(r, value, len, max);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (cJSON_AddStringToObject(caller, name, (char *) s) == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A null-terminated copy as valid UTF-8 (U+FFFD for what is not), at most
+ * max bytes, cut on a character boundary; NULL when out of memory.
+ */
+
+static u_char *
+ngx_http_callcenter_caller_utf8(ngx_http_request_t *r, u_char *value,
+    size_t len, size_t max)
 {
     u_char  *s;
     size_t   size;
@@ -381,17 +399,13 @@ ngx_http_callcenter_caller_add(ngx_http_request_t *r, cJSON *caller,
 
     s = ngx_pnalloc(r->pool, size + 1);
     if (s == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     len = cc_utf8_sanitize((char *) value, len, (char *) s, size);
     s[len] = '\0';
 
-    if (cJSON_AddStringToObject(caller, name, (char *) s) == NULL) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return s;
 }
 
 
