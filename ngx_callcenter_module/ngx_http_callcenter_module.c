@@ -66,8 +66,9 @@ static ngx_conf_num_bounds_t  ngx_http_callcenter_buffer_bounds = {
     ngx_http_callcenter_size_bounds, 4096, 1024 * 1024 * 1024
 };
 
+/* 0: no budget */
 static ngx_conf_num_bounds_t  ngx_http_callcenter_budget_bounds = {
-    ngx_http_callcenter_size_bounds, 1024, 1024 * 1024 * 1024
+    ngx_http_callcenter_size_bounds, 0, 1024 * 1024 * 1024
 };
 
 
@@ -1018,7 +1019,10 @@ ngx_http_callcenter_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* callcenter_message_rate RATE [burst=N]: RATE as limit_req's, 10r/s */
+/*
+ * callcenter_message_rate RATE [burst=N] | off: RATE as limit_req's, 10r/s;
+ * off (rate 0) sends no limit
+ */
 
 static char *
 ngx_http_callcenter_message_rate(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -1034,6 +1038,13 @@ ngx_http_callcenter_message_rate(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        cclf->message_rate = 0;
+        cclf->message_burst = 0;
+        return NGX_CONF_OK;
+    }
+
     rate = NGX_ERROR;
     scale = 1;
 

@@ -158,7 +158,7 @@ is_error(post('/agent/status', headers => {
 }
 
 # bodiless POSTs from a non-browser client: no Origin, no Content-Type
-is(post("/agent/calls/$c->{call}/reject")->{status}, 409,
+is(post('/agent/calls/nosuch/accept')->{status}, 404,
     'a bodiless POST without Origin reaches the function library');
 
 # callcenter_agent_origins lists more

@@ -97,6 +97,11 @@ callcenter_call_budget 64k;
             callcenter_message_rate 2r/s burst=1;
             callcenter_call_budget 2k;
         }
+        location /free/call {
+            callcenter_caller;
+            callcenter_message_rate off;
+            callcenter_call_budget 0;
+        }
 EOF
 callcenter_message_rate 30r/m burst=5;
 EOF2
@@ -105,7 +110,8 @@ for my $case (['/call', [500, 5, 65536], '5000',
         'http rate 30r/m burst=5, server budget 64k and grace 5s'],
     ['/fast/call', [100000, 20, 65536], '1500',
         'a location rate without burst: burst 20 again'],
-    ['/own/call', [2000, 1, 2048], '5000', 'all set in the location'])
+    ['/own/call', [2000, 1, 2048], '5000', 'all set in the location'],
+    ['/free/call', [0, 0, 0], '5000', 'off and 0: no limits'])
 {
     my ($loc, $want, $grace, $name) = @$case;
     my $res = $t->http('POST', $loc, body => '{"queue":"sales"}',
@@ -137,8 +143,11 @@ for my $case (['callcenter_message_rate 10r/s;', 1],
     ['callcenter_message_rate 10r/s nodelay;', 0],
     ['callcenter_message_rate 10r/s burst=1 burst=2;', 0],
     ['callcenter_message_rate 10r/s; callcenter_message_rate 5r/s;', 0],
+    ['callcenter_message_rate off;', 1],
+    ['callcenter_message_rate off burst=2;', 0],
     ['callcenter_call_budget 1m;', 1],
-    ['callcenter_call_budget 1023;', 0],
+    ['callcenter_call_budget 0;', 1],
+    ['callcenter_call_budget 2g;', 0],
     ['callcenter_call_budget lots;', 0])
 {
     my ($conf, $ok) = @$case;
