@@ -86,58 +86,223 @@ cc_valid_http_url(const char *s, size_t len)
     return 1;
 }
 
-/* well-formed UTF-8 (RFC 3629): no overlong forms, surrogates, > U+10FFFF */
+/*
+ * The UTF-8 sequence at s: 1 with *n its length when well-formed (RFC 3629:
+ * no overlong forms, surrogates, nor past U+10FFFF), else 0 with *n the
+ * length of its maximal subpart (Unicode 3.9, as WHATWG decoders count),
+ * which one U+FFFD replaces.
+ */
+static int
+cc_utf8_next(const unsigned char *s, size_t len, size_t *n)
+{
+    size_t         k, need;
+    unsigned char  c, lower, upper;
+
+    c = s[0];
+    lower = 0x80;
+    upper = 0xbf;
+
+    if (c < 0x80) {
+        *n = 1;
+        return 1;
+    }
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 1;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 2;
+        lower = (c == 0xe0) ? 0xa0 : 0x80;
+        upper = (c == 0xed) ? 0x9f : 0xbf;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3;
+        lower = (c == 0xf0) ? 0x90 : 0x80;
+        upper = (c == 0xf4) ? 0x8f : 0xbf;
+
+    } else {
+        *n = 1;
+        return 0;
+    }
+
+    for (k = 1; k <= need; k++) {
+        if (k >= len || s[k] < lower || s[k] > upper) {
+            *n = k;
+            return 0;
+        }
+
+        lower = 0x80;
+        upper = 0xbf;
+    }
+
+    *n = need + 1;
+    return 1;
+}
+
 int
 cc_valid_utf8(const char *s, size_t len)
 {
-    size_t          i, n, k;
-    unsigned char   c;
-    unsigned long   cp;
+    size_t  i, n;
 
     for (i = 0; i < len; i += n) {
-        c = (unsigned char) s[i];
-
-        if (c < 0x80) {
-            n = 1;
-            continue;
-        }
-
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 2;
-            cp = c & 0x1f;
-
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 3;
-            cp = c & 0x0f;
-
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 4;
-            cp = c & 0x07;
-
-        } else {
-            return 0;
-        }
-
-        if (len - i < n) {
-            return 0;
-        }
-
-        for (k = 1; k < n; k++) {
-            c = (unsigned char) s[i + k];
-            if ((c & 0xc0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (c & 0x3f);
-        }
-
-        if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-            || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        {
+        if (!cc_utf8_next((const unsigned char *) s + i, len - i, &n)) {
             return 0;
         }
     }
 
     return 1;
+}
+
+size_t
+cc_utf8_sanitize(const char *s, size_t len, char *out, size_t size)
+{
+    size_t  i, n, o;
+
+    o = 0;
+
+    for (i = 0; i < len; i += n) {
+        if (cc_utf8_next((const unsigned char *) s + i, len - i, &n)) {
+            if (n > size - o) {
+                break;
+            }
+
+            memcpy(out + o, s + i, n);
+            o += n;
+
+        } else {
+            if (3 > size - o) {
+                break;
+            }
+
+            memcpy(out + o, "\xef\xbf\xbd", 3);    /* U+FFFD */
+            o += 3;
+        }
+    }
+
+    return o;
+}
+
+int
+cc_valid_token(const char *s, size_t len)
+{
+    return cc_valid_chars(s, len, CC_TOKEN_MAX, 1);
+}
+
+int
+cc_json_content_type(const char *s, size_t len)
+{
+    size_t  i, n;
+
+    n = sizeof("application/json") - 1;
+
+    for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t'); i++) {
+        /* void */
+    }
+
+    if (len - i < n || strncasecmp(s + i, "application/json", n) != 0) {
+        return 0;
+    }
+
+    for (i += n; i < len && (s[i] == ' ' || s[i] == '\t'); i++) {
+        /* void */
+    }
+
+    return i == len || s[i] == ';';
+}
+
+size_t
+cc_origin_normalize(const char *s, size_t len, char *out)
+{
+    size_t         i, start, host, n;
+    unsigned long  port;
+    const char    *dflt;
+
+    if (len > 7 && strncasecmp(s, "http://", 7) == 0) {
+        start = 7;
+        dflt = "80";
+
+    } else if (len > 8 && strncasecmp(s, "https://", 8) == 0) {
+        start = 8;
+        dflt = "443";
+
+    } else {
+        return 0;
+    }
+
+    i = start;
+
+    if (s[i] == '[') {
+        for (i++; i < len && s[i] != ']'; i++) {
+            if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')
+                  || (s[i] >= 'A' && s[i] <= 'F') || s[i] == ':'
+                  || s[i] == '.'))
+            {
+                return 0;
+            }
+        }
+
+        if (i == len || i == start + 1) {
+            return 0;
+        }
+
+        i++;
+
+    } else {
+        for ( /* void */ ; i < len && s[i] != ':'; i++) {
+            if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z')
+                  || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '.'
+                  || s[i] == '-' || s[i] == '_'))
+            {
+                return 0;
+            }
+        }
+
+        if (i == start) {
+            return 0;
+        }
+    }
+
+    host = i;
+    port = 0;
+
+    if (i < len) {
+        if (s[i] != ':' || i + 1 == len || len - i - 1 > 5) {
+            return 0;
+        }
+
+        for (i++; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9') {
+                return 0;
+            }
+
+            port = port * 10 + (s[i] - '0');
+        }
+
+        if (port == 0 || port > 65535) {
+            return 0;
+        }
+    }
+
+    if (host + sizeof(":65535") - 1 > CC_ORIGIN_MAX) {
+        return 0;
+    }
+
+    for (n = 0; n < host; n++) {
+        out[n] = (s[n] >= 'A' && s[n] <= 'Z') ? s[n] - 'A' + 'a' : s[n];
+    }
+
+    if (port) {
+        n += sprintf(out + n, ":%lu", port);
+
+        /* the scheme's own port is no part of an origin */
+        if (strcmp(out + host + 1, dflt) == 0) {
+            n = host;
+        }
+    }
+
+    out[n] = '\0';
+
+    return n;
 }
 
 size_t
@@ -656,6 +821,13 @@ done:
     cJSON_Delete(json);
 
     return out;
+}
+
+int
+cc_message_live(const char *msg)
+{
+    /* typing has no field of its own: normalized, it is exactly this */
+    return strcmp(msg, "{\"type\":\"typing\"}") == 0;
 }
 
 const char *

@@ -25,6 +25,7 @@
 #define CC_CHAT_MAX        4000  /* chars */
 #define CC_LANGUAGE_MAX    35
 #define CC_TOKEN_MAX       128
+#define CC_ORIGIN_MAX      300   /* scheme://host[:port] */
 #define CC_ERR_MAX         128   /* a good size for err */
 
 /* [A-Za-z0-9_-]{1,CC_ID_MAX} */
@@ -43,6 +44,28 @@ int cc_valid_http_url(const char *s, size_t len);
 
 /* well-formed UTF-8: no overlong forms, surrogates, nor past U+10FFFF */
 int cc_valid_utf8(const char *s, size_t len);
+
+/*
+ * s made well-formed UTF-8 into out: each ill-formed sequence (its maximal
+ * subpart, as a WHATWG decoder counts) becomes U+FFFD.  At most size bytes
+ * are written, never part of a character; returns how many.
+ */
+size_t cc_utf8_sanitize(const char *s, size_t len, char *out, size_t size);
+
+/* a call's token: [A-Za-z0-9_-]{1,CC_TOKEN_MAX} */
+int cc_valid_token(const char *s, size_t len);
+
+/* a Content-Type value of application/json, parameters allowed */
+int cc_json_content_type(const char *s, size_t len);
+
+/*
+ * An origin (RFC 6454) as an Origin header or a configuration names it,
+ * "http[s]://host[:port]" with nothing after, compared as written to out
+ * (size CC_ORIGIN_MAX + 1): scheme and host in lower case, no port when it
+ * is the scheme's own.  Returns its length; 0 when s is no such origin
+ * ("null" included).
+ */
+size_t cc_origin_normalize(const char *s, size_t len, char *out);
 
 /* the number of UTF-8 code points of s */
 size_t cc_utf8_chars(const char *s, size_t len);
@@ -82,6 +105,10 @@ void cc_call_request_free(cc_call_request_t *req);
  */
 char *cc_message_normalize(const char *body, size_t len, int from_agent,
     char *err, size_t errlen);
+
+/* a message cc_message_normalize gave is delivered live only, never kept
+ * (typing) */
+int cc_message_live(const char *msg);
 
 /* {"status": "available" | "away"}: the static status string, or NULL */
 const char *cc_agent_status_parse(const char *body, size_t len, char *err,

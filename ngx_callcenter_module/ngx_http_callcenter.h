@@ -48,6 +48,13 @@ typedef struct {
     ngx_uint_t                  streams_per_call;    /* 0: no limit */
     ngx_uint_t                  streams_per_address; /* in one worker */
     ngx_str_t                   caller_page;     /* 303 target of GET /call */
+
+    /* per call limits, sent with each message to the function library */
+    ngx_uint_t                  message_rate;    /* messages/s x 1000 */
+    ngx_uint_t                  message_burst;
+    size_t                      call_budget;     /* bytes of kept messages */
+    ngx_array_t                *agent_origins;   /* ngx_str_t, normalized by
+                                                  * cc_origin_normalize() */
 } ngx_http_callcenter_loc_conf_t;
 
 
@@ -166,7 +173,8 @@ ngx_int_t ngx_http_callcenter_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
 void ngx_http_callcenter_finalize_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
-/* maps a Redis error reply (BADREQ/FORBIDDEN/NOTFOUND/CONFLICT) or NULL */
+/* maps a Redis error reply (BADREQ/FORBIDDEN/NOTFOUND/CONFLICT/TOOMANY)
+ * or NULL */
 void ngx_http_callcenter_finalize_reply_error(ngx_http_request_t *r,
     redisReply *reply);
 
@@ -189,8 +197,9 @@ typedef struct {
     ngx_str_t                   conn_id;     /* event stream */
     ngx_str_t                   last_id;     /* Last-Event-ID */
     ngx_uint_t                  redirect;    /* GET /call: 303 */
-    u_char                     *body;        /* body_len <= body_max */
+    u_char                     *body;        /* body_len <= body_size */
     size_t                      body_len;
+    size_t                      body_size;   /* allocated, <= body_max */
     size_t                      body_max;
     ngx_http_callcenter_body_pt body_handler;
     unsigned                    in_handler:1;
@@ -222,6 +231,9 @@ ngx_int_t ngx_http_callcenter_arg(ngx_http_request_t *r, char *name,
     ngx_str_t *value);
 ngx_table_elt_t *ngx_http_callcenter_header(ngx_http_request_t *r,
     char *name);
+/* the kind argument of cc_caller_message and cc_agent_message for a
+ * normalized message: "live" (typing, never kept) or "keep" */
+void ngx_http_callcenter_message_kind(const char *msg, ngx_str_t *kind);
 /* a reply holding an event id: 202 {"id": ID} */
 void ngx_http_callcenter_message_reply(ngx_http_request_t *r,
     redisReply *reply);

@@ -8,6 +8,9 @@
 #include "cc_validate.h"
 
 
+static ngx_int_t ngx_http_callcenter_agent_same_site(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_callcenter_agent_origin(ngx_http_request_t *r,
+    ngx_str_t *origin);
 static ngx_int_t ngx_http_callcenter_agent_events(ngx_http_request_t *r);
 static void ngx_http_callcenter_agent_opened(ngx_http_request_t *r,
     redisReply *reply);
@@ -35,6 +38,7 @@ static ngx_int_t ngx_http_callcenter_agent_fcall(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_callcenter_agent_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
+    ngx_int_t                        rc;
     ngx_str_t                        agent, seg[3];
     ngx_uint_t                       n, method;
     const char                      *fn;
@@ -63,6 +67,13 @@ ngx_http_callcenter_agent_handler(ngx_http_request_t *r, ngx_str_t *path)
     }
 
     ctx->agent = agent;
+
+    if (r->method == NGX_HTTP_POST) {
+        rc = ngx_http_callcenter_agent_same_site(r);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
 
     n = ngx_http_callcenter_split(path, seg, 3);
 
@@ -150,6 +161,114 @@ ngx_http_callcenter_agent_handler(ngx_http_request_t *r, ngx_str_t *path)
                                            n == 2
                                            ? ngx_http_callcenter_agent_call
                                            : ngx_http_callcenter_agent_done);
+}
+
+
+/*
+ * Pages of other sites cannot act as an agent: a browser names the page's
+ * origin in Origin (a form or fetch() of another site, "null" from a
+ * sandbox or a file), and a cross-site form or a "simple" fetch() cannot
+ * send application/json.  No Origin: not a browser, allowed.  Before the
+ * body is read, before anything is written.  NGX_DECLINED: go on; else
+ * the rc of the 403 or 415 answered.
+ */
+
+static ngx_int_t
+ngx_http_callcenter_agent_same_site(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_callcenter_header(r, "Origin");
+
+    if (h != NULL && !ngx_http_callcenter_agent_origin(r, &h->value)) {
+        return ngx_http_callcenter_send_error(r, NGX_HTTP_FORBIDDEN,
+                                              "cross-origin request");
+    }
+
+    if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
+        return NGX_DECLINED;
+    }
+
+    h = r->headers_in.content_type;
+
+    if (h == NULL
+        || !cc_json_content_type((char *) h->value.data, h->value.len))
+    {
+        return ngx_http_callcenter_send_error(r,
+                                        NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                        "want Content-Type: application/json");
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The Origin value names the request's own origin (its scheme and Host)
+ * or one of callcenter_agent_origins.
+ */
+
+static ngx_uint_t
+ngx_http_callcenter_agent_origin(ngx_http_request_t *r, ngx_str_t *value)
+{
+    u_char                          *p;
+    size_t                           len, own;
+    ngx_str_t                       *allowed;
+    ngx_uint_t                       i;
+    ngx_table_elt_t                 *host;
+    ngx_http_callcenter_loc_conf_t  *cclf;
+    u_char                           origin[CC_ORIGIN_MAX + 1];
+    u_char                           addressed[CC_ORIGIN_MAX + 1];
+    u_char                           ours[CC_ORIGIN_MAX + 1];
+
+    len = cc_origin_normalize((char *) value->data, value->len,
+                              (char *) origin);
+    if (len == 0) {
+        return 0;                               /* "null" or no origin */
+    }
+
+    host = r->headers_in.host;
+
+    if (host != NULL && host->value.len <= CC_ORIGIN_MAX - 8) {
+        p = addressed;
+
+#if (NGX_HTTP_SSL)
+        if (r->connection->ssl) {
+            p = ngx_cpymem(p, "https://", 8);
+
+        } else
+#endif
+        {
+            p = ngx_cpymem(p, "http://", 7);
+        }
+
+        p = ngx_cpymem(p, host->value.data, host->value.len);
+
+        own = cc_origin_normalize((char *) addressed, p - addressed,
+                                  (char *) ours);
+
+        if (own == len && ngx_strncmp(ours, origin, len) == 0) {
+            return 1;
+        }
+    }
+
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    if (cclf->agent_origins == NULL) {
+        return 0;
+    }
+
+    allowed = cclf->agent_origins->elts;
+
+    for (i = 0; i < cclf->agent_origins->nelts; i++) {
+        if (allowed[i].len == len
+            && ngx_strncmp(allowed[i].data, origin, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -358,6 +477,7 @@ ngx_http_callcenter_agent_message(ngx_http_request_t *r, ngx_str_t *body)
 {
     char                       *msg, err[CC_ERR_MAX];
     ngx_int_t                   rc;
+    ngx_str_t                   args[4];
     ngx_http_callcenter_ctx_t  *ctx;
 
     msg = cc_message_normalize((char *) body->data, body->len, 1, err,
@@ -369,9 +489,14 @@ ngx_http_callcenter_agent_message(ngx_http_request_t *r, ngx_str_t *body)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
 
-    rc = ngx_http_callcenter_agent_fcall(r, "cc_agent_message",
-                                         (char *) ctx->call.data, msg,
-                                         ngx_http_callcenter_message_reply);
+    args[0] = ctx->agent;
+    args[1] = ctx->call;
+    args[2].data = (u_char *) msg;
+    args[2].len = ngx_strlen(msg);
+    ngx_http_callcenter_message_kind(msg, &args[3]);
+
+    rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_message_reply,
+                                   "cc_agent_message", 4, args);
 
     cJSON_free(msg);
 

@@ -21,6 +21,8 @@ static ngx_int_t ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     cc_call_request_t *req);
 static ngx_int_t ngx_http_callcenter_caller_add(ngx_http_request_t *r,
     cJSON *caller, const char *name, u_char *value, size_t len, size_t max);
+static u_char *ngx_http_callcenter_caller_utf8(ngx_http_request_t *r,
+    u_char *value, size_t len, size_t max);
 static void ngx_http_callcenter_caller_created(ngx_http_request_t *r,
     redisReply *reply);
 static ngx_int_t ngx_http_callcenter_caller_events(ngx_http_request_t *r,
@@ -99,7 +101,9 @@ ngx_http_callcenter_caller_handler(ngx_http_request_t *r, ngx_str_t *path)
         ngx_str_null(&token);
     }
 
-    if (token.len == 0 || token.len > CC_TOKEN_MAX) {
+    /* the header wins over ?token=, for every request about a call */
+
+    if (!cc_valid_token((char *) token.data, token.len)) {
         return ngx_http_callcenter_send_error(r, NGX_HTTP_FORBIDDEN,
                                               "forbidden");
     }
@@ -139,6 +143,7 @@ static ngx_int_t
 ngx_http_callcenter_caller_query(ngx_http_request_t *r)
 {
     char                        err[CC_ERR_MAX];
+    u_char                     *utf8;
     ngx_int_t                   rc;
     ngx_str_t                   value;
     ngx_uint_t                  i;
@@ -167,13 +172,19 @@ ngx_http_callcenter_caller_query(ngx_http_request_t *r)
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         rc = ngx_http_callcenter_arg(r, fields[i], &value);
 
-        if (rc == NGX_ERROR) {
-            cJSON_Delete(obj);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        if (rc == NGX_DECLINED) {
+            continue;
         }
 
-        if (rc == NGX_OK
-            && cJSON_AddStringToObject(obj, fields[i], (char *) value.data)
+        /* as valid UTF-8: the fields' bounds apply to what is stored */
+
+        utf8 = (rc == NGX_OK)
+               ? ngx_http_callcenter_caller_utf8(r, value.data, value.len,
+                                                 3 * value.len)
+               : NULL;
+
+        if (utf8 == NULL
+            || cJSON_AddStringToObject(obj, fields[i], (char *) utf8)
                == NULL)
         {
             cJSON_Delete(obj);
@@ -219,17 +230,20 @@ static ngx_int_t
 ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     cc_call_request_t *req)
 {
-    char                       *caller, *skills;
-    u_char                      lang[CC_LANGUAGE_MAX + 1];
-    u_char                      now[sizeof("1970-01-01T00:00:00Z")];
-    size_t                      len;
-    ngx_tm_t                    tm;
-    ngx_int_t                   rc;
-    ngx_table_elt_t            *h;
-    ngx_str_t                   args[5];
-    ngx_http_callcenter_ctx_t  *ctx;
+    char                            *caller, *skills;
+    u_char                           lang[CC_LANGUAGE_MAX + 1];
+    u_char                           now[sizeof("1970-01-01T00:00:00Z")];
+    u_char                           grace[NGX_INT64_LEN];
+    size_t                           len;
+    ngx_tm_t                         tm;
+    ngx_int_t                        rc;
+    ngx_table_elt_t                 *h;
+    ngx_str_t                        args[6];
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_callcenter_loc_conf_t  *cclf;
 
     ctx = ngx_http_callcenter_get_ctx(r);
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
     if (ctx == NULL
         || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_ID_BYTES,
@@ -315,8 +329,12 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     args[4].data = (u_char *) skills;
     args[4].len = ngx_strlen(skills);
 
+    /* the caller must open an event stream within it, or the call ends */
+    args[5].data = grace;
+    args[5].len = ngx_sprintf(grace, "%M", cclf->caller_grace) - grace;
+
     rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_created,
-                                   "cc_call_create", 5, args);
+                                   "cc_call_create", 6, args);
 
     cJSON_free(caller);
     cJSON_free(skills);
@@ -325,7 +343,7 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
 }
 
 
-/* a string field, cut at max bytes (on a UTF-8 character boundary) */
+/* a string field, see ngx_http_callcenter_caller_utf8() */
 
 static ngx_int_t
 ngx_http_callcenter_caller_add(ngx_http_request_t *r, cJSON *caller,
@@ -333,27 +351,42 @@ ngx_http_callcenter_caller_add(ngx_http_request_t *r, cJSON *caller,
 {
     u_char  *s;
 
-    if (len > max) {
-        len = max;
-
-        while (len && (value[len] & 0xc0) == 0x80) {
-            len--;
-        }
-    }
-
-    s = ngx_pnalloc(r->pool, len + 1);
+    s = ngx_http_callcenter_caller_utf8(r, value, len, max);
     if (s == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_memcpy(s, value, len);
-    s[len] = '\0';
 
     if (cJSON_AddStringToObject(caller, name, (char *) s) == NULL) {
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A null-terminated copy as valid UTF-8 (U+FFFD for what is not), at most
+ * max bytes, cut on a character boundary; NULL when out of memory.
+ */
+
+static u_char *
+ngx_http_callcenter_caller_utf8(ngx_http_request_t *r, u_char *value,
+    size_t len, size_t max)
+{
+    u_char  *s;
+    size_t   size;
+
+    size = ngx_min(3 * len, max);
+
+    s = ngx_pnalloc(r->pool, size + 1);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    len = cc_utf8_sanitize((char *) value, len, (char *) s, size);
+    s[len] = '\0';
+
+    return s;
 }
 
 
@@ -558,15 +591,22 @@ ngx_http_callcenter_caller_opened(ngx_http_request_t *r, redisReply *reply)
 }
 
 
-/* POST /call/ID/messages */
+/*
+ * POST /call/ID/messages: with the call's limits, which the function
+ * library enforces (TOOMANY: 429)
+ */
 
 static void
 ngx_http_callcenter_caller_message(ngx_http_request_t *r, ngx_str_t *body)
 {
-    char                       *msg, err[CC_ERR_MAX];
-    ngx_int_t                   rc;
-    ngx_str_t                   args[3];
-    ngx_http_callcenter_ctx_t  *ctx;
+    char                            *msg, err[CC_ERR_MAX];
+    u_char                           rate[NGX_INT64_LEN];
+    u_char                           burst[NGX_INT64_LEN];
+    u_char                           budget[NGX_INT64_LEN];
+    ngx_int_t                        rc;
+    ngx_str_t                        args[7];
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_callcenter_loc_conf_t  *cclf;
 
     msg = cc_message_normalize((char *) body->data, body->len, 0, err,
                                sizeof(err));
@@ -576,14 +616,22 @@ ngx_http_callcenter_caller_message(ngx_http_request_t *r, ngx_str_t *body)
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
     args[0] = ctx->call;
     args[1] = ctx->token;
     args[2].data = (u_char *) msg;
     args[2].len = ngx_strlen(msg);
+    ngx_http_callcenter_message_kind(msg, &args[3]);
+    args[4].data = rate;
+    args[4].len = ngx_sprintf(rate, "%ui", cclf->message_rate) - rate;
+    args[5].data = burst;
+    args[5].len = ngx_sprintf(burst, "%ui", cclf->message_burst) - burst;
+    args[6].data = budget;
+    args[6].len = ngx_sprintf(budget, "%uz", cclf->call_budget) - budget;
 
     rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_message_reply,
-                                   "cc_caller_message", 3, args);
+                                   "cc_caller_message", 7, args);
 
     cJSON_free(msg);
 

@@ -12,15 +12,25 @@
 #include "cc_sse.h"
 
 
+/* a chunked body's first allocation, doubled as it grows */
+#define NGX_HTTP_CALLCENTER_BODY_CHUNK  1024
+
+
 static ngx_int_t ngx_http_callcenter_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_callcenter_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void ngx_http_callcenter_body_done(ngx_http_request_t *r);
+static ngx_int_t ngx_http_callcenter_body_grow(ngx_http_request_t *r,
+    ngx_http_callcenter_ctx_t *ctx, size_t size);
 static void ngx_http_callcenter_too_large(ngx_http_request_t *r);
 
 static char *ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_callcenter_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_callcenter_message_rate(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_callcenter_origins(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_callcenter_msec_bounds(ngx_conf_t *cf, void *post,
     void *data);
@@ -54,6 +64,11 @@ static ngx_conf_num_bounds_t  ngx_http_callcenter_body_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_callcenter_buffer_bounds = {
     ngx_http_callcenter_size_bounds, 4096, 1024 * 1024 * 1024
+};
+
+/* 0: no budget */
+static ngx_conf_num_bounds_t  ngx_http_callcenter_budget_bounds = {
+    ngx_http_callcenter_size_bounds, 0, 1024 * 1024 * 1024
 };
 
 
@@ -148,6 +163,27 @@ static ngx_command_t  ngx_http_callcenter_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_callcenter_loc_conf_t, streams_per_address),
+      NULL },
+
+    { ngx_string("callcenter_message_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_callcenter_message_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("callcenter_call_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_callcenter_loc_conf_t, call_budget),
+      &ngx_http_callcenter_budget_bounds },
+
+    { ngx_string("callcenter_agent_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_callcenter_origins,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("callcenter_caller_page"),
@@ -327,7 +363,8 @@ ngx_http_callcenter_read_body(ngx_http_request_t *r, size_t max,
 /*
  * Keeps a copy of the body of our requests, at most ctx->body_max bytes:
  * a body that grows past it is answered 413 at once, and nothing more of
- * it is kept (the rest goes to lingering close).
+ * it is kept (the rest goes to lingering close).  The copy takes what the
+ * Content-Length announces, or grows with a chunked body.
  */
 
 static ngx_int_t
@@ -375,11 +412,10 @@ ngx_http_callcenter_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             return NGX_ERROR;
         }
 
-        if (ctx->body == NULL) {
-            ctx->body = ngx_pnalloc(r->pool, ctx->body_max);
-            if (ctx->body == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
+        if (size > ctx->body_size - ctx->body_len
+            && ngx_http_callcenter_body_grow(r, ctx, size) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         ngx_memcpy(ctx->body + ctx->body_len, cl->buf->pos, size);
@@ -387,6 +423,41 @@ ngx_http_callcenter_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     return ngx_http_next_request_body_filter(r, in);
+}
+
+
+/* room for size more bytes: body_len + size <= body_max */
+
+static ngx_int_t
+ngx_http_callcenter_body_grow(ngx_http_request_t *r,
+    ngx_http_callcenter_ctx_t *ctx, size_t size)
+{
+    u_char  *body;
+    size_t   n;
+
+    if (ctx->body == NULL && r->headers_in.content_length_n > 0) {
+        n = (size_t) r->headers_in.content_length_n;
+
+    } else {
+        n = ngx_max(2 * ctx->body_size, NGX_HTTP_CALLCENTER_BODY_CHUNK);
+    }
+
+    n = ngx_min(ngx_max(n, ctx->body_len + size), ctx->body_max);
+
+    body = ngx_pnalloc(r->pool, n);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->body != NULL) {
+        ngx_memcpy(body, ctx->body, ctx->body_len);
+        ngx_pfree(r->pool, ctx->body);
+    }
+
+    ctx->body = body;
+    ctx->body_size = n;
+
+    return NGX_OK;
 }
 
 
@@ -539,6 +610,18 @@ ngx_http_callcenter_last_id(ngx_http_request_t *r, ngx_str_t *last_id)
 
 
 void
+ngx_http_callcenter_message_kind(const char *msg, ngx_str_t *kind)
+{
+    if (cc_message_live(msg)) {
+        ngx_str_set(kind, "live");
+
+    } else {
+        ngx_str_set(kind, "keep");
+    }
+}
+
+
+void
 ngx_http_callcenter_message_reply(ngx_http_request_t *r, redisReply *reply)
 {
     u_char  *p, json[sizeof("{\"id\":\"\"}") + CC_SSE_ID_MAX];
@@ -652,6 +735,9 @@ ngx_http_callcenter_send_error(ngx_http_request_t *r, ngx_uint_t status,
     u_char  *json, *p;
     size_t   len;
 
+    /* no "100 Continue": an answer refused needs no body */
+    r->expect_tested = 1;
+
     len = ngx_strlen(message);
 
     json = ngx_pnalloc(r->pool, sizeof("{\"error\":\"\"}") - 1 + len
@@ -711,6 +797,9 @@ ngx_http_callcenter_status_text(ngx_uint_t status)
 
     case NGX_HTTP_NOT_FOUND:
         return "not found";
+
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        return "too many requests";
 
     default:
         return "conflict";
@@ -928,6 +1017,134 @@ ngx_http_callcenter_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * callcenter_message_rate RATE [burst=N] | off: RATE as limit_req's, 10r/s;
+ * off (rate 0) sends no limit
+ */
+
+static char *
+ngx_http_callcenter_message_rate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_callcenter_loc_conf_t  *cclf = conf;
+
+    ngx_int_t   rate, scale, burst;
+    ngx_str_t  *value;
+
+    if (cclf->message_rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        cclf->message_rate = 0;
+        cclf->message_burst = 0;
+        return NGX_CONF_OK;
+    }
+
+    rate = NGX_ERROR;
+    scale = 1;
+
+    if (value[1].len > 3) {
+        if (ngx_strncmp(value[1].data + value[1].len - 3, "r/m", 3) == 0) {
+            scale = 60;
+
+        } else if (ngx_strncmp(value[1].data + value[1].len - 3, "r/s", 3)
+                   != 0)
+        {
+            scale = 0;
+        }
+
+        if (scale) {
+            rate = ngx_atoi(value[1].data, value[1].len - 3);
+        }
+    }
+
+    /* at least 1r/m, at most 100000r/s */
+
+    if (rate <= 0 || rate > 100000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rate \"%V\", want 1r/m .. 100000r/s",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    burst = 20;
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len > 6 && ngx_strncmp(value[2].data, "burst=", 6) == 0) {
+            burst = ngx_atoi(value[2].data + 6, value[2].len - 6);
+
+        } else {
+            burst = NGX_ERROR;
+        }
+
+        if (burst < 1 || burst > 100000) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\", want burst=N "
+                               "(1 .. 100000)", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    cclf->message_rate = rate * 1000 / scale;
+    cclf->message_burst = burst;
+
+    return NGX_CONF_OK;
+}
+
+
+/* callcenter_agent_origins ORIGIN ...: where else agents' pages may be */
+
+static char *
+ngx_http_callcenter_origins(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_callcenter_loc_conf_t  *cclf = conf;
+
+    u_char      buf[CC_ORIGIN_MAX + 1];
+    size_t      n;
+    ngx_str_t  *value, *origin;
+    ngx_uint_t  i;
+
+    if (cclf->agent_origins == NGX_CONF_UNSET_PTR) {
+        cclf->agent_origins = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                               sizeof(ngx_str_t));
+        if (cclf->agent_origins == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        n = cc_origin_normalize((char *) value[i].data, value[i].len,
+                                (char *) buf);
+        if (n == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid origin \"%V\", want "
+                               "http[s]://host[:port]", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        origin = ngx_array_push(cclf->agent_origins);
+        if (origin == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        origin->data = ngx_pnalloc(cf->pool, n);
+        if (origin->data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        origin->len = n;
+        ngx_memcpy(origin->data, buf, n);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_callcenter_msec_bounds(ngx_conf_t *cf, void *post, void *data)
 {
@@ -1039,6 +1256,10 @@ ngx_http_callcenter_create_loc_conf(ngx_conf_t *cf)
     cclf->stream_buffer = NGX_CONF_UNSET_SIZE;
     cclf->streams_per_call = NGX_CONF_UNSET_UINT;
     cclf->streams_per_address = NGX_CONF_UNSET_UINT;
+    cclf->message_rate = NGX_CONF_UNSET_UINT;
+    cclf->message_burst = NGX_CONF_UNSET_UINT;
+    cclf->call_budget = NGX_CONF_UNSET_SIZE;
+    cclf->agent_origins = NGX_CONF_UNSET_PTR;
 
     return cclf;
 }
@@ -1065,6 +1286,22 @@ ngx_http_callcenter_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->streams_per_address, 64);
     ngx_conf_merge_str_value(conf->caller_page, prev->caller_page,
                              "/callcenter/call.html");
+
+    /* a rate and its burst go together */
+    if (conf->message_rate == NGX_CONF_UNSET_UINT) {
+        if (prev->message_rate == NGX_CONF_UNSET_UINT) {
+            conf->message_rate = 10000;     /* 10r/s */
+            conf->message_burst = 20;
+
+        } else {
+            conf->message_rate = prev->message_rate;
+            conf->message_burst = prev->message_burst;
+        }
+    }
+
+    ngx_conf_merge_size_value(conf->call_budget, prev->call_budget,
+                              1024 * 1024);
+    ngx_conf_merge_ptr_value(conf->agent_origins, prev->agent_origins, NULL);
 
     return NGX_CONF_OK;
 }

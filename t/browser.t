@@ -150,7 +150,8 @@ sub reset_stack {
             for @{ $f->{calls} // [] };
         $t->http('POST', "/agent/calls/$_/reject", headers => $auth->($a))
             for @{ $f->{offers} // [] };
-        $t->http('POST', '/agent/status', headers => $auth->($a),
+        $t->http('POST', '/agent/status', headers => { %{ $auth->($a) },
+            'Content-Type' => 'application/json' },
             body => '{"status":"away"}');
     }
     # the waiting: ended; those with a message left wait until answered,

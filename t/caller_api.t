@@ -193,9 +193,14 @@ is($res->{status}, 202, 'chat message: 202');
 ok(defined $res->{json}{id} && !ref $res->{json}{id}, '202 {"id": ...}');
 my $mid1 = $res->{json}{id};
 $res = $t->http('POST', "/call/$id/messages",
-    headers => { 'X-Call-Token' => $tok }, body => '{"type":"typing"}');
-is($res->{status}, 202, 'typing with X-Call-Token: 202');
-isnt($res->{json}{id}, $mid1, 'each message its own event id');
+    headers => { 'X-Call-Token' => $tok },
+    body => '{"type":"chat","text":"again"}');
+is($res->{status}, 202, 'chat with X-Call-Token: 202');
+isnt($res->{json}{id}, $mid1, 'each kept message its own event id');
+# typing is live only: its id is the stream's last, no new one
+$res = $t->http('POST', "/call/$id/messages$q", body => '{"type":"typing"}');
+is($res->{status}, 202, 'typing: 202');
+like($res->{json}{id} // '', qr/^\d+-\d+$/, 'typing: 202 {"id": ...}');
 
 for my $case (
     ['{"type":"dance"}', 400, 'unknown message type'],

@@ -29,7 +29,8 @@ my @json_like = ('{', '[]', '"x"', '{"queue":', '{"queue":"UPPER"}',
     '{"type":"signal","sdp":"a","candidate":"b"}', "{\"name\":\"\x00\"}",
     '{"name":"\ud800"}', '{"a":1}{"b":2}', "\xef\xbb\xbf{}");
 
-my %ok_status = map { $_ => 1 } (400, 401, 403, 404, 405, 409, 413);
+my %ok_status = map { $_ => 1 } (400, 401, 403, 404, 405, 409, 413, 415,
+    429);
 my ($n, $bad) = (0, 0);
 my @paths = ('/call', "/call/$c->{call}/messages?token=$c->{token}",
     "/call/$c->{call}/messages?token=" . ('t' x 200),

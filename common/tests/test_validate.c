@@ -86,6 +86,133 @@ test_urls(void)
     CC_CHECK(!cc_valid_utf8(S("\xf4\x90\x80\x80")));     /* past U+10FFFF */
 }
 
+/* sanitizes in into a buffer of size bytes, compares with expect */
+static void
+check_sanitize(const char *in, size_t len, size_t size, const char *expect)
+{
+    char    out[256];
+    size_t  n;
+
+    n = cc_utf8_sanitize(in, len, out, size);
+
+    CC_CHECK(n == strlen(expect) && memcmp(out, expect, n) == 0);
+    CC_CHECK(cc_valid_utf8(out, n));
+    if (n != strlen(expect) || memcmp(out, expect, n) != 0) {
+        fprintf(stderr, "  got %.*s\n", (int) n, out);
+    }
+}
+
+#define FFFD  "\xef\xbf\xbd"
+
+static void
+test_sanitize(void)
+{
+    char         buf[8];
+    const char  *ok = "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
+
+    check_sanitize(S(ok), 100, ok);
+    check_sanitize(S(""), 100, "");
+    CC_CHECK(cc_utf8_sanitize("a\0b", 3, buf, sizeof(buf)) == 3
+             && memcmp(buf, "a\0b", 3) == 0);
+
+    /* stray bytes, one U+FFFD each */
+    check_sanitize(S("a\x80" "b"), 100, "a" FFFD "b");
+    check_sanitize(S("\xff\xfe"), 100, FFFD FFFD);
+    check_sanitize(S("\xc0\xaf"), 100, FFFD FFFD);          /* overlong */
+    check_sanitize(S("\xc1\xbf"), 100, FFFD FFFD);
+    check_sanitize(S("\xe0\x80\xaf"), 100, FFFD FFFD FFFD);  /* overlong */
+    check_sanitize(S("\xf0\x80\x80\xaf"), 100, FFFD FFFD FFFD FFFD);
+    check_sanitize(S("\xed\xa0\x80"), 100, FFFD FFFD FFFD);  /* surrogate */
+    check_sanitize(S("\xed\xbf\xbf"), 100, FFFD FFFD FFFD);
+    check_sanitize(S("\xf4\x90\x80\x80"), 100,              /* > U+10FFFF */
+                   FFFD FFFD FFFD FFFD);
+    check_sanitize(S("\xf5\x80\x80\x80"), 100, FFFD FFFD FFFD FFFD);
+
+    /* truncated sequences: the prefix is one U+FFFD */
+    check_sanitize(S("\xc3"), 100, FFFD);
+    check_sanitize(S("a\xe2\x82"), 100, "a" FFFD);
+    check_sanitize(S("\xf0\x9f\x98"), 100, FFFD);
+    check_sanitize(S("\xe2\x82z"), 100, FFFD "z");
+    check_sanitize(S("\xf0\x9f\x98\xe2\x82\xac"), 100, FFFD "\xe2\x82\xac");
+
+    /* the bound holds after replacement, never cutting a character */
+    check_sanitize(S("\xff\xff\xff"), 8, FFFD FFFD);
+    check_sanitize(S("\xff\xff\xff"), 9, FFFD FFFD FFFD);
+    check_sanitize(S("ab\xe2\x82\xac"), 4, "ab");
+    check_sanitize(S("ab\xe2\x82\xac"), 5, "ab\xe2\x82\xac");
+    check_sanitize(S("abc"), 0, "");
+}
+
+static void
+test_origins(void)
+{
+    char  out[CC_ORIGIN_MAX + 1], long_host[400];
+
+#define ORIGIN(in, expect)                                                    \
+    do {                                                                      \
+        size_t n_ = cc_origin_normalize(S(in), out);                          \
+        CC_CHECK(n_ == strlen(expect) && strcmp(out, expect) == 0);           \
+    } while (0)
+
+#define NO_ORIGIN(in)  CC_CHECK(cc_origin_normalize(S(in), out) == 0)
+
+    ORIGIN("http://example.com", "http://example.com");
+    ORIGIN("HTTPS://Shop.Example.COM", "https://shop.example.com");
+    ORIGIN("http://127.0.0.1:8080", "http://127.0.0.1:8080");
+    ORIGIN("http://example.com:80", "http://example.com");
+    ORIGIN("https://example.com:443", "https://example.com");
+    ORIGIN("https://example.com:80", "https://example.com:80");
+    ORIGIN("http://example.com:0080", "http://example.com");
+    ORIGIN("http://[::1]:8080", "http://[::1]:8080");
+    ORIGIN("http://[::1]", "http://[::1]");
+
+    NO_ORIGIN("null");
+    NO_ORIGIN("");
+    NO_ORIGIN("http://");
+    NO_ORIGIN("http://example.com/");
+    NO_ORIGIN("http://example.com/path");
+    NO_ORIGIN("http://user@example.com");
+    NO_ORIGIN("http://example.com:");
+    NO_ORIGIN("http://example.com:0");
+    NO_ORIGIN("http://example.com:65536");
+    NO_ORIGIN("http://example.com:123456");
+    NO_ORIGIN("http://example.com:8a");
+    NO_ORIGIN("http://exa mple.com");
+    NO_ORIGIN("http://[::1");
+    NO_ORIGIN("http://[]");
+    NO_ORIGIN("http://[::g]");
+    NO_ORIGIN("ftp://example.com");
+    NO_ORIGIN("file://");
+    NO_ORIGIN("chrome-extension://abc");
+
+    strcpy(long_host, "http://");
+    strcat(long_host, repeat('h', 287));
+    CC_CHECK(cc_origin_normalize(S(long_host), out) == 294);
+    strcat(long_host, "h");
+    NO_ORIGIN(long_host);
+
+    CC_CHECK(cc_json_content_type(S("application/json")));
+    CC_CHECK(cc_json_content_type(S("Application/JSON")));
+    CC_CHECK(cc_json_content_type(S("application/json; charset=utf-8")));
+    CC_CHECK(cc_json_content_type(S("application/json;charset=UTF-8")));
+    CC_CHECK(cc_json_content_type(S(" application/json ")));
+    CC_CHECK(!cc_json_content_type(S("")));
+    CC_CHECK(!cc_json_content_type(S("text/plain")));
+    CC_CHECK(!cc_json_content_type(S("application/x-www-form-urlencoded")));
+    CC_CHECK(!cc_json_content_type(S("multipart/form-data; boundary=x")));
+    CC_CHECK(!cc_json_content_type(S("application/jsonp")));
+    CC_CHECK(!cc_json_content_type(S("application/json-seq")));
+    CC_CHECK(!cc_json_content_type(S("text/plain; a=application/json")));
+    CC_CHECK(!cc_json_content_type(S("application/jso")));
+
+    CC_CHECK(cc_valid_token(S("AbC-_09")));
+    CC_CHECK(cc_valid_token(S(repeat('t', 128))));
+    CC_CHECK(!cc_valid_token(S(repeat('t', 129))));
+    CC_CHECK(!cc_valid_token(S("")));
+    CC_CHECK(!cc_valid_token(S("a b")));
+    CC_CHECK(!cc_valid_token(S("a\xc3\xa9")));
+}
+
 static void
 test_language(void)
 {
@@ -284,6 +411,7 @@ test_messages(void)
                   "{\"type\":\"chat\",\"text\":\"hi\"}");
     check_message("{\"type\":\"typing\",\"text\":\"x\"}", 0,
                   "{\"type\":\"typing\"}");
+    check_message(" {\"type\" : \"typing\"}", 1, "{\"type\":\"typing\"}");
     check_message("{\"type\":\"whiteboard\",\"strokes\":[[1,2],{\"c\":1}]}",
                   0, "{\"type\":\"whiteboard\",\"strokes\":[[1,2],{\"c\":1}]}");
     check_message("{\"type\":\"signal\",\"sdp\":{\"type\":\"offer\","
@@ -321,6 +449,12 @@ test_messages(void)
     check_message("{\"type\":\"page\",\"url\":\"https://e.com/x\"}", 0, NULL);
     check_message("{\"type\":\"page\",\"url\":\"javascript:x\"}", 1, NULL);
     check_message("{\"type\":\"page\"}", 1, NULL);
+
+    /* typing alone is live: kept nowhere */
+    CC_CHECK(cc_message_live("{\"type\":\"typing\"}"));
+    CC_CHECK(!cc_message_live("{\"type\":\"chat\",\"text\":\"typing\"}"));
+    CC_CHECK(!cc_message_live("{\"type\":\"whiteboard\",\"strokes\":[]}"));
+    CC_CHECK(!cc_message_live("{\"type\":\"signal\",\"sdp\":\"v=0\"}"));
 
     sprintf(body, "{\"type\":\"chat\",\"text\":\"%s\"}", repeat('t', 4000));
     check_message(body, 0, body);
@@ -367,6 +501,8 @@ main(void)
 {
     test_ids();
     test_urls();
+    test_sanitize();
+    test_origins();
     test_language();
     test_call();
     test_messages();

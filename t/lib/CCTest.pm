@@ -762,9 +762,12 @@ sub http {
     };
 }
 
+# a body is JSON unless the test says otherwise (the agent API wants it)
 sub agent_http {
     my ($self, $agent, $method, $path, %opt) = @_;
     my %h = (%{ $opt{headers} // {} }, 'X-Agent' => $agent);
+    $h{'Content-Type'} = 'application/json'
+        if defined $opt{body} && !grep { lc eq 'content-type' } keys %h;
     return $self->http($method, $path, %opt, headers => \%h);
 }
 
