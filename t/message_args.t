@@ -27,7 +27,8 @@ sub fcall_args {
     while (1) {
         while ($mbuf =~ s/^([^\n]*)\r\n//) {
             my $line = $1;
-            next unless $line =~ /"FCALL" "\Q$fn\E" "0"(.*)$/i;
+            my $name = $t->fn($fn);
+            next unless $line =~ /"FCALL" "\Q$name\E" "0"(.*)$/i;
             my @args;
             my $rest = $1;
             while ($rest =~ /\G\s*"((?:[^"\\]|\\.)*)"/g) {
