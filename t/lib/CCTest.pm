@@ -816,6 +816,21 @@ sub raw_http {
     return \%res;
 }
 
+# True once nginx has read every byte a client socket of ours sent: its
+# end of the connection (in /proc/net/tcp) holds nothing unread.  For
+# a request that must have reached nginx before the client goes away.
+sub nginx_has_read {
+    my ($self, $sock) = @_;
+    my $here = sprintf '0100007F:%04X', $sock->sockport;
+    my $there = sprintf '0100007F:%04X', $self->port;
+    for (split /\n/, _read_file('/proc/net/tcp')) {
+        my (undef, $local, $remote, undef, $queues) = split ' ';
+        next unless $local eq $there && $remote eq $here;
+        return hex((split /:/, $queues)[1]) == 0;
+    }
+    return 0;
+}
+
 sub sse {
     my ($self, $path, %opt) = @_;
     return CCTest::SSE->open($self->port, $path, %opt);
