@@ -24,7 +24,8 @@ if [ ${#files[@]} -eq 0 ]; then
 fi
 
 command -v valgrind >/dev/null || { echo "memcheck: no valgrind" >&2; exit 2; }
-for f in build/ngx_http_callcenter_module.so build/callcenter-router; do
+build=${CC_BUILD_DIR:-build}      # as CCTest takes it
+for f in "$build/ngx_http_callcenter_module.so" "$build/callcenter-router"; do
     [ -e "$f" ] || { echo "memcheck: no $f: build first" >&2; exit 2; }
 done
 

@@ -13,12 +13,22 @@ if [ ! -f "$src/conf_flags" ]; then
     exit 1
 fi
 
+# CC_MODULE_CC_OPT, CC_MODULE_LD_OPT: more flags (the sanitizer build)
+extra=()
+if [ -n "${CC_MODULE_CC_OPT:-}" ]; then
+    extra+=(--with-cc-opt="$CC_MODULE_CC_OPT")
+fi
+if [ -n "${CC_MODULE_LD_OPT:-}" ]; then
+    extra+=(--with-ld-opt="$CC_MODULE_LD_OPT")
+fi
+
 # configure again only when the module's build file changed
 if [ ! -f "$objs/Makefile" ] || [ "$root/config" -nt "$objs/Makefile" ]; then
     cd "$src"
     . ./conf_flags
     ./configure "${NGX_CONF_FLAGS[@]}" --with-compat \
-        --add-dynamic-module="$root" --builddir="$objs" > "$build/nginx-configure.log"
+        --add-dynamic-module="$root" --builddir="$objs" "${extra[@]}" \
+        > "$build/nginx-configure.log"
 fi
 
 sh "$root/common/embed.sh" "$root/common/callcenter.lua" \

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what building and running callcenter needs on Debian 12, and
-# with --tests what its test suite needs too (Chromium, Node.js).
+# with --tests what its test suite needs too (Chromium, Node.js, clang and
+# libFuzzer's runtime for scripts/fuzz.sh, valgrind for bench/memcheck.sh).
 # Idempotent: does nothing when every package is present; never starts
 # a service (tests start their own redis-server and nginx).
 set -eu
@@ -8,7 +9,7 @@ set -eu
 pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
 make pkg-config perl curl"
 if [ "${1:-}" = "--tests" ]; then
-    pkgs="$pkgs chromium fonts-liberation"
+    pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind"
     # node may come from elsewhere (nodesource bundles npm): only if missing
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

@@ -56,10 +56,13 @@ unlike($dump, qr/\Q$full->{token}\E/, 'plain token not stored in Redis');
 $res = $t->http('GET', '/call?queue=sales');
 is($res->{status}, 303, 'GET /call?queue=sales: 303');
 my $loc = $res->{headers}{location} // '';
-my ($lid) = $loc =~ /\bcall=([A-Za-z0-9_-]+)/;
-my ($ltok) = $loc =~ /\btoken=([A-Za-z0-9_-]+)/;
-ok($lid && $ltok, 'Location carries the call id and token') or diag $loc;
-like($loc, qr{/callcenter/call\.html}, 'Location is the caller page');
+# id and token in the fragment only, exactly: never in a path or query
+my ($page, $lid, $ltok, $lq) = $loc =~ m{^([^\#?]*)\#call=([A-Za-z0-9_-]+)
+    &token=([A-Za-z0-9_-]+)&queue=([a-z0-9_-]+)\z}x;
+ok($lid && $ltok, 'Location: #call=ID&token=T&queue=Q, the fragment only')
+    or diag $loc;
+like($page // '', qr{/callcenter/call\.html\z}, 'Location is the caller page');
+is($lq, 'sales', 'the fragment names the queue of the link');
 if ($lid && $ltok) {
     my $s = eval { $t->sse("/call/$lid/events?token=$ltok") };
     ok($s, 'the call from the link is real: its stream opens') or diag $@;
@@ -69,9 +72,12 @@ if ($lid && $ltok) {
     $s->close if $s;
 }
 
+# no queue: the default one, as POST /call above
 $res = $t->http('GET', '/call');
-ok($res->{status} == 303 || $res->{status} == 400,
-    'GET /call without queue: 303 (default queue) or 400');
+is($res->{status}, 303, 'GET /call without queue: 303');
+like($res->{headers}{location} // '',
+    qr{^[^\#?]*/callcenter/call\.html\#call=[A-Za-z0-9_-]+&token=[A-Za-z0-9_-]+
+        &queue=default\z}x, '... to the caller page, the default queue');
 
 # ---- bad POST /call bodies: 400, nothing stored
 

@@ -6,13 +6,24 @@ use lib 't/lib'; use CCTest;
 my $t = CCTest->new;
 $t->start_redis;
 $t->load_functions;
-$t->default_server(workers => 2);
 
 sub nginx_links {
     my $list = $t->redis_cmd('CLIENT', 'LIST');
     # every client but the harness's own (the one running CLIENT LIST)
     return scalar(grep { !/\bcmd=client\|list\b/ } split /\n/, $list);
 }
+
+# a router loads the agents (so that their queue is known), then leaves:
+# every link counted below is nginx's
+$t->write_agents([{ id => 'alice', queues => ['sales'] }]);
+my $router = $t->start_router;
+ok($t->wait_for(sub {
+    $t->redis_cmd_ok('SISMEMBER', 'cc:queues', 'sales') }),
+    'the router loaded the agents');
+is($t->stop_router($router), 0, 'and stopped');
+ok($t->wait_for(sub { nginx_links() == 0 }), 'no link but ours');
+
+$t->default_server(workers => 2);
 is(nginx_links(), 4, 'two workers: two links each');
 
 my @streams;
@@ -20,7 +31,7 @@ for (1 .. 40) {
     my $c = $t->create_call(queue => 'sales');
     push @streams, $t->sse("/call/$c->{call}/events?token=$c->{token}");
     $t->http('POST', "/call/$c->{call}/messages?token=$c->{token}",
-        body => '{"type":"typing"}');
+        body => '{"type":"chat","text":"hello"}');
 }
 ok((grep { $_->wait_event('message', timeout => 5) } @streams) == 40,
     '40 open streams, each got its message');

@@ -12,11 +12,13 @@ $t->default_server(extra => 'callcenter_heartbeat 1s;');
 
 # no load_functions: the module loaded them itself on connect
 my $c = $t->create_call(queue => 'sales');
+my $cs = $t->sse("/call/$c->{call}/events?token=$c->{token}");
 my $sa = $t->agent_online('alice');
-ok($sa->wait_event('offer', timeout => 10), 'offer before the restart');
+ok($sa->wait_event('offer', timeout => 10,
+    match => sub { $_[0]{json}{call} eq $c->{call} }),
+    'offer before the restart');
 is($t->agent_http('alice', 'POST', "/agent/calls/$c->{call}/accept")
     ->{status}, 200, 'accepted');
-my $cs = $t->sse("/call/$c->{call}/events?token=$c->{token}");
 ok($cs->wait_event('assigned'), 'caller stream open and assigned');
 
 $t->stop_redis;
@@ -51,6 +53,7 @@ ok($t->wait_for(sub {
 SKIP: {
     skip 'no call', 1 unless $res;
     my $c2 = $res->{json};
+    my $s2 = $t->sse("/call/$c2->{call}/events?token=$c2->{token}");
     my $s = $t->wait_for(sub {
         my $r = $t->agent_http('alice', 'POST', '/agent/status',
             body => '{"status":"available"}');
@@ -58,6 +61,7 @@ SKIP: {
     my $ev = $sa->wait_event('offer', timeout => 15,
         match => sub { $_[0]{json}{call} eq $c2->{call} });
     ok($ev, 'the open agent stream gets the new offer after the restart');
+    $s2->close;
 }
 
 # the open caller stream keeps working: a new message of a new call...
@@ -68,9 +72,20 @@ SKIP: {
     ok($s3->wait_event('queued'), 'new streams work after the restart');
     $s3->close;
 }
-# ...and the old stream is still alive (heartbeats keep coming)
-ok(defined $cs->next_comment(timeout => 5) && !$cs->eof,
-    'old caller stream still open');
+# ...and the old stream is still alive: its channel is subscribed again
+# and an event published after the restart (so never buffered before it)
+# reaches it
+my $chan = "cc:call:$c->{call}:events";
+ok($t->wait_for(sub {
+    $t->redis_cmd_ok('PUBSUB', 'NUMSUB', $chan)->[1] >= 1 }, timeout => 10),
+    'old caller stream subscribed again');
+my $data = CCTest->json->encode({ call => $c->{call}, from => 'agent',
+    message => { type => 'chat', text => 'after-restart' } });
+is($t->redis_cmd_ok('PUBLISH', $chan, "99999999999999-0 message $data"), 1,
+    'published after the restart');
+my $after = $cs->wait_event('message', timeout => 5,
+    match => sub { ($_[0]{json}{message}{text} // '') eq 'after-restart' });
+ok($after && !$cs->eof, 'old caller stream still open: it arrives');
 
 $sa->close; $cs->close;
 done_testing;

@@ -8,7 +8,7 @@ use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 use IO::Socket::INET;
 use IO::Select;
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
 
 my $t = CCTest->new;
 $t->start_redis;
@@ -20,10 +20,11 @@ $t->default_server(http => 'callcenter_redis_timeout 1s;',
 
 my $sa = $t->agent_online('alice');
 my $c = $t->create_call(queue => 'sales');
-ok($sa->wait_event('offer', timeout => 10), 'offer');
+my $cs = $t->sse("/call/$c->{call}/events?token=$c->{token}");
+ok($sa->wait_event('offer', timeout => 10,
+    match => sub { $_[0]{json}{call} eq $c->{call} }), 'offer');
 is($t->agent_http('alice', 'POST', "/agent/calls/$c->{call}/accept")
     ->{status}, 200, 'accepted');
-my $cs = $t->sse("/call/$c->{call}/events?token=$c->{token}");
 ok($cs->wait_event('assigned'), 'caller stream open');
 
 # a request written, its answer read later
@@ -85,7 +86,9 @@ my @gone = (
     send_req('POST', "/agent/calls/$c->{call}/messages", $msg,
         'X-Agent' => 'alice'),
 );
-sleep 0.3;
+# they leave once nginx has read their requests (and waits on Redis)
+ok($t->wait_for(sub { !grep { !$t->nginx_has_read($_) } @gone }),
+    'nginx read the requests of the clients that leave');
 close $_ for @gone;
 
 for my $name (sort keys %waiting) {
@@ -119,9 +122,10 @@ for ([caller => $cs], [agent => $sa]) {
 
 # the calls POSTed during the stall may exist too: capacity 5 covers them
 ok(my $c2 = eval { $t->create_call(queue => 'sales') }, 'new calls work');
+my $s2 = $c2 && $t->sse("/call/$c2->{call}/events?token=$c2->{token}");
 my $ev = $sa->wait_event('offer', timeout => 10,
     match => sub { $_[0]{json}{call} eq ($c2 && $c2->{call} // '') });
 ok($ev, 'and are offered');
 
-$sa->close; $cs->close;
+$_->close for grep { $_ } $sa, $cs, $s2;
 done_testing;

@@ -21,7 +21,10 @@ sub id_lt {       # stream ids "ms-seq" compare numerically
 my $sa = $t->agent_online('alice');
 my $c = $t->create_call(queue => 'sales', name => 'Zoe');
 my $q = "?token=$c->{token}";
-my $ev = $sa->wait_event('offer', timeout => 10);
+# the caller is there (a call rings only while its caller's stream is open)
+my $present = $t->sse("/call/$c->{call}/events$q");
+my $ev = $sa->wait_event('offer', timeout => 10,
+    match => sub { $_[0]{json}{call} eq $c->{call} });
 is($t->agent_http('alice', 'POST', "/agent/calls/$c->{call}/accept")
     ->{status}, 200, 'accepted');
 
@@ -76,16 +79,21 @@ for my $how ('header', 'query') {
 # ---- agent stream: snapshot without Last-Event-ID
 $sa->close;
 my $c2 = $t->create_call(queue => 'sales', name => 'Yves');
+my $present2 = $t->sse("/call/$c2->{call}/events?token=$c2->{token}");
 my $s2 = $t->agent_sse('alice');
-my @snap = $s2->events_until(sub { 0 }, timeout => 3);
-my %by = map { $_->{event} => $_ } @snap;
-ok($by{status}, 'agent stream starts with status');
-is($by{status} && $by{status}{json}{status}, 'available',
-    '... available');
-ok(grep({ $_->{event} eq 'assigned' && $_->{json}{call} eq $c->{call} }
-    @snap), 'snapshot: assigned for the held call');
-is($by{offer} && $by{offer}{json}{call}, $c2->{call},
-    'snapshot or live: the pending offer');
+# read until both the held call and the new offer showed up
+my (%held, %offered);
+my @snap = $s2->events_until(sub {
+    my ($e) = @_;
+    $held{ $e->{json}{call} } = 1 if $e->{event} eq 'assigned';
+    $offered{ $e->{json}{call} } = 1 if $e->{event} eq 'offer';
+    return $held{ $c->{call} } && $offered{ $c2->{call} };
+}, timeout => 10);
+is($snap[0] && $snap[0]{event}, 'status', 'agent stream starts with status');
+is($snap[0] && $snap[0]{json}{status}, 'available', '... available');
+ok($held{ $c->{call} }, 'snapshot: assigned for the held call');
+ok($offered{ $c2->{call} }, 'snapshot or live: the pending offer');
+is(scalar(grep { $_->{event} eq 'status' } @snap), 1, 'one status event');
 my $agent_last = @snap ? $snap[-1]{id} : '0';
 $s2->close;
 
@@ -114,12 +122,17 @@ for my $how ('header', 'query') {
 
 # ---- heartbeats on an idle stream
 {
+    # the whole history first (up to its last message), then idle
     my $s = $t->sse("/call/$c->{call}/events$q");
-    $s->events_until(sub { 0 }, timeout => 0.5);
+    ok($s->wait_event('message', match => sub {
+        $_[0]{json}{message}{text} eq 'agent-live-query' }),
+        'the replay reached the last message');
+    1 while defined $s->next_comment(timeout => 0);   # any seen so far
     my $comment = $s->next_comment(timeout => 5);
     ok(defined $comment, 'idle stream gets a heartbeat comment')
         or diag 'no comment';
     $s->close;
 }
+$_->close for $present, $present2;
 
 done_testing;

@@ -23,6 +23,10 @@ package CCTest;
 # "valgrind --log-file=/tmp/r.%p") is put before the router's command;
 # CC_TEST_TIMEOUT_SCALE (default 1) multiplies the waits of the harness and
 # of the tests, for slow runs under valgrind (bench/memcheck.sh).
+# CC_BUILD_DIR (default build) is where module and router are taken from;
+# CC_SANITIZE=1 says they were built with ASan and UBSan (./test.sh
+# --sanitize): nginx runs with gcc's libasan preloaded, and a sanitizer
+# report in error.log, nginx's stderr or a router's log fails the file.
 
 use strict;
 use warnings;
@@ -88,8 +92,27 @@ sub redis_server_binary {
     return undef;
 }
 
-sub module_path { "$ROOT/build/ngx_http_callcenter_module.so" }
-sub router_path { "$ROOT/build/callcenter-router" }
+sub build_dir {
+    my $d = $ENV{CC_BUILD_DIR} // 'build';
+    return File::Spec->file_name_is_absolute($d) ? $d : "$ROOT/$d";
+}
+sub module_path { build_dir() . '/ngx_http_callcenter_module.so' }
+sub router_path { build_dir() . '/callcenter-router' }
+
+# What the ASan runtime reports, and UBSan's "runtime error:".
+my $SANITIZER_REPORT = qr/AddressSanitizer|LeakSanitizer|runtime error:/;
+
+# The environment nginx runs with: a sanitized module needs libasan loaded
+# first into the stock nginx (its own leaks are nginx's, not looked for).
+sub _nginx_env {
+    return () unless $ENV{CC_SANITIZE};
+    my $asan = `gcc -print-file-name=libasan.so`;
+    chomp $asan;
+    return (LD_PRELOAD => $asan,
+        ASAN_OPTIONS => 'detect_leaks=0:abort_on_error=0'
+            . ($ENV{ASAN_OPTIONS} ? ":$ENV{ASAN_OPTIONS}" : ''),
+        UBSAN_OPTIONS => 'print_stacktrace=1');
+}
 
 # CCTest->new(%opt): opt skip_missing => 0 returns the object even if
 # something is missing (t/build.t checks the artifacts itself).
@@ -588,6 +611,8 @@ sub nginx_t {
             pid => "$dir/nginx.pid", %opt);
     _write_file("$dir/nginx.conf", $conf);
     my $nginx = nginx_binary();
+    my %env = _nginx_env();
+    local @ENV{ keys %env } = values %env;
     my $out = `'$nginx' -p '$dir/' -e '$dir/error.log' -c '$dir/nginx.conf' -t 2>&1`;
     return { ok => ($? == 0 ? 1 : 0), output => $out, status => $? >> 8 };
 }
@@ -661,6 +686,8 @@ sub start_nginx {
     _write_file("$d/nginx.conf", $self->nginx_conf($server, %opt));
     my $before = $self->redis_running ? $self->_redis_client_ids : undef;
     my $nginx = nginx_binary();
+    my %env = _nginx_env();
+    local @ENV{ keys %env } = values %env;
     $self->{nginx_pid} = $self->_spawn("$d/nginx.out", $nginx,
         '-p', "$d/", '-e', "$d/error.log", '-c', "$d/nginx.conf");
     my $workers = $opt{workers} // 1;
@@ -824,6 +851,21 @@ sub raw_http {
     return \%res;
 }
 
+# True once nginx has read every byte a client socket of ours sent: its
+# end of the connection (in /proc/net/tcp) holds nothing unread.  For
+# a request that must have reached nginx before the client goes away.
+sub nginx_has_read {
+    my ($self, $sock) = @_;
+    my $here = sprintf '0100007F:%04X', $sock->sockport;
+    my $there = sprintf '0100007F:%04X', $self->port;
+    for (split /\n/, _read_file('/proc/net/tcp')) {
+        my (undef, $local, $remote, undef, $queues) = split ' ';
+        next unless $local eq $there && $remote eq $here;
+        return hex((split /:/, $queues)[1]) == 0;
+    }
+    return 0;
+}
+
 sub sse {
     my ($self, $path, %opt) = @_;
     return CCTest::SSE->open($self->port, $path, %opt);
@@ -892,8 +934,11 @@ sub finish {
     my $skipped = !$self->{checks} || ($hub && ($hub->plan // '') eq 'SKIP');
     my $log = "$self->{dir}/error.log";
     if (-e $log && !$skipped) {
-        my @bad = grep { /\[(alert|emerg|crit)\]|AddressSanitizer/ }
+        # a worker's stderr is error.log; the master's, before it, nginx.out
+        my @bad = grep { /\[(alert|emerg|crit)\]|$SANITIZER_REPORT/ }
             split /\n/, _read_file($log);
+        push @bad, grep { /$SANITIZER_REPORT/ }
+            split /\n/, _read_file("$self->{dir}/nginx.out");
         Test::More::ok(!@bad, 'no alert, emerg, crit nor sanitizer report'
             . ' in error.log')
             or Test::More::diag(join "\n", @bad[0 .. ($#bad < 19 ? $#bad : 19)]);
@@ -901,8 +946,7 @@ sub finish {
     my @rbad;
     for my $r (@{ $self->{routers} }) {
         push @rbad, map { "router-$r->{n}: $_" }
-            grep { /AddressSanitizer|runtime error:/ }
-            split /\n/, _read_file($r->{log});
+            grep { /$SANITIZER_REPORT/ } split /\n/, _read_file($r->{log});
     }
     if (@{ $self->{routers} } && !$skipped) {
         Test::More::ok(!@rbad, 'no sanitizer report in router logs')

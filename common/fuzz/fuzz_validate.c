@@ -1,0 +1,140 @@
+/*
+ * libFuzzer harness for cc_validate: every parser a network byte reaches.
+ * The first input byte picks the entry point, the rest is its input, so
+ * one corpus covers them all.  Besides the sanitizers' checks it asserts
+ * what callers rely on: what is accepted is valid by the same grammar.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cc_fuzz.h"
+#include "cc_validate.h"
+
+static void
+cc_fuzz_validators(const char *s, size_t len)
+{
+    size_t  n;
+    char    lang[CC_LANGUAGE_MAX + 1];
+
+    if (cc_valid_id(s, len)) {
+        CC_FUZZ_CHECK(len >= 1 && len <= CC_ID_MAX);
+    }
+
+    if (cc_valid_queue(s, len)) {
+        CC_FUZZ_CHECK(len >= 1 && len <= CC_QUEUE_MAX && cc_valid_id(s, len));
+    }
+
+    if (cc_valid_event_id(s, len)) {
+        CC_FUZZ_CHECK(len >= 3 && len <= 41 && memchr(s, '-', len) != NULL);
+    }
+
+    if (cc_valid_http_url(s, len)) {
+        CC_FUZZ_CHECK(len > 7 && len <= CC_URL_MAX);
+        CC_FUZZ_CHECK(memchr(s, '\n', len) == NULL
+                      && memchr(s, ' ', len) == NULL);
+    }
+
+    if (cc_valid_utf8(s, len)) {
+        CC_FUZZ_CHECK(cc_utf8_chars(s, len) <= len);
+    }
+
+    n = cc_first_language(s, len, lang);
+    CC_FUZZ_CHECK(n <= CC_LANGUAGE_MAX);
+    if (n) {
+        CC_FUZZ_CHECK(strlen(lang) == n);
+    }
+}
+
+static void
+cc_fuzz_call_request(const char *s, size_t len)
+{
+    char               err[CC_ERR_MAX], *text;
+    cc_call_request_t  req;
+
+    memset(&req, 0, sizeof(req));
+
+    if (cc_call_request_parse(s, len, &req, err, sizeof(err)) != 0) {
+        CC_FUZZ_CHECK(strlen(err) < sizeof(err));
+        return;
+    }
+
+    CC_FUZZ_CHECK(cc_valid_queue(req.queue, strlen(req.queue)));
+    CC_FUZZ_CHECK(cJSON_IsObject(req.caller) && cJSON_IsArray(req.skills));
+
+    /* what is stored must print as valid UTF-8 JSON */
+    text = cJSON_PrintUnformatted(req.caller);
+    CC_FUZZ_CHECK(text != NULL && cc_valid_utf8(text, strlen(text)));
+    free(text);
+
+    cc_call_request_free(&req);
+}
+
+static void
+cc_fuzz_message(const char *s, size_t len, int from_agent)
+{
+    char   err[CC_ERR_MAX], *out;
+    cJSON *json;
+
+    out = cc_message_normalize(s, len, from_agent, err, sizeof(err));
+    if (out == NULL) {
+        CC_FUZZ_CHECK(strlen(err) < sizeof(err));
+        return;
+    }
+
+    /* the normal form is an object with a type, and normal again */
+    CC_FUZZ_CHECK(cc_valid_utf8(out, strlen(out)));
+    json = cJSON_Parse(out);
+    CC_FUZZ_CHECK(cJSON_IsObject(json)
+                  && cJSON_IsString(cJSON_GetObjectItem(json, "type")));
+    cJSON_Delete(json);
+
+    free(out);
+}
+
+static void
+cc_fuzz_agent(const char *s, size_t len)
+{
+    char         err[CC_ERR_MAX], target[CC_ID_MAX + 1];
+    const char  *status, *kind;
+
+    status = cc_agent_status_parse(s, len, err, sizeof(err));
+    CC_FUZZ_CHECK(status == NULL || strcmp(status, "available") == 0
+                  || strcmp(status, "away") == 0);
+
+    if (cc_transfer_parse(s, len, &kind, target, err, sizeof(err)) == 0) {
+        if (strcmp(kind, "queue") == 0) {
+            CC_FUZZ_CHECK(cc_valid_queue(target, strlen(target)));
+
+        } else {
+            CC_FUZZ_CHECK(strcmp(kind, "agent") == 0
+                          && cc_valid_id(target, strlen(target)));
+        }
+    }
+}
+
+static void
+cc_fuzz_caller_message(const char *s, size_t len)
+{
+    cc_fuzz_message(s, len, 0);
+}
+
+static void
+cc_fuzz_agent_message(const char *s, size_t len)
+{
+    cc_fuzz_message(s, len, 1);
+}
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    static const cc_fuzz_entry_pt  entries[] = {
+        cc_fuzz_validators, cc_fuzz_call_request, cc_fuzz_caller_message,
+        cc_fuzz_agent_message, cc_fuzz_agent
+    };
+
+    return cc_fuzz_dispatch(entries, sizeof(entries) / sizeof(entries[0]),
+                            data, size);
+}
