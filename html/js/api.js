@@ -9,9 +9,9 @@ export class HttpError extends Error {
 }
 
 // JSON request; resolves with the parsed answer (or null), rejects with an
-// HttpError carrying the server's {"error": …} text.
-export async function request(method, url, body) {
-  const init = {method, headers: {Accept: 'application/json'}, credentials: 'same-origin'};
+// HttpError carrying the server's {"error": …} text.  headers: extra ones.
+export async function request(method, url, body, headers = {}) {
+  const init = {method, headers: {Accept: 'application/json', ...headers}, credentials: 'same-origin'};
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -181,22 +181,37 @@ export class CallerApi {
   }
 
   callUrl(session, action) {
-    const u = new URL(`${this.endpoint}/${encodeURIComponent(session.call)}/${action}`, location.href);
-    u.searchParams.set('token', session.token);
-    return u.href;
+    return new URL(`${this.endpoint}/${encodeURIComponent(session.call)}/${action}`, location.href).href;
   }
 
+  // The token goes in a header, out of the URL (and so out of access logs)...
+  tokenHeader(session) {
+    return {'X-Call-Token': session.token};
+  }
+
+  // ...except on the event stream: EventSource cannot send headers, so the
+  // stream's URL carries ?token= (conf/ logs the /call location without
+  // query strings).
   eventsUrl(session) {
-    return session.events ? withParam(session.events, 'token', session.token)
-      : this.callUrl(session, 'events');
+    return withParam(session.events || this.callUrl(session, 'events'), 'token', session.token);
   }
 
   send(session, message) {
-    return request('POST', this.callUrl(session, 'messages'), message);
+    return request('POST', this.callUrl(session, 'messages'), message, this.tokenHeader(session));
+  }
+
+  // A message that must go out while the page unloads (sendBeacon cannot
+  // send the token header; a keepalive fetch can).
+  sendOnUnload(session, message) {
+    fetch(this.callUrl(session, 'messages'), {
+      method: 'POST', keepalive: true, credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json', ...this.tokenHeader(session)},
+      body: JSON.stringify(message),
+    }).catch(() => {});
   }
 
   hangup(session) {
-    return request('POST', this.callUrl(session, 'hangup'));
+    return request('POST', this.callUrl(session, 'hangup'), undefined, this.tokenHeader(session));
   }
 
   // Whether the call's stream still answers: false once the token is

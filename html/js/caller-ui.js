@@ -106,8 +106,7 @@ export class CallerConversation {
       side: 'caller',
       polite: false,
       send: (message) => this.api.send(this.session, message),
-      beacon: (message) => navigator.sendBeacon(this.api.callUrl(this.session, 'messages'),
-        new Blob([JSON.stringify(message)], {type: 'application/json'})),
+      beacon: (message) => this.api.sendOnUnload(this.session, message),
     });
     this.boardBox = h('details', {class: 'cc-board'}, h('summary', {}, 'Whiteboard'), this.board.element);
     this.buildAway();
