@@ -1,9 +1,14 @@
 # Browser end-to-end: real Chromium (Debian's, driven by the npm package
 # playwright-core) against the demo's site layout: the shop at /, the
-# pages at /callcenter/ (conf/callcenter.conf as it is in the repository),
-# the caller API at /call, the dashboard and agent API at /agent/ behind
-# auth_basic.  Each scenario t/browser/*.mjs (lib.mjs aside) prints one
-# JSON line per step; every step is one assertion here.
+# pages at /callcenter/ (conf/callcenter.conf and the files it includes,
+# as they are in the repository), the caller API at /call, the dashboard
+# and agent API at /agent/ behind auth_basic.  Every page, the shop
+# included, is served with the strict CSP of conf/headers-pages.conf (no
+# 'unsafe-inline'), checked here first; each scenario fails on any CSP
+# violation (lib.mjs).  Each scenario t/browser/*.mjs (lib.mjs aside)
+# prints one JSON line per step; every step is one assertion here.  After
+# them: conf's limit_req answers a burst of new calls with a JSON 429, and
+# the caller API's log (log_format callcenter) holds no token.
 #
 #   prove -v t/browser.t                     every scenario
 #   CC_BROWSER_SCENARIOS=flow prove -v t/browser.t

@@ -357,7 +357,8 @@ class Conversation {
       this.assignedAt = Number(call.assigned_at) || 0;
       this.setCaller(call.caller || {}, call.queue);
       const transcript = Array.isArray(call.transcript) ? call.transcript : [];
-      for (const m of transcript) this.renderMessage(m, m.id);
+      // typing is no part of a history (older servers kept it)
+      for (const m of transcript) if (!m.message || m.message.type !== 'typing') this.renderMessage(m, m.id);
       const held = new Set(transcript.map((m) => m.id));
       this.loaded = true;
       for (const [m, id] of this.pending) {
@@ -406,7 +407,7 @@ class Conversation {
       if (!mine) this.dashboard.noteUnread(this);
       break;
     case 'typing':
-      if (!mine) this.chat.showTyping(who, id);
+      if (!mine) this.chat.showTyping(who);
       break;
     case 'whiteboard':
       this.board.receive(data);

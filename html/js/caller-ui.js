@@ -352,7 +352,7 @@ export class CallerConversation {
       this.chat.line(mine ? 'You' : agent, String(msg.text ?? ''), mine ? 'me' : 'them', id);
       break;
     case 'typing':
-      if (!mine) this.chat.showTyping(agent, id);
+      if (!mine) this.chat.showTyping(agent);
       break;
     case 'whiteboard':
       if (!mine) this.boardBox.open = true;
