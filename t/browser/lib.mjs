@@ -111,6 +111,8 @@ class Scenario {
     this.pageErrors = []; // [label, text]
     this.csp = [];        // [label, text, kind]: violations (kind 'event' or
                           // 'console'), pages served without the CSP
+    this.tokenUrls = [];  // [label, text]: caller POSTs with the token in the URL
+    this.callerPosts = 0; // caller POSTs about a call seen
     this.contexts = [];
     mkdirSync(env.artifacts, {recursive: true});
   }
@@ -188,6 +190,7 @@ class Scenario {
     page.on('console', (msg) => {
       if (/Content[ -]Security[ -]Policy/i.test(msg.text())) this.csp.push([tag, `console: ${msg.text()}`, 'console']);
     });
+    page.on('request', (req) => this.checkTokenRequest(tag, req));
     // the pages of the stack (not those a test itself fulfils) come with
     // the strict CSP: without it, "no violation" would prove nothing
     page.on('response', (res) => {
@@ -200,6 +203,18 @@ class Scenario {
         this.csp.push([tag, `${url.pathname} served without the strict CSP (got ${JSON.stringify(policy)})`]);
       }
     });
+  }
+
+  // A caller POST carries the call's token as X-Call-Token, never in its
+  // URL (only the event stream's URL may: EventSource sends no headers).
+  checkTokenRequest(tag, req) {
+    const url = new URL(req.url());
+    if (req.method() !== 'POST' || !/^\/call\/[^/]+\//.test(url.pathname)) return;
+    this.callerPosts++;
+    if (url.searchParams.has('token') || !req.headers()['x-call-token']) {
+      this.tokenUrls.push([tag, `${req.method()} ${url.pathname}${url.search}: `
+        + `X-Call-Token ${req.headers()['x-call-token'] ? 'sent' : 'missing'}`]);
+    }
   }
 
   // Runs fn (which makes the page break the CSP on purpose) and waits for
@@ -242,6 +257,11 @@ class Scenario {
     });
     await this.step('every page under the strict CSP, no violation on any page', () => {
       if (this.csp.length) throw new Error(this.csp.map(([l, e]) => `${l}: ${e}`).join('\n'));
+    });
+    await this.step('every caller POST sent the token as X-Call-Token, none in its URL', () => {
+      if (this.tokenUrls.length) throw new Error(this.tokenUrls.map(([l, e]) => `${l}: ${e}`).join('\n'));
+      // every scenario has a caller send a message or hang up
+      check(this.callerPosts > 0, 'no caller POST about a call was seen');
     });
   }
 }
