@@ -3,7 +3,7 @@
 // same authentication as the agent API, which it calls at /agent/...
 // (<meta name="callcenter-agent-api">).
 
-import {request, EventStream, idTime} from './api.js';
+import {request, postOnUnload, EventStream, idTime} from './api.js';
 import {ChatView} from './chat.js';
 import {Whiteboard} from './whiteboard.js';
 import {Voice} from './voice.js';
@@ -332,8 +332,7 @@ class Conversation {
       side: 'agent',
       polite: true,
       send: (message) => this.send(message),
-      beacon: (message) => navigator.sendBeacon(callUrl(this.id, 'messages'),
-        new Blob([JSON.stringify(message)], {type: 'application/json'})),
+      beacon: (message) => postOnUnload(callUrl(this.id, 'messages'), message),
     });
     this.voice.setEnabled(true);
 

@@ -36,6 +36,16 @@ export async function request(method, url, body, headers = {}) {
   return data;
 }
 
+// A JSON POST that must go out while the page unloads (the voice's
+// "bye"): a keepalive fetch, which, unlike sendBeacon, sends headers.
+export function postOnUnload(url, body, headers = {}) {
+  fetch(url, {
+    method: 'POST', keepalive: true, credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', ...headers},
+    body: JSON.stringify(body),
+  }).catch(() => {});
+}
+
 // Event ids are Redis stream ids, "MS-SEQ".  -1, 0, 1 like a comparator.
 export function compareIds(a, b) {
   const [am, as = '0'] = String(a).split('-');
@@ -200,14 +210,8 @@ export class CallerApi {
     return request('POST', this.callUrl(session, 'messages'), message, this.tokenHeader(session));
   }
 
-  // A message that must go out while the page unloads (sendBeacon cannot
-  // send the token header; a keepalive fetch can).
   sendOnUnload(session, message) {
-    fetch(this.callUrl(session, 'messages'), {
-      method: 'POST', keepalive: true, credentials: 'same-origin',
-      headers: {'Content-Type': 'application/json', ...this.tokenHeader(session)},
-      body: JSON.stringify(message),
-    }).catch(() => {});
+    postOnUnload(this.callUrl(session, 'messages'), message, this.tokenHeader(session));
   }
 
   hangup(session) {

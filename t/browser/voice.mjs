@@ -2,15 +2,18 @@
 // visitor and an agent in a call, the visitor starts voice, the agent's tab
 // shows the incoming voice call and accepts, both peer connections reach
 // "connected" (the signalling travels as `signal` messages through the
-// stack), the visitor mutes, the agent ends the voice call and both sides
-// go back to "Start voice"; voice again, the visitor reloads mid-voice (the
-// agent's side ends, the replay restarts nothing); a declined voice call.
-// Run by t/browser.t.
+// stack), audio packets that decode to sound arrive each way (getStats),
+// the visitor mutes, the agent ends the voice call and both sides go back
+// to "Start voice"; voice again, the visitor reloads mid-voice (the
+// agent's side ends, the replay restarts nothing); a declined voice call;
+// the agent reloads mid-voice (its bye ends the visitor's side).  Run by
+// t/browser.t.
 
 import {scenario, env, diag, equal, until, hasTexts, widgetHost, startCall, takeCalls} from './lib.mjs';
 
 const CALLER_NAME = 'Voice Valentina';
 const AFTER_RELOAD = 'Are you still there?';
+const AFTER_AGENT_RELOAD = 'Yes, I can hear you again.';
 
 // Every RTCPeerConnection a page makes, in window.ccPeers (a test hook,
 // injected before the page's own scripts), for their getStats().
@@ -165,6 +168,25 @@ await scenario('voice', async (s) => {
     await agentVoice.getByRole('button', {name: 'Decline'}).click();
     await until(async () => await callerVoice().getAttribute('data-state') === 'idle', 'the caller\'s voice is off');
     equal(await agentVoice.getAttribute('data-state'), 'idle', 'the agent\'s voice state');
+  });
+
+  await s.step('agent: reloads mid-voice; its bye, sent as the page unloads, ends the caller\'s voice', async () => {
+    await callerVoice().getByRole('button', {name: 'Start voice'}).click();
+    await agentVoice.getByRole('button', {name: 'Accept voice'}).click();
+    for (const [who, bar] of [['agent', agentVoice], ['caller', callerVoice()]]) {
+      await until(async () => await bar.getAttribute('data-connection') === 'connected',
+        `the ${who}'s RTCPeerConnection is connected`, 30000);
+    }
+    await agent.reload();
+    await until(async () => await callerVoice().getAttribute('data-state') === 'idle', 'the caller\'s voice is off');
+    await hasTexts(callerVoice().getByRole('status'), ['The other side ended the voice call'], 'the caller\'s voice status');
+    // the dashboard reopens the call it holds; once a line the caller sends
+    // now is shown, the transcript's old offers are behind it
+    await panel.waitFor({state: 'visible'});
+    await dialog().getByLabel('Message', {exact: true}).fill(AFTER_AGENT_RELOAD);
+    await caller.keyboard.press('Enter');
+    await hasTexts(panel.getByRole('log', {name: 'Conversation'}), [AFTER_AGENT_RELOAD], 'the agent\'s conversation');
+    equal(await agentVoice.getAttribute('data-state'), 'idle', 'the agent\'s voice state after the reload');
   });
 
   await s.step('agent: ends the call and switches "Take calls" off', async () => {
