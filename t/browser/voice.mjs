@@ -85,6 +85,16 @@ await scenario('voice', async (s) => {
   const panel = agent.getByRole('tabpanel', {name: CALLER_NAME});
   const agentVoice = panel.getByRole('group', {name: 'Voice'});
 
+  // the caller starts voice, the agent accepts, both connect
+  async function voiceAgain() {
+    await callerVoice().getByRole('button', {name: 'Start voice'}).click();
+    await agentVoice.getByRole('button', {name: 'Accept voice'}).click();
+    for (const [who, bar] of [['agent', agentVoice], ['caller', callerVoice()]]) {
+      await until(async () => await bar.getAttribute('data-connection') === 'connected',
+        `the ${who}'s RTCPeerConnection is connected`, 30000);
+    }
+  }
+
   await s.step('agent: accepts the call', async () => {
     await agent.getByRole('listitem', {name: CALLER_NAME}).getByRole('button', {name: 'Accept'}).click();
     await panel.waitFor({state: 'visible'});
@@ -141,12 +151,7 @@ await scenario('voice', async (s) => {
   });
 
   await s.step('caller: starts voice again; the agent accepts; connected', async () => {
-    await callerVoice().getByRole('button', {name: 'Start voice'}).click();
-    await agentVoice.getByRole('button', {name: 'Accept voice'}).click();
-    for (const [who, bar] of [['agent', agentVoice], ['caller', callerVoice()]]) {
-      await until(async () => await bar.getAttribute('data-connection') === 'connected',
-        `the ${who}'s RTCPeerConnection is connected`, 30000);
-    }
+    await voiceAgain();
   });
 
   await s.step('caller: reloads mid-voice; the agent\'s voice ends, the replay starts nothing', async () => {
@@ -171,12 +176,7 @@ await scenario('voice', async (s) => {
   });
 
   await s.step('agent: reloads mid-voice; its bye, sent as the page unloads, ends the caller\'s voice', async () => {
-    await callerVoice().getByRole('button', {name: 'Start voice'}).click();
-    await agentVoice.getByRole('button', {name: 'Accept voice'}).click();
-    for (const [who, bar] of [['agent', agentVoice], ['caller', callerVoice()]]) {
-      await until(async () => await bar.getAttribute('data-connection') === 'connected',
-        `the ${who}'s RTCPeerConnection is connected`, 30000);
-    }
+    await voiceAgain();
     await agent.reload();
     await until(async () => await callerVoice().getAttribute('data-state') === 'idle', 'the caller\'s voice is off');
     // the caller's side may also see the connection drop first: what the
