@@ -113,9 +113,14 @@ else
     chmod 600 "$run/agents.htpasswd"
 fi
 
-sed -e "s|/path/to/callcenter/html|$root/html|g" \
-    -e "s|/path/to/agents.htpasswd|$run/agents.htpasswd|g" \
-    "$root/conf/callcenter.conf" >"$run/callcenter.conf"
+# conf/*.conf with their paths filled in (they include each other)
+for f in callcenter.conf callcenter-http.conf headers-pages.conf headers-api.conf; do
+    sed -e "s|/path/to/callcenter/conf/|$run/|g" \
+        -e "s|/path/to/callcenter/html|$root/html|g" \
+        -e "s|/path/to/agents.htpasswd|$run/agents.htpasswd|g" \
+        -e "s|/var/log/nginx/callcenter.log|$run/callcenter.log|g" \
+        "$root/conf/$f" >"$run/$f"
+done
 sed -e "s|@MODULE@|$build/ngx_http_callcenter_module.so|g" \
     -e "s|@RUN@|$run|g" -e "s|@USER@|$user|g" -e "s|@PORT@|$port|g" \
     -e "s|@REDIS_PORT@|$redis_port|g" -e "s|@HTML@|$root/html|g" \

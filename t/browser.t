@@ -1,9 +1,14 @@
 # Browser end-to-end: real Chromium (Debian's, driven by the npm package
 # playwright-core) against the demo's site layout: the shop at /, the
-# pages at /callcenter/ (conf/callcenter.conf as it is in the repository),
-# the caller API at /call, the dashboard and agent API at /agent/ behind
-# auth_basic.  Each scenario t/browser/*.mjs (lib.mjs aside) prints one
-# JSON line per step; every step is one assertion here.
+# pages at /callcenter/ (conf/callcenter.conf and the files it includes,
+# as they are in the repository), the caller API at /call, the dashboard
+# and agent API at /agent/ behind auth_basic.  Every page, the shop
+# included, is served with the strict CSP of conf/headers-pages.conf (no
+# 'unsafe-inline'), checked here first; each scenario fails on any CSP
+# violation (lib.mjs).  Each scenario t/browser/*.mjs (lib.mjs aside)
+# prints one JSON line per step; every step is one assertion here.  After
+# them: conf's limit_req answers a burst of new calls with a JSON 429, and
+# the caller API's log (log_format callcenter) holds no token.
 #
 #   prove -v t/browser.t                     every scenario
 #   CC_BROWSER_SCENARIOS=flow prove -v t/browser.t
@@ -62,21 +67,26 @@ print $fh "$_:{PLAIN}$password{$_}\n" for sort keys %password;
 close $fh;
 chmod 0644, $htpasswd;
 
-# conf/callcenter.conf as a site includes it, its two paths filled in the
-# way the demo fills them
-my $snippet = do {
-    open my $in, '<', "$ROOT/conf/callcenter.conf"
-        or die "conf/callcenter.conf: $!";
-    local $/;
-    <$in>;
-};
-$snippet =~ s{/path/to/callcenter/}{$ROOT/}g;
-$snippet =~ s{/path/to/callcenter\b}{$ROOT}g;
-$snippet =~ s{/path/to/agents\.htpasswd}{$htpasswd}g;
-open $fh, '>', "$dir/callcenter.conf" or die "$dir/callcenter.conf: $!";
-print $fh $snippet;
-close $fh;
-chmod 0644, "$dir/callcenter.conf";
+# conf/*.conf as a site includes them, their paths filled in the way the
+# demo fills them (they include each other from the test dir)
+my $caller_log = "$dir/callcenter.log";
+for my $f (qw(callcenter.conf callcenter-http.conf headers-pages.conf
+        headers-api.conf)) {
+    my $text = do {
+        open my $in, '<', "$ROOT/conf/$f" or die "conf/$f: $!";
+        local $/;
+        <$in>;
+    };
+    $text =~ s{/path/to/callcenter/conf/}{$dir/}g;
+    $text =~ s{/path/to/callcenter/}{$ROOT/}g;
+    $text =~ s{/path/to/callcenter\b}{$ROOT}g;
+    $text =~ s{/path/to/agents\.htpasswd}{$htpasswd}g;
+    $text =~ s{/var/log/nginx/callcenter\.log}{$caller_log}g;
+    open $fh, '>', "$dir/$f" or die "$dir/$f: $!";
+    print $fh $text;
+    close $fh;
+    chmod 0644, "$dir/$f";
+}
 
 # MIME types as the demo has them: module scripts need a JavaScript type
 my $types = do {
@@ -104,13 +114,16 @@ if ($> == 0) {
     }
 }
 
+# the shop (the site's own location) under the pages' CSP, as in the demo
 $t->start_nginx(<<"EOF", @main, http => <<"HTTP");
 location / {
             root $ROOT/html/demo;
+            include $dir/headers-pages.conf;
         }
         include $dir/callcenter.conf;
 EOF
 $types
+    include $dir/callcenter-http.conf;
     default_type application/octet-stream;
     charset utf-8;
     charset_types text/css text/javascript application/json;
@@ -118,45 +131,118 @@ HTTP
 
 my $base = 'http://127.0.0.1:' . $t->port;
 
-# the layout serves what the browser needs, before any browser runs
-for my $p ('/', '/callcenter/callcenter.js', '/callcenter/wallboard.html') {
+sub basic_auth {
+    my ($a) = @_;
+    require MIME::Base64;
+    return { Authorization => 'Basic '
+        . MIME::Base64::encode_base64("$a:$password{$a}", '') };
+}
+
+# the layout serves what the browser needs, before any browser runs, each
+# page under a CSP without 'unsafe-inline' (the scenarios then fail on any
+# violation), every answer with nosniff
+sub page_headers_ok {
+    my ($what, $r) = @_;
+    my $csp = $r->{headers}{'content-security-policy'} // '';
+    ok($csp =~ /\bscript-src 'self'(?:;|$)/ && $csp =~ /\bstyle-src 'self'(?:;|$)/
+        && $csp =~ /\bdefault-src 'none'/ && $csp =~ /\bframe-ancestors 'self'/
+        && $csp !~ /unsafe-|\*/, "$what: the pages' strict CSP")
+        or diag("Content-Security-Policy: $csp");
+    is($r->{headers}{'x-content-type-options'}, 'nosniff', "$what: nosniff");
+    is($r->{headers}{'referrer-policy'}, 'same-origin', "$what: Referrer-Policy");
+}
+for my $p ('/', '/callcenter/callcenter.js', '/callcenter/call.html',
+        '/callcenter/wallboard.html') {
     my $r = $t->http('GET', $p);
     is($r->{status}, 200, "GET $p: 200");
+    page_headers_ok("GET $p", $r);
 }
 is($t->http('GET', '/agent/')->{status}, 401,
     'GET /agent/ without credentials: 401');
+page_headers_ok('GET /agent/ (the dashboard)',
+    $t->http('GET', '/agent/', headers => basic_auth('alice')));
+for my $q (['GET', '/callcenter/status'], ['POST', '/call'],
+        ['GET', '/agent/events']) {
+    my $r = $t->http($q->[0], $q->[1], body => '{"queue": "Bad Queue!"}');
+    my $csp = $r->{headers}{'content-security-policy'} // '';
+    ok($csp =~ /default-src 'none'/ && $csp =~ /frame-ancestors 'none'/
+        && $r->{headers}{'x-content-type-options'} eq 'nosniff',
+        "@$q ($r->{status}): the APIs' CSP and nosniff")
+        or diag("Content-Security-Policy: $csp");
+}
 
 for my $name (@scenarios) {
     subtest "browser scenario $name" => sub { run_scenario($name) };
     reset_stack();
 }
 
+# Per-address defence (conf/callcenter.conf's limit_req on /call): one
+# client firing new calls gets nginx's 429, as JSON like the module's,
+# past the burst.  The bodies are refused (a bad queue name), so nothing
+# is stored whichever answers.
+{
+    my ($first, @before);
+    for (1 .. 40) {
+        my $r = $t->http('POST', '/call', body => '{"queue": "Bad Queue!"}',
+            headers => { 'Content-Type' => 'application/json' });
+        if ($r->{status} == 429) { $first = $r; last }
+        push @before, $r->{status};
+    }
+    is(join(' ', grep { $_ != 400 } @before), '',
+        'before the limit, the module answers (400: a bad queue name)');
+    ok($first, 'a burst of new calls from one address: 429 after '
+        . scalar(@before) . ' (burst=10)')
+        and do {
+        like($first->{headers}{'content-type'}, qr{^application/json},
+            '429: JSON');
+        is_deeply($first->{json}, { error => 'too many requests' },
+            '429: {"error": "too many requests"}');
+        is($first->{headers}{'x-content-type-options'}, 'nosniff',
+            '429: nosniff');
+    };
+}
+
+# The caller API's own log (log_format callcenter): the scenarios' event
+# streams are there, and so is the 429, but no token: the stream URLs
+# carry ?token=, the POSTs X-Call-Token.
+{
+    # nginx writes a request's log line after its answer: the 429 (the
+    # last request) is waited for
+    my $log = $t->wait_for(sub {
+        my $text = CCTest::_read_file($caller_log) // '';
+        $text =~ m{"POST /call HTTP/1\.1" 429 } && $text;
+    }) // CCTest::_read_file($caller_log) // '';
+    like($log, qr{"GET /call/[A-Za-z0-9_-]+/events HTTP/1\.1" 200 },
+        'the caller log holds the event streams');
+    like($log, qr{"POST /call/[A-Za-z0-9_-]+/(?:messages|hangup) HTTP/1\.1" 20[02] },
+        'the caller log holds the POSTs that carried X-Call-Token');
+    like($log, qr{"POST /call HTTP/1\.1" 429 }, 'the caller log holds the 429');
+    my @leaks = grep { /token/i } split /\n/, $log;
+    is(scalar @leaks, 0, 'no token in the caller log')
+        or diag(join "\n", @leaks[0 .. ($#leaks > 4 ? 4 : $#leaks)]);
+}
+
 done_testing;
 
 # Each scenario meets the stack at rest, whatever the one before left
-# behind when it failed: no call waiting, held or offered, every agent
-# away.
+# behind, failed: no call waiting, held or offered, every agent away.  The
+# status page holds figures, not call ids: the ids come from Redis.
 sub reset_stack {
-    my $auth = sub {
-        my ($a) = @_;
-        require MIME::Base64;
-        return { Authorization => 'Basic '
-            . MIME::Base64::encode_base64("$a:$password{$a}", '') };
-    };
-    my $status = $t->http('GET', '/callcenter/status')->{json} // {};
+    my %json = ('Content-Type' => 'application/json');
     for my $a (sort keys %password) {
-        my $f = $status->{agents}{$a} or next;
-        $t->http('POST', "/agent/calls/$_/end", headers => $auth->($a))
-            for @{ $f->{calls} // [] };
-        $t->http('POST', "/agent/calls/$_/reject", headers => $auth->($a))
-            for @{ $f->{offers} // [] };
-        $t->http('POST', '/agent/status', headers => { %{ $auth->($a) },
-            'Content-Type' => 'application/json' },
+        my %h = (%{ basic_auth($a) }, %json);
+        my @ids = map { ref $_ eq 'ARRAY' ? @$_ : () }
+            $t->redis_cmd('SMEMBERS', "cc:agent:$a:calls");
+        $t->http('POST', "/agent/calls/$_/end", headers => \%h) for @ids;
+        @ids = map { ref $_ eq 'ARRAY' ? @$_ : () }
+            $t->redis_cmd('SMEMBERS', "cc:agent:$a:offers");
+        $t->http('POST', "/agent/calls/$_/reject", headers => \%h) for @ids;
+        $t->http('POST', '/agent/status', headers => \%h,
             body => '{"status":"away"}');
     }
     # the waiting: ended; those with a message left wait until answered,
     # so they leave the queues by hand
-    $t->fcall('cc_expire_calls', 1, 1000);
+    $t->redis_cmd('FCALL', 'cc_expire_calls', 0, 1, 1000);
     $t->redis_cmd('DEL', $_) for $t->redis_keys('cc:queue:*:waiting');
 }
 

@@ -3,7 +3,7 @@
 // same authentication as the agent API, which it calls at /agent/...
 // (<meta name="callcenter-agent-api">).
 
-import {request, EventStream, idTime} from './api.js';
+import {request, postOnUnload, EventStream, idTime} from './api.js';
 import {ChatView} from './chat.js';
 import {Whiteboard} from './whiteboard.js';
 import {Voice} from './voice.js';
@@ -332,8 +332,7 @@ class Conversation {
       side: 'agent',
       polite: true,
       send: (message) => this.send(message),
-      beacon: (message) => navigator.sendBeacon(callUrl(this.id, 'messages'),
-        new Blob([JSON.stringify(message)], {type: 'application/json'})),
+      beacon: (message) => postOnUnload(callUrl(this.id, 'messages'), message),
     });
     this.voice.setEnabled(true);
 
@@ -357,7 +356,8 @@ class Conversation {
       this.assignedAt = Number(call.assigned_at) || 0;
       this.setCaller(call.caller || {}, call.queue);
       const transcript = Array.isArray(call.transcript) ? call.transcript : [];
-      for (const m of transcript) this.renderMessage(m, m.id);
+      // typing is no part of a history (older servers kept it)
+      for (const m of transcript) if (!m.message || m.message.type !== 'typing') this.renderMessage(m, m.id);
       const held = new Set(transcript.map((m) => m.id));
       this.loaded = true;
       for (const [m, id] of this.pending) {
@@ -406,7 +406,7 @@ class Conversation {
       if (!mine) this.dashboard.noteUnread(this);
       break;
     case 'typing':
-      if (!mine) this.chat.showTyping(who, id);
+      if (!mine) this.chat.showTyping(who);
       break;
     case 'whiteboard':
       this.board.receive(data);

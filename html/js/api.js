@@ -9,9 +9,9 @@ export class HttpError extends Error {
 }
 
 // JSON request; resolves with the parsed answer (or null), rejects with an
-// HttpError carrying the server's {"error": …} text.
-export async function request(method, url, body) {
-  const init = {method, headers: {Accept: 'application/json'}, credentials: 'same-origin'};
+// HttpError carrying the server's {"error": …} text.  headers: extra ones.
+export async function request(method, url, body, headers = {}) {
+  const init = {method, headers: {Accept: 'application/json', ...headers}, credentials: 'same-origin'};
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -34,6 +34,16 @@ export async function request(method, url, body) {
     throw new HttpError(res.status, message);
   }
   return data;
+}
+
+// A JSON POST that must go out while the page unloads (the voice's
+// "bye"): a keepalive fetch, which, unlike sendBeacon, sends headers.
+export function postOnUnload(url, body, headers = {}) {
+  fetch(url, {
+    method: 'POST', keepalive: true, credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', ...headers},
+    body: JSON.stringify(body),
+  }).catch(() => {});
 }
 
 // Event ids are Redis stream ids, "MS-SEQ".  -1, 0, 1 like a comparator.
@@ -181,22 +191,31 @@ export class CallerApi {
   }
 
   callUrl(session, action) {
-    const u = new URL(`${this.endpoint}/${encodeURIComponent(session.call)}/${action}`, location.href);
-    u.searchParams.set('token', session.token);
-    return u.href;
+    return new URL(`${this.endpoint}/${encodeURIComponent(session.call)}/${action}`, location.href).href;
   }
 
+  // The token goes in a header, out of the URL (and so out of access logs)...
+  tokenHeader(session) {
+    return {'X-Call-Token': session.token};
+  }
+
+  // ...except on the event stream: EventSource cannot send headers, so the
+  // stream's URL carries ?token= (conf/ logs the /call location without
+  // query strings).
   eventsUrl(session) {
-    return session.events ? withParam(session.events, 'token', session.token)
-      : this.callUrl(session, 'events');
+    return withParam(session.events || this.callUrl(session, 'events'), 'token', session.token);
   }
 
   send(session, message) {
-    return request('POST', this.callUrl(session, 'messages'), message);
+    return request('POST', this.callUrl(session, 'messages'), message, this.tokenHeader(session));
+  }
+
+  sendOnUnload(session, message) {
+    postOnUnload(this.callUrl(session, 'messages'), message, this.tokenHeader(session));
   }
 
   hangup(session) {
-    return request('POST', this.callUrl(session, 'hangup'));
+    return request('POST', this.callUrl(session, 'hangup'), undefined, this.tokenHeader(session));
   }
 
   // Whether the call's stream still answers: false once the token is

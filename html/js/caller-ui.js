@@ -106,8 +106,7 @@ export class CallerConversation {
       side: 'caller',
       polite: false,
       send: (message) => this.api.send(this.session, message),
-      beacon: (message) => navigator.sendBeacon(this.api.callUrl(this.session, 'messages'),
-        new Blob([JSON.stringify(message)], {type: 'application/json'})),
+      beacon: (message) => this.api.sendOnUnload(this.session, message),
     });
     this.boardBox = h('details', {class: 'cc-board'}, h('summary', {}, 'Whiteboard'), this.board.element);
     this.buildAway();
@@ -353,7 +352,7 @@ export class CallerConversation {
       this.chat.line(mine ? 'You' : agent, String(msg.text ?? ''), mine ? 'me' : 'them', id);
       break;
     case 'typing':
-      if (!mine) this.chat.showTyping(agent, id);
+      if (!mine) this.chat.showTyping(agent);
       break;
     case 'whiteboard':
       if (!mine) this.boardBox.open = true;

@@ -8,7 +8,6 @@ import {h, formatTime} from './dom.js';
 
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOW_MS = 3000;
-const TYPING_STALE_MS = 30000;
 
 export class ChatView {
   // options.send(message) → Promise (rejects with an Error to show);
@@ -59,11 +58,10 @@ export class ChatView {
     this.hideTyping();
   }
 
-  // "NAME is typing…" for 3 s; a replayed conversation holds old typing
-  // messages, which are not shown.
-  showTyping(name, id) {
-    const t = idTime(id);
-    if (t && Date.now() - t.getTime() > TYPING_STALE_MS) return;
+  // "NAME is typing…" for 3 s.  Typing is live only (never stored, never
+  // replayed), and its event id is the stream's last stored one, however
+  // old: the id tells nothing of when the other side typed.
+  showTyping(name) {
     this.typingEl.textContent = `${name} is typing\u2026`;
     this.typingEl.hidden = false;
     clearTimeout(this.typingTimer);

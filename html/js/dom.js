@@ -11,6 +11,10 @@ export function h(tag, attrs = {}, ...children) {
     if (value === false || value === null || value === undefined) continue;
     if (key.startsWith('on') && typeof value === 'function') {
       el.addEventListener(key.slice(2), value);
+    } else if (key === 'style') {
+      // the pages' Content-Security-Policy refuses style attributes: set
+      // el.style.prop (the CSSOM) instead
+      throw new Error('h(): no style attribute under the CSP');
     } else if (key === 'text') {
       el.textContent = value;
     } else {

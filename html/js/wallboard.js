@@ -88,7 +88,8 @@ function queueCard(name, q, samples) {
 
 function agentRow(id, a) {
   const status = String(a.status || '');
-  const calls = Array.isArray(a.calls) ? a.calls.length : 0;
+  // a count (older servers sent the list of call ids)
+  const calls = Array.isArray(a.calls) ? a.calls.length : num(a.calls);
   return h('tr', {},
     h('td', {}, String(a.name || id)),
     h('td', {}, h('span', {class: `pill pill-${status.replace(/[^a-z]/g, '')}`}, status)),

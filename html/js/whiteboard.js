@@ -64,9 +64,13 @@ export class Whiteboard {
       onpointermove: (e) => this.move(e),
       onpointerup: (e) => this.up(e),
       onpointercancel: (e) => this.up(e)});
-    this.colorBtns = COLORS.map(([color, name]) => h('button', {type: 'button', class: 'wb-color',
-      style: `--swatch: ${color}`, 'aria-pressed': String(color === this.color), 'aria-label': name, title: name,
-      onclick: () => this.pick(color)}));
+    this.colorBtns = COLORS.map(([color, name]) => {
+      const btn = h('button', {type: 'button', class: 'wb-color', 'aria-pressed': String(color === this.color),
+        'aria-label': name, title: name, onclick: () => this.pick(color)});
+      // through the CSSOM: a style attribute is refused by the pages' CSP
+      btn.style.setProperty('--swatch', color);
+      return btn;
+    });
     this.clearBtn = h('button', {type: 'button', class: 'btn wb-clear', onclick: () => this.clear()}, 'Clear');
     this.errorEl = h('p', {class: 'wb-error', role: 'alert', hidden: true});
     this.element = h('div', {class: 'wb'},

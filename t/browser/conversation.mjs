@@ -20,6 +20,8 @@ const ALICE_TO_A = 'Unworn only, I am afraid. Let me show you the policy.';
 const A_TO_ALICE = 'I will read it, thanks.';
 const B_FIRST = 'Hi, where is my parcel?';
 const ALICE_OFFLINE = ['It left the warehouse this morning.', 'Tracking number: NW-48151623.'];
+const ALICE_AFTER_PUSH = 'Have a look at the link when you like.';
+const ALICE_TO_B_AFTER = 'You are welcome, Bruno.';
 const A_TO_BOB = 'Hello Bob, so unworn only?';
 const BOB_TO_A = 'Yes, unworn and within 30 days.';
 
@@ -175,8 +177,11 @@ await scenario('conversation', async (s) => {
     equal(await link.innerText(), pushed, 'the link text');
     equal(await link.getAttribute('href'), pushed, 'the link target');
     await hasTexts(logA, ['You pushed a page', pushed], 'Alice\'s conversation');
-    // a moment for anything that would open by itself
-    await amira.waitForTimeout(500);
+    // anything that would open by itself opens as the push arrives: once a
+    // line Alice sends after it is shown, it would have
+    await panelA.getByLabel('Message to the caller').fill(ALICE_AFTER_PUSH);
+    await panelA.getByRole('button', {name: 'Send'}).click();
+    await hasTexts(amiraLog(), [ALICE_AFTER_PUSH], 'Amira\'s conversation');
     equal(amiraCtx.pages().length, pagesBefore, 'pages of Amira\'s browser');
     equal(amira.url(), urlBefore, 'Amira\'s page');
   });
@@ -276,11 +281,20 @@ await scenario('conversation', async (s) => {
     for (const line of [B_FIRST, ...ALICE_OFFLINE]) {
       equal(await lines(brunoLog(), line), 1, `"${line}" in Bruno's conversation`);
     }
+    // Bruno's own line comes back on his stream, Alice's tab gets it on
+    // hers: either may be first, so each is waited for; then a line of
+    // Alice's, later on the same stream, closes the count
     const after = 'Got it, thank you!';
     await brunoDialog().getByLabel('Message', {exact: true}).fill(after);
     await bruno.keyboard.press('Enter');
     await hasTexts(logB, [after], 'Alice\'s tab');
-    equal(await lines(brunoLog(), after), 1, 'Bruno\'s new line once');
+    await until(async () => await lines(brunoLog(), after) >= 1, 'Bruno\'s new line in his conversation');
+    await panelB.getByLabel('Message to the caller').fill(ALICE_TO_B_AFTER);
+    await panelB.getByRole('button', {name: 'Send'}).click();
+    await hasTexts(brunoLog(), [ALICE_TO_B_AFTER], 'Bruno\'s conversation');
+    for (const line of [B_FIRST, ...ALICE_OFFLINE, after, ALICE_TO_B_AFTER]) {
+      equal(await lines(brunoLog(), line), 1, `"${line}" in Bruno's conversation`);
+    }
   });
 
   // ---- transfer to bob

@@ -18,6 +18,9 @@ const CUSTOM_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Custom</title>
 <script src="/callcenter/callcenter.js" data-queue="support" data-label="Ask an expert" data-color="#ffd400" data-info-cart="42.50" defer></script>
 </head><body><h1>A page of another site</h1></body></html>`;
+// that site's own policy: what README says the widget needs, no more
+const SITE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+  + "connect-src 'self'; frame-ancestors 'none'";
 
 // Where the focus is inside the widget's shadow root: "launcher", "dialog"
 // (inside the panel) or what else.
@@ -35,7 +38,8 @@ await scenario('dashboard', async (s) => {
 
   const visitorCtx = await s.callerContext({label: 'visitor'});
   const visitor = await visitorCtx.newPage();
-  await visitor.route(`**${CUSTOM_PAGE}`, (route) => route.fulfill({contentType: 'text/html', body: CUSTOM_HTML}));
+  await visitor.route(`**${CUSTOM_PAGE}`, (route) => route.fulfill({
+    contentType: 'text/html', headers: {'Content-Security-Policy': SITE_CSP}, body: CUSTOM_HTML}));
   let host;
   const custom = () => host.getByRole('button', {name: 'Ask an expert'});
   const customDialog = () => host.getByRole('dialog', {name: 'Ask an expert'});
@@ -128,7 +132,8 @@ await scenario('dashboard', async (s) => {
   const dialog = () => widget.getByRole('dialog', {name: 'Ask an expert'});
 
   await s.step('caller: comes from a search page and starts a call from the widget', async () => {
-    await caller.route(`**${CUSTOM_PAGE}`, (route) => route.fulfill({contentType: 'text/html', body: CUSTOM_HTML}));
+    await caller.route(`**${CUSTOM_PAGE}`, (route) => route.fulfill({
+    contentType: 'text/html', headers: {'Content-Security-Policy': SITE_CSP}, body: CUSTOM_HTML}));
     await caller.goto(CUSTOM_PAGE, {referer: REFERRER});
     ({host: widget} = await widgetHost(caller));
     await widget.getByRole('button', {name: 'Ask an expert'}).click();

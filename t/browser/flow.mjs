@@ -54,6 +54,28 @@ await scenario('flow', async (s) => {
     widget = host;
   });
 
+  await s.step('caller: the shop\'s CSP holds: the widget\'s stylesheets apply in its shadow root; '
+    + 'an injected inline script and style attribute are refused', async () => {
+    const radius = await caller.locator('#callcenter-widget').evaluate((el) =>
+      getComputedStyle(el.shadowRoot.querySelector('.cc-launcher')).borderRadius);
+    equal(radius, '999px', 'the launcher styled by caller.css (border-radius)');
+    const {value, violations} = await s.expectViolations(2, () => caller.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.ccInlineRan = true;';
+      document.head.append(script);
+      const probe = document.createElement('p');
+      probe.setAttribute('style', 'text-indent: 17px');
+      document.body.append(probe);
+      const indent = getComputedStyle(probe).textIndent;
+      probe.remove();
+      return {ran: window.ccInlineRan === true, indent};
+    }));
+    equal(value.ran, false, 'the inline script ran');
+    equal(value.indent, '0px', 'the style attribute\'s text-indent');
+    check(violations.some((v) => /script-src/.test(v)) && violations.some((v) => /style-src/.test(v)),
+      `a script-src and a style-src violation (got ${JSON.stringify(violations)})`);
+  });
+
   const launcher = () => widget.getByRole('button', {name: 'Talk to us'});
   const dialog = () => widget.getByRole('dialog', {name: 'Talk to us'});
   const callerLog = () => dialog().getByRole('log', {name: 'Conversation'});

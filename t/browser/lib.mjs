@@ -60,6 +60,10 @@ export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--no-first-run',
 ];
+// what conf/headers-pages.conf's policy must say (and no 'unsafe-...')
+const STRICT_CSP = [/\bdefault-src 'none'/, /\bscript-src 'self'(;|$)/, /\bstyle-src 'self'(;|$)/,
+  /\bframe-ancestors /];
+
 export const FAKE_MEDIA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
 function emit(obj) {
@@ -105,6 +109,10 @@ class Scenario {
     this.current = null;
     this.pages = [];      // [label, page]
     this.pageErrors = []; // [label, text]
+    this.csp = [];        // [label, text, kind]: violations (kind 'event' or
+                          // 'console'), pages served without the CSP
+    this.tokenUrls = [];  // [label, text]: caller POSTs with the token in the URL
+    this.callerPosts = 0; // caller POSTs about a call seen
     this.contexts = [];
     mkdirSync(env.artifacts, {recursive: true});
   }
@@ -145,8 +153,22 @@ class Scenario {
     const ctx = await this.browser.newContext({baseURL: env.baseURL, viewport: {width: 1280, height: 800}, ...opts});
     ctx.setDefaultTimeout(env.stepTimeout);
     ctx.on('page', (page) => this.track(label, page));
+    // every securitypolicyviolation event of every page (shadow roots
+    // included: the event is composed), reported to this process
+    await ctx.exposeBinding('__ccCspViolation', ({page}, v) => this.csp.push([this.labelOf(page), v, 'event']));
+    await ctx.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__ccCspViolation(`${e.violatedDirective} refused ${e.blockedURI || '?'} `
+          + `(${e.sourceFile || document.URL}:${e.lineNumber}) ${e.sample || ''}`.trim());
+      }, true);
+    });
     this.contexts.push(ctx);
     return ctx;
+  }
+
+  labelOf(page) {
+    const found = this.pages.find(([, p]) => p === page);
+    return found ? found[0] : '?';
   }
 
   // A visitor's browser; opts as Playwright's (locale, userAgent...).
@@ -164,6 +186,47 @@ class Scenario {
     const tag = n ? `${label}-${n + 1}` : label;
     this.pages.push([tag, page]);
     page.on('pageerror', (err) => this.pageErrors.push([tag, errorText(err)]));
+    // Chromium also logs each violation on the console
+    page.on('console', (msg) => {
+      if (/Content[ -]Security[ -]Policy/i.test(msg.text())) this.csp.push([tag, `console: ${msg.text()}`, 'console']);
+    });
+    page.on('request', (req) => this.checkTokenRequest(tag, req));
+    // the pages of the stack (not those a test itself fulfils) come with
+    // the strict CSP: without it, "no violation" would prove nothing
+    page.on('response', (res) => {
+      const req = res.request();
+      const url = new URL(res.url());
+      if (req.resourceType() !== 'document' || res.status() >= 300 || url.origin !== env.baseURL) return;
+      if (!/^\/($|callcenter\/|agent\/$)/.test(url.pathname)) return;
+      const policy = res.headers()['content-security-policy'] || '';
+      if (!STRICT_CSP.every((re) => re.test(policy)) || /unsafe-/.test(policy)) {
+        this.csp.push([tag, `${url.pathname} served without the strict CSP (got ${JSON.stringify(policy)})`]);
+      }
+    });
+  }
+
+  // A caller POST carries the call's token as X-Call-Token, never in its
+  // URL (only the event stream's URL may: EventSource sends no headers).
+  checkTokenRequest(tag, req) {
+    const url = new URL(req.url());
+    if (req.method() !== 'POST' || !/^\/call\/[^/]+\//.test(url.pathname)) return;
+    this.callerPosts++;
+    if (url.searchParams.has('token') || !req.headers()['x-call-token']) {
+      this.tokenUrls.push([tag, `${req.method()} ${url.pathname}${url.search}: `
+        + `X-Call-Token ${req.headers()['x-call-token'] ? 'sent' : 'missing'}`]);
+    }
+  }
+
+  // Runs fn (which makes the page break the CSP on purpose) and waits for
+  // its n violations, each as an event and on the console, which are then
+  // no failure; returns the events' texts.
+  async expectViolations(n, fn) {
+    const before = this.csp.length;
+    const v = await fn();
+    const count = (kind) => this.csp.slice(before).filter((e) => e[2] === kind).length;
+    await until(() => count('event') >= n && count('console') >= n,
+      `${n} CSP violation(s) reported as events and on the console`);
+    return {value: v, violations: this.csp.splice(before).filter((e) => e[2] === 'event').map(([, text]) => text)};
   }
 
   async screenshot(target, file) {
@@ -184,12 +247,21 @@ class Scenario {
     }
   }
 
-  // Uncaught exceptions on any page: a step of their own at the end.
+  // Uncaught exceptions on any page, then Content-Security-Policy
+  // violations: steps of their own at the end.
   async checkPageErrors() {
     await this.step('no uncaught JavaScript error on any page', () => {
       if (this.pageErrors.length) {
         throw new Error(this.pageErrors.map(([l, e]) => `${l}: ${e}`).join('\n'));
       }
+    });
+    await this.step('every page under the strict CSP, no violation on any page', () => {
+      if (this.csp.length) throw new Error(this.csp.map(([l, e]) => `${l}: ${e}`).join('\n'));
+    });
+    await this.step('every caller POST sent the token as X-Call-Token, none in its URL', () => {
+      if (this.tokenUrls.length) throw new Error(this.tokenUrls.map(([l, e]) => `${l}: ${e}`).join('\n'));
+      // every scenario has a caller send a message or hang up
+      check(this.callerPosts > 0, 'no caller POST about a call was seen');
     });
   }
 }

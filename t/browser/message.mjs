@@ -5,9 +5,9 @@
 // message with a contact and is thanked; a reload does not offer the form
 // again.  Then alice goes available, is offered the call, accepts and
 // reads the message in the call's transcript; the visitor sees her join;
-// she ends the call.  Last, call.html (a plain link to a queue no agent
-// serves): "Keep waiting" keeps the live wait, across a
-// reload too.  Run by t/browser.t.
+// she ends the call.  Last, call.html (a plain link to the billing queue,
+// whose only agent, bob, is away): "Keep waiting" keeps the live wait,
+// across a reload too.  Run by t/browser.t.
 
 import {scenario, env, check, equal, until, hasTexts, widgetHost} from './lib.mjs';
 
@@ -163,9 +163,9 @@ await scenario('message', async (s) => {
 
   // ---- call.html: "Keep waiting"
 
-  await s.step('call.html: a plain link to a queue nobody serves offers the form; "Keep waiting" keeps the wait', async () => {
+  await s.step('call.html: a plain link to a queue with nobody available offers the form; "Keep waiting" keeps the wait', async () => {
     const page = await callerCtx.newPage();
-    await page.goto('/call?queue=returns');
+    await page.goto('/call?queue=billing');
     const main = page.getByRole('region', {name: 'Talk to us'});
     const pageForm = main.getByRole('form', {name: FORM_NAME});
     await pageForm.waitFor({state: 'visible'});

@@ -1,10 +1,12 @@
 // The wallboard with something to show: an available agent (alice, on
-// her dashboard) and a call waiting in the sales queue (started through
-// the caller API).  The big numbers show them and the sparklines of calls
-// waiting and agents available get points.  The call is hung up and the
-// agent goes away again at the end.  Run by t/browser.t.
+// her dashboard) and a call waiting in the sales queue (a visitor's widget:
+// a call rings only while its caller's event stream is open).  The big
+// numbers show them and the sparklines of calls waiting and agents
+// available get points; the agents' table counts the calls alice holds
+// (the status page gives figures, not call ids).  The call is hung up and
+// the agent goes away again at the end.  Run by t/browser.t.
 
-import {scenario, env, check, equal, until, hasTexts} from './lib.mjs';
+import {scenario, env, check, equal, until, hasTexts, startCall} from './lib.mjs';
 import {shoot} from './support/screens.mjs';
 
 // The big numbers of a queue card, by their label: {"waiting": "1", ...}
@@ -25,7 +27,8 @@ await scenario('wallboard', async (s) => {
   const agentCtx = await s.agentContext(env.agent);
   const agent = await agentCtx.newPage();
   const availability = agent.getByRole('switch', {name: /Take calls/});
-  let call;
+  const caller = await (await s.callerContext()).newPage();
+  let widget;
 
   await s.step('agent: goes available on the dashboard', async () => {
     await agent.goto('/agent/');
@@ -37,9 +40,7 @@ await scenario('wallboard', async (s) => {
   });
 
   await s.step('caller: a call waits in the sales queue', async () => {
-    const res = await agentCtx.request.post('/call', {data: {queue: 'sales', name: 'Wallboard visitor'}});
-    equal(res.status(), 201, 'POST /call');
-    call = await res.json();
+    widget = await startCall(caller, 'Wallboard visitor');
     // alice (capacity 2) is offered the call and stays available for more
     await agent.getByRole('listitem', {name: 'Wallboard visitor'}).waitFor({state: 'visible'});
   });
@@ -79,10 +80,23 @@ await scenario('wallboard', async (s) => {
     await sales.waitFor({state: 'visible'});
   });
 
-  await s.step('caller: hangs up; the waiting count goes back to 0', async () => {
-    const res = await agentCtx.request.post(`/call/${call.call}/hangup?token=${call.token}`);
-    equal(res.status(), 200, 'POST hangup');
-    await until(async () => (await figures(sales)).waiting === '0', 'the sales queue shows 0 waiting');
+  // alice's row of the agents' table: [name, status, calls, queues]
+  const aliceRow = () => board.getByRole('row', {name: /^Alice /}).evaluate((tr) =>
+    [...tr.cells].map((td) => td.textContent.trim()));
+
+  await s.step('wallboard: the agents\' table counts the calls alice holds (0, then 1 of 2 once she accepts)', async () => {
+    await board.setViewportSize({width: 1280, height: 800});
+    await until(async () => (await aliceRow())[2] === '0 / 2', 'alice: 0 / 2 calls');
+    await agent.getByRole('listitem', {name: 'Wallboard visitor'}).getByRole('button', {name: 'Accept'}).click();
+    await until(async () => {
+      const row = await aliceRow();
+      return row[2] === '1 / 2' && (await figures(sales)).waiting === '0' && row;
+    }, 'alice: 1 / 2 calls, the sales queue 0 waiting');
+  });
+
+  await s.step('caller: hangs up; alice holds no call again', async () => {
+    await widget.getByRole('dialog', {name: 'Talk to us'}).getByRole('button', {name: 'Hang up'}).click();
+    await until(async () => (await aliceRow())[2] === '0 / 2', 'alice: 0 / 2 calls');
   });
 
   await s.step('agent: switches "Take calls" off again', async () => {

@@ -6,6 +6,8 @@
 import {scenario, env, check, equal, until, hasTexts, widgetHost, startCall, takeCalls} from './lib.mjs';
 
 const CALLER_NAME = 'Whiteboard Walter';
+const CALLER_AFTER = 'Nice drawing.';
+const AGENT_AFTER = 'Thank you.';
 
 // The painted pixels of a canvas, in all and within a box given in
 // fractions of its size ({x0, y0, x1, y1}).
@@ -99,8 +101,14 @@ await scenario('whiteboard', async (s) => {
   });
 
   await s.step('both: no stroke is drawn twice (the sender skips its own echo)', async () => {
-    // give the echoes time to come back
-    await caller.waitForTimeout(500);
+    // each side's echo of its stroke comes back on its own stream before
+    // a line it sends afterwards
+    await dialog().getByLabel('Message', {exact: true}).fill(CALLER_AFTER);
+    await caller.keyboard.press('Enter');
+    await hasTexts(dialog().getByRole('log', {name: 'Conversation'}), [CALLER_AFTER], 'the caller\'s conversation');
+    await panel.getByLabel('Message to the caller').fill(AGENT_AFTER);
+    await panel.getByRole('button', {name: 'Send'}).click();
+    await hasTexts(panel.getByRole('log', {name: 'Conversation'}), [AGENT_AFTER], 'the agent\'s conversation');
     const c = await callerBoard().evaluate(painted, band(0.3));
     const a = await agentBoard.evaluate(painted, band(0.7));
     equal(c.strokes, 2, 'strokes on the caller\'s board (its own line, the agent\'s line)');
