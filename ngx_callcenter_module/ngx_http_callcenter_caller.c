@@ -238,17 +238,20 @@ static ngx_int_t
 ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     cc_call_request_t *req)
 {
-    char                       *caller, *skills;
-    u_char                      lang[CC_LANGUAGE_MAX + 1];
-    u_char                      now[sizeof("1970-01-01T00:00:00Z")];
-    size_t                      len;
-    ngx_tm_t                    tm;
-    ngx_int_t                   rc;
-    ngx_table_elt_t            *h;
-    ngx_str_t                   args[5];
-    ngx_http_callcenter_ctx_t  *ctx;
+    char                            *caller, *skills;
+    u_char                           lang[CC_LANGUAGE_MAX + 1];
+    u_char                           now[sizeof("1970-01-01T00:00:00Z")];
+    u_char                           grace[NGX_INT64_LEN];
+    size_t                           len;
+    ngx_tm_t                         tm;
+    ngx_int_t                        rc;
+    ngx_table_elt_t                 *h;
+    ngx_str_t                        args[6];
+    ngx_http_callcenter_ctx_t       *ctx;
+    ngx_http_callcenter_loc_conf_t  *cclf;
 
     ctx = ngx_http_callcenter_get_ctx(r);
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
     if (ctx == NULL
         || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_ID_BYTES,
@@ -334,8 +337,12 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     args[4].data = (u_char *) skills;
     args[4].len = ngx_strlen(skills);
 
+    /* the caller must open an event stream within it, or the call ends */
+    args[5].data = grace;
+    args[5].len = ngx_sprintf(grace, "%M", cclf->caller_grace) - grace;
+
     rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_created,
-                                   "cc_call_create", 5, args);
+                                   "cc_call_create", 6, args);
 
     cJSON_free(caller);
     cJSON_free(skills);

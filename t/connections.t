@@ -6,6 +6,7 @@ use lib 't/lib'; use CCTest;
 my $t = CCTest->new;
 $t->start_redis;
 $t->load_functions;
+$t->load_agents([{ id => 'alice', queues => ['sales'] }]);
 $t->default_server(workers => 2);
 
 sub nginx_links {
@@ -17,10 +18,10 @@ is(nginx_links(), 4, 'two workers: two links each');
 
 my @streams;
 for (1 .. 40) {
-    my $c = $t->create_call(queue => 'sales');
+    my $c = $t->create_call(queue => 'sales', -stream => 0);
     push @streams, $t->sse("/call/$c->{call}/events?token=$c->{token}");
     $t->http('POST', "/call/$c->{call}/messages?token=$c->{token}",
-        body => '{"type":"typing"}');
+        body => '{"type":"chat","text":"hi"}');
 }
 ok((grep { $_->wait_event('message', timeout => 5) } @streams) == 40,
     '40 open streams, each got its message');

@@ -6,7 +6,7 @@ use lib 't/lib'; use CCTest;
 
 my $t = CCTest->new;
 $t->start_redis;
-$t->write_agents([
+$t->load_agents([
     { id => 'alice', name => 'Alice', queues => ['sales'], capacity => 1 },
 ]);
 $t->default_server(workers => 2);

@@ -19,14 +19,18 @@ my $sb = $t->agent_online('bob');
 sleep 0.2;
 my $sa = $t->agent_online('alice');
 
+# each caller present (its stream open): a call rings only then
+sub caller_stream { $t->sse("/call/$_[0]{call}/events?token=$_[0]{token}") }
 my $fr = $t->http('POST', '/call',
     body => '{"queue":"sales","skills":["fr"]}')->{json};
+my $frs = caller_stream($fr);
 my $ev = $sa->wait_event('offer', timeout => 10);
 is($ev && $ev->{json}{call}, $fr->{call},
     'a French call goes to alice, not to bob who waited longer');
 
 my $de = $t->http('POST', '/call',
     body => '{"queue":"sales","skills":["de"]}')->{json};
+my $des = caller_stream($de);
 my $any = $t->create_call(queue => 'sales');
 $ev = $sb->wait_event('offer', timeout => 10);
 is($ev && $ev->{json}{call}, $any->{call},
