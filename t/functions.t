@@ -689,7 +689,7 @@ is_deeply([grep { $t->redis_cmd('TTL', $_) > 86400 } @keys], [],
     is_deeply(ok_call('cc_expire_offers', 100), [], 'expire_offers: skipped');
     is($t->redis_cmd('ZSCORE', 'cc:offers', $o), undef, '... and dropped');
     ok(ok_call('cc_status', 'json'), 'status');
-    ok(ok_call('cc_agent_open', 'alice', 'k8', 60000, 1), 'snapshot');
+    ok(ok_call('cc_agent_open', 'alice', 'k8', 60000, ''), 'a fresh stream');
     fails('NOTFOUND', 'call not found', 'cc_agent_end', 'alice', $o);
     is(ref fcall('cc_expire_calls', 1, 10), 'ARRAY', 'expire_calls');
 }

@@ -448,7 +448,9 @@ sub load_agents {
           capacity => 0 + ($_->{capacity} // 1) }
     } @$agents;
     $self->load_functions;
-    return $self->redis_cmd_ok('FCALL', 'cc_agents_load', 0,
+    # with the versioned library, its name for this version
+    my $fn = $self->can('fn') ? $self->fn('cc_agents_load') : 'cc_agents_load';
+    return $self->redis_cmd_ok('FCALL', $fn, 0,
         $JSON->encode(\@list));
 }
 
