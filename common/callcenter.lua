@@ -3,12 +3,22 @@
 -- library"). embed.sh defines the CC_* key names of cc_keys.h above.
 -- Each function checks every precondition before its first write: a
 -- failure (an error reply "CODE message", CODE one of BADREQ, FORBIDDEN,
--- NOTFOUND, CONFLICT) writes nothing. Times are ms of Redis's clock.
+-- NOTFOUND, CONFLICT, TOOMANY) writes nothing. Times are ms of Redis's
+-- clock.  No function costs more than O(log n) in the calls waiting: no
+-- walk of a waiting set, every sweep bounded by its `max`.  An id whose
+-- call hash vanished (its keys expired) may linger in a set: it is
+-- skipped and dropped there, never an error.
 
 local AGENT_MAXLEN = 10000
 local CALL_MAXLEN = 100000
 local WORK_MAXLEN = 10000
 local CALL_TTL = 86400            -- s an ended call's keys are kept
+local CALL_LIFE_MS = 8 * 86400000 -- a live call's keys expire this long
+                                  -- after it was created (> any wait)
+local DEFAULT_GRACE_MS = 60000    -- to open a stream, when not given
+local DEFAULT_MESSAGE_WAIT_MS = 86400000
+local EXACT_POSITIONS = 10        -- shown exactly; beyond, rounded up
+local CANDIDATE_WINDOW = 256      -- waiting calls cc_route_candidates reads
 local TRANSFER_OFFER_MS = 20000
 local DEFAULT_AHT_MS = 120000     -- handle time assumed until a call ended
 local EWMA_ALPHA = 0.2
@@ -108,6 +118,16 @@ local function emit(k, event, data, maxlen)
     return id
 end
 
+-- a live-only event: published, never stored ("-" where the id goes)
+local function publish_live(k, event, data)
+    redis.call('PUBLISH', k, '- ' .. event .. ' ' .. data)
+end
+
+local function tip(k)
+    local last = redis.call('XREVRANGE', k, '+', '-', 'COUNT', 1)
+    return last[1] and last[1][1] or '0-0'
+end
+
 local function emit_call(id, event, data)
     return emit(key(CC_KEY_CALL_EVENTS, id), event, data, CALL_MAXLEN)
 end
@@ -152,9 +172,33 @@ local function present(a, now)
     return connected(key(CC_KEY_AGENT_CONNS, a), now)
 end
 
+-- A caller is present while a stream of the call is open or closed less
+-- than the grace ago (cc_caller_close scores it now+grace): read only.
+local function caller_present(id, now)
+    return redis.call('ZCOUNT', key(CC_KEY_CALL_CONNS, id), '(' .. now,
+                      '+inf') > 0
+end
+
+-- The ids of the set k (an agent's offers or calls) whose call still
+-- exists; the others (keys expired) leave the set.  O(capacity).
+local function live_ids(k)
+    local ids = {}
+    for _, id in ipairs(redis.call('SMEMBERS', k)) do
+        if redis.call('EXISTS', key(CC_KEY_CALL, id)) == 1 then
+            ids[#ids + 1] = id
+        else
+            redis.call('SREM', k, id)
+        end
+    end
+    return ids
+end
+
+local function held(a)
+    return #live_ids(key(CC_KEY_AGENT_CALLS, a))
+end
+
 local function load(a)
-    return redis.call('SCARD', key(CC_KEY_AGENT_OFFERS, a))
-        + redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a))
+    return #live_ids(key(CC_KEY_AGENT_OFFERS, a)) + held(a)
 end
 
 local function agent_queues(a)
@@ -201,7 +245,7 @@ end
 -- A gave up a call it held: idle again when it holds none, and its freed
 -- capacity may serve its queues.
 local function release_agent(a, now)
-    if redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a)) == 0 then
+    if held(a) == 0 then
         redis.call('HSET', key(CC_KEY_AGENT, a), 'idle_since', now)
     end
     work_for_agent(a)
@@ -240,37 +284,114 @@ local function estimated_wait(q, position, ready)
     return math.ceil(position * aht / 1000 / math.max(1, ready))
 end
 
--- Sends `queued` to the calls waiting in q from 0-based rank `from` on
--- whose position changed, with the agents available in q then (none: the
--- caller may leave a message).  Only the calls behind a change move: an
--- arrival at the end costs one event, not one per waiting call.
-local function update_positions(q, now, from)
-    local ready = agents_ready(q, now)
-    for i, id in ipairs(redis.call('ZRANGE', key(CC_KEY_QUEUE_WAITING, q),
-                                   from, -1)) do
-        local ck = key(CC_KEY_CALL, id)
-        local position = from + i
-        if redis.call('HGET', ck, 'position') ~= tostring(position) then
-            redis.call('HSET', ck, 'position', position)
-            emit_call(id, 'queued', jobj{
-                'queue', js(q), 'position', jnum(position),
-                'estimated_wait', jnum(estimated_wait(q, position, ready)),
-                'agents_available', jnum(ready)})
+-- Positions shown to callers: exact up to EXACT_POSITIONS, beyond it
+-- rounded up to the next step of 15, 20, 30, 50, 70, 100, 150, 200, ...
+-- (1.5-2-3-5-7-10 per decade).  A shown position is never less than the
+-- real one, and one arrival or departure changes the shown position of
+-- O(log n) calls only: those before EXACT_POSITIONS and those crossing a
+-- step.
+local STEPS = {1.5, 2, 3, 5, 7, 10}
+
+local function shown(p)
+    if p <= EXACT_POSITIONS then
+        return p
+    end
+    local decade = EXACT_POSITIONS
+    while true do
+        for _, m in ipairs(STEPS) do
+            if m * decade >= p then
+                return math.floor(m * decade)
+            end
         end
+        decade = decade * 10
     end
 end
 
--- id waits in q from now on, at its arrival time `since`
-local function enter_queue(q, id, since, now)
+-- EXACT_POSITIONS and the steps after it, up to n
+local function boundaries(n)
+    local b, decade = {EXACT_POSITIONS}, EXACT_POSITIONS
+    while b[#b] < n do
+        for _, m in ipairs(STEPS) do
+            b[#b + 1] = math.floor(m * decade)
+        end
+        decade = decade * 10
+    end
+    return b
+end
+
+local leave_queue
+
+-- Sends `queued` to the call at 0-based rank `rank` of q if its shown
+-- position changed, with the agents available in q then (none: the caller
+-- may leave a message).  ctx: {ready, gone}, shared by one update; a call
+-- that vanished goes to ctx.gone.
+local function show_position(q, rank, id, now, ctx)
+    local ck = key(CC_KEY_CALL, id)
+    local f = redis.call('HMGET', ck, 'state', 'position')
+    if not f[1] then
+        ctx.gone[#ctx.gone + 1] = id
+        return
+    end
+    local position = shown(rank + 1)
+    if f[2] ~= tostring(position) then
+        ctx.ready = ctx.ready or agents_ready(q, now)
+        redis.call('HSET', ck, 'position', position)
+        emit_call(id, 'queued', jobj{
+            'queue', js(q), 'position', jnum(position),
+            'estimated_wait', jnum(estimated_wait(q, position, ctx.ready)),
+            'agents_available', jnum(ctx.ready)})
+    end
+end
+
+-- One call came or went at 0-based rank `from` of q: the calls behind
+-- moved by one place.  Only those whose shown position changes can, each
+-- found by one ZRANGE: O(log n).
+local function update_positions(q, now, from, ctx)
     local wk = key(CC_KEY_QUEUE_WAITING, q)
-    if redis.call('ZADD', wk, since, id) == 1 then
-        update_positions(q, now, redis.call('ZRANK', wk, id))
+    ctx = ctx or {gone = {}}
+    local function range(lo, hi)
+        lo = math.max(lo, from)
+        if lo <= hi then
+            for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
+                show_position(q, lo + i - 1, id, now, ctx)
+            end
+        end
+    end
+    range(0, EXACT_POSITIONS - 1)
+    for _, b in ipairs(boundaries(redis.call('ZCARD', wk))) do
+        range(b - 1, b)
+    end
+    for _, id in ipairs(ctx.gone) do
+        leave_queue(q, id, now)
+    end
+    ctx.gone = {}
+    return ctx
+end
+
+-- The zset that bounds the wait of a waiting call: by max_wait, or by
+-- message_wait once its caller left a message (cc_expire_calls).
+local function waits_in(call)
+    return call.left_message and CC_KEY_CALLS_MESSAGES or CC_KEY_CALLS_WAITING
+end
+
+-- id (call: queue, created, left_message) waits in its queue from now on,
+-- at its arrival time
+local function enter_queue(id, call, now)
+    local q = call.queue
+    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    redis.call('ZADD', waits_in(call), call.created, id)
+    if redis.call('ZADD', wk, call.created, id) == 1 then
+        local rank = redis.call('ZRANK', wk, id)
+        local ctx = update_positions(q, now, rank)
+        show_position(q, rank, id, now, ctx)
     end
 end
 
 -- id waits in q no more
-local function leave_queue(q, id, now)
+leave_queue = function(q, id, now)
     local wk = key(CC_KEY_QUEUE_WAITING, q)
+    redis.call('ZREM', CC_KEY_CALLS_WAITING, id)
+    redis.call('ZREM', CC_KEY_CALLS_MESSAGES, id)
     local rank = redis.call('ZRANK', wk, id)
     if rank then
         redis.call('ZREM', wk, id)
@@ -282,6 +403,13 @@ end
 
 local function call_get(id)
     return hash(key(CC_KEY_CALL, id))
+end
+
+-- Every key of a live call expires CALL_LIFE_MS after the call was
+-- created (end_call brings it down to CALL_TTL): set on each key as it
+-- comes to exist.
+local function call_key_life(id, fmt, created)
+    redis.call('PEXPIREAT', key(fmt, id), tonumber(created) + CALL_LIFE_MS)
 end
 
 local function offered_now(call, a, now)
@@ -297,6 +425,7 @@ end
 local function held_call(a, id)
     local call = call_get(id)
     if not call or call.agent ~= a then
+        live_ids(key(CC_KEY_AGENT_CALLS, a))
         fail('NOTFOUND', 'call not found')
     end
     if call.state == 'ended' then
@@ -321,6 +450,7 @@ local function make_offer(id, call, a, timeout, now)
     redis.call('ZADD', CC_KEY_OFFERS, call.offer_expires, id)
     redis.call('SADD', key(CC_KEY_AGENT_OFFERS, a), id)
     redis.call('SADD', key(CC_KEY_CALL_OFFERED, id), a)
+    call_key_life(id, CC_KEY_CALL_OFFERED, call.created)
     emit_agent(a, 'offer', offer_data(id, call, now))
 end
 
@@ -340,7 +470,8 @@ local function requeue(id, call, reason, now)
     local a = revoke_offer(id, call, reason)
     redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'queued')
     redis.call('SADD', key(CC_KEY_CALL_DECLINED, id), a)
-    enter_queue(call.queue, id, call.created, now)
+    call_key_life(id, CC_KEY_CALL_DECLINED, call.created)
+    enter_queue(id, call, now)
     work(call.queue)
 end
 
@@ -413,6 +544,31 @@ local function emit_message(id, a, data)
     return ev
 end
 
+-- kind `keep` (stored, published) or `live` (typing: published only, no
+-- part of any history); default keep
+local function message_kind(kind)
+    kind = kind or 'keep'
+    if kind ~= 'keep' and kind ~= 'live' then
+        fail('BADREQ', 'message kind must be keep or live')
+    end
+    return kind
+end
+
+-- Delivers a message of the kind to the call and, when a holds it, to a:
+-- the event id, for `live` the tip of the call's stream (where a resume
+-- stands).
+local function deliver(id, a, data, kind)
+    if kind == 'keep' then
+        return emit_message(id, a, data)
+    end
+    local ck = key(CC_KEY_CALL_EVENTS, id)
+    publish_live(ck, 'message', data)
+    if a then
+        publish_live(key(CC_KEY_AGENT_EVENTS, a), 'message', data)
+    end
+    return tip(ck)
+end
+
 -- Caller side -------------------------------------------------------------
 
 -- The call if token is its token; an unknown call and a wrong token fail
@@ -431,17 +587,26 @@ local function caller_call(id, token)
     return call
 end
 
-register('cc_call_create', function(id, token, q, caller, skills)
+-- Only the agents file names queues (cc_agents_load): nothing a caller
+-- sends grows cc:queues.  The caller must open a stream within grace_ms,
+-- else cc_expire_calls ends the call abandoned: it never rang.
+register('cc_call_create', function(id, token, q, caller, skills, grace)
     local now = now_ms()
     local ck = key(CC_KEY_CALL, id)
+    if redis.call('SISMEMBER', CC_KEY_QUEUES, q) == 0 then
+        fail('BADREQ', 'unknown queue')
+    end
     if redis.call('EXISTS', ck) == 1 then
         fail('CONFLICT', 'call exists')
     end
     redis.call('HSET', ck, 'id', id, 'token', redis.sha1hex(token),
                'queue', q, 'state', 'queued', 'created', now,
                'caller', caller, 'skills', skills)
-    enter_queue(q, id, now, now)
-    redis.call('SADD', CC_KEY_QUEUES, q)
+    call_key_life(id, CC_KEY_CALL, now)
+    enter_queue(id, {queue = q, created = now}, now)
+    call_key_life(id, CC_KEY_CALL_EVENTS, now)
+    redis.call('ZADD', CC_KEY_CALLERS_LEAVING,
+               now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
     work(q)
     local position = tonumber(redis.call('HGET', ck, 'position'))
     return {position, estimated_wait(q, position, agents_ready(q, now))}
@@ -467,10 +632,21 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
     return key(CC_KEY_CALL_EVENTS, id)
 end)
 
+-- state and created of a call that is not over, else nil (ended or
+-- vanished: nothing to refresh)
+local function live_call(id)
+    local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'state', 'created')
+    if f[1] and f[1] ~= 'ended' then
+        return f[2]
+    end
+end
+
 register('cc_caller_presence', function(ttl, id, conn)
-    if redis.call('HGET', key(CC_KEY_CALL, id), 'state') ~= 'ended' then
+    local created = live_call(id)
+    if created then
         redis.call('ZADD', key(CC_KEY_CALL_CONNS, id),
                    now_ms() + tonumber(ttl), conn)
+        call_key_life(id, CC_KEY_CALL_CONNS, created)
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
     end
     return redis.status_reply('OK')
@@ -478,24 +654,70 @@ end)
 
 register('cc_caller_close', function(id, conn, grace)
     local until_ = now_ms() + tonumber(grace)
-    if redis.call('HGET', key(CC_KEY_CALL, id), 'state') ~= 'ended'
+    local created = live_call(id)
+    if created
         and redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), 'XX', 'CH',
                        until_, conn) == 1 then
+        call_key_life(id, CC_KEY_CALL_CONNS, created)
         redis.call('ZADD', CC_KEY_CALLERS_LEAVING, until_, id)
     end
     return redis.status_reply('OK')
 end)
 
-register('cc_caller_message', function(id, token, message)
+-- A caller's message may go now: the call's token bucket (fields bucket,
+-- in thousandths of a message, and bucket_at) refills at rate (messages
+-- per second x 1000) up to burst messages; both kinds count.  budget:
+-- bytes of kept messages a call may store (field kept_bytes).  rate or
+-- budget 0: no such limit.  Returns the fields to write, or fails.
+local function message_quota(call, message, kind, rate, burst, budget, now)
+    local fields = {}
+    rate, burst, budget = tonumber(rate) or 0, tonumber(burst) or 0,
+        tonumber(budget) or 0
+    if rate > 0 then
+        local full = burst * 1000
+        local level = math.min(full, (tonumber(call.bucket) or full)
+            + math.floor((now - (tonumber(call.bucket_at) or now)) * rate
+                         / 1000))
+        if level < 1000 then
+            fail('TOOMANY', 'too many messages')
+        end
+        fields = {'bucket', level - 1000, 'bucket_at', now}
+    end
+    if kind == 'keep' then
+        local kept = (tonumber(call.kept_bytes) or 0) + #message
+        if budget > 0 and kept > budget then
+            fail('TOOMANY', 'too many messages')
+        end
+        fields[#fields + 1] = 'kept_bytes'
+        fields[#fields + 1] = kept
+    end
+    return fields
+end
+
+register('cc_caller_message', function(id, token, message, kind, rate,
+                                       burst, budget)
     local call = caller_call(id, token)
+    kind = message_kind(kind)
     if call.state == 'ended' then
         fail('CONFLICT', 'call has ended')
     end
-    local ev = emit_message(id, call.state == 'assigned' and call.agent,
-                            message_data(id, 'caller', message))
-    if call.state ~= 'assigned' then
-        -- a message left while waiting: the call waits until answered
-        redis.call('HSET', key(CC_KEY_CALL, id), 'left_message', ev)
+    local now = now_ms()
+    local ck = key(CC_KEY_CALL, id)
+    local fields = message_quota(call, message, kind, rate, burst, budget,
+                                 now)
+    if #fields > 0 then
+        redis.call('HSET', ck, unpack(fields))
+    end
+    local ev = deliver(id, call.state == 'assigned' and call.agent,
+                       message_data(id, 'caller', message), kind)
+    if kind == 'keep' and call.state ~= 'assigned' and not call.left_message
+    then
+        -- a message left while waiting: the call waits message_wait, even
+        -- with its caller gone
+        redis.call('HSET', ck, 'left_message', ev)
+        if redis.call('ZREM', CC_KEY_CALLS_WAITING, id) == 1 then
+            redis.call('ZADD', CC_KEY_CALLS_MESSAGES, call.created, id)
+        end
     end
     return ev
 end)
@@ -514,14 +736,14 @@ end)
 
 local function by_field(calls, field)
     table.sort(calls, function(x, y)
-        return tonumber(x[field]) < tonumber(y[field])
+        return (tonumber(x[field]) or 0) < (tonumber(y[field]) or 0)
     end)
     return calls
 end
 
 local function agent_calls(a, set_fmt)
     local calls = {}
-    for _, id in ipairs(redis.call('SMEMBERS', key(set_fmt, a))) do
+    for _, id in ipairs(live_ids(key(set_fmt, a))) do
         calls[#calls + 1] = call_get(id)
     end
     return calls
@@ -667,7 +889,9 @@ register('cc_agent_status', function(a, status)
         work_for_agent(a)
     else
         for _, call in ipairs(agent_calls(a, CC_KEY_AGENT_OFFERS)) do
-            requeue(call.id, call, 'away', now)
+            if call.state == 'offered' and call.offer_agent == a then
+                requeue(call.id, call, 'away', now)
+            end
         end
     end
     return redis.status_reply('OK')
@@ -708,14 +932,15 @@ register('cc_agent_reject', function(a, id)
     return redis.status_reply('OK')
 end)
 
-register('cc_agent_message', function(a, id, message)
+register('cc_agent_message', function(a, id, message, kind)
     agent_check(a)
+    kind = message_kind(kind)
     local call = call_get(id)
     if call and call.agent ~= a and offered_now(call, a, now_ms()) then
         fail('CONFLICT', 'call is not yours yet')
     end
     held_call(a, id)
-    return emit_message(id, a, message_data(id, 'agent', message, a))
+    return deliver(id, a, message_data(id, 'agent', message, a), kind)
 end)
 
 register('cc_agent_transfer', function(a, id, kind, target)
@@ -738,6 +963,9 @@ register('cc_agent_transfer', function(a, id, kind, target)
         end
         to = jobj{'agent', agent_json(target)}
     else
+        if redis.call('SISMEMBER', CC_KEY_QUEUES, target) == 0 then
+            fail('BADREQ', 'unknown queue')
+        end
         to = jobj{'queue', js(target)}
     end
     local ck = key(CC_KEY_CALL, id)
@@ -751,8 +979,8 @@ register('cc_agent_transfer', function(a, id, kind, target)
     else
         redis.call('HSET', ck, 'state', 'queued', 'queue', target)
         redis.call('DEL', key(CC_KEY_CALL_DECLINED, id))
-        redis.call('SADD', CC_KEY_QUEUES, target)
-        enter_queue(target, id, call.created, now)
+        call.queue = target
+        enter_queue(id, call, now)
         work(target)
     end
     release_agent(a, now)
@@ -765,10 +993,13 @@ register('cc_agent_end', function(a, id)
     return redis.status_reply('OK')
 end)
 
+-- Only for the agent it is offered to now or held by (or ended with):
+-- an offer gone elsewhere, or a call transferred away, is not theirs.
 register('cc_agent_call', function(a, id)
     agent_check(a)
     local call = call_get(id)
-    if not call or (call.agent ~= a and not ever_offered(id, a)) then
+    if not call or (call.agent ~= a and not offered_now(call, a, now_ms()))
+    then
         fail('NOTFOUND', 'call not found')
     end
     -- a message's data is {"call":ID,"from":...}: its transcript entry
@@ -803,8 +1034,8 @@ local function agent_figures(a, now)
     local f = {
         name = h.name or a, capacity = tonumber(h.capacity or 0),
         status = h.status or 'away', present = present(a, now),
-        calls = sorted_members(key(CC_KEY_AGENT_CALLS, a)),
-        offers = sorted_members(key(CC_KEY_AGENT_OFFERS, a)),
+        calls = held(a),
+        offers = #live_ids(key(CC_KEY_AGENT_OFFERS, a)),
         queues = h.queues and cjson.decode(h.queues) or {},
     }
     if not f.present then
@@ -812,8 +1043,8 @@ local function agent_figures(a, now)
     end
     f.states = {
         available = f.status == 'available'
-            and #f.calls + #f.offers < f.capacity,
-        busy = f.present and #f.calls > 0,
+            and f.calls + f.offers < f.capacity,
+        busy = f.present and f.calls > 0,
         away = f.status == 'away',
         offline = not f.present,
     }
@@ -870,7 +1101,7 @@ local function status_json(now, queues, qf, agents, af)
         as[#as + 1] = a
         as[#as + 1] = jobj{
             'name', js(f.name), 'status', js(f.status),
-            'calls', jstrings(f.calls), 'offers', jstrings(f.offers),
+            'calls', jnum(f.calls), 'offers', jnum(f.offers),
             'queues', jstrings(f.queues), 'capacity', jnum(f.capacity)}
     end
     return jobj{'time', jnum(now), 'queues', jobj(qs), 'agents', jobj(as)}
@@ -921,7 +1152,7 @@ local function status_prometheus(queues, qf, agents, af)
          function(q) return qf[q].answered_in_sl end)
     metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
     each('callcenter_agent_calls', 'agent', agents,
-         function(a) return #af[a].calls end)
+         function(a) return af[a].calls end)
     metric('callcenter_agent_up', 'gauge',
            '1 for the status the agent is in, 0 for the others.')
     grid('callcenter_agent_up', 'agent', agents, 'status', AGENT_UP,
@@ -958,9 +1189,11 @@ local function set_of(list)
     return s
 end
 
+-- cc:queues becomes exactly the queues the agents name: the only way a
+-- queue is known (a call to any other one is refused).
 register('cc_agents_load', function(json)
     local now = now_ms()
-    local listed = {}
+    local listed, named = {}, {}
     for _, p in ipairs(cjson.decode(json)) do
         local ak = key(CC_KEY_AGENT, p.id)
         local keep = set_of(p.queues)
@@ -977,6 +1210,7 @@ register('cc_agents_load', function(json)
         for _, q in ipairs(p.queues) do
             redis.call('SADD', key(CC_KEY_QUEUE_AGENTS, q), p.id)
             redis.call('SADD', CC_KEY_QUEUES, q)
+            named[q] = true
         end
         redis.call('SADD', CC_KEY_AGENTS, p.id)
         listed[p.id] = true
@@ -990,6 +1224,11 @@ register('cc_agents_load', function(json)
             for _, q in ipairs(agent_queues(a)) do
                 redis.call('SREM', key(CC_KEY_QUEUE_AGENTS, q), a)
             end
+        end
+    end
+    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY_QUEUES)) do
+        if not named[q] then
+            redis.call('SREM', CC_KEY_QUEUES, q)
         end
     end
     return count
@@ -1006,9 +1245,10 @@ local function covers(has, needs)
     return true
 end
 
--- Waiting calls that one of the free agents can take, oldest first (a call
--- nobody has the skills for does not hold up the calls behind it), and the
--- free agents.
+-- Waiting calls that one of the free agents can take, oldest first, among
+-- the first CANDIDATE_WINDOW of the queue (a call nobody has the skills
+-- for, or whose caller is not present, does not hold up the calls behind
+-- it), and the free agents.
 register('cc_route_candidates', function(q, max)
     local now = now_ms()
     max = tonumber(max)
@@ -1023,27 +1263,36 @@ register('cc_route_candidates', function(q, max)
             skills[#skills + 1] = set_of(cjson.decode(h.skills))
         end
     end
-    local calls = {}
+    local calls, gone = {}, {}
     if #agents > 0 then
         for _, id in ipairs(redis.call('ZRANGE',
-                                       key(CC_KEY_QUEUE_WAITING, q), 0, -1)) do
+                                       key(CC_KEY_QUEUE_WAITING, q), 0,
+                                       CANDIDATE_WINDOW - 1)) do
             if #calls >= max then
                 break
             end
             local call = call_get(id)
-            local needs = cjson.decode(call.skills)
-            local takers = false
-            for _, has in ipairs(skills) do
-                takers = takers or covers(has, needs)
-            end
-            if call.state == 'queued' and takers then
-                calls[#calls + 1] = jobj{
-                    'id', js(id), 'skills', call.skills,
-                    'declined',
-                    jstrings(sorted_members(key(CC_KEY_CALL_DECLINED, id))),
-                    'created', call.created}
+            if not call then
+                gone[#gone + 1] = id
+            elseif call.state == 'queued' and caller_present(id, now) then
+                local needs = cjson.decode(call.skills)
+                local takers = false
+                for _, has in ipairs(skills) do
+                    takers = takers or covers(has, needs)
+                end
+                if takers then
+                    calls[#calls + 1] = jobj{
+                        'id', js(id), 'skills', call.skills,
+                        'declined',
+                        jstrings(sorted_members(key(CC_KEY_CALL_DECLINED,
+                                                    id))),
+                        'created', call.created}
+                end
             end
         end
+    end
+    for _, id in ipairs(gone) do
+        leave_queue(q, id, now)
     end
     return jobj{'now', jnum(now), 'calls', jlist(calls),
                 'agents', jlist(agents)}
@@ -1056,6 +1305,9 @@ register('cc_offer', function(id, a, timeout)
         or not redis.call('ZSCORE', key(CC_KEY_QUEUE_WAITING, call.queue),
                           id) then
         fail('CONFLICT', 'call not waiting')
+    end
+    if not caller_present(id, now) then
+        fail('CONFLICT', 'caller not present')
     end
     if redis.call('SISMEMBER', key(CC_KEY_QUEUE_AGENTS, call.queue), a)
         == 0 then
@@ -1081,9 +1333,11 @@ register('cc_expire_offers', function(max)
                               'WITHSCORES')
     for i = 1, #offers, 2 do
         local call = call_get(offers[i])
-        local a = call.offer_agent
+        local a = call and call.state == 'offered' and call.offer_agent
         local reason
-        if tonumber(offers[i + 1]) <= now then
+        if not a then
+            redis.call('ZREM', CC_KEY_OFFERS, offers[i])   -- vanished
+        elseif tonumber(offers[i + 1]) <= now then
             reason = 'timeout'
         elseif agent_status(a) == 'away' then
             reason = 'away'
@@ -1098,46 +1352,54 @@ register('cc_expire_offers', function(max)
     return withdrawn
 end)
 
+local function waiting(call)
+    return call and (call.state == 'queued' or call.state == 'offered')
+end
+
 -- Ends the waiting calls that are over, at most max: {call, queue, waited
 -- ms, reason} each.  Reason abandoned: the caller's streams are gone for
--- their grace.  Reason timeout: the call waited longer than max_wait ms
--- (0: no limit).  A call whose caller left a message waits until an agent
--- takes it, whatever happens.
-register('cc_expire_calls', function(max_wait, max)
+-- their grace, or it never opened one within the grace cc_call_create
+-- gave.  Reason timeout: the call waited (since it arrived) longer than
+-- max_wait ms (0: no limit) or, when its caller left a message (which
+-- keeps it from being abandoned), longer than message_wait ms.  Each zset
+-- read is by score with LIMIT: O(log n + max).
+register('cc_expire_calls', function(max_wait, max, message_wait)
     local now = now_ms()
     local ended = {}
     max = tonumber(max)
     max_wait = tonumber(max_wait)
-    local function over(id, q, call, reason)
+    message_wait = tonumber(message_wait) or DEFAULT_MESSAGE_WAIT_MS
+    local function over(id, call, reason)
         end_call(id, call, reason, now)
-        ended[#ended + 1] = {id, q, jnum(now - tonumber(call.created)),
-                             reason}
+        ended[#ended + 1] = {id, call.queue,
+                             jnum(now - tonumber(call.created)), reason}
     end
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY_CALLERS_LEAVING,
                                    '-inf', now, 'LIMIT', 0, max)) do
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
         local call = call_get(id)
-        if call and (call.state == 'queued' or call.state == 'offered')
-            and not call.left_message
-            and not connected(key(CC_KEY_CALL_CONNS, id), now) then
-            over(id, call.queue, call, 'abandoned')
+        if waiting(call) and not call.left_message
+            and not caller_present(id, now) then
+            over(id, call, 'abandoned')
         end
     end
-    if max_wait == 0 then
-        return ended
-    end
-    for _, q in ipairs(sorted_members(CC_KEY_QUEUES)) do
-        for _, id in ipairs(redis.call('ZRANGEBYSCORE',
-                                       key(CC_KEY_QUEUE_WAITING, q), '-inf',
-                                       now - max_wait)) do
-            if #ended >= max then
-                return ended
-            end
+    local function sweep(k, wait)
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '-inf',
+                                       now - wait, 'LIMIT', 0,
+                                       max - #ended)) do
             local call = call_get(id)
-            if not call.left_message then
-                over(id, q, call, 'timeout')
+            if waiting(call) then
+                over(id, call, 'timeout')
+            else
+                redis.call('ZREM', k, id)                -- vanished
             end
         end
+    end
+    if max_wait > 0 and #ended < max then
+        sweep(CC_KEY_CALLS_WAITING, max_wait)
+    end
+    if #ended < max then
+        sweep(CC_KEY_CALLS_MESSAGES, message_wait)
     end
     return ended
 end)

@@ -16,6 +16,10 @@
 #define CC_KEY_CALL_CONNS       "cc:call:%s:conns"     /* zset: streams */
 #define CC_KEY_CALLERS_LEAVING  "cc:callers:leaving"   /* zset: call by when
                                                         * its caller is gone */
+#define CC_KEY_CALLS_WAITING    "cc:calls:waiting"     /* zset: id by arrival,
+                                                        * no message left */
+#define CC_KEY_CALLS_MESSAGES   "cc:calls:messages"    /* zset: id by arrival,
+                                                        * a message left */
 #define CC_KEY_QUEUE_WAITING    "cc:queue:%s:waiting"  /* zset: id by arrival */
 #define CC_KEY_QUEUE_AGENTS     "cc:queue:%s:agents"   /* set: agent ids */
 #define CC_KEY_QUEUE_STATS      "cc:queue:%s:stats"    /* hash: counters */

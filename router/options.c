@@ -19,6 +19,9 @@ const char cc_options_usage[] =
     "                          1..3600 (default 20)\n"
     "  --max-wait SECONDS      a call waiting longer ends with reason\n"
     "                          timeout, 0..604800, 0: never (default 3600)\n"
+    "  --message-wait SECONDS  a call whose caller left a message waits\n"
+    "                          this long instead, then ends with reason\n"
+    "                          timeout, 1..604800 (default 86400)\n"
     "  --tick MS               work read timeout and full sweep period,\n"
     "                          10..60000 (default 1000)\n"
     "  --name NAME             consumer name in the routers group\n"
@@ -106,6 +109,9 @@ cc_options_set(cc_options_t *opts, const char *key, const char *value)
     if (strcmp(key, "max-wait") == 0) {
         return cc_options_int(value, 0, 604800, &opts->max_wait);
     }
+    if (strcmp(key, "message-wait") == 0) {
+        return cc_options_int(value, 1, 604800, &opts->message_wait);
+    }
     if (strcmp(key, "tick") == 0) {
         return cc_options_int(value, 10, 60000, &opts->tick_ms);
     }
@@ -123,7 +129,7 @@ cc_options_known(const char *key)
 {
     static const char  *keys[] = {
         "redis", "password", "db", "sentinel", "master", "replicas",
-        "agents", "offer-timeout", "max-wait",
+        "agents", "offer-timeout", "max-wait", "message-wait",
         "tick",
         "name", "strategy"
     };
@@ -151,6 +157,7 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
     cc_redis_addr_init(&opts->redis);
     opts->offer_timeout = 20;
     opts->max_wait = 3600;
+    opts->message_wait = 86400;
     opts->tick_ms = 1000;
     opts->strategy = cc_strategy_find(NULL);
 

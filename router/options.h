@@ -18,6 +18,7 @@ typedef struct {
     cc_redis_addr_t            redis;
     int                        offer_timeout; /* seconds */
     int                        max_wait;     /* seconds, 0: no limit */
+    int                        message_wait; /* seconds, a left message */
     int                        tick_ms;
     const char                *name;         /* NULL: hostname-pid */
     const cc_strategy_t       *strategy;

@@ -108,15 +108,17 @@ cc_route_ended(const redisReply *e, void *data)
 int
 cc_route_expire_calls(cc_redis_t *r, const cc_options_t *o)
 {
-    char         max_wait[24];
+    char         max_wait[24], message_wait[24];
     const char  *argv[] = {
         "FCALL", CC_FN("cc_expire_calls"), "0", max_wait,
-        CC_ROUTE_STR(CC_ROUTE_EXPIRE)
+        CC_ROUTE_STR(CC_ROUTE_EXPIRE), message_wait
     };
 
     snprintf(max_wait, sizeof(max_wait), "%lld", o->max_wait * 1000LL);
+    snprintf(message_wait, sizeof(message_wait), "%lld",
+             o->message_wait * 1000LL);
 
-    return cc_route_entries(r, 5, argv, 4, cc_route_ended, NULL);
+    return cc_route_entries(r, 6, argv, 4, cc_route_ended, NULL);
 }
 
 /* a queue name */

@@ -5,6 +5,8 @@ use lib 't/lib'; use CCTest;
 my $t = CCTest->new;
 $t->start_redis;
 $t->load_functions;
+# the queues these calls name must be known (an agent serves them)
+$t->load_agents([{ id => 'alice', queues => ['default', 'sales', 'q' x 32] }]);
 $t->default_server;
 my $J = CCTest->json;
 

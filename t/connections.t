@@ -28,7 +28,7 @@ is(nginx_links(), 4, 'two workers: two links each');
 
 my @streams;
 for (1 .. 40) {
-    my $c = $t->create_call(queue => 'sales');
+    my $c = $t->create_call(queue => 'sales', -stream => 0);
     push @streams, $t->sse("/call/$c->{call}/events?token=$c->{token}");
     $t->http('POST', "/call/$c->{call}/messages?token=$c->{token}",
         body => '{"type":"chat","text":"hello"}');

@@ -109,12 +109,16 @@ $ev = $cs->wait_event('ended');
 is($ev && $ev->{json}{reason}, 'agent_end', 'caller: ended agent_end');
 $cs->close;
 
-# a caller stream read from its start is the whole conversation
+# a caller stream read from its start is the whole conversation, typing
+# (delivered live only) aside
 {
     my $s = $t->sse("/call/$c->{call}/events$q");
     my @evs = $s->events_until(sub { $_[0]{event} eq 'ended' });
-    is(names(@evs), 'queued,assigned,' . join(',', ('message') x @msgs)
+    my $kept = grep { $_->[1]{type} ne 'typing' } @msgs;
+    is(names(@evs), 'queued,assigned,' . join(',', ('message') x $kept)
         . ',ended', 'caller stream from the start: the whole call');
+    ok(!grep({ $_->{event} eq 'message' && $_->{json}{message}{type} eq
+        'typing' } @evs), '... without typing');
     $s->close;
 }
 

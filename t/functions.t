@@ -59,13 +59,16 @@ sub work_queues { [map { $_->[1][1] } @{ $t->redis_cmd('XRANGE', 'cc:work',
     '(' . ($_[0] // '0-0'), '+') }] }
 sub hget { $t->redis_cmd('HGET', @_) }
 
+# a call whose caller opened its stream (open => 0: not yet)
 my $n = 0;
 sub create {
     my ($queue, %o) = @_;
     my $id = 'c' . ++$n;
     my $r = ok_call('cc_call_create', $id, "tok-$id", $queue,
         $o{caller} // qq({"name":"Caller $n","info":{"tz":"UTC"}}),
-        $o{skills} // '[]');
+        $o{skills} // '[]', $o{grace} // 60000);
+    ok_call('cc_caller_open', $id, "tok-$id", "k-$id", 600000)
+        if $o{open} // 1;
     return ($id, $r);
 }
 
@@ -90,6 +93,8 @@ is_deeply($t->redis_hash('cc:agent:bob'), {
     idle_since => hget('cc:agent:bob', 'idle_since')}, 'agent profile');
 is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queue:sales:agents') }],
     [qw(alice bob gone)], 'queue agents');
+is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queues') }],
+    [qw(sales support)], 'cc:queues: the queues agents name');
 ok_call('cc_agents_load', $J->encode([
     {id => 'alice', name => 'Alice', queues => ['sales', 'support'],
      skills => ['fr', 'en'], capacity => 2},
@@ -107,6 +112,8 @@ is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queue:sales:agents') }],
     [qw(alice bob)], 'removed agent left its queues');
 is_deeply($t->redis_cmd('SMEMBERS', 'cc:queue:vip:agents'), [],
     'queue no longer listed left');
+is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queues') }],
+    [qw(sales support)], 'cc:queues: the queues agents name, vip gone');
 is(hget('cc:agent:carol', 'status'), 'available', 'reload keeps status');
 is($t->redis_cmd('SISMEMBER', 'cc:agents', 'gone'), 0, 'gone unlisted');
 fails('FORBIDDEN', 'agent not configured', 'cc_agent_open', 'gone', 'x',
@@ -120,7 +127,14 @@ is_deeply($r1, [1, 120], 'first call: position 1, default 120 s');
 my ($c2, $r2) = create('sales', skills => '["fr"]');
 is_deeply($r2, [2, 240], 'second call: position 2');
 fails('CONFLICT', 'call exists', 'cc_call_create', $c1, 't', 'sales', '{}',
-    '[]');
+    '[]', 1000);
+{
+    my @before = $t->redis_keys('cc:*');
+    fails('BADREQ', 'unknown queue', 'cc_call_create', 'u1', 't', 'nosuch',
+        '{}', '[]', 1000);
+    is_deeply([$t->redis_keys('cc:*')], \@before,
+        'a call to an unknown queue: nothing stored');
+}
 my $h = $t->redis_hash("cc:call:$c1");
 is($h->{token}, sha1_hex("tok-$c1"), 'token stored as SHA-1');
 is_deeply([@$h{qw(id queue state caller skills position)}],
@@ -268,7 +282,18 @@ is_deeply(names([@{ agent_ev('bob') }[-2, -1]]), ['message', 'message'],
     'and in the agent stream');
 is_deeply([map { $_->[2]{event_id} } @{ agent_ev('bob') }[-2, -1]], [$m1, $m2],
     '... each naming its id in the call\'s stream as event_id');
-my $c2m = ok_call('cc_caller_message', $c2, "tok-$c2", '{"type":"typing"}');
+{
+    my $tip = tip("cc:call:$c2:events");
+    is(ok_call('cc_caller_message', $c2, "tok-$c2", '{"type":"typing"}',
+        'live', 0, 0, 0), $tip, 'a live message answers the stream\'s tip');
+    is(tip("cc:call:$c2:events"), $tip, '... and is not stored');
+    is(hget("cc:call:$c2", 'left_message'), undef,
+        '... nor counts as a message left');
+    fails('BADREQ', 'message kind must be keep or live', 'cc_caller_message',
+        $c2, "tok-$c2", '{"type":"typing"}', 'later');
+}
+my $c2m = ok_call('cc_caller_message', $c2, "tok-$c2",
+    '{"type":"chat","text":"anyone?"}', 'keep', 0, 0, 0);
 like($c2m, qr/^\d+-\d+$/, 'message while queued');
 is(ok_call('cc_agent_call', 'bob', $c1),
     qq({"call":"$c1","queue":"sales","state":"assigned","created":)
@@ -282,6 +307,14 @@ is(ok_call('cc_agent_call', 'bob', $c1),
     . qq("message":{"type":"chat","text":"hi there"}}]}),
     'agent_call with transcript');
 fails('NOTFOUND', 'call not found', 'cc_agent_call', 'alice', $c1);
+{
+    my $tip = tip("cc:call:$c1:events");
+    my $atip = tip('cc:agent:bob:events');
+    is(ok_call('cc_agent_message', 'bob', $c1, '{"type":"typing"}', 'live'),
+        $tip, 'agent typing: live, the tip');
+    is_deeply([tip("cc:call:$c1:events"), tip('cc:agent:bob:events')],
+        [$tip, $atip], '... stored in neither stream');
+}
 
 # ---------------------------------------------------------- reject, expire
 
@@ -367,11 +400,12 @@ is_deeply($t->redis_hash("cc:call:$c1")->{state}, 'queued', 'queued');
 is_deeply($t->redis_cmd('SMEMBERS', 'cc:agent:bob:calls'), [], 'bob free');
 is_deeply(work_queues($w), [qw(support sales)], 'work: target, bob\'s');
 fails('NOTFOUND', 'call not found', 'cc_agent_end', 'bob', $c1);
-is(ok_call('cc_agent_call', 'bob', $c1) =~ /"state":"queued"/ ? 1 : 0, 1,
-    'former agent still reads the call');
+fails('NOTFOUND', 'call not found', 'cc_agent_call', 'bob', $c1);
 
 offer($c1, 'carol');
 ok_call('cc_agent_accept', 'carol', $c1);
+fails('BADREQ', 'unknown queue', 'cc_agent_transfer', 'carol', $c1,
+    'queue', 'nosuch');
 ok_call('cc_agent_status', 'bob', 'available');
 $ev = tip('cc:agent:bob:events');
 is(ok_call('cc_agent_transfer', 'carol', $c1, 'agent', 'bob'), 'OK',
@@ -460,9 +494,10 @@ is_deeply($st->{queues}{sales}, {waiting => 1, longest_wait => 0,
     'status: sales (3 of 4 answered within 20 s)');
 is_deeply($st->{queues}{support}{agents_away}, 1, 'status: support away');
 is_deeply($st->{agents}{alice}, {name => 'Alice', status => 'available',
-    calls => [$c4], offers => [], queues => ['sales', 'support'],
-    capacity => 2}, 'status: alice');
-is_deeply($st->{agents}{carol}{calls}, [], 'empty list is []');
+    calls => 1, offers => 0, queues => ['sales', 'support'],
+    capacity => 2}, 'status: alice (calls and offers counted, no ids)');
+is($st->{agents}{carol}{calls}, 0, 'no call: 0');
+unlike(ok_call('cc_status', 'json'), qr/\Q$c4\E/, 'no call id anywhere');
 $t->redis_cmd('DEL', 'cc:agent:bob:conns');
 is($J->decode(ok_call('cc_status', 'json'))->{agents}{bob}{status},
     'offline', 'not present: offline');
@@ -513,8 +548,8 @@ is(hget("cc:call:$left", 'state'), 'queued', '... until an agent takes it');
 
 # ------------------------------------------------------- caller presence
 
-my ($gone) = create('sales');
-my ($back) = create('sales');
+my ($gone) = create('sales', open => 0);
+my ($back) = create('sales', open => 0);
 is(ok_call('cc_caller_open', $gone, "tok-$gone", 'k1', 60000),
     "cc:call:$gone:events", 'open with a connection');
 ok_call('cc_caller_open', $back, "tok-$back", 'k2', 60000);
@@ -530,8 +565,135 @@ is(hget("cc:call:$back", 'state'), 'queued', 'the reloaded caller waits');
 is(hget("cc:call:$left", 'state'), 'queued', 'the message too');
 is_deeply([@{ call_ev($gone)->[-1] }[1, 2]],
     ['ended', {call => $gone, reason => 'abandoned'}], 'caller: ended');
+my $closed = $t->redis_cmd('ZSCORE', "cc:call:$gone:conns", 'k1');
 ok_call('cc_caller_presence', 60000, $gone, 'k1');
-is($t->redis_cmd('ZCARD', "cc:call:$gone:conns"), 0,
+is($t->redis_cmd('ZSCORE', "cc:call:$gone:conns", 'k1'), $closed,
     'an ended call takes no presence');
+
+# ------------------------------------------------------- ghost calls
+
+# a caller who never opens its stream: never offered, abandoned after the
+# grace cc_call_create gave
+my ($ghost) = create('support', open => 0, grace => 0);
+ok(defined $t->redis_cmd('ZSCORE', 'cc:callers:leaving', $ghost),
+    'a new call waits for its caller in cc:callers:leaving');
+$cand = $J->decode(ok_call('cc_route_candidates', 'support', 10));
+is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
+    'alice could take a call');
+is_deeply($cand->{calls}, [], 'but a call whose caller is absent is no '
+    . 'candidate');
+fails('CONFLICT', 'caller not present', 'cc_offer', $ghost, 'alice', 1000);
+sleep 0.01;
+is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10) }],
+    [[$ghost, 'abandoned']], 'stream never opened: abandoned');
+ok(!grep({ $_->[2]{call} && $_->[2]{call} eq $ghost } @{ agent_ev('alice') }),
+    'no agent ever heard of it');
+
+# a left message keeps a call from being abandoned, for message_wait
+my ($note) = create('support', open => 0, grace => 0);
+ok_call('cc_caller_message', $note, "tok-$note",
+    '{"type":"chat","text":"call me"}', 'keep', 0, 0, 0);
+sleep 0.01;
+is_deeply(ok_call('cc_expire_calls', 0, 10, 3600000), [],
+    'a message left: not abandoned, within message_wait');
+is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10, 5) }],
+    [[$left, 'timeout'], [$note, 'timeout']],
+    'past message_wait: timeout (the message left earlier too)');
+
+# every key of a call expires: a live one within its life bound
+my ($live) = create('support');
+offer($live, 'alice');
+ok_call('cc_agent_reject', 'alice', $live);
+ok_call('cc_caller_presence', 60000, $live, "k-$live");
+my @keys = $t->redis_keys("cc:call:$live*");
+is(scalar @keys, 5, 'a live call has its five keys');
+is_deeply([grep { $t->redis_cmd('TTL', $_) <= 0 } @keys], [],
+    'each with a TTL');
+ok(!grep({ $t->redis_cmd('TTL', $_) > 8 * 86400 } @keys),
+    '... of at most the life bound');
+ok_call('cc_caller_hangup', $live, "tok-$live");
+is_deeply([grep { $t->redis_cmd('TTL', $_) > 86400 } @keys], [],
+    'ended: a day');
+
+# ------------------------------------------------------- message limits
+
+{
+    my ($m) = create('support');
+    my @lim = ('keep', 1000, 3, 0);          # 1 r/s, burst 3
+    ok_call('cc_caller_message', $m, "tok-$m", '{"type":"typing"}',
+        'live', @lim[1 .. 3]);
+    ok_call('cc_caller_message', $m, "tok-$m",
+        qq({"type":"chat","text":"$_"}), @lim) for 1 .. 2;
+    my $tip = tip("cc:call:$m:events");
+    my $h = $t->redis_hash("cc:call:$m");
+    fails('TOOMANY', 'too many messages', 'cc_caller_message', $m, "tok-$m",
+        '{"type":"chat","text":"3"}', @lim);
+    fails('TOOMANY', 'too many messages', 'cc_caller_message', $m, "tok-$m",
+        '{"type":"typing"}', 'live', @lim[1 .. 3]);
+    is(tip("cc:call:$m:events"), $tip, 'over the burst: nothing stored');
+    is_deeply($t->redis_hash("cc:call:$m"), $h, '... nor counted');
+    sleep 1.1;
+    ok_call('cc_caller_message', $m, "tok-$m", '{"type":"chat","text":"4"}',
+        @lim);
+    isnt(tip("cc:call:$m:events"), $tip, 'a second later: one more');
+
+    my ($b) = create('support');
+    my $text = 'x' x 60;
+    my @budget = ('keep', 0, 0, 100);
+    ok_call('cc_caller_message', $b, "tok-$b",
+        qq({"type":"chat","text":"$text"}), @budget);
+    $tip = tip("cc:call:$b:events");
+    fails('TOOMANY', 'too many messages', 'cc_caller_message', $b, "tok-$b",
+        qq({"type":"chat","text":"$text"}), @budget);
+    is(tip("cc:call:$b:events"), $tip, 'over the budget: nothing stored');
+    ok_call('cc_caller_message', $b, "tok-$b", '{"type":"typing"}', 'live',
+        0, 0, 100);
+    ok_call('cc_caller_hangup', $_, "tok-$_") for $m, $b;
+}
+
+# ------------------------------------------------------- who reads a call
+
+{
+    my ($r) = create('support');
+    offer($r, 'alice');
+    ok(ok_call('cc_agent_call', 'alice', $r), 'the offered agent reads it');
+    ok_call('cc_agent_reject', 'alice', $r);
+    fails('NOTFOUND', 'call not found', 'cc_agent_call', 'alice', $r);
+    fails('CONFLICT', 'offer expired or taken', 'cc_agent_accept', 'alice',
+        $r);
+    fails('NOTFOUND', 'call not found', 'cc_agent_accept', 'carol', $r);
+    offer($r, 'alice');
+    ok_call('cc_agent_accept', 'alice', $r);
+    ok(ok_call('cc_agent_call', 'alice', $r), 'the holder reads it');
+    ok_call('cc_caller_hangup', $r, "tok-$r");
+}
+
+# ------------------------------------------------------- vanished calls
+
+{
+    my ($o) = create('support');
+    my ($h) = create('support');
+    my ($q) = create('support');
+    offer($o, 'alice');
+    is($J->decode(ok_call('cc_status', 'json'))->{agents}{alice}{offers}, 1,
+        'alice has an offer');
+    $t->redis_cmd('DEL', "cc:call:$o");           # as if its keys expired
+    $t->redis_cmd('DEL', "cc:call:$h");
+    my $pos = tip("cc:call:$q:events");
+    $cand = $J->decode(ok_call('cc_route_candidates', 'support', 10));
+    is_deeply([map { [@$_{qw(id load)}] } @{ $cand->{agents} }],
+        [['alice', 1]], 'an offer of a vanished call no longer loads her');
+    is_deeply([map { $_->{id} } @{ $cand->{calls} }], [$q],
+        'vanished calls are no candidates');
+    is($t->redis_cmd('ZCARD', 'cc:queue:support:waiting'), 1,
+        '... and left the waiting set');
+    is(call_ev($q, $pos)->[-1][2]{position}, 1, 'the call behind moved up');
+    is_deeply(ok_call('cc_expire_offers', 100), [], 'expire_offers: skipped');
+    is($t->redis_cmd('ZSCORE', 'cc:offers', $o), undef, '... and dropped');
+    ok(ok_call('cc_status', 'json'), 'status');
+    ok(ok_call('cc_agent_open', 'alice', 'k8', 60000, ''), 'a fresh stream');
+    fails('NOTFOUND', 'call not found', 'cc_agent_end', 'alice', $o);
+    is(ref fcall('cc_expire_calls', 1, 10), 'ARRAY', 'expire_calls');
+}
 
 done_testing;

@@ -5,6 +5,7 @@ use lib 't/lib'; use CCTest;
 my $t = CCTest->new;
 $t->start_redis;
 $t->load_functions;
+$t->load_agents([{ id => 'alice', queues => ['default', 'sales'] }]);
 $t->start_nginx(<<'EOF2', http => 'callcenter_message_max 64k;');
 callcenter_body_max 1k;
         callcenter_heartbeat 1s;

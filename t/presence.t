@@ -1,7 +1,8 @@
 # Presence: offers only while the agent's stream is open; after it closes
 # and the grace passes, a pending offer moves on.  A waiting caller whose
 # stream is gone for callcenter_caller_grace has abandoned the call, unless
-# they come back in time or left a message.
+# they come back in time or left a message; so has one who never opened a
+# stream within that grace.
 use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 
@@ -56,28 +57,31 @@ $sb->close;
 # ---- callers: nobody is available, three callers wait
 is($t->agent_http('bob', 'POST', '/agent/status',
     body => '{"status":"away"}')->{status}, 200, 'bob away: nobody takes calls');
-my %c = map { $_ => $t->create_call(queue => 'sales', name => $_) }
-    qw(gone back message never);
+my %c = map { $_ => $t->create_call(queue => 'sales', name => $_,
+    -stream => 0) } qw(gone back message never);
 sub stream_of { $t->sse("/call/$c{$_[0]}{call}/events?token=$c{$_[0]}{token}") }
 my %s = map { $_ => stream_of($_) } qw(gone back message);
 $t->http('POST', "/call/$c{message}{call}/messages?token=$c{message}{token}",
     body => '{"type":"chat","text":"Call me back: +41 555 0101"}');
-$s{$_}->close for qw(gone back message);
-sleep 0.5;
+sub leaving { $t->redis_cmd('ZSCORE', 'cc:callers:leaving', $c{$_[0]}{call}) }
+# back closes first: its grace ends before gone's
+$s{$_}->close for qw(back message gone);
+ok($t->wait_for(sub { leaving('back') }), 'back\'s stream closed');
 $s{back} = stream_of('back');    # a reload within the grace
+ok($t->wait_for(sub { !leaving('back') }), '... and opened again');
 
 sub state_of {
-    $t->redis_cmd('HGET', "cc:call:$c{$_[0]}{call}", 'state') // 'none'
+    $t->redis_cmd('HGET', "cc:call:$c{$_[0]}{call}", $_[1] // 'state')
+        // 'none'
 }
 ok($t->wait_for(sub { state_of('gone') eq 'ended' }, timeout => 10),
     'a caller gone for the grace: the call ends');
-is($t->redis_cmd('HGET', "cc:call:$c{gone}{call}", 'reason'), 'abandoned',
-    '... abandoned');
-sleep 1;
+is(state_of('gone', 'reason'), 'abandoned', '... abandoned');
 is(state_of('back'), 'queued', 'a caller back within the grace still waits');
 is(state_of('message'), 'queued', 'a caller who left a message still waits');
-is(state_of('never'), 'queued',
-    'a call whose stream never opened is not judged by it');
+is(state_of('never'), 'ended',
+    'a call whose stream never opened within the grace ended');
+is(state_of('never', 'reason'), 'abandoned', '... abandoned');
 like($t->stop_router($t->{routers}[0]) // '', qr/^0$/, 'router stops');
 like($t->{routers}[0]->log_text,
     qr/end call=\Q$c{gone}{call}\E queue=sales reason=abandoned waited=\d+s/,

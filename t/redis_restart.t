@@ -53,6 +53,7 @@ ok($t->wait_for(sub {
 SKIP: {
     skip 'no call', 1 unless $res;
     my $c2 = $res->{json};
+    # its caller is there: a call rings only while its stream is open
     my $s2 = $t->sse("/call/$c2->{call}/events?token=$c2->{token}");
     my $s = $t->wait_for(sub {
         my $r = $t->agent_http('alice', 'POST', '/agent/status',

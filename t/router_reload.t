@@ -8,6 +8,7 @@ my $t = CCTest->new;
 $t->start_redis;
 my $file = $t->write_agents([
     { id => 'alice', name => 'Alice', queues => ['sales'], capacity => 2 },
+    { id => 'bob', name => 'Bob', queues => ['support'], capacity => 1 },
 ]);
 my $router = $t->start_router;
 $t->default_server;
@@ -21,6 +22,7 @@ ok(!$sa->wait_event('offer', timeout => 2),
 $t->write_agents([
     { id => 'alice', name => 'Alice A.', queues => ['sales', 'support'],
       capacity => 2 },
+    { id => 'bob', name => 'Bob', queues => ['support'], capacity => 1 },
 ]);
 $t->hup_router($router);
 my $ev = $sa->wait_event('offer', timeout => 10);

@@ -41,8 +41,10 @@ for my $f (qw(agents_available agents_busy)) {
     ok(defined $sales->{$f}, "sales: $f");
 }
 is($s->{agents}{alice}{status}, 'away', 'alice: away');
-my $calls = $s->{agents}{alice}{calls};
-is(ref $calls eq 'ARRAY' ? scalar @$calls : $calls, 1, 'alice: 1 call');
+is($s->{agents}{alice}{calls}, 1, 'alice: 1 call, a number');
+is($s->{agents}{alice}{offers}, 0, 'alice: 0 offers, a number');
+my @ids = grep { index($res->{content}, $_->{call}) >= 0 } $c1, $c2, $c3;
+is_deeply(\@ids, [], 'figures only: no call id on the status page');
 like($s->{agents}{bob}{status} // '', qr/^(away|offline)$/,
     'bob: away (or offline) by default');
 
@@ -59,6 +61,10 @@ my ($waiting) = grep { /queue="sales"/ && /wait/ && !/longest/ }
 like($waiting // '', qr/\s1(\.0+)?$/, 'prometheus: sales waiting 1')
     or diag $text;
 like($text, qr/^# TYPE /m, 'TYPE lines');
+like($text, qr/^callcenter_agent_calls\{agent="alice"\} 1$/m,
+    'prometheus: alice holds 1 call');
+ok(!grep({ index($text, $_->{call}) >= 0 } $c1, $c2, $c3),
+    'prometheus: no call id');
 
 is($t->http('POST', '/callcenter/status')->{status}, 405, 'POST: 405');
 

@@ -41,6 +41,7 @@ test_defaults(void)
     CC_CHECK(opts.agents == NULL);
     CC_CHECK(opts.offer_timeout == 20);
     CC_CHECK(opts.max_wait == 3600);
+    CC_CHECK(opts.message_wait == 86400);
     CC_CHECK(opts.tick_ms == 1000);
     CC_CHECK(opts.name == NULL);
     CC_CHECK(opts.strategy != NULL
@@ -52,7 +53,8 @@ test_all(void)
 {
     CC_CHECK(parse("--redis", "10.0.0.5:6380", "--agents", "conf/a.json",
                    "--password", "s3cret", "--db", "3", "--offer-timeout",
-                   "45", "--max-wait", "0", "--tick=250", "--name", "r1",
+                   "45", "--max-wait", "0", "--message-wait=600",
+                   "--tick=250", "--name", "r1",
                    "--strategy",
                    "longest-idle", NULL) == CC_OPTIONS_OK);
     CC_CHECK(strcmp(opts.redis.tcp.host, "10.0.0.5") == 0);
@@ -62,6 +64,7 @@ test_all(void)
     CC_CHECK(opts.redis.db == 3);
     CC_CHECK(opts.offer_timeout == 45);
     CC_CHECK(opts.max_wait == 0);
+    CC_CHECK(opts.message_wait == 600);
     CC_CHECK(opts.tick_ms == 250);
     CC_CHECK(strcmp(opts.name, "r1") == 0);
 }
@@ -119,6 +122,7 @@ test_help(void)
     CC_CHECK(strstr(cc_options_usage, "--agents") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--offer-timeout") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--max-wait") != NULL);
+    CC_CHECK(strstr(cc_options_usage, "--message-wait") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--tick") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--name") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--strategy") != NULL);
@@ -143,6 +147,8 @@ test_bad(void)
     CC_CHECK(parse("--offer-timeout", "", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--max-wait", "-1", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--max-wait", "604801", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--message-wait", "0", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--message-wait", "604801", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--tick", "9", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--tick", "60001", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--tick", "99999999999999999999", NULL)

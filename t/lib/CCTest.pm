@@ -490,6 +490,23 @@ sub write_agents {
     return $path;
 }
 
+# Loads agent profiles (as write_agents takes them) straight into Redis,
+# as a router would: the queues they name become known (a call to any
+# other queue is refused).  For tests without a router.
+sub load_agents {
+    my ($self, $agents) = @_;
+    my @list = map {
+        { id => $_->{id}, name => $_->{name} // $_->{id},
+          queues => $_->{queues} // [], skills => $_->{skills} // [],
+          capacity => 0 + ($_->{capacity} // 1) }
+    } @$agents;
+    $self->load_functions;
+    # with the versioned library, its name for this version
+    my $fn = $self->can('fn') ? $self->fn('cc_agents_load') : 'cc_agents_load';
+    return $self->redis_cmd_ok('FCALL', $fn, 0,
+        $JSON->encode(\@list));
+}
+
 sub start_router {
     my ($self, @extra) = @_;
     $self->write_agents([]) unless $self->{agents_file};
@@ -503,8 +520,9 @@ sub start_router {
         '--agents', $self->{agents_file}, @extra);
     my $r = bless { pid => $pid, log => $log, n => $n }, 'CCTest::Router';
     push @{ $self->{routers} }, $r;
-    # a slow router (valgrind) must load the agents before the test goes on
-    if (@wrapper && $self->redis_running) {
+    # the router must load the agents (the queues they name become known)
+    # before the test goes on
+    if ($self->redis_running) {
         $self->wait_for(sub {
             _read_file($log) =~ /agents (?:not )?loaded|rejected/
         }, timeout => 15);
@@ -906,16 +924,23 @@ sub wait_for {
 }
 
 # POST /call with the fields as JSON body (-headers => {...} adds headers);
-# returns the decoded 201 answer.
+# returns the decoded 201 answer.  As a person's page would, it opens the
+# caller's event stream (a call rings only while its caller is present),
+# kept open in {stream} (unread) while the answer lives; -stream => 0: no
+# stream (the caller is absent, the call ends after callcenter_caller_grace).
 sub create_call {
     my ($self, %fields) = @_;
     my $headers = delete $fields{-headers};
+    my $stream = delete $fields{-stream} // 1;
     my $res = $self->http('POST', '/call', body => $JSON->encode(\%fields),
         headers => { 'Content-Type' => 'application/json',
             %{ $headers // {} } });
     croak "create_call: $res->{status} $res->{content}"
         unless $res->{status} == 201 && ref $res->{json} eq 'HASH';
-    return $res->{json};
+    my $c = $res->{json};
+    $c->{stream} = $self->sse("/call/$c->{call}/events?token=$c->{token}")
+        if $stream;
+    return $c;
 }
 
 # ---------------------------------------------------------------- end
