@@ -510,10 +510,14 @@ local function end_call(id, call, reason, now)
         ewma(q, 'aht_ewma_ms', now - tonumber(call.assigned_at))
         release_agent(call.agent, now)
     end
-    if reason == 'abandoned' then
-        redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'abandoned', 1)
+    -- a call whose caller never came (pending) was never in the queue: it
+    -- counts in no figure, so a link fetched by a machine moves none
+    if not call.pending then
+        if reason == 'abandoned' then
+            redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'abandoned', 1)
+        end
+        redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'ended', 1)
     end
-    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'ended', 1)
     emit_call(id, 'ended', data)
     redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
     for _, fmt in ipairs{CC_KEY_CALL, CC_KEY_CALL_EVENTS, CC_KEY_CALL_OFFERED,
@@ -603,14 +607,28 @@ register('cc_call_create', function(id, token, q, caller, skills, grace)
                'queue', q, 'state', 'queued', 'created', now,
                'caller', caller, 'skills', skills)
     call_key_life(id, CC_KEY_CALL, now)
-    enter_queue(id, {queue = q, created = now}, now)
-    call_key_life(id, CC_KEY_CALL_EVENTS, now)
+    -- the call waits in its queue once its caller's first stream opens
+    -- (cc_caller_open): a link nobody follows never takes a place there
+    redis.call('HSET', ck, 'pending', '1')
     redis.call('ZADD', CC_KEY_CALLERS_LEAVING,
                now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
-    work(q)
-    local position = tonumber(redis.call('HGET', ck, 'position'))
+    local position = redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)) + 1
     return {position, estimated_wait(q, position, agents_ready(q, now))}
 end)
+
+-- A closed stream leaves this one member in the call's connections,
+-- scored when the last grace is over: the caller stays present that long,
+-- yet only open streams count against the call's limit.
+local CLOSED_CONN = '~closed'
+
+local function open_streams(ck, now)
+    local n = redis.call('ZCOUNT', ck, '(' .. now, '+inf')
+    local closed = tonumber(redis.call('ZSCORE', ck, CLOSED_CONN))
+    if closed and closed > now then
+        n = n - 1
+    end
+    return n
+end
 
 -- With a connection (conn, ttl ms), the caller counts as present on the
 -- call until its stream is gone for the grace: a waiting call whose caller
@@ -622,12 +640,19 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
         local ck = key(CC_KEY_CALL_CONNS, id)
         local now = now_ms()
         local max = tonumber(max_streams) or 0
-        if max > 0 and redis.call('ZCOUNT', ck, '(' .. now, '+inf') >= max then
+        if max > 0 and open_streams(ck, now) >= max then
             fail('TOOMANY', 'too many streams')
         end
         redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
         redis.call('ZADD', ck, now + tonumber(ttl), conn)
+        call_key_life(id, CC_KEY_CALL_CONNS, call.created)
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        if call.pending then
+            redis.call('HDEL', key(CC_KEY_CALL, id), 'pending')
+            enter_queue(id, call, now)
+            call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
+            work(call.queue)
+        end
     end
     return key(CC_KEY_CALL_EVENTS, id)
 end)
@@ -655,9 +680,9 @@ end)
 register('cc_caller_close', function(id, conn, grace)
     local until_ = now_ms() + tonumber(grace)
     local created = live_call(id)
-    if created
-        and redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), 'XX', 'CH',
-                       until_, conn) == 1 then
+    local ck = key(CC_KEY_CALL_CONNS, id)
+    if created and redis.call('ZREM', ck, conn) == 1 then
+        redis.call('ZADD', ck, 'GT', until_, CLOSED_CONN)
         call_key_life(id, CC_KEY_CALL_CONNS, created)
         redis.call('ZADD', CC_KEY_CALLERS_LEAVING, until_, id)
     end
@@ -714,10 +739,10 @@ register('cc_caller_message', function(id, token, message, kind, rate,
     then
         -- a message left while waiting: the call waits message_wait, even
         -- with its caller gone
+        -- (a pending call too: its caller never came, yet left a word)
         redis.call('HSET', ck, 'left_message', ev)
-        if redis.call('ZREM', CC_KEY_CALLS_WAITING, id) == 1 then
-            redis.call('ZADD', CC_KEY_CALLS_MESSAGES, call.created, id)
-        end
+        redis.call('ZREM', CC_KEY_CALLS_WAITING, id)
+        redis.call('ZADD', CC_KEY_CALLS_MESSAGES, call.created, id)
     end
     return ev
 end)

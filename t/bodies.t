@@ -11,6 +11,7 @@ use IO::Select;
 my $t = CCTest->new;
 $t->start_redis;
 $t->load_functions;
+$t->load_agents([{ id => 'alice', queues => ['default', 'sales'] }]);
 $t->default_server(extra => <<'EOF');
 location /big/call { callcenter_caller; callcenter_body_max 16m; }
         location = /nginx_status { stub_status; }

@@ -7,6 +7,7 @@ use lib 't/lib'; use CCTest;
 my $t = CCTest->new;
 $t->start_redis;
 $t->load_functions;
+$t->load_agents([{ id => 'alice', queues => ['default', 'sales'] }]);
 $t->default_server;
 
 my $c = $t->create_call(queue => 'sales');

@@ -582,7 +582,7 @@ is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
     'alice could take a call');
 is_deeply($cand->{calls}, [], 'but a call whose caller is absent is no '
     . 'candidate');
-fails('CONFLICT', 'caller not present', 'cc_offer', $ghost, 'alice', 1000);
+fails('CONFLICT', 'call not waiting', 'cc_offer', $ghost, 'alice', 1000);
 sleep 0.01;
 is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10) }],
     [[$ghost, 'abandoned']], 'stream never opened: abandoned');

@@ -7,7 +7,7 @@ use IO::Select; use IO::Socket::INET;
 
 my $t = CCTest->new;
 $t->start_redis;
-$t->load_agents([
+$t->write_agents([
     { id => 'alice', name => 'Alice', queues => ['sales'], capacity => 1 },
 ]);
 $t->start_router;

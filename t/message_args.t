@@ -12,6 +12,7 @@ use Time::HiRes qw(time);
 my $t = CCTest->new;
 $t->start_redis;
 $t->load_functions;
+$t->load_agents([{ id => 'alice', queues => ['default', 'sales'] }]);
 
 # MONITOR on its own connection: the FCALLs as Redis received them
 my $mon = IO::Socket::INET->new(PeerAddr => '127.0.0.1',

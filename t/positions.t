@@ -32,8 +32,11 @@ my $N = 3000;
 # ids in arrival order (calls of the same ms are ordered by id)
 my @ids = map { sprintf 'p%04d', $_ } 1 .. $N;
 my $x0 = stat_calls('xadd');
-fcall('cc_call_create', $_, "tok-$_", 'sales', '{}', '[]', 3600000)
-    for @ids;
+# a call takes its place in the queue when its caller's stream opens
+for (@ids) {
+    fcall('cc_call_create', $_, "tok-$_", 'sales', '{}', '[]', 3600000);
+    fcall('cc_caller_open', $_, "tok-$_", "conn-$_", 3600000, 0);
+}
 my $per_arrival = (stat_calls('xadd') - $x0) / $N;
 is($per_arrival, 2, 'an arrival at the end: its own queued event and '
     . 'one work entry, nothing for the calls ahead');
@@ -79,8 +82,14 @@ is_deeply(\@wrong, [], 'exact up to 10, never less than the real '
     . 'position beyond');
 is_deeply(\@loose, [], 'and less than twice it');
 
-# candidates read a bounded window, however long the queue (nobody's
-# caller is present here, so nobody is a candidate: the worst case)
+# candidates read a bounded window, however long the queue: every caller
+# but p0030's watching one leaves (no grace), so nobody else is a
+# candidate: the worst case
+fcall('cc_caller_close', $_, "conn-$_", 0) for @$waiting;
+ok($t->wait_for(sub { my $tm = $t->redis_cmd('TIME');
+    $tm->[0] * 1000 + $tm->[1] / 1000 > $t->redis_cmd('ZSCORE',
+        "cc:call:$waiting->[-1]:conns", '~closed') }),
+    'their grace is over');
 fcall('cc_agent_open', 'alice', 'k1', 600000, '');
 fcall('cc_agent_status', 'alice', 'available');
 my $h0 = stat_calls('hgetall');

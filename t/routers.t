@@ -17,7 +17,8 @@ $t->write_agents(\@agents);
 my $seq = 0;
 sub router { $t->start_router('--name', 'r' . ++$seq, '--tick', 100) }
 my @routers = map { router() } 1 .. 3;
-$t->default_server;
+# 180 callers and 12 agents on one loopback address: no per-address limit
+$t->default_server(extra => 'callcenter_streams_per_address 0;');
 
 srand 20261201;
 my %stream = map { $_->{id} => $t->agent_online($_->{id}) } @agents;
