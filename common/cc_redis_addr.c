@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cc_validate.h"
+
 #define CC_IPV6_MAX  45     /* INET6_ADDRSTRLEN less its NUL */
 
 void
@@ -18,25 +20,6 @@ cc_redis_alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
            || (c >= '0' && c <= '9');
-}
-
-/* bytes 0x20..0x7e and UTF-8's 0x80..0xff: no control character */
-static int
-cc_redis_text(const char *s, size_t len, size_t max)
-{
-    size_t  i;
-
-    if (len == 0 || len > max) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 /* [0-9]{1,digits} within min..max */
@@ -166,7 +149,7 @@ cc_redis_addr_parse(cc_redis_addr_t *a, const char *s, size_t len)
             return "unix: needs an absolute path";
         }
 
-        if (!cc_redis_text(s + 5, len - 5, CC_REDIS_PATH_MAX)) {
+        if (!cc_valid_text(s + 5, len - 5, CC_REDIS_PATH_MAX)) {
             return "invalid unix socket path";
         }
 
@@ -257,7 +240,7 @@ cc_redis_addr_set(cc_redis_addr_t *a, const char *name, const char *value,
     switch (bit) {
 
     case CC_REDIS_GIVEN_PASSWORD:
-        if (!cc_redis_text(value, len, CC_REDIS_PASSWORD_MAX)) {
+        if (!cc_valid_text(value, len, CC_REDIS_PASSWORD_MAX)) {
             return "invalid password";
         }
         memcpy(a->password, value, len);

@@ -32,6 +32,24 @@ cc_valid_chars(const char *s, size_t len, size_t max, int upper)
 }
 
 int
+cc_valid_text(const char *s, size_t len, size_t max)
+{
+    size_t  i;
+
+    if (len == 0 || len > max) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+int
 cc_valid_id(const char *s, size_t len)
 {
     return cc_valid_chars(s, len, CC_ID_MAX, 1);

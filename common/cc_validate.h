@@ -44,6 +44,8 @@ int cc_valid_http_url(const char *s, size_t len);
 
 /* well-formed UTF-8: no overlong forms, surrogates, nor past U+10FFFF */
 int cc_valid_utf8(const char *s, size_t len);
+/* 1..max bytes, none a control character (0x00..0x1f, 0x7f) */
+int cc_valid_text(const char *s, size_t len, size_t max);
 
 /*
  * s made well-formed UTF-8 into out: each ill-formed sequence (its maximal

@@ -16,24 +16,6 @@ cc_agents_valid_skill(const char *s, size_t len)
     return len <= CC_SKILL_MAX && cc_valid_id(s, len);
 }
 
-static int
-cc_agents_valid_name(const char *s, size_t len)
-{
-    size_t  i;
-
-    if (len == 0 || len > CC_AGENT_NAME_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
 /* A copy of an array of valid, distinct strings; NULL with err if bad. */
 static cJSON *
 cc_agents_strings(const cJSON *a, const char *field, cc_agents_valid_pt valid,
@@ -133,8 +115,9 @@ cc_agents_profile(const cJSON *in, char *err, size_t err_size)
     if (v == NULL) {
         v = cJSON_GetObjectItemCaseSensitive(in, "id");
 
-    } else if (!cJSON_IsString(v) || !cc_agents_valid_name(v->valuestring,
-                                                 strlen(v->valuestring)))
+    } else if (!cJSON_IsString(v)
+               || !cc_valid_text(v->valuestring, strlen(v->valuestring),
+                                 CC_AGENT_NAME_MAX))
     {
         snprintf(err, err_size, "\"name\" must be a string of 1 to %d bytes "
                  "without control characters", CC_AGENT_NAME_MAX);

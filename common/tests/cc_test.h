@@ -2,6 +2,7 @@
 #define CC_TEST_H
 
 #include <stdio.h>
+#include <string.h>
 
 /*
  * The unit tests' checks (common/tests and router/tests): each test_*.c
@@ -22,5 +23,17 @@ static int  cc_test_failures;
 #define CC_TEST_DONE()                                                        \
     (fprintf(stderr, "%s\n", cc_test_failures ? "FAILED" : "ok"),             \
      cc_test_failures != 0)
+
+/* n (< 8192) times c, in a buffer the next call overwrites */
+static inline char *
+cc_test_repeat(char c, size_t n)
+{
+    static char  buf[8192];
+
+    memset(buf, c, n);
+    buf[n] = '\0';
+
+    return buf;
+}
 
 #endif /* CC_TEST_H */

@@ -13,16 +13,6 @@
 
 static cc_redis_addr_t  a;
 
-static char *
-repeat(char c, size_t n)
-{
-    static char  buf[2048];
-
-    memset(buf, c, n);
-    buf[n] = '\0';
-
-    return buf;
-}
 
 /* an address alone: NULL when it parses */
 static const char *
@@ -75,9 +65,9 @@ test_forms(void)
     CC_CHECK(strcmp(text, "unix:/run/redis.sock") == 0);
     CC_CHECK(addr("unix:/a b") == NULL);
 
-    CC_CHECK(addr(repeat('h', 253)) == NULL);
+    CC_CHECK(addr(cc_test_repeat('h', 253)) == NULL);
     strcpy(text, "unix:/");
-    strcat(text, repeat('p', 106));
+    strcat(text, cc_test_repeat('p', 106));
     CC_CHECK(addr(text) == NULL && strlen(a.unix_path) == 107);
     cc_redis_addr_format(&a, text);
     CC_CHECK(strlen(text) == 5 + 107);
@@ -107,7 +97,7 @@ test_bad_addresses(void)
     CC_CHECK(addr("h x") != NULL);
     CC_CHECK(addr("h=1") != NULL);
     CC_CHECK(addr("h\xc3\xa9") != NULL);
-    CC_CHECK(addr(repeat('h', 254)) != NULL);
+    CC_CHECK(addr(cc_test_repeat('h', 254)) != NULL);
 
     CC_CHECK(addr("[") != NULL);
     CC_CHECK(addr("[]") != NULL);
@@ -120,7 +110,7 @@ test_bad_addresses(void)
     CC_CHECK(addr("[::1]:0") != NULL);
     CC_CHECK(addr("[::1]]:1") != NULL);
     strcpy(text, "[");
-    strcat(text, repeat(':', 46));
+    strcat(text, cc_test_repeat(':', 46));
     strcat(text, "]");
     CC_CHECK(addr(text) != NULL);
 
@@ -129,7 +119,7 @@ test_bad_addresses(void)
     CC_CHECK(addr("unix:/a\nb") != NULL);
     CC_CHECK(addr("unix:/a\x7f") != NULL);
     strcpy(text, "unix:/");
-    strcat(text, repeat('p', 107));
+    strcat(text, cc_test_repeat('p', 107));
     CC_CHECK(addr(text) != NULL);
 
     /* an embedded NUL is not the end */
@@ -153,7 +143,7 @@ test_params(void)
     CC_CHECK(param("password=a\tb") != NULL);
     CC_CHECK(param("password=a\rb") != NULL);
     strcpy(text, "password=");
-    strcat(text, repeat('p', 512));
+    strcat(text, cc_test_repeat('p', 512));
     CC_CHECK(param(text) == NULL && strlen(a.password) == 512);
     strcat(text, "p");
     CC_CHECK(param(text) != NULL);
@@ -188,7 +178,7 @@ test_params(void)
     CC_CHECK(param("master=") != NULL);
     CC_CHECK(param("master=a b") != NULL);
     CC_CHECK(param("master=-a") != NULL);
-    CC_CHECK(param(strcat(strcpy(text, "master="), repeat('m', 65))) != NULL);
+    CC_CHECK(param(strcat(strcpy(text, "master="), cc_test_repeat('m', 65))) != NULL);
 
     CC_CHECK(param("replicas=0") == NULL && a.replicas == 0);
     CC_CHECK(param("replicas=64") == NULL && a.replicas == 64);

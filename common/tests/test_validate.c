@@ -10,31 +10,21 @@
 
 #define S(s)  s, strlen(s)
 
-static char *
-repeat(char c, size_t n)
-{
-    static char  buf[8192];
-
-    memset(buf, c, n);
-    buf[n] = '\0';
-
-    return buf;
-}
 
 static void
 test_ids(void)
 {
     CC_CHECK(cc_valid_id(S("abc-DEF_09")));
-    CC_CHECK(cc_valid_id(S(repeat('a', 64))));
-    CC_CHECK(!cc_valid_id(S(repeat('a', 65))));
+    CC_CHECK(cc_valid_id(S(cc_test_repeat('a', 64))));
+    CC_CHECK(!cc_valid_id(S(cc_test_repeat('a', 65))));
     CC_CHECK(!cc_valid_id(S("")));
     CC_CHECK(!cc_valid_id(S("a b")));
     CC_CHECK(!cc_valid_id(S("a/b")));
     CC_CHECK(!cc_valid_id(S("a.b")));
 
     CC_CHECK(cc_valid_queue(S("sales_2-x")));
-    CC_CHECK(cc_valid_queue(S(repeat('q', 32))));
-    CC_CHECK(!cc_valid_queue(S(repeat('q', 33))));
+    CC_CHECK(cc_valid_queue(S(cc_test_repeat('q', 32))));
+    CC_CHECK(!cc_valid_queue(S(cc_test_repeat('q', 33))));
     CC_CHECK(!cc_valid_queue(S("Sales")));
     CC_CHECK(!cc_valid_queue(S("")));
 
@@ -70,7 +60,7 @@ test_urls(void)
     CC_CHECK(!cc_valid_http_url(S("http://a\nb")));
 
     strcpy(url, "http://e.com/");
-    strcat(url, repeat('a', 2048 - 13));
+    strcat(url, cc_test_repeat('a', 2048 - 13));
     CC_CHECK(cc_valid_http_url(S(url)));
     strcat(url, "a");
     CC_CHECK(!cc_valid_http_url(S(url)));
@@ -186,7 +176,7 @@ test_origins(void)
     NO_ORIGIN("chrome-extension://abc");
 
     strcpy(long_host, "http://");
-    strcat(long_host, repeat('h', 287));
+    strcat(long_host, cc_test_repeat('h', 287));
     CC_CHECK(cc_origin_normalize(S(long_host), out) == 294);
     strcat(long_host, "h");
     NO_ORIGIN(long_host);
@@ -206,8 +196,8 @@ test_origins(void)
     CC_CHECK(!cc_json_content_type(S("application/jso")));
 
     CC_CHECK(cc_valid_token(S("AbC-_09")));
-    CC_CHECK(cc_valid_token(S(repeat('t', 128))));
-    CC_CHECK(!cc_valid_token(S(repeat('t', 129))));
+    CC_CHECK(cc_valid_token(S(cc_test_repeat('t', 128))));
+    CC_CHECK(!cc_valid_token(S(cc_test_repeat('t', 129))));
     CC_CHECK(!cc_valid_token(S("")));
     CC_CHECK(!cc_valid_token(S("a b")));
     CC_CHECK(!cc_valid_token(S("a\xc3\xa9")));
@@ -227,8 +217,8 @@ test_language(void)
     CC_CHECK(cc_first_language(S(""), out) == 0);
     CC_CHECK(cc_first_language(S(",en"), out) == 0);
     CC_CHECK(cc_first_language(S("e\"n"), out) == 0);
-    CC_CHECK(cc_first_language(S(repeat('a', 35)), out) == 35);
-    CC_CHECK(cc_first_language(S(repeat('a', 36)), out) == 0);
+    CC_CHECK(cc_first_language(S(cc_test_repeat('a', 35)), out) == 35);
+    CC_CHECK(cc_first_language(S(cc_test_repeat('a', 36)), out) == 0);
 }
 
 /* parses body; expect NULL: must fail; else compares caller and skills */
@@ -306,15 +296,15 @@ test_call(void)
     check_call("{\"queue\":\"Sales\"}", NULL, NULL, NULL);
     check_call("{\"queue\":\"\"}", NULL, NULL, NULL);
     check_call("{\"queue\":3}", NULL, NULL, NULL);
-    sprintf(body, "{\"queue\":\"%s\"}", repeat('q', 33));
+    sprintf(body, "{\"queue\":\"%s\"}", cc_test_repeat('q', 33));
     check_call(body, NULL, NULL, NULL);
 
     /* strings and their bounds */
     check_call("{\"name\":3}", NULL, NULL, NULL);
     check_call("{\"topic\":{}}", NULL, NULL, NULL);
-    sprintf(body, "{\"name\":\"%s\"}", repeat('n', 100));
+    sprintf(body, "{\"name\":\"%s\"}", cc_test_repeat('n', 100));
     check_call(body, "default", body, "[]");
-    sprintf(body, "{\"name\":\"%s\"}", repeat('n', 101));
+    sprintf(body, "{\"name\":\"%s\"}", cc_test_repeat('n', 101));
     check_call(body, NULL, NULL, NULL);
     body[0] = '\0';
     strcat(body, "{\"name\":\"");
@@ -323,11 +313,11 @@ test_call(void)
     }
     strcat(body, "\"}");
     check_call(body, "default", body, "[]");
-    sprintf(body, "{\"topic\":\"%s\"}", repeat('t', 201));
+    sprintf(body, "{\"topic\":\"%s\"}", cc_test_repeat('t', 201));
     check_call(body, NULL, NULL, NULL);
-    sprintf(body, "{\"page\":\"%s\"}", repeat('p', 2048));
+    sprintf(body, "{\"page\":\"%s\"}", cc_test_repeat('p', 2048));
     check_call(body, "default", body, "[]");
-    sprintf(body, "{\"page\":\"%s\"}", repeat('p', 2049));
+    sprintf(body, "{\"page\":\"%s\"}", cc_test_repeat('p', 2049));
     check_call(body, NULL, NULL, NULL);
 
     /* skills */
@@ -335,7 +325,7 @@ test_call(void)
     check_call("{\"skills\":[1]}", NULL, NULL, NULL);
     check_call("{\"skills\":[\"a b\"]}", NULL, NULL, NULL);
     check_call("{\"skills\":[\"\"]}", NULL, NULL, NULL);
-    sprintf(body, "{\"skills\":[\"%s\"]}", repeat('s', 33));
+    sprintf(body, "{\"skills\":[\"%s\"]}", cc_test_repeat('s', 33));
     check_call(body, NULL, NULL, NULL);
     strcpy(body, "{\"skills\":[\"s\"");
     for (i = 1; i < 16; i++) {
@@ -356,11 +346,11 @@ test_call(void)
     check_call("{\"info\":{\"a b\":\"x\"}}", NULL, NULL, NULL);
     check_call("{\"info\":{\"\":\"x\"}}", NULL, NULL, NULL);
     check_call("{\"info\":{\"a\":\"x\",\"a\":\"y\"}}", NULL, NULL, NULL);
-    sprintf(body, "{\"info\":{\"%s\":\"x\"}}", repeat('k', 65));
+    sprintf(body, "{\"info\":{\"%s\":\"x\"}}", cc_test_repeat('k', 65));
     check_call(body, NULL, NULL, NULL);
-    sprintf(body, "{\"info\":{\"k\":\"%s\"}}", repeat('v', 512));
+    sprintf(body, "{\"info\":{\"k\":\"%s\"}}", cc_test_repeat('v', 512));
     check_call(body, "default", body, "[]");
-    sprintf(body, "{\"info\":{\"k\":\"%s\"}}", repeat('v', 513));
+    sprintf(body, "{\"info\":{\"k\":\"%s\"}}", cc_test_repeat('v', 513));
     check_call(body, NULL, NULL, NULL);
     strcpy(body, "{\"info\":{\"k0\":\"v\"");
     for (i = 1; i < 32; i++) {
@@ -456,9 +446,9 @@ test_messages(void)
     CC_CHECK(!cc_message_live("{\"type\":\"whiteboard\",\"strokes\":[]}"));
     CC_CHECK(!cc_message_live("{\"type\":\"signal\",\"sdp\":\"v=0\"}"));
 
-    sprintf(body, "{\"type\":\"chat\",\"text\":\"%s\"}", repeat('t', 4000));
+    sprintf(body, "{\"type\":\"chat\",\"text\":\"%s\"}", cc_test_repeat('t', 4000));
     check_message(body, 0, body);
-    sprintf(body, "{\"type\":\"chat\",\"text\":\"%s\"}", repeat('t', 4001));
+    sprintf(body, "{\"type\":\"chat\",\"text\":\"%s\"}", cc_test_repeat('t', 4001));
     check_message(body, 0, NULL);
 }
 
