@@ -24,9 +24,9 @@ my $TIMEOUT = 3;            # callcenter_redis_timeout, seconds
 my $N = 10;                 # calls alice holds
 my $SENDERS = 4;            # two callers' sides, two agent's sides
 my $MAX = 3000;             # messages per sender at most
-my $LOAD = 200;
+my $LOAD = 200;             # 202s before each fault, and after the last
 my $KILLS = 3;              # redis kill -9 and restart, under load
-my $RELOADS = 2;            # nginx reloads, under load             # 202s before a fault, and after it
+my $RELOADS = 2;            # nginx reloads, under load
 
 my $t = CCTest->new;
 $t->start_redis('--appendonly', 'yes', '--appendfsync', 'always');
@@ -61,9 +61,9 @@ for my $k (0 .. $N - 1) {
     my $c = $t->create_call(queue => 'sales', name => "caller $k");
     $sa->wait_event('offer', timeout => 10,
         match => sub { $_[0]{json}{call} eq $c->{call} })
-        or BAIL_OUT("no offer of call $k");
+        or die "no offer of call $k\n";
     $t->agent_http('alice', 'POST', "/agent/calls/$c->{call}/accept")
-        ->{status} == 200 or BAIL_OUT("call $k not accepted");
+        ->{status} == 200 or die "call $k not accepted\n";
     push @calls, $c;
 }
 pass("alice holds $N calls");
@@ -316,7 +316,7 @@ for my $o (@outages) {
     my ($before) = reverse grep { $_->{status} == 202 && $_->{t0} < $killed }
         @res;
     my ($after) = grep { $_->{status} == 202 && $_->{t0} >= $killed } @res;
-    BAIL_OUT('no 202 before or after an outage') unless $before && $after;
+    die "no 202 before or after an outage\n" unless $before && $after;
     my @down = grep { $_->{t0} >= $before->{t1} && $_->{t0} < $after->{t0} }
         @res;
     $not503 += grep { $_->{status} != 503 } @down;
