@@ -247,6 +247,7 @@ sub start_redis {
         $self->{redis_password} = $extra[$i + 1]
             if $extra[$i] eq '--requirepass';
     }
+    $self->{redis_extra} = [@extra];
     my $port = $self->redis_port;
     my $bin = redis_server_binary() or croak 'redis-server not found';
     $self->{redis_pid} = $self->_spawn("$self->{dir}/redis.out", $bin,
@@ -277,6 +278,22 @@ sub stop_redis {
     my $st = _wait_exit($pid, 5);
     $st = _stop_pid($pid, TERM => 5) unless defined $st;
     return $st;
+}
+
+# A crash: redis-server killed with -9 (it keeps only what its appendfsync
+# policy wrote); restart_redis brings it back on the same port and dir with
+# the options it had, from its AOF when started with --appendonly yes.
+sub kill_redis {
+    my ($self) = @_;
+    my $pid = delete $self->{redis_pid} or return;
+    kill 'KILL', $pid;
+    $self->_redis_disconnect;
+    return _wait_exit($pid, 5);
+}
+
+sub restart_redis {
+    my ($self) = @_;
+    return $self->start_redis(@{ $self->{redis_extra} // [] });
 }
 
 sub redis_running { $_[0]{redis_pid} && _alive($_[0]{redis_pid}) }
