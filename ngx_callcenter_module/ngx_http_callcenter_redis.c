@@ -40,6 +40,9 @@ typedef struct {
     const char                     *name;
     cc_redis_handshake_t            handshake;   /* what a connect sends */
     ngx_uint_t                      answered;    /* steps answered */
+    unsigned                        failed:1;    /* lost once: never again
+                                                  * a command before the
+                                                  * connect is known */
 } ngx_http_callcenter_redis_link_t;
 
 
@@ -57,6 +60,10 @@ typedef struct {
 static ngx_int_t ngx_http_callcenter_redis_connect(
     ngx_http_callcenter_redis_link_t *link);
 static void ngx_http_callcenter_redis_lost(
+    ngx_http_callcenter_redis_link_t *link);
+static ngx_int_t ngx_http_callcenter_redis_handshake(
+    ngx_http_callcenter_redis_link_t *link);
+static void ngx_http_callcenter_redis_drop(
     ngx_http_callcenter_redis_link_t *link);
 static void ngx_http_callcenter_redis_free(
     ngx_http_callcenter_redis_link_t *link);
@@ -428,6 +435,22 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
 
     ngx_add_timer(&link->timer, mcf->redis_timeout);
 
+    /*
+     * A worker's first connect: the handshake is queued at once, so that
+     * the requests a new worker takes (a reload) queue behind it instead
+     * of answering 503; hiredis sends it all once connected, or answers
+     * every command NULL (503) if the connect fails.  After a failure,
+     * commands wait for the connect to be known: 503 at once meanwhile.
+     */
+    if (!link->failed) {
+        link->state = NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE;
+
+        if (ngx_http_callcenter_redis_handshake(link) != NGX_OK) {
+            link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+            ngx_http_callcenter_redis_drop(link);
+        }
+    }
+
     return NGX_OK;
 }
 
@@ -442,6 +465,7 @@ ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
     ready = (link->state == NGX_HTTP_CALLCENTER_REDIS_READY);
 
     link->ac = NULL;
+    link->failed = 1;
     link->state = NGX_HTTP_CALLCENTER_REDIS_DOWN;
 
     if (link->drop.posted) {
@@ -629,8 +653,6 @@ ngx_http_callcenter_redis_sub_handshake_reply(redisAsyncContext *ac,
 static void
 ngx_http_callcenter_redis_on_connect(const redisAsyncContext *cac, int status)
 {
-    int                                i, rc;
-    cc_redis_step_t                   *step;
     redisAsyncContext                 *ac;
     ngx_http_callcenter_redis_link_t  *link;
 
@@ -650,19 +672,39 @@ ngx_http_callcenter_redis_on_connect(const redisAsyncContext *cac, int status)
         return;
     }
 
+    if (link->state == NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE) {
+        return;                           /* sent before the connect */
+    }
+
     link->state = NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE;
+
+    if (ngx_http_callcenter_redis_handshake(link) != NGX_OK) {
+        link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+        ngx_http_callcenter_redis_drop(link);
+    }
+}
+
+
+/* sends the handshake's steps; with none, the link is ready */
+
+static ngx_int_t
+ngx_http_callcenter_redis_handshake(ngx_http_callcenter_redis_link_t *link)
+{
+    int               i, rc;
+    cc_redis_step_t  *step;
+
     link->answered = 0;
 
     if (link->handshake.n == 0) {
         ngx_http_callcenter_redis_ready(link);
-        return;
+        return NGX_OK;
     }
 
     for (i = 0; i < link->handshake.n; i++) {
         step = &link->handshake.step[i];
 
         if (link->subscriber) {
-            rc = redisAsyncCommandArgv(ac,
+            rc = redisAsyncCommandArgv(link->ac,
                                  ngx_http_callcenter_redis_sub_handshake_reply,
                                  NULL, step->argc, step->argv, step->argvlen)
                  == REDIS_OK ? NGX_OK : NGX_ERROR;
@@ -674,11 +716,11 @@ ngx_http_callcenter_redis_on_connect(const redisAsyncContext *cac, int status)
         }
 
         if (rc != NGX_OK) {
-            link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
-            ngx_http_callcenter_redis_drop(link);
-            return;
+            return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
 }
 
 
@@ -711,9 +753,12 @@ ngx_http_callcenter_redis_on_disconnect(const redisAsyncContext *ac,
 ngx_uint_t
 ngx_http_callcenter_redis_connected(void)
 {
+    /* a command sent during the handshake waits behind it */
     return ngx_http_callcenter_redis_conf != NULL
-           && ngx_http_callcenter_redis_cmd.state
-              == NGX_HTTP_CALLCENTER_REDIS_READY;
+           && (ngx_http_callcenter_redis_cmd.state
+               == NGX_HTTP_CALLCENTER_REDIS_READY
+               || ngx_http_callcenter_redis_cmd.state
+                  == NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE);
 }
 
 
