@@ -144,8 +144,10 @@ cc_redis_addr_parse(cc_redis_addr_t *a, const char *s, size_t len)
         return "duplicate address";
     }
 
-    if (len >= 5 && memcmp(s, "unix:", 5) == 0) {
-        if (len == 5 || s[5] != '/') {
+    /* a bare "unix" too: as a host it would format to "unix:6379", which
+     * reads back as a socket path */
+    if (len >= 4 && memcmp(s, "unix", 4) == 0 && (len == 4 || s[4] == ':')) {
+        if (len <= 5 || s[5] != '/') {
             return "unix: needs an absolute path";
         }
 

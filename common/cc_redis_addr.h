@@ -9,7 +9,8 @@
  * ADDRESS --password P --db N.  Pure functions: no I/O, no resolving.
  *
  *     ADDRESS    host[:port] | [ipv6][:port] | unix:/path   (port 6379)
- *     host       [A-Za-z0-9_.-]{1,253}, starting with a letter or digit
+ *     host       [A-Za-z0-9_.-]{1,253}, starting with a letter or digit,
+ *                not "unix" (it would read as the socket prefix)
  *     ipv6       [0-9A-Fa-f:.]{2,45}, with at least one ':'
  *     port       [0-9]{1,5}, 1..65535
  *     /path      1..107 bytes (sun_path), no control character

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${1:-30}
 build=${CC_FUZZ_BUILD:-$root/build-fuzz}
-harnesses=${CC_FUZZ_HARNESSES:-validate sse}
+harnesses=${CC_FUZZ_HARNESSES:-validate sse redis}
 
 command -v clang >/dev/null || { echo "fuzz: no clang" >&2; exit 2; }
 
