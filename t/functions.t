@@ -8,7 +8,6 @@ use warnings;
 use Test::More;
 use Digest::SHA qw(sha1_hex);
 use POSIX ();
-use Time::HiRes qw(sleep);
 
 use lib 't/lib';
 use CCTest;
@@ -23,6 +22,18 @@ is($t->load_functions, 'callcenter_' . $t->functions_version,
 my $J = $t->json;
 
 sub fcall { $t->fcall(@_) }
+
+# Redis's clock (the library's only one), and waits on it: no fixed sleep
+sub redis_ms {
+    my $tm = $t->redis_cmd('TIME');
+    return $tm->[0] * 1000 + int($tm->[1] / 1000);
+}
+sub until_redis {          # until Redis's clock is past ms
+    my ($ms) = @_;
+    $t->wait_for(sub { redis_ms() > $ms }, interval => 0.002)
+        or die "Redis's clock never passed $ms\n";
+}
+sub redis_tick { until_redis(redis_ms()) }   # a millisecond passes
 
 sub ok_call {
     my ($name, @args) = @_;
@@ -175,7 +186,7 @@ ok_call('cc_agent_open', 'bob', 'k2', 60000, '');
 is_deeply(work_queues($w), [], 'present but away: no work');
 ok_call('cc_agent_status', 'bob', 'available');
 my $exp = $t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'k2');
-sleep 0.01;
+redis_tick();
 ok_call('cc_agent_presence', 60000, 'bob', 'k2', 'bob', 'nosuch');
 ok($t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'k2') > $exp,
     'presence extends a connection');
@@ -183,7 +194,7 @@ ok(defined $t->redis_cmd('ZSCORE', 'cc:agent:bob:conns', 'nosuch'),
     'presence registers a connection Redis had lost (restarted empty)');
 ok_call('cc_agent_close', 'bob', 'k2', 0);
 ok_call('cc_agent_close', 'bob', 'nosuch', 0);
-sleep 0.01;
+redis_tick();
 $w = tip('cc:work');
 is_deeply(ok_call('cc_agent_open', 'bob', 'k3', 60000,
     tip('cc:agent:bob:events')),
@@ -332,7 +343,7 @@ $cand = $J->decode(ok_call('cc_route_candidates', 'sales', 10));
 is_deeply($cand->{calls}[0]{declined}, ['alice'], 'candidates: declined');
 
 offer($c2, 'alice', 50);
-sleep 0.1;
+until_redis(hget("cc:call:$c2", 'offer_expires'));
 fails('CONFLICT', 'offer expired or taken', 'cc_agent_accept', 'alice', $c2);
 fails('CONFLICT', 'offer expired or taken', 'cc_agent_reject', 'alice', $c2);
 $ev = tip('cc:agent:alice:events');
@@ -361,7 +372,7 @@ ok_call('cc_agent_open', 'alice', 'k6', 30, '');
 $t->redis_cmd('DEL', 'cc:agent:alice:conns');
 ok_call('cc_agent_open', 'alice', 'k6', 30, '');
 offer($c3, 'alice');
-sleep 0.1;
+until_redis($t->redis_cmd('ZSCORE', 'cc:agent:alice:conns', 'k6'));
 is_deeply(ok_call('cc_expire_offers', 100), [[$c3, 'alice', 'sales', 'absent']],
     'absent: expired');
 is(agent_ev('alice')->[-1][2]{reason}, 'absent', 'revoked: absent');
@@ -558,7 +569,7 @@ ok_call('cc_caller_close', $_->[0], $_->[1], 0)
     for [$gone, 'k1'], [$back, 'k2'];
 ok_call('cc_caller_open', $back, "tok-$back", 'k3', 60000);   # a reload
 ok_call('cc_caller_close', $left, 'k9', 0);   # never opened: nothing
-sleep 0.01;
+redis_tick();
 is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10) }],
     [[$gone, 'abandoned']], 'gone for the grace: abandoned; back: waits');
 is(hget("cc:call:$back", 'state'), 'queued', 'the reloaded caller waits');
@@ -583,7 +594,7 @@ is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
 is_deeply($cand->{calls}, [], 'but a call whose caller is absent is no '
     . 'candidate');
 fails('CONFLICT', 'call not waiting', 'cc_offer', $ghost, 'alice', 1000);
-sleep 0.01;
+redis_tick();
 is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10) }],
     [[$ghost, 'abandoned']], 'stream never opened: abandoned');
 ok(!grep({ $_->[2]{call} && $_->[2]{call} eq $ghost } @{ agent_ev('alice') }),
@@ -593,9 +604,10 @@ ok(!grep({ $_->[2]{call} && $_->[2]{call} eq $ghost } @{ agent_ev('alice') }),
 my ($note) = create('support', open => 0, grace => 0);
 ok_call('cc_caller_message', $note, "tok-$note",
     '{"type":"chat","text":"call me"}', 'keep', 0, 0, 0);
-sleep 0.01;
+redis_tick();
 is_deeply(ok_call('cc_expire_calls', 0, 10, 3600000), [],
     'a message left: not abandoned, within message_wait');
+until_redis(hget("cc:call:$note", 'created') + 5);
 is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10, 5) }],
     [[$left, 'timeout'], [$note, 'timeout']],
     'past message_wait: timeout (the message left earlier too)');
@@ -632,7 +644,7 @@ is_deeply([grep { $t->redis_cmd('TTL', $_) > 86400 } @keys], [],
         '{"type":"typing"}', 'live', @lim[1 .. 3]);
     is(tip("cc:call:$m:events"), $tip, 'over the burst: nothing stored');
     is_deeply($t->redis_hash("cc:call:$m"), $h, '... nor counted');
-    sleep 1.1;
+    until_redis($h->{bucket_at} + 1000);     # a message's worth refilled
     ok_call('cc_caller_message', $m, "tok-$m", '{"type":"chat","text":"4"}',
         @lim);
     isnt(tip("cc:call:$m:events"), $tip, 'a second later: one more');
