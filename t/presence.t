@@ -45,10 +45,15 @@ ok($ev, 'after the grace the offer moves to bob');
 is($t->agent_http('alice', 'POST', "/agent/calls/$c2->{call}/accept")
     ->{status}, 409, 'alice too late: 409');
 
-# alice reopens: she sees the revoke in her replay-less snapshot? no:
-# her snapshot holds no offer for c2
+# alice reopens: her snapshot holds no offer for c2; a status she posts
+# then is a live event that comes after the whole snapshot
 my $sa2 = $t->agent_sse('alice');
-my @snap = $sa2->events_until(sub { 0 }, timeout => 1);
+ok($sa2->wait_event('status'), 'alice\'s snapshot begins');
+is($t->agent_http('alice', 'POST', '/agent/status',
+    body => '{"status":"away"}')->{status}, 200, 'alice away');
+my @snap = $sa2->events_until(sub {
+    $_[0]{event} eq 'status' && $_[0]{json}{status} eq 'away' });
+ok(@snap && $snap[-1]{event} eq 'status', 'her live status came');
 ok(!grep({ $_->{event} eq 'offer' && $_->{json}{call} eq $c2->{call} }
     @snap), 'alice\'s snapshot no longer offers c2');
 $sa2->close;
