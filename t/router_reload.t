@@ -15,8 +15,18 @@ $t->default_server;
 
 my $sa = $t->agent_online('alice');
 my $c = $t->create_call(queue => 'support');
-ok(!$sa->wait_event('offer', timeout => 2),
-    'alice does not serve support: no offer');
+# a sales call after it: the one router routes them in order, so once
+# alice is offered the sales call, the support call was passed by
+my $s1 = $t->create_call(queue => 'sales');
+my $first = $sa->wait_event('offer', timeout => 10,
+    match => sub { $_[0]{json}{call} eq $s1->{call} });
+ok($first, 'a later sales call is offered to alice');
+ok(!grep({ $_->{event} eq 'offer' && $_->{json}{call} eq $c->{call} }
+    $sa->skipped), 'alice does not serve support: no offer of that call');
+is($t->redis_cmd('SCARD', "cc:call:$c->{call}:offered"), 0,
+    '... to anyone');
+is($t->agent_http('alice', 'POST', "/agent/calls/$s1->{call}/$_")
+    ->{status}, 200, "she takes the sales call: $_") for qw(accept end);
 
 # alice takes support too: SIGHUP, and the waiting call reaches her
 $t->write_agents([
@@ -57,9 +67,13 @@ is($t->agent_http('alice', 'POST', '/agent/status',
     body => '{"status":"available"}')->{status}, 403,
     'alice is no longer an agent: 403');
 my $c3 = $t->create_call(queue => 'support');
-ok(!$sa->wait_event('offer', timeout => 2,
+my $sb = $t->agent_online('bob');
+ok($sb->wait_event('offer', timeout => 10,
     match => sub { $_[0]{json}{call} eq $c3->{call} }),
-    'no offer for her any more');
+    'a support call goes to bob');
+is_deeply($t->redis_cmd('SMEMBERS', "cc:call:$c3->{call}:offered"), ['bob'],
+    'no offer for her any more: it was offered to bob alone');
+$sb->close;
 
 is($t->stop_router($router), 0, 'SIGTERM: exit 0');
 $sa->close;
