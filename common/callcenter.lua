@@ -741,6 +741,8 @@ register('cc_caller_message', function(id, token, message, kind, rate,
         -- with its caller gone
         -- (a pending call too: its caller never came, yet left a word)
         redis.call('HSET', ck, 'left_message', ev)
+        -- a pending call's stream begins here, not in cc_caller_open
+        call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
         redis.call('ZREM', CC_KEY_CALLS_WAITING, id)
         redis.call('ZADD', CC_KEY_CALLS_MESSAGES, call.created, id)
     end
