@@ -1298,8 +1298,12 @@ register('cc_route_candidates', function(q, max)
             if #calls >= max then
                 break
             end
-            local call = call_get(id)
-            if not call then
+            -- the fields routing needs, not the caller's details (up to
+            -- callcenter_body_max each): a window of them costs little
+            local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'state',
+                                 'skills', 'created')
+            local call = {state = f[1], skills = f[2], created = f[3]}
+            if not call.state then
                 gone[#gone + 1] = id
             elseif call.state == 'queued' and caller_present(id, now) then
                 local needs = cjson.decode(call.skills)
