@@ -520,6 +520,7 @@ local function end_call(id, call, reason, now)
     end
     emit_call(id, 'ended', data)
     redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+    redis.call('ZREM', CC_KEY_CALLERS_STREAMS, id)
     for _, fmt in ipairs{CC_KEY_CALL, CC_KEY_CALL_EVENTS, CC_KEY_CALL_OFFERED,
                          CC_KEY_CALL_DECLINED, CC_KEY_CALL_CONNS} do
         redis.call('EXPIRE', key(fmt, id), CALL_TTL)
@@ -616,6 +617,14 @@ register('cc_call_create', function(id, token, q, caller, skills, grace)
     return {position, estimated_wait(q, position, agents_ready(q, now))}
 end)
 
+-- A stream may end without its close reaching Redis (its worker killed,
+-- Redis away then): its refresh stops.  cc:callers:streams holds each
+-- call by when the last refresh runs out, so that cc_expire_calls looks
+-- at the call then, as it does at cc:callers:leaving.
+local function streams_run_out(id, until_)
+    redis.call('ZADD', CC_KEY_CALLERS_STREAMS, 'GT', until_, id)
+end
+
 -- A closed stream leaves this one member in the call's connections,
 -- scored when the last grace is over: the caller stays present that long,
 -- yet only open streams count against the call's limit.
@@ -647,6 +656,7 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
         redis.call('ZADD', ck, now + tonumber(ttl), conn)
         call_key_life(id, CC_KEY_CALL_CONNS, call.created)
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        streams_run_out(id, now + tonumber(ttl))
         if call.pending then
             redis.call('HDEL', key(CC_KEY_CALL, id), 'pending')
             enter_queue(id, call, now)
@@ -669,10 +679,11 @@ end
 register('cc_caller_presence', function(ttl, id, conn)
     local created = live_call(id)
     if created then
-        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id),
-                   now_ms() + tonumber(ttl), conn)
+        local until_ = now_ms() + tonumber(ttl)
+        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), until_, conn)
         call_key_life(id, CC_KEY_CALL_CONNS, created)
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        streams_run_out(id, until_)
     end
     return redis.status_reply('OK')
 end)
@@ -741,6 +752,8 @@ register('cc_caller_message', function(id, token, message, kind, rate,
         -- with its caller gone
         -- (a pending call too: its caller never came, yet left a word)
         redis.call('HSET', ck, 'left_message', ev)
+        -- a pending call's stream begins here, not in cc_caller_open
+        call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
         redis.call('ZREM', CC_KEY_CALLS_WAITING, id)
         redis.call('ZADD', CC_KEY_CALLS_MESSAGES, call.created, id)
     end
@@ -1296,8 +1309,12 @@ register('cc_route_candidates', function(q, max)
             if #calls >= max then
                 break
             end
-            local call = call_get(id)
-            if not call then
+            -- the fields routing needs, not the caller's details (up to
+            -- callcenter_body_max each): a window of them costs little
+            local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'state',
+                                 'skills', 'created')
+            local call = {state = f[1], skills = f[2], created = f[3]}
+            if not call.state then
                 gone[#gone + 1] = id
             elseif call.state == 'queued' and caller_present(id, now) then
                 local needs = cjson.decode(call.skills)
@@ -1399,14 +1416,26 @@ register('cc_expire_calls', function(max_wait, max, message_wait)
         ended[#ended + 1] = {id, call.queue,
                              jnum(now - tonumber(call.created)), reason}
     end
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY_CALLERS_LEAVING,
-                                   '-inf', now, 'LIMIT', 0, max)) do
-        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
-        local call = call_get(id)
-        if waiting(call) and not call.left_message
-            and not caller_present(id, now) then
-            over(id, call, 'abandoned')
+    -- a caller still present (another stream, a closed one's grace) is
+    -- looked at again when its last connection runs out
+    local function gone(k)
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '-inf', now,
+                                       'LIMIT', 0, max - #ended)) do
+            redis.call('ZREM', k, id)
+            local call = call_get(id)
+            if waiting(call) and not call.left_message then
+                if not caller_present(id, now) then
+                    over(id, call, 'abandoned')
+                elseif k == CC_KEY_CALLERS_STREAMS then
+                    streams_run_out(id, redis.call('ZRANGE',
+                        key(CC_KEY_CALL_CONNS, id), -1, -1, 'WITHSCORES')[2])
+                end
+            end
         end
+    end
+    gone(CC_KEY_CALLERS_LEAVING)
+    if #ended < max then
+        gone(CC_KEY_CALLERS_STREAMS)
     end
     local function sweep(k, wait)
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', k, '-inf',

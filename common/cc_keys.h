@@ -16,6 +16,9 @@
 #define CC_KEY_CALL_CONNS       "cc:call:%s:conns"     /* zset: streams */
 #define CC_KEY_CALLERS_LEAVING  "cc:callers:leaving"   /* zset: call by when
                                                         * its caller is gone */
+#define CC_KEY_CALLERS_STREAMS  "cc:callers:streams"   /* zset: call by when
+                                                        * its streams' last
+                                                        * refresh runs out */
 #define CC_KEY_CALLS_WAITING    "cc:calls:waiting"     /* zset: id by arrival,
                                                         * no message left */
 #define CC_KEY_CALLS_MESSAGES   "cc:calls:messages"    /* zset: id by arrival,

@@ -68,11 +68,9 @@ ngx_http_callcenter_agent_handler(ngx_http_request_t *r, ngx_str_t *path)
 
     ctx->agent = agent;
 
-    if (r->method == NGX_HTTP_POST) {
-        rc = ngx_http_callcenter_agent_same_site(r);
-        if (rc != NGX_DECLINED) {
-            return rc;
-        }
+    rc = ngx_http_callcenter_agent_same_site(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     n = ngx_http_callcenter_split(path, seg, 3);
@@ -166,11 +164,13 @@ ngx_http_callcenter_agent_handler(ngx_http_request_t *r, ngx_str_t *path)
 
 /*
  * Pages of other sites cannot act as an agent: a browser names the page's
- * origin in Origin (a form or fetch() of another site, "null" from a
- * sandbox or a file), and a cross-site form or a "simple" fetch() cannot
- * send application/json.  No Origin: not a browser, allowed.  Before the
- * body is read, before anything is written.  NGX_DECLINED: go on; else
- * the rc of the 403 or 415 answered.
+ * origin in Origin (a form or fetch() of another site, an EventSource,
+ * "null" from a sandbox or a file), and a cross-site form or a "simple"
+ * fetch() cannot send application/json.  Every method: a stream opened by
+ * another site would make the agent present.  No Origin: not a browser,
+ * allowed, unless Sec-Fetch-Site says cross-site (an <img> or <script> of
+ * another site).  Before the body is read, before anything is written.
+ * NGX_DECLINED: go on; else the rc of the 403 or 415 answered.
  */
 
 static ngx_int_t
@@ -183,6 +183,15 @@ ngx_http_callcenter_agent_same_site(ngx_http_request_t *r)
     if (h != NULL && !ngx_http_callcenter_agent_origin(r, &h->value)) {
         return ngx_http_callcenter_send_error(r, NGX_HTTP_FORBIDDEN,
                                               "cross-origin request");
+    }
+
+    if (h == NULL) {
+        h = ngx_http_callcenter_header(r, "Sec-Fetch-Site");
+
+        if (h != NULL && ngx_http_callcenter_is(h->value, "cross-site")) {
+            return ngx_http_callcenter_send_error(r, NGX_HTTP_FORBIDDEN,
+                                                  "cross-origin request");
+        }
     }
 
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
