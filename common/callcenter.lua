@@ -700,6 +700,11 @@ register('cc_caller_close', function(id, conn, grace)
     return redis.status_reply('OK')
 end)
 
+-- bytes a kept message costs beyond its own JSON: the call's stream entry
+-- (id, field names, the {"call":...,"from":...} around it), about 100 bytes
+-- a message by MEMORY USAGE of a stream of small ones
+local KEPT_OVERHEAD = 96
+
 -- A caller's message may go now: the call's token bucket (fields bucket,
 -- in thousandths of a message, and bucket_at) refills at rate (messages
 -- per second x 1000) up to burst messages; both kinds count.  budget:
@@ -720,7 +725,9 @@ local function message_quota(call, message, kind, rate, burst, budget, now)
         fields = {'bucket', level - 1000, 'bucket_at', now}
     end
     if kind == 'keep' then
+        -- what Redis keeps: the message, the event around it, the entry
         local kept = (tonumber(call.kept_bytes) or 0) + #message
+            + KEPT_OVERHEAD
         if budget > 0 and kept > budget then
             fail('TOOMANY', 'too many messages')
         end

@@ -853,7 +853,8 @@ ngx_http_callcenter_finalize_reply_error(ngx_http_request_t *r,
             return;
         }
 
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        /* the cycle's log: a request's names its line, token and all */
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "callcenter: redis error \"%s\"", reply->str);
     }
 

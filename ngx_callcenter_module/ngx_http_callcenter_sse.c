@@ -897,7 +897,8 @@ ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
     }
 
     if (reply->type != REDIS_REPLY_ARRAY) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        /* the cycle's log: a request's names its line, token and all */
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "callcenter: XRANGE %V: %s", &st->name,
                       reply->type == REDIS_REPLY_ERROR ? reply->str
                                                        : "unexpected reply");

@@ -650,8 +650,8 @@ is_deeply([grep { $t->redis_cmd('TTL', $_) > 86400 } @keys], [],
     isnt(tip("cc:call:$m:events"), $tip, 'a second later: one more');
 
     my ($b) = create('support');
-    my $text = 'x' x 60;
-    my @budget = ('keep', 0, 0, 100);
+    my $text = 'x' x 60;    # with its entry, 96 + ~90 bytes of the 250
+    my @budget = ('keep', 0, 0, 250);
     ok_call('cc_caller_message', $b, "tok-$b",
         qq({"type":"chat","text":"$text"}), @budget);
     $tip = tip("cc:call:$b:events");
