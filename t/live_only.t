@@ -20,14 +20,17 @@ my $s = $t->sse("/call/$c->{call}/events$q");
 my $queued = $s->wait_event('queued');
 ok($queued, 'the caller stream is live');
 
-# A stream that got its first events may still be finishing its catch-up
-# (one more XRANGE) and skip a live-only event meanwhile, as it should:
-# publish again until one arrives.
+# A stream that got its first events (an agent's snapshot comes before
+# its channel is subscribed) may still be subscribing or finishing its
+# catch-up (one more XRANGE) and skip a live-only event meanwhile, as it
+# should: publish again until one arrives.
 sub live_only {
     my ($stream, $channel, $data) = @_;
+    $t->wait_for(sub {
+        $t->redis_cmd('PUBSUB', 'NUMSUB', $channel)->[1] >= 1 })
+        or return undef;
     for (1 .. 20) {
-        $t->redis_cmd('PUBLISH', $channel, "- message $data") >= 1
-            or return undef;
+        $t->redis_cmd('PUBLISH', $channel, "- message $data");
         my $ev = $stream->next_event(timeout => 0.5);
         return $ev if $ev;
     }
