@@ -34,6 +34,11 @@ fi
 sh "$root/common/embed.sh" "$root/common/callcenter.lua" \
     "$objs/addon/callcenter_gen/cc_functions.c" \
     "$objs/addon/callcenter_gen/cc_functions_version.h"
+# the Makefile knows nothing of the export map: link again when it changed
+map="$root/ngx_callcenter_module/ngx_http_callcenter_module.map"
+if [ "$map" -nt "$objs/ngx_http_callcenter_module.so" ]; then
+    rm -f "$objs/ngx_http_callcenter_module.so"
+fi
 make -s -f "$objs/Makefile" -C "$src" modules
 # a new file, renamed into place: running nginx keeps its mapping of the old
 cp "$objs/ngx_http_callcenter_module.so" "$build/ngx_http_callcenter_module.so.new"

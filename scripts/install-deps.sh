@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what building and running callcenter needs on Debian 12, and
 # with --tests what its test suite needs too (Chromium, Node.js, clang and
-# libFuzzer's runtime for scripts/fuzz.sh, valgrind for bench/memcheck.sh).
+# libFuzzer's runtime for scripts/fuzz.sh, valgrind for bench/memcheck.sh,
+# Nchan for t/nchan.t, which loads it explicitly: its modules-enabled link
+# is for the system nginx, which tests never use).
 # Idempotent: does nothing when every package is present; never starts
 # a service (tests start their own redis-server and nginx).
 set -eu
@@ -9,7 +11,8 @@ set -eu
 pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
 make pkg-config perl curl"
 if [ "${1:-}" = "--tests" ]; then
-    pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind"
+    pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind
+libnginx-mod-nchan"
     # node may come from elsewhere (nodesource bundles npm): only if missing
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
