@@ -1,15 +1,16 @@
 #!/bin/sh
 # snippets.sh CONF_DIR OUT_DIR: the nginx snippets of conf/ with the paths
 # of the packages (the pages in /usr/share/callcenter/html, the snippets
-# in /etc/nginx/snippets, the agents' passwords in /etc/callcenter); fails
-# if a placeholder is left.
+# in /etc/nginx/snippets, the agents' passwords in /etc/callcenter), and
+# auth-request.conf for the examples; fails if a placeholder is left.
 set -eu
 conf=$1
 out=$2
 p=/path/to/callcenter
 s=/etc/nginx/snippets
+x=/usr/share/doc/callcenter-router/examples
 mkdir -p "$out"
-for f in callcenter callcenter-http headers-pages headers-api; do
+for f in callcenter callcenter-http headers-pages headers-api auth-request; do
     case $f in headers-*) dest=callcenter-$f ;; *) dest=$f ;; esac
     sed -e "s|$p/html|/usr/share/callcenter/html|g" \
         -e "s|$p/conf/headers-|$s/callcenter-headers-|g" \
@@ -19,6 +20,7 @@ for f in callcenter callcenter-http headers-pages headers-api; do
  /etc/nginx/modules-enabled/)|" \
         -e "s|conf/\(headers-[a-z]*\)\.conf|$s/callcenter-\1.conf|g" \
         -e "s|conf/\(callcenter[a-z-]*\.conf\)|$s/\1|g" \
+        -e "s|conf/auth-request\.conf|$x/auth-request.conf|g" \
         -e "/^# Replace \/path\/to\/callcenter/,/ behind auth_request/c\\
 # The agents' passwords: /etc/callcenter/agents.htpasswd (htpasswd(1));\\
 # the caller API's log: /var/log/nginx/callcenter.log." \

@@ -73,9 +73,10 @@ END {
 
 # ---- build, in a copy of the tracked (and new, not ignored) files
 
+my $root = CCTest->root;
+my $status = `git -C '$root' status --porcelain --ignored 2>&1`;
 my $src = "$work/src";
 mkdir $src;
-my $root = CCTest->root;
 my @tracked = grep { -e "$root/$_" || -l "$root/$_" } split /\0/,
     `git -C '$root' ls-files -z -co --exclude-standard`;
 my $copied = 1;
@@ -149,7 +150,8 @@ for my $f ('/usr/lib/nginx/modules/ngx_http_callcenter_module.so',
     '/etc/nginx/snippets/callcenter-http.conf',
     '/usr/share/callcenter/html/callcenter.js',
     '/usr/share/callcenter/html/agent.html',
-    '/usr/share/callcenter/html/wallboard.html')
+    '/usr/share/callcenter/html/wallboard.html',
+    '/usr/share/doc/callcenter-router/examples/auth-request.conf')
 {
     ok(-f $f, "$f installed");
 }
@@ -189,9 +191,14 @@ for (qw(ProtectSystem=strict ProtectHome=yes NoNewPrivileges=yes
     is($unit{$k}[0], $v, "unit: $_");
 }
 SKIP: {
-    skip 'systemd-analyze missing', 1 unless have('systemd-analyze');
+    skip 'systemd-analyze missing', 2 unless have('systemd-analyze');
     my $out = `systemd-analyze verify '$unit' 2>&1`;
     is($?, 0, 'systemd-analyze verify') or diag $out;
+    $out = `systemd-analyze security --offline=yes '$unit' 2>&1`;
+    my ($level) = $out =~ /Overall exposure level for \S+: ([\d.]+)/;
+    ok(defined $level && $level <= 2,
+        'systemd-analyze security: exposure ' . ($level // '?')
+        . ' (2 or less: "OK")') or diag $out;
 }
 
 # ---- the flow: system nginx + the package's module, snippets, pages
@@ -267,8 +274,10 @@ is($ev && $ev->{json}{agent}{id}, 'alice', 'caller: assigned to alice');
 $r = $t->http('GET', '/callcenter/status');
 is($r->{json} && $r->{json}{agents}{alice}{calls}, 1, 'status: alice 1 call');
 
-# ExecReload: SIGHUP reloads the agents file
-kill 'HUP', $router_pid;
+# ExecReload, as systemd runs it: SIGHUP reloads the agents file
+my @reload = map { s/^\$MAINPID$/$router_pid/r } split ' ',
+    $unit{ExecReload}[0] // '';
+is(system(@reload), 0, "ExecReload: @reload");
 ok($t->wait_for(sub {
     my @n = slurp($rlog) =~ /agents loaded count=2/g; @n >= 2 }),
     'SIGHUP (ExecReload) reloads the agents');
@@ -304,6 +313,8 @@ ok(!@units, 'no unit link or state left') or diag "@units";
 ok(!getpwnam($USER) && !getgrnam($USER), "user and group $USER gone");
 my @still = grep { installed($_) } @pulled;
 ok(!@still, 'what apt brought with them purged too') or diag "@still";
+is(`git -C '$root' status --porcelain --ignored 2>&1`, $status,
+    'the repository is as it was');
 delete $undo{packages} unless grep { installed($_) } @PKGS, @pulled;
 
 done_testing;
