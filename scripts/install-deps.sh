@@ -3,7 +3,8 @@
 # with --tests what its test suite needs too (Chromium, Node.js, clang and
 # libFuzzer's runtime for scripts/fuzz.sh, valgrind for bench/memcheck.sh,
 # Nchan for t/nchan.t, which loads it explicitly: its modules-enabled link
-# is for the system nginx, which tests never use).
+# is for the system nginx, which tests never use; the Debian packaging
+# tools for t/debian.t).
 # Idempotent: does nothing when every package is present; never starts
 # a service (tests start their own redis-server and nginx).
 set -eu
@@ -11,8 +12,9 @@ set -eu
 pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
 make pkg-config perl curl"
 if [ "${1:-}" = "--tests" ]; then
-    pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind
-libnginx-mod-nchan"
+    pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind"
+    pkgs="$pkgs libnginx-mod-nchan"
+    pkgs="$pkgs build-essential debhelper dpkg-dev help2man lintian"
     # node may come from elsewhere (nodesource bundles npm): only if missing
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
