@@ -296,7 +296,24 @@ sub restart_redis {
     return $self->start_redis(@{ $self->{redis_extra} // [] });
 }
 
-sub redis_running { $_[0]{redis_pid} && _alive($_[0]{redis_pid}) }
+sub redis_running {
+    my $r = $_[0]{redis_of} // $_[0];
+    return $r->{redis_pid} && _alive($r->{redis_pid});
+}
+
+# Another nginx node on this object's Redis: a CCTest of its own (its dir,
+# port, config, error.log check; start_nginx, default_server, http, sse,
+# agent_http, reload_nginx, stop_nginx as on any) that starts no Redis nor
+# router, and is finished (its nginx stopped) before this one stops Redis.
+sub node {
+    my ($self) = @_;
+    my $n = CCTest->new;
+    $n->{redis_of} = $self;
+    $n->{redis_port} = $self->redis_port;
+    $n->{redis_password} = $self->{redis_password};
+    push @{ $self->{nodes} }, $n;
+    return $n;
+}
 
 sub _redis_disconnect {
     my ($self) = @_;
@@ -965,6 +982,7 @@ sub create_call {
 sub finish {
     my ($self) = @_;
     return if $self->{finished}++;
+    $_->finish for @{ $self->{nodes} // [] };
     my @status;
     push @status, $self->stop_nginx if $self->{nginx_pid};
     for my $r (@{ $self->{routers} }) {
