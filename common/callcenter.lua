@@ -468,6 +468,9 @@ end
 -- place) and the agent is declined for it.
 local function requeue(id, call, reason, now)
     local a = revoke_offer(id, call, reason)
+    -- offers lost, by reason: rejected, timeout, away, absent
+    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, call.queue),
+               'offers_' .. reason, 1)
     redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'queued')
     redis.call('SADD', key(CC_KEY_CALL_DECLINED, id), a)
     call_key_life(id, CC_KEY_CALL_DECLINED, call.created)
@@ -513,8 +516,8 @@ local function end_call(id, call, reason, now)
     -- a call whose caller never came (pending) was never in the queue: it
     -- counts in no figure, so a link fetched by a machine moves none
     if not call.pending then
-        if reason == 'abandoned' then
-            redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'abandoned', 1)
+        if reason == 'abandoned' or reason == 'timeout' then
+            redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), reason, 1)
         end
         redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'ended', 1)
     end
@@ -562,7 +565,9 @@ end
 -- Delivers a message of the kind to the call and, when a holds it, to a:
 -- the event id, for `live` the tip of the call's stream (where a resume
 -- stands).
-local function deliver(id, a, data, kind)
+local function deliver(id, a, data, kind, q, from)
+    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q),
+               'messages_' .. from .. '_' .. kind, 1)
     if kind == 'keep' then
         return emit_message(id, a, data)
     end
@@ -752,7 +757,8 @@ register('cc_caller_message', function(id, token, message, kind, rate,
         redis.call('HSET', ck, unpack(fields))
     end
     local ev = deliver(id, call.state == 'assigned' and call.agent,
-                       message_data(id, 'caller', message), kind)
+                       message_data(id, 'caller', message), kind,
+                       call.queue, 'caller')
     if kind == 'keep' and call.state ~= 'assigned' and not call.left_message
     then
         -- a message left while waiting: the call waits message_wait, even
@@ -984,8 +990,9 @@ register('cc_agent_message', function(a, id, message, kind)
     if call and call.agent ~= a and offered_now(call, a, now_ms()) then
         fail('CONFLICT', 'call is not yours yet')
     end
-    held_call(a, id)
-    return deliver(id, a, message_data(id, 'agent', message, a), kind)
+    call = held_call(a, id)
+    return deliver(id, a, message_data(id, 'agent', message, a), kind,
+                   call.queue, 'agent')
 end)
 
 register('cc_agent_transfer', function(a, id, kind, target)
@@ -1073,6 +1080,9 @@ end)
 local OUTCOMES = {'assigned', 'abandoned', 'ended'}
 local AGENT_STATES = {'available', 'busy', 'away', 'offline'}
 local AGENT_UP = {'available', 'away', 'offline'}
+local OFFERS_LOST = {'rejected', 'timeout', 'away', 'absent'}
+local MESSAGES = {{'caller', 'keep'}, {'caller', 'live'}, {'agent', 'keep'},
+                  {'agent', 'live'}}
 
 local function agent_figures(a, now)
     local h = hash(key(CC_KEY_AGENT, a)) or {}
@@ -1109,6 +1119,16 @@ local function queue_figures(q, agents, now)
         f[o] = stat(q, o)
     end
     f.answered_in_sl = stat(q, 'answered_in_sl')
+    f.timed_out = stat(q, 'timeout')
+    f.offers_lost = {}
+    for _, r in ipairs(OFFERS_LOST) do
+        f.offers_lost[r] = stat(q, 'offers_' .. r)
+    end
+    f.messages = {}
+    for _, m in ipairs(MESSAGES) do
+        local field = 'messages_' .. m[1] .. '_' .. m[2]
+        f.messages[field] = stat(q, field)
+    end
     -- percent of the calls that left the queue answered in time
     if f.assigned + f.abandoned > 0 then
         f.service_level = math.floor(100 * f.answered_in_sl
@@ -1139,7 +1159,16 @@ local function status_json(now, queues, qf, agents, af)
             'ended', jnum(f.ended),
             'service_level', f.service_level and jnum(f.service_level)
                 or 'null',
-            'service_level_seconds', jnum(SERVICE_LEVEL_MS / 1000)}
+            'service_level_seconds', jnum(SERVICE_LEVEL_MS / 1000),
+            'timed_out', jnum(f.timed_out),
+            'offers_rejected', jnum(f.offers_lost.rejected),
+            'offers_timed_out', jnum(f.offers_lost.timeout),
+            'offers_away', jnum(f.offers_lost.away),
+            'offers_absent', jnum(f.offers_lost.absent),
+            'messages_caller_keep', jnum(f.messages.messages_caller_keep),
+            'messages_caller_live', jnum(f.messages.messages_caller_live),
+            'messages_agent_keep', jnum(f.messages.messages_agent_keep),
+            'messages_agent_live', jnum(f.messages.messages_agent_live)}
     end
     for _, a in ipairs(agents) do
         local f = af[a]
@@ -1158,8 +1187,10 @@ local function status_prometheus(queues, qf, agents, af)
         out[#out + 1] = '# HELP ' .. name .. ' ' .. help
         out[#out + 1] = '# TYPE ' .. name .. ' ' .. kind
     end
+    -- value: a count, or a string already formatted (a ratio)
     local function sample(name, labels, value)
-        out[#out + 1] = name .. '{' .. labels .. '} ' .. jnum(value)
+        out[#out + 1] = name .. '{' .. labels .. '} '
+            .. (type(value) == 'string' and value or jnum(value))
     end
     -- one sample per subject: label="subject"
     local function each(name, label, subjects, value_of)
@@ -1195,6 +1226,34 @@ local function status_prometheus(queues, qf, agents, af)
            'Calls of the queue answered within the service level time.')
     each('callcenter_queue_answered_in_service_level_total', 'queue', queues,
          function(q) return qf[q].answered_in_sl end)
+    metric('callcenter_queue_calls_timed_out_total', 'counter',
+           'Calls of the queue ended for waiting too long.')
+    each('callcenter_queue_calls_timed_out_total', 'queue', queues,
+         function(q) return qf[q].timed_out end)
+    metric('callcenter_queue_service_level_ratio', 'gauge',
+           'Share of the calls that left the queue answered within the '
+           .. 'service level time (none before the first).')
+    for _, q in ipairs(queues) do
+        if qf[q].service_level then
+            sample('callcenter_queue_service_level_ratio',
+                   'queue="' .. q .. '"', string.format('%.4f',
+                   qf[q].answered_in_sl
+                   / (qf[q].assigned + qf[q].abandoned)))
+        end
+    end
+    metric('callcenter_queue_offers_lost_total', 'counter',
+           'Offers of the queue that went back to the queue, by reason.')
+    grid('callcenter_queue_offers_lost_total', 'queue', queues, 'reason',
+         OFFERS_LOST, function(q, r) return qf[q].offers_lost[r] end)
+    metric('callcenter_queue_messages_total', 'counter',
+           'Messages accepted in calls of the queue, by sender and kind.')
+    for _, q in ipairs(queues) do
+        for _, m in ipairs(MESSAGES) do
+            sample('callcenter_queue_messages_total', 'queue="' .. q
+                   .. '",from="' .. m[1] .. '",kind="' .. m[2] .. '"',
+                   qf[q].messages['messages_' .. m[1] .. '_' .. m[2]])
+        end
+    end
     metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
     each('callcenter_agent_calls', 'agent', agents,
          function(a) return af[a].calls end)

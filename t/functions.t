@@ -501,7 +501,10 @@ ok($st->{time} > 0, 'status time');
 is_deeply($st->{queues}{sales}, {waiting => 1, longest_wait => 0,
     agents_available => 2, agents_busy => 1, agents_away => 0,
     agents_offline => 0, assigned => 3, abandoned => 1, ended => 2,
-    service_level => 75, service_level_seconds => 20},
+    service_level => 75, service_level_seconds => 20, timed_out => 0,
+    offers_rejected => 1, offers_timed_out => 1, offers_away => 2,
+    offers_absent => 1, messages_caller_keep => 2, messages_caller_live => 1,
+    messages_agent_keep => 1, messages_agent_live => 1},
     'status: sales (3 of 4 answered within 20 s)');
 is_deeply($st->{queues}{support}{agents_away}, 1, 'status: support away');
 is_deeply($st->{agents}{alice}, {name => 'Alice', status => 'available',
@@ -553,6 +556,7 @@ is_deeply([@{ call_ev($c5)->[-1] }[1, 2]],
     ['ended', {call => $c5, reason => 'timeout'}],
     'caller: ended, timeout');
 is(hget("cc:call:$c5", 'state'), 'ended', 'state ended');
+is(hget('cc:queue:sales:stats', 'timeout'), 1, 'timed out: counted');
 is($J->decode(ok_call('cc_status', 'json'))->{queues}{sales}{waiting}, 1,
     'only the caller who left a message still waits');
 is(hget("cc:call:$left", 'state'), 'queued', '... until an agent takes it');
