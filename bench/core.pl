@@ -16,12 +16,15 @@ GetOptions(\%o, 'calls=i', 'messages=i', 'streams=i') or die "bad options\n";
 
 my $t = CCTest->new(checks => 0);   # figures only, no TAP
 $t->start_redis;
-$t->write_agents([{ id => 'alice', name => 'Alice', queues => ['bench'],
+$t->write_agents([{ id => 'alice', name => 'Alice', queues => ['bench', 'intake'],
     capacity => 1 }]);
 $t->start_router;
-# the relay figure is latency: one call sends them all, past any rate limit
+# the relay figure is latency: one call sends them all, past any rate
+# limit; the memory figure opens all its streams on one call, from one
+# address, past the stream limits
 $t->default_server(extra => 'callcenter_heartbeat 1h; '
-    . 'callcenter_message_rate off; callcenter_call_budget 0;',
+    . 'callcenter_message_rate off; callcenter_call_budget 0; '
+    . 'callcenter_streams_per_call 0; callcenter_streams_per_address 0;',
     connections => 8192,
     main => 'worker_rlimit_nofile 16384;');
 
@@ -61,7 +64,7 @@ printf "intake: %d calls in %.2f s: %.0f calls/s (sequential, "
 # -- relay: a caller message to the event on the caller's and agent's
 # streams, one at a time
 my $agent = $t->agent_online('alice');
-my $c = $t->create_call(queue => 'bench');
+my $c = $t->create_call(queue => 'bench', -stream => 0);
 my $caller = $t->sse("/call/$c->{call}/events?token=$c->{token}");
 $agent->wait_event('offer', timeout => 10) or die "no offer\n";
 $t->agent_http('alice', 'POST', "/agent/calls/$c->{call}/accept");
