@@ -292,31 +292,27 @@ end
 -- step.
 local STEPS = {1.5, 2, 3, 5, 7, 10}
 
-local function shown(p)
-    if p <= EXACT_POSITIONS then
-        return p
-    end
-    local decade = EXACT_POSITIONS
-    while true do
-        for _, m in ipairs(STEPS) do
-            if m * decade >= p then
-                return math.floor(m * decade)
-            end
-        end
-        decade = decade * 10
-    end
-end
-
--- EXACT_POSITIONS and the steps after it, up to n
+-- EXACT_POSITIONS and the steps after it, up to the first at or past n
 local function boundaries(n)
     local b, decade = {EXACT_POSITIONS}, EXACT_POSITIONS
     while b[#b] < n do
         for _, m in ipairs(STEPS) do
             b[#b + 1] = math.floor(m * decade)
+            if b[#b] >= n then
+                return b
+            end
         end
         decade = decade * 10
     end
     return b
+end
+
+local function shown(p)
+    if p <= EXACT_POSITIONS then
+        return p
+    end
+    local b = boundaries(p)
+    return b[#b]
 end
 
 local leave_queue
