@@ -18,11 +18,13 @@ local CALL_LIFE_MS = 8 * 86400000 -- a live call's keys expire this long
 local DEFAULT_GRACE_MS = 60000    -- to open a stream, when not given
 local DEFAULT_MESSAGE_WAIT_MS = 86400000
 local EXACT_POSITIONS = 10        -- shown exactly; beyond, rounded up
-local CANDIDATE_WINDOW = 256      -- waiting calls cc_route_candidates reads
-local TRANSFER_OFFER_MS = 20000
 local DEFAULT_AHT_MS = 120000     -- handle time assumed until a call ended
 local EWMA_ALPHA = 0.2
-local SERVICE_LEVEL_MS = 20000    -- answered within this: in service level
+local READY_EXTRA = 32            -- calls of a ready index cc_routing_state
+local READY_MAX = 128             -- reads beyond the free slots, at most
+local ROUTING_KEPT = 20           -- routing records kept with a call
+local RECORD_MAX = 16384          -- bytes of one routing record
+local CUSTOMER_TTL = 30 * 86400   -- s a caller's last agent is remembered
 
 -- Errors ------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ local function call_data(id, pairs_)
     return call_head(id) .. ',' .. rest:sub(2)
 end
 
+--#include lua/settings.lua
 --#include lua/agents.lua
 --#include lua/queues.lua
 --#include lua/calls.lua

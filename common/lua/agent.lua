@@ -92,7 +92,8 @@ register('cc_agent_open', function(a, conn, ttl, last_id)
         out[#out + 1] = event
         out[#out + 1] = data
     end
-    add('status', status_data(a, status))
+    local shown, extra = shown_status(a, now)
+    add('status', status_data(a, shown, extra))
     for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_OFFERS),
                                    'offer_expires')) do
         if offered_now(call, a, now) then
@@ -137,6 +138,26 @@ register('cc_agent_close', function(a, conn, grace)
     return redis.status_reply('OK')
 end)
 
+-- The agent goes away (reason: why, when the library decided it, e.g.
+-- no_answer): its offers go back to their queues.
+local function set_away(a, now, reason)
+    local ak = key(CC_KEY_AGENT, a)
+    redis.call('HSET', ak, 'status', 'away')
+    end_wrapup(a)
+    if reason then
+        redis.call('HSET', ak, 'away_reason', reason)
+    else
+        redis.call('HDEL', ak, 'away_reason')
+    end
+    emit_status(a, now)
+    for _, call in ipairs(agent_calls(a, CC_KEY_AGENT_OFFERS)) do
+        if rings_agent(call, a) then
+            drop_from_ring(call.id, call, a, 'away', now)
+        end
+    end
+end
+
+-- available ends a wrap-up early; away leaves it
 register('cc_agent_status', function(a, status)
     if status ~= 'available' and status ~= 'away' then
         fail('BADREQ', 'status must be available or away')
@@ -144,22 +165,20 @@ register('cc_agent_status', function(a, status)
     agent_check(a)
     local now = now_ms()
     local ak = key(CC_KEY_AGENT, a)
+    if status == 'away' then
+        set_away(a, now)
+        return redis.status_reply('OK')
+    end
     local before = redis.call('HGET', ak, 'status')
     redis.call('HSET', ak, 'status', status)
-    emit_agent(a, 'status', status_data(a, status))
-    if status == 'available' then
-        if before ~= 'available'
-            and redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a)) == 0 then
-            redis.call('HSET', ak, 'idle_since', now)
-        end
-        work_for_agent(a)
-    else
-        for _, call in ipairs(agent_calls(a, CC_KEY_AGENT_OFFERS)) do
-            if call.state == 'offered' and call.offer_agent == a then
-                requeue(call.id, call, 'away', now)
-            end
-        end
+    redis.call('HDEL', ak, 'away_reason', 'no_answer')
+    end_wrapup(a)
+    emit_status(a, now)
+    if before ~= 'available'
+        and redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a)) == 0 then
+        redis.call('HSET', ak, 'idle_since', now)
     end
+    work_for_agent(a)
     return redis.status_reply('OK')
 end)
 
@@ -175,6 +194,7 @@ local function offered_call(a, id, now)
     return call, false
 end
 
+-- Of a ring-all, the first accept wins; the others are told `taken`.
 register('cc_agent_accept', function(a, id)
     agent_check(a)
     local now = now_ms()
@@ -187,6 +207,8 @@ register('cc_agent_accept', function(a, id)
     return redis.status_reply('OK')
 end)
 
+-- After a reject, a is offered nothing of the call's queue for its
+-- reject_delay.
 register('cc_agent_reject', function(a, id)
     agent_check(a)
     local now = now_ms()
@@ -194,7 +216,13 @@ register('cc_agent_reject', function(a, id)
     if not offered then
         fail('CONFLICT', 'offer expired or taken')
     end
-    requeue(id, call, 'rejected', now)
+    local ak = key(CC_KEY_AGENT, a)
+    local delay = settings(call.queue).reject_delay
+    redis.call('HDEL', ak, 'no_answer')
+    if delay > 0 then
+        redis.call('HSET', ak, 'reject_until:' .. call.queue, now + delay)
+    end
+    drop_from_ring(id, call, a, 'rejected', now)
     return redis.status_reply('OK')
 end)
 
@@ -242,11 +270,14 @@ register('cc_agent_transfer', function(a, id, kind, target)
     emit_call(id, 'transferred', data)
     emit_agent(a, 'transferred', data)
     if kind == 'agent' then
-        make_offer(id, call, target, TRANSFER_OFFER_MS, now)
+        -- the offer rings as long as one of the call's queue
+        make_offer(id, call, {target}, settings(call.queue).offer_timeout,
+                   now)
     else
         redis.call('HSET', ck, 'state', 'queued', 'queue', target)
         redis.call('DEL', key(CC_KEY_CALL_DECLINED, id))
         call.queue = target
+        call.state = 'queued'
         enter_queue(id, call, now)
         work(target)
     end
@@ -281,12 +312,15 @@ register('cc_agent_call', function(a, id)
                 .. f[4]:sub(head + 1)
         end
     end
+    local routing = redis.call('LRANGE', key(CC_KEY_CALL_ROUTING, id), 0, -1)
     return jobj{'call', js(id), 'queue', js(call.queue),
                 'state', js(call.state), 'created', call.created,
+                'priority', jnum(tonumber(call.priority) or 0),
                 'caller', call.caller, 'agent', jnullable(call.agent),
                 'assigned_at', call.assigned_at or 'null',
                 'ended_at', call.ended_at or 'null',
                 'reason', jnullable(call.reason),
-                'transcript', jlist(transcript)}
+                'transcript', jlist(transcript),
+                'routing', jlist(routing)}
 end)
 

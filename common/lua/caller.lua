@@ -19,26 +19,51 @@ end
 -- Only the agents file names queues (cc_agents_load): nothing a caller
 -- sends grows cc:queues.  The caller must open a stream within grace_ms,
 -- else cc_expire_calls ends the call abandoned: it never rang.
-register('cc_call_create', function(id, token, q, caller, skills, grace)
+-- priority: the call's own (callcenter_priority), "" or 0..100; customer:
+-- who the caller is for sticky routing ("" unknown), kept as its SHA-1.
+register('cc_call_create', function(id, token, q, caller, skills, grace,
+                                    priority, customer)
     local now = now_ms()
     local ck = key(CC_KEY_CALL, id)
     if redis.call('SISMEMBER', CC_KEY_QUEUES, q) == 0 then
         fail('BADREQ', 'unknown queue')
     end
+    priority = priority or ''
+    if priority ~= '' and not (priority:match('^%d%d?%d?$')
+                               and tonumber(priority) <= 100) then
+        fail('BADREQ', 'priority must be an integer 0 to 100')
+    end
+    customer = customer or ''
+    if #customer > 300 then
+        fail('BADREQ', 'customer too long')
+    end
     if redis.call('EXISTS', ck) == 1 then
         fail('CONFLICT', 'call exists')
     end
+    priority = tonumber(priority) or 0
     redis.call('HSET', ck, 'id', id, 'token', redis.sha1hex(token),
                'queue', q, 'state', 'queued', 'created', now,
-               'caller', caller, 'skills', skills)
+               'caller', caller, 'skills', skills, 'priority', priority)
+    if customer ~= '' then
+        local who = redis.sha1hex(customer)
+        local last = redis.call('HGET', key(CC_KEY_CUSTOMER, who), 'agent')
+        redis.call('HSET', ck, 'customer', who)
+        if last then
+            redis.call('HSET', ck, 'sticky_agent', last)
+        end
+    end
     call_key_life(id, CC_KEY_CALL, now)
     -- the call waits in its queue once its caller's first stream opens
     -- (cc_caller_open): a link nobody follows never takes a place there
     redis.call('HSET', ck, 'pending', '1')
     redis.call('ZADD', CC_KEY_CALLERS_LEAVING,
                now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
-    local position = redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)) + 1
-    return {position, estimated_wait(q, position, agents_ready(q, now))}
+    local s = settings(q)
+    local position = redis.call('ZCOUNT', key(CC_KEY_QUEUE_WAITING, q),
+                                '-inf', rank_score(s, now, priority)) + 1
+    local status, opens_at = queue_state(s, now)
+    return {position, estimated_wait(q, position, staffing(q, now), s),
+            status, opens_at and jnum(opens_at) or ''}
 end)
 
 -- A stream may end without its close reaching Redis (its worker killed,
@@ -83,9 +108,18 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
         streams_run_out(id, now + tonumber(ttl))
         if call.pending then
             redis.call('HDEL', key(CC_KEY_CALL, id), 'pending')
+            call.pending = nil
             enter_queue(id, call, now)
             call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
             work(call.queue)
+        elseif call.parked then
+            -- back, after leaving a message: rings again
+            redis.call('HDEL', key(CC_KEY_CALL, id), 'parked')
+            call.parked = nil
+            if rings(call) then
+                enter_ready(id, call, call.queue, settings(call.queue))
+                work(call.queue)
+            end
         end
     end
     return key(CC_KEY_CALL_EVENTS, id)
@@ -186,8 +220,9 @@ register('cc_caller_message', function(id, token, message, kind, rate,
         redis.call('HSET', ck, 'left_message', ev)
         -- a pending call's stream begins here, not in cc_caller_open
         call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
-        redis.call('ZREM', CC_KEY_CALLS_WAITING, id)
-        redis.call('ZADD', CC_KEY_CALLS_MESSAGES, call.created, id)
+        redis.call('ZREM', key(CC_KEY_QUEUE_ARRIVALS, call.queue), id)
+        redis.call('ZADD', key(CC_KEY_QUEUE_MESSAGES, call.queue),
+                   call.created, id)
     end
     return ev
 end)

@@ -15,20 +15,33 @@ local function ewma(q, field, sample)
     redis.call('HSET', k, field, math.floor(v + 0.5))
 end
 
-local function agents_ready(q, now)
-    local n = 0
+-- Who staffs q now: agents (available ones), staffed capacity (present
+-- and not away), free slots (of agents that may take a call).  O(agents).
+local function staffing(q, now)
+    local st = {ready = 0, staffed = 0, free = 0}
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        if present(a, now) and agent_status(a) == 'available' then
-            n = n + 1
+        local state, h, n = agent_state(a, now)
+        local capacity = tonumber(h.capacity) or 0
+        if state ~= 'offline' and state ~= 'away' then
+            st.staffed = st.staffed + capacity
+        end
+        if state == 'available' then
+            st.ready = st.ready + 1
+            st.free = st.free + capacity - n
         end
     end
-    return n
+    return st
 end
 
-local function estimated_wait(q, position, ready)
+-- Seconds until the call at `position` is answered: the calls before it
+-- that no free slot takes at once, each taking the queue's handle time
+-- (an EWMA of its calls' durations) plus its wrap-up, shared among the
+-- staffed capacity (docs/DESIGN.md, "Estimated wait").
+local function estimated_wait(q, position, st, s)
     local aht = tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q),
                                     'aht_ewma_ms')) or DEFAULT_AHT_MS
-    return math.ceil(position * aht / 1000 / math.max(1, ready))
+    return math.ceil(math.max(0, position - st.free) * (aht + s.wrapup)
+                     / 1000 / math.max(1, st.staffed))
 end
 
 -- Positions shown to callers: exact up to EXACT_POSITIONS, beyond it
@@ -64,10 +77,21 @@ end
 
 local leave_queue
 
+-- What a caller of q is told: status queued or closed (and opens_at, ms
+-- or null), for the 201 of cc_call_create and each `queued`.
+local function queue_state(s, now)
+    local open, opens_at = opening(s, now)
+    if open then
+        return 'queued'
+    end
+    return 'closed', opens_at
+end
+
 -- Sends `queued` to the call at 0-based rank `rank` of q if its shown
 -- position changed, with the agents available in q then (none: the caller
--- may leave a message).  ctx: {ready, gone}, shared by one update; a call
--- that vanished goes to ctx.gone.
+-- may leave a message) and whether the queue is open.  ctx: {gone, and
+-- what one update reads once: s, st}; a call that vanished goes to
+-- ctx.gone.
 local function show_position(q, rank, id, now, ctx)
     local ck = key(CC_KEY_CALL, id)
     local f = redis.call('HMGET', ck, 'state', 'position')
@@ -77,12 +101,20 @@ local function show_position(q, rank, id, now, ctx)
     end
     local position = shown(rank + 1)
     if f[2] ~= tostring(position) then
-        ctx.ready = ctx.ready or agents_ready(q, now)
-        redis.call('HSET', ck, 'position', position)
-        emit_call(id, 'queued', jobj{
+        ctx.s = ctx.s or settings(q)
+        ctx.st = ctx.st or staffing(q, now)
+        local status, opens_at = queue_state(ctx.s, now)
+        local members = {
             'queue', js(q), 'position', jnum(position),
-            'estimated_wait', jnum(estimated_wait(q, position, ctx.ready)),
-            'agents_available', jnum(ctx.ready)})
+            'estimated_wait', jnum(estimated_wait(q, position, ctx.st,
+                                                  ctx.s)),
+            'agents_available', jnum(ctx.st.ready), 'status', js(status)}
+        if status == 'closed' then
+            members[#members + 1] = 'opens_at'
+            members[#members + 1] = opens_at and jnum(opens_at) or 'null'
+        end
+        redis.call('HSET', ck, 'position', position)
+        emit_call(id, 'queued', jobj(members))
     end
 end
 
@@ -111,34 +143,112 @@ local function update_positions(q, now, from, ctx)
     return ctx
 end
 
--- The zset that bounds the wait of a waiting call: by max_wait, or by
--- message_wait once its caller left a message (cc_expire_calls).
-local function waits_in(call)
-    return call.left_message and CC_KEY_CALLS_MESSAGES or CC_KEY_CALLS_WAITING
+-- Ready indexes ------------------------------------------------------
+--
+-- A call ready to ring (queued, not offered, its caller there) is in one
+-- zset per skill set of its queue's agents that covers its skills (the
+-- queue's profiles), by rank: the best call a free agent can take, over
+-- all its queues, is at the head of one of its sets' indexes, however many
+-- calls nobody free can take wait before it (docs/DESIGN.md, "Finding the
+-- next call").
+
+local function set_of(list)
+    local s = {}
+    for _, v in ipairs(list) do
+        s[v] = true
+    end
+    return s
 end
 
--- id (call: queue, created, left_message) waits in its queue from now on,
--- at its arrival time
+-- true when an agent with skills `has` (a set) may take a call needing
+-- `needs` (a list)
+local function covers(has, needs)
+    for _, s in ipairs(needs) do
+        if not has[s] then
+            return false
+        end
+    end
+    return true
+end
+
+-- the key of a skill set (a sorted list): the same in every queue
+local function skills_key(skills)
+    table.sort(skills)
+    return redis.sha1hex(jstrings(skills)):sub(1, 12)
+end
+
+local function ready_key(q, pk)
+    return string.format(CC_KEY_QUEUE_READY, q, pk)
+end
+
+-- q's profiles: {{key, skills set}, ...}
+local function profiles(q)
+    local flat = redis.call('HGETALL', key(CC_KEY_QUEUE_PROFILES, q))
+    local list = {}
+    for i = 1, #flat, 2 do
+        list[#list + 1] = {flat[i], set_of(cjson.decode(flat[i + 1]))}
+    end
+    return list
+end
+
+-- call: skills (JSON), created, priority
+local function enter_ready(id, call, q, s)
+    local needs = cjson.decode(call.skills or '[]')
+    local score = rank_score(s, call.created, call.priority)
+    for _, p in ipairs(profiles(q)) do
+        if covers(p[2], needs) then
+            redis.call('ZADD', ready_key(q, p[1]), score, id)
+        end
+    end
+end
+
+local function leave_ready(id, q)
+    for _, p in ipairs(profiles(q)) do
+        redis.call('ZREM', ready_key(q, p[1]), id)
+    end
+end
+
+-- ready to ring once queued: its caller came (not pending) and is there
+-- or left no message (parked: gone, with a message left)
+local function rings(call)
+    return call.state == 'queued' and not call.pending and not call.parked
+end
+
+-- The zset that bounds the wait of a waiting call of q: by its queue's
+-- max_wait, or by message_wait once its caller left a message
+-- (cc_expire_calls).
+local function waits_in(q, call)
+    return key(call.left_message and CC_KEY_QUEUE_MESSAGES
+               or CC_KEY_QUEUE_ARRIVALS, q)
+end
+
+-- id (call: queue, created, priority, skills, state, left_message) waits
+-- in its queue from now on, at the rank of its arrival and priority
 local function enter_queue(id, call, now)
     local q = call.queue
+    local s = settings(q)
     local wk = key(CC_KEY_QUEUE_WAITING, q)
-    redis.call('ZADD', waits_in(call), call.created, id)
-    if redis.call('ZADD', wk, call.created, id) == 1 then
+    redis.call('ZADD', waits_in(q, call), call.created, id)
+    if redis.call('ZADD', wk, rank_score(s, call.created, call.priority), id)
+        == 1 then
         local rank = redis.call('ZRANK', wk, id)
-        local ctx = update_positions(q, now, rank)
+        local ctx = update_positions(q, now, rank, {gone = {}, s = s})
         show_position(q, rank, id, now, ctx)
+    end
+    if rings(call) then
+        enter_ready(id, call, q, s)
     end
 end
 
 -- id waits in q no more
 leave_queue = function(q, id, now)
     local wk = key(CC_KEY_QUEUE_WAITING, q)
-    redis.call('ZREM', CC_KEY_CALLS_WAITING, id)
-    redis.call('ZREM', CC_KEY_CALLS_MESSAGES, id)
+    redis.call('ZREM', key(CC_KEY_QUEUE_ARRIVALS, q), id)
+    redis.call('ZREM', key(CC_KEY_QUEUE_MESSAGES, q), id)
+    leave_ready(id, q)
     local rank = redis.call('ZRANK', wk, id)
     if rank then
         redis.call('ZREM', wk, id)
         update_positions(q, now, rank)
     end
 end
-

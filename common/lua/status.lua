@@ -1,8 +1,8 @@
 -- Status ------------------------------------------------------------------
 
 local OUTCOMES = {'assigned', 'abandoned', 'ended'}
-local AGENT_STATES = {'available', 'busy', 'away', 'offline'}
-local AGENT_UP = {'available', 'away', 'offline'}
+local AGENT_STATES = {'available', 'busy', 'wrapup', 'away', 'offline'}
+local AGENT_UP = {'available', 'wrapup', 'away', 'offline'}
 local OFFERS_LOST = {'rejected', 'timeout', 'away', 'absent'}
 local MESSAGES = {{'caller', 'keep'}, {'caller', 'live'}, {'agent', 'keep'},
                   {'agent', 'live'}}
@@ -18,11 +18,14 @@ local function agent_figures(a, now)
     }
     if not f.present then
         f.status = 'offline'
+    elseif f.status == 'available' and in_wrapup(h, now) then
+        f.status = 'wrapup'
     end
     f.states = {
         available = f.status == 'available'
             and f.calls + f.offers < f.capacity,
         busy = f.present and f.calls > 0,
+        wrapup = f.status == 'wrapup',
         away = f.status == 'away',
         offline = not f.present,
     }
@@ -30,13 +33,24 @@ local function agent_figures(a, now)
 end
 
 local function queue_figures(q, agents, now)
-    local wk = key(CC_KEY_QUEUE_WAITING, q)
-    local oldest = redis.call('ZRANGE', wk, 0, 0, 'WITHSCORES')
+    local s = settings(q)
+    local arrived = now
+    for _, fmt in ipairs{CC_KEY_QUEUE_ARRIVALS, CC_KEY_QUEUE_MESSAGES} do
+        local oldest = redis.call('ZRANGE', key(fmt, q), 0, 0, 'WITHSCORES')
+        if oldest[2] then
+            arrived = math.min(arrived, tonumber(oldest[2]))
+        end
+    end
+    local open, opens_at = opening(s, now)
     local f = {
-        waiting = redis.call('ZCARD', wk),
-        longest_wait = oldest[2]
-            and math.floor((now - tonumber(oldest[2])) / 1000) or 0,
-        agents = {available = 0, busy = 0, away = 0, offline = 0},
+        waiting = redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)),
+        longest_wait = math.floor((now - arrived) / 1000),
+        agents = {available = 0, busy = 0, wrapup = 0, away = 0,
+                  offline = 0},
+        open = open, opens_at = opens_at, strategy = s.strategy,
+        service_level_seconds = math.floor(s.service_level / 1000),
+        messages_waiting = redis.call('ZCARD',
+                                      key(CC_KEY_QUEUE_MESSAGES, q)),
     }
     for _, o in ipairs(OUTCOMES) do
         f[o] = stat(q, o)
@@ -76,13 +90,18 @@ local function status_json(now, queues, qf, agents, af)
             'waiting', jnum(f.waiting), 'longest_wait', jnum(f.longest_wait),
             'agents_available', jnum(f.agents.available),
             'agents_busy', jnum(f.agents.busy),
+            'agents_wrapup', jnum(f.agents.wrapup),
             'agents_away', jnum(f.agents.away),
             'agents_offline', jnum(f.agents.offline),
             'assigned', jnum(f.assigned), 'abandoned', jnum(f.abandoned),
             'ended', jnum(f.ended),
             'service_level', f.service_level and jnum(f.service_level)
                 or 'null',
-            'service_level_seconds', jnum(SERVICE_LEVEL_MS / 1000),
+            'service_level_seconds', jnum(f.service_level_seconds),
+            'open', f.open and 'true' or 'false',
+            'opens_at', f.opens_at and jnum(f.opens_at) or 'null',
+            'strategy', js(f.strategy),
+            'messages_waiting', jnum(f.messages_waiting),
             'timed_out', jnum(f.timed_out),
             'offers_rejected', jnum(f.offers_lost.rejected),
             'offers_timed_out', jnum(f.offers_lost.timeout),
