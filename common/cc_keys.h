@@ -20,6 +20,13 @@
 #define CC_KEY_CALLERS_STREAMS  "cc:callers:streams"   /* zset: call by when
                                                         * its streams' last
                                                         * refresh runs out */
+#define CC_KEY_OLD_WAITING      "cc:calls:waiting"     /* zset: where the
+                                                        * library before
+                                                        * queue settings put a
+                                                        * call entering its
+                                                        * queue (adopted) */
+#define CC_KEY_OLD_MESSAGES     "cc:calls:messages"    /* zset: likewise, a
+                                                        * message left */
 #define CC_KEY_CALL_RING        "cc:call:%s:ring"      /* set: agents it rings
                                                         * now */
 #define CC_KEY_CALL_ROUTING     "cc:call:%s:routing"   /* list: decisions */

@@ -342,4 +342,21 @@ ok(!grep({ $_->{id} eq $pk } @{ state_()->{calls} }), 'not ready');
 ok_call('cc_caller_open', $pk, "tok-$pk", 'again', 60000);
 ok(grep({ $_->{id} eq $pk } @{ state_()->{calls} }), 'back: ready again');
 
+# a call put in its queue by the library before queue settings (a module
+# not yet upgraded): the sweep adopts it
+{
+    my $old = create('sales', open => 0);
+    $t->redis_cmd('HDEL', "cc:call:$old", 'pending');
+    my $created = hget("cc:call:$old", 'created');
+    $t->redis_cmd('ZADD', 'cc:queue:sales:waiting', $created, $old);
+    $t->redis_cmd('ZADD', 'cc:calls:waiting', $created, $old);
+    ok_call('cc_caller_presence', 600000, $old, 'k-old');
+    ok(!grep({ $_->{id} eq $old } @{ state_()->{calls} }), 'not indexed');
+    ok_call('cc_expire_calls', 3600000, 1000);
+    ok(grep({ $_->{id} eq $old } @{ state_()->{calls} }), 'adopted: ready');
+    is($t->redis_cmd('ZSCORE', 'cc:queue:sales:arrivals', $old), $created,
+        '... and swept by its arrival');
+    is($t->redis_cmd('ZCARD', 'cc:calls:waiting'), 0, '... the old set empty');
+}
+
 done_testing;

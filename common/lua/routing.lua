@@ -633,6 +633,24 @@ register('cc_expire_calls', function(max_wait, max, message_wait)
     if #ended < max then
         gone(CC_KEY_CALLERS_STREAMS)
     end
+    -- calls that the library before queue settings (a module not upgraded
+    -- yet) put in their queue: ranked, indexed, swept like ours
+    for _, k in ipairs{CC_KEY_OLD_WAITING, CC_KEY_OLD_MESSAGES} do
+        for _, id in ipairs(redis.call('ZRANGE', k, 0, max - 1)) do
+            redis.call('ZREM', k, id)
+            local call = call_get(id)
+            if waiting(call) and not call.pending then
+                local s = settings(call.queue)
+                redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, call.queue),
+                           rank_score(s, call.created, call.priority), id)
+                redis.call('ZADD', waits_in(call.queue, call), call.created,
+                           id)
+                if rings(call) then
+                    enter_ready(id, call, call.queue, s)
+                end
+            end
+        end
+    end
     -- the calls of q's zset fmt that arrived before `before`: fn(id, call)
     -- each
     local function sweep(q, fmt, before, fn)
