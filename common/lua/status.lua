@@ -152,6 +152,14 @@ local function status_prometheus(queues, qf, agents, af)
     metric('callcenter_queue_waiting', 'gauge', 'Calls waiting in the queue.')
     each('callcenter_queue_waiting', 'queue', queues,
          function(q) return qf[q].waiting end)
+    metric('callcenter_queue_messages_waiting', 'gauge',
+           'Calls waiting in the queue whose caller left a message.')
+    each('callcenter_queue_messages_waiting', 'queue', queues,
+         function(q) return qf[q].messages_waiting end)
+    metric('callcenter_queue_open', 'gauge',
+           '1 while the queue is within its hours, else 0.')
+    each('callcenter_queue_open', 'queue', queues,
+         function(q) return qf[q].open and 1 or 0 end)
     metric('callcenter_queue_longest_wait_seconds', 'gauge',
            'Wait of the oldest call waiting in the queue.')
     each('callcenter_queue_longest_wait_seconds', 'queue', queues,
