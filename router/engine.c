@@ -502,6 +502,14 @@ cc_engine_run(const cc_candidates_t *c, const cc_strategy_t *deflt,
         }
     }
 
+    for (i = 0; i < c->nagents; i++) {
+        if (c->agents[i].status == CC_AGENT_AVAILABLE
+            && e.load[i] < c->agents[i].capacity)
+        {
+            out->free += (size_t) (c->agents[i].capacity - e.load[i]);
+        }
+    }
+
     rc = 0;
 
 done:

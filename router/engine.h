@@ -55,6 +55,8 @@ typedef struct {
 typedef struct {
     cc_decision_t       *items;
     size_t               n;
+    size_t               free;          /* slots of available agents left
+                                         * after the step */
 } cc_decisions_t;
 
 /*

@@ -83,12 +83,17 @@ cc_route_agent_expired(const redisReply *e)
            e->element[2]->str);
 }
 
-/* {call, queue, waited ms, reason} */
+/* {call, queue, waited ms, reason[, the queue it overflowed to]} */
 static void
 cc_route_ended(const redisReply *e)
 {
-    cc_log("end call=%s queue=%s reason=%s waited=%llds",
-           e->element[0]->str, e->element[1]->str, e->element[3]->str,
+    int  to;
+
+    to = e->elements > 4 && e->element[4]->type == REDIS_REPLY_STRING;
+
+    cc_log("%s call=%s queue=%s reason=%s%s%s waited=%llds",
+           to ? "overflow" : "end", e->element[0]->str, e->element[1]->str,
+           e->element[3]->str, to ? " to=" : "", to ? e->element[4]->str : "",
            strtoll(e->element[2]->str, NULL, 10) / 1000);
 }
 
@@ -309,9 +314,10 @@ cc_route_round(cc_redis_t *r, const cc_options_t *o, const char *router)
         offered += rc == CC_ROUTE_OK && d.items[i].nagents > 0;
     }
 
-    /* all committed: again only if the state may have held back calls */
+    /* all committed: again only if the state may have held back calls
+     * that agents left free could take */
     if (rc == CC_ROUTE_OK) {
-        rc = offered > 0 && c.ncalls >= CC_ROUTE_STATE_CALLS
+        rc = offered > 0 && d.free > 0 && c.ncalls >= CC_ROUTE_STATE_CALLS
              ? CC_ROUTE_AGAIN : CC_ROUTE_STOP;
     }
 
