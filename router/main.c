@@ -173,22 +173,12 @@ cc_router_connect(cc_router_t *rt)
     rt->next_sweep = 0;
 }
 
-/* Expires offers, routes the queues gathered, acknowledges the entries. */
+/* One routing step over every active queue, then the entries acknowledged. */
 static void
 cc_router_route(cc_router_t *rt)
 {
-    size_t  i;
-
-    if (cc_route_expire(&rt->redis, &rt->work.queues) != 0) {
+    if (cc_route_step(&rt->redis, &rt->opts, rt->name) != 0) {
         return;
-    }
-
-    for (i = 0; i < rt->work.queues.n; i++) {
-        if (cc_route_queue(&rt->redis, &rt->opts, rt->work.queues.names[i])
-            != 0)
-        {
-            return;
-        }
     }
 
     (void) cc_work_ack(&rt->redis, &rt->work);
@@ -210,8 +200,7 @@ cc_router_step(cc_router_t *rt)
         rt->next_sweep = now + rt->opts.tick_ms;
 
         if (cc_work_claim(&rt->redis, rt->name, &rt->work) == 0
-            && cc_route_expire_calls(&rt->redis, &rt->opts) == 0
-            && cc_route_active(&rt->redis, &rt->work.queues) == 0)
+            && cc_route_expire_calls(&rt->redis, &rt->opts) == 0)
         {
             cc_router_route(rt);
         }
