@@ -242,7 +242,8 @@ test_bad(void)
     bad("{\"s\": {\"max_no_answer\": -1}}",
         "\"max_no_answer\" must be an integer 0 to 100");
     bad("{\"s\": {\"max_no_answer\": 101}}", "\"max_no_answer\" must be");
-    bad("{\"s\": {\"wrapup\": -1}}", "\"wrapup\" must be an integer 0 to 3600");
+    bad("{\"s\": {\"wrapup\": -1}}",
+        "\"wrapup\" must be an integer 0 to 3600");
     bad("{\"s\": {\"wrapup\": 3601}}", "\"wrapup\" must be");
     bad("{\"s\": {\"reject_delay\": 3601}}",
         "\"reject_delay\" must be an integer 0 to 3600");
