@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 
 #include "agents.h"
 #include "cc_validate.h"
+#include "file.h"
 
 typedef int (*cc_agents_valid_pt)(const char *s, size_t len);
 
@@ -328,43 +328,20 @@ cc_agents_read(const char *path, char **json, size_t *count,
     char *err, size_t err_size)
 {
     int      rc;
-    FILE    *f;
     char    *text;
     size_t   len;
-    char     why[200];
+    char     why[300];
 
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, err_size, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-
-    text = malloc(CC_AGENTS_FILE_MAX + 1);
+    text = cc_file_read(path, CC_AGENTS_FILE_MAX, &len, err, err_size);
     if (text == NULL) {
-        fclose(f);
-        snprintf(err, err_size, "%s: out of memory", path);
         return -1;
     }
 
-    len = fread(text, 1, CC_AGENTS_FILE_MAX + 1, f);
-
-    if (ferror(f)) {
-        snprintf(err, err_size, "%s: read error", path);
-        rc = -1;
-
-    } else if (len > CC_AGENTS_FILE_MAX) {
-        snprintf(err, err_size, "%s: larger than %d bytes", path,
-                 CC_AGENTS_FILE_MAX);
-        rc = -1;
-
-    } else {
-        rc = cc_agents_parse(text, len, json, count, why, sizeof(why));
-        if (rc != 0) {
-            snprintf(err, err_size, "%s: %s", path, why);
-        }
+    rc = cc_agents_parse(text, len, json, count, why, sizeof(why));
+    if (rc != 0) {
+        snprintf(err, err_size, "%s: %s", path, why);
     }
 
     free(text);
-    fclose(f);
     return rc;
 }

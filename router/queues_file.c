@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "file.h"
 #include "queues_file.h"
 
 /* Our own list, so that the file is checked whatever the engine knows. */
@@ -431,44 +431,21 @@ cc_queues_file_read(const char *path,
     char *err, size_t err_size)
 {
     int      rc;
-    FILE    *fp;
     char    *text;
     size_t   len;
     char     why[300];
 
-    fp = fopen(path, "rb");
-    if (fp == NULL) {
-        snprintf(err, err_size, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-
-    text = malloc(CC_QUEUES_FILE_MAX + 1);
+    text = cc_file_read(path, CC_QUEUES_FILE_MAX, &len, err, err_size);
     if (text == NULL) {
-        fclose(fp);
-        snprintf(err, err_size, "%s: out of memory", path);
         return -1;
     }
 
-    len = fread(text, 1, CC_QUEUES_FILE_MAX + 1, fp);
-
-    if (ferror(fp)) {
-        snprintf(err, err_size, "%s: read error", path);
-        rc = -1;
-
-    } else if (len > CC_QUEUES_FILE_MAX) {
-        snprintf(err, err_size, "%s: larger than %d bytes", path,
-                 CC_QUEUES_FILE_MAX);
-        rc = -1;
-
-    } else {
-        rc = cc_queues_file_parse(text, len, defaults, f, why, sizeof(why));
-        if (rc != 0) {
-            snprintf(err, err_size, "%s: %s", path, why);
-        }
+    rc = cc_queues_file_parse(text, len, defaults, f, why, sizeof(why));
+    if (rc != 0) {
+        snprintf(err, err_size, "%s: %s", path, why);
     }
 
     free(text);
-    fclose(fp);
     return rc;
 }
 

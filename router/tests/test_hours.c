@@ -21,6 +21,19 @@ utc(int y, int mo, int d, int hh, int mm)
 
 #define H(n)  ((n) * 3600000LL)
 
+/* The interval i found is [open, close). */
+static int
+iv_is(int i, long long open, long long close)
+{
+    if (iv[i].open == open && iv[i].close == close) {
+        return 1;
+    }
+
+    fprintf(stderr, "  interval %d: [%lld, %lld), expected [%lld, %lld)\n",
+            i, iv[i].open, iv[i].close, open, close);
+    return 0;
+}
+
 /* A schedule in zone: days[0..6] mon..sun, NULL closed. */
 static void
 schedule(const char *zone, const char *const days[7])
@@ -139,10 +152,8 @@ test_dst(void)
 
     /* spring: 02:00 CET is 03:00 CEST, the range is 2 hours long */
     CC_CHECK(cc_hours_open(&h, utc(2026, 3, 28, 12, 0), iv, &offset) == 2);
-    CC_CHECK(iv[0].open == utc(2026, 3, 29, 0, 0));
-    CC_CHECK(iv[0].close == utc(2026, 3, 29, 2, 0));
-    CC_CHECK(iv[1].open == utc(2026, 4, 4, 23, 0));
-    CC_CHECK(iv[1].close == utc(2026, 4, 5, 2, 0));
+    CC_CHECK(iv_is(0, utc(2026, 3, 29, 0, 0), utc(2026, 3, 29, 2, 0)));
+    CC_CHECK(iv_is(1, utc(2026, 4, 4, 23, 0), utc(2026, 4, 5, 2, 0)));
     CC_CHECK(offset == H(1));
 
     CC_CHECK(cc_hours_open(&h, utc(2026, 3, 29, 1, 30), iv, &offset) == 2);
@@ -150,16 +161,13 @@ test_dst(void)
 
     /* autumn: 03:00 CEST is 02:00 CET, the range is 4 hours long */
     CC_CHECK(cc_hours_open(&h, utc(2026, 10, 20, 12, 0), iv, &offset) == 1);
-    CC_CHECK(iv[0].open == utc(2026, 10, 24, 23, 0));
-    CC_CHECK(iv[0].close == utc(2026, 10, 25, 3, 0));
+    CC_CHECK(iv_is(0, utc(2026, 10, 24, 23, 0), utc(2026, 10, 25, 3, 0)));
     CC_CHECK(offset == H(2));
 
     /* the window starts inside the range: clipped */
     CC_CHECK(cc_hours_open(&h, utc(2026, 10, 26, 1, 0), iv, &offset) == 2);
-    CC_CHECK(iv[0].open == utc(2026, 10, 25, 1, 0));
-    CC_CHECK(iv[0].close == utc(2026, 10, 25, 3, 0));
-    CC_CHECK(iv[1].open == utc(2026, 11, 1, 0, 0));
-    CC_CHECK(iv[1].close == utc(2026, 11, 1, 3, 0));
+    CC_CHECK(iv_is(0, utc(2026, 10, 25, 1, 0), utc(2026, 10, 25, 3, 0)));
+    CC_CHECK(iv_is(1, utc(2026, 11, 1, 0, 0), utc(2026, 11, 1, 3, 0)));
     CC_CHECK(offset == H(1));
 }
 
@@ -176,18 +184,14 @@ test_dst_edges(void)
 
     /* 2026-03-29: 02:00-02:30 never shown, 02:45 is the jump (01:00Z) */
     CC_CHECK(cc_hours_open(&h, utc(2026, 3, 28, 12, 0), iv, &offset) == 3);
-    CC_CHECK(iv[0].open == utc(2026, 3, 29, 1, 0));
-    CC_CHECK(iv[0].close == utc(2026, 3, 29, 1, 30));
-    CC_CHECK(iv[1].open == utc(2026, 4, 5, 0, 0));
-    CC_CHECK(iv[1].close == utc(2026, 4, 5, 0, 30));
+    CC_CHECK(iv_is(0, utc(2026, 3, 29, 1, 0), utc(2026, 3, 29, 1, 30)));
+    CC_CHECK(iv_is(1, utc(2026, 4, 5, 0, 0), utc(2026, 4, 5, 0, 30)));
     CC_CHECK(iv[2].open == utc(2026, 4, 5, 0, 45));
 
     /* 2026-10-25: 02:00 and 02:30 CEST; 02:45 CEST to 03:30 CET */
     CC_CHECK(cc_hours_open(&h, utc(2026, 10, 24, 12, 0), iv, &offset) == 4);
-    CC_CHECK(iv[0].open == utc(2026, 10, 25, 0, 0));
-    CC_CHECK(iv[0].close == utc(2026, 10, 25, 0, 30));
-    CC_CHECK(iv[1].open == utc(2026, 10, 25, 0, 45));
-    CC_CHECK(iv[1].close == utc(2026, 10, 25, 2, 30));
+    CC_CHECK(iv_is(0, utc(2026, 10, 25, 0, 0), utc(2026, 10, 25, 0, 30)));
+    CC_CHECK(iv_is(1, utc(2026, 10, 25, 0, 45), utc(2026, 10, 25, 2, 30)));
 }
 
 /* Monday to Friday 08:00-18:00 in New York, seen on a Wednesday. */
@@ -212,12 +216,9 @@ test_week(void)
     CC_CHECK(n == 9);
     CC_CHECK(iv[0].open == now - H(24) && iv[0].close == utc(2026, 6, 9,
                                                               22, 0));
-    CC_CHECK(iv[1].open == utc(2026, 6, 10, 12, 0));
-    CC_CHECK(iv[1].close == utc(2026, 6, 10, 22, 0));
-    CC_CHECK(iv[3].open == utc(2026, 6, 12, 12, 0));
-    CC_CHECK(iv[3].close == utc(2026, 6, 12, 16, 0));
-    CC_CHECK(iv[4].open == utc(2026, 6, 12, 17, 0));
-    CC_CHECK(iv[4].close == utc(2026, 6, 12, 22, 0));
+    CC_CHECK(iv_is(1, utc(2026, 6, 10, 12, 0), utc(2026, 6, 10, 22, 0)));
+    CC_CHECK(iv_is(3, utc(2026, 6, 12, 12, 0), utc(2026, 6, 12, 16, 0)));
+    CC_CHECK(iv_is(4, utc(2026, 6, 12, 17, 0), utc(2026, 6, 12, 22, 0)));
     /* Saturday and Sunday, not named: closed */
     CC_CHECK(iv[5].open == utc(2026, 6, 15, 12, 0));
     CC_CHECK(iv[7].open == utc(2026, 6, 17, 12, 0));
@@ -247,8 +248,7 @@ test_merge(void)
     CC_CHECK(cc_hours_open(&h, now, iv, &offset) == 2);
     CC_CHECK(iv[0].open == utc(2026, 1, 4, 22, 0));     /* Sunday */
     CC_CHECK(iv[0].close == utc(2026, 1, 5, 6, 0));     /* Monday */
-    CC_CHECK(iv[1].open == utc(2026, 1, 5, 22, 0));
-    CC_CHECK(iv[1].close == utc(2026, 1, 6, 0, 0));
+    CC_CHECK(iv_is(1, utc(2026, 1, 5, 22, 0), utc(2026, 1, 6, 0, 0)));
     CC_CHECK(offset == 0);
 
     schedule("Europe/Zurich", always);
