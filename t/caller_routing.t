@@ -10,7 +10,7 @@ use HTTP::Tiny;
 my $t = CCTest->new;
 $t->start_redis;
 $t->write_agents([{ id => 'alice', queues => ['default', 'sales'] }]);
-$t->start_router;
+my $router = $t->start_router;
 
 # an https server too: the cookie is Secure there
 my $dir = $t->testdir;
@@ -216,6 +216,20 @@ ok(!$r->{ok} && $r->{output} =~ /invalid number of arguments/,
 $res = post();
 is($res->{json}{status}, 'queued', '201: status queued');
 ok(!exists $res->{json}{opens_at}, '... no opens_at while queued');
+
+# ---- a library of the version before (a rolling upgrade) answers
+# [position, estimated_wait] only: queued
+
+$t->stop_router($router);
+$t->redis_cmd_ok('FUNCTION', 'DELETE', 'callcenter_' . $t->functions_version);
+$t->redis_cmd_ok('FUNCTION', 'LOAD', "#!lua name=cc_old\n"
+    . "redis.register_function('" . $t->fn('cc_call_create')
+    . "', function() return {3, 40} end)");
+$res = post(cookie => 'tier=gold');
+is($res->{status}, 201, 'the old answer: 201');
+is_deeply([ @{ $res->{json} // {} }{qw(status position estimated_wait)} ],
+    [ 'queued', 3, 40 ], '... queued, its position and wait');
+ok(!exists $res->{json}{opens_at}, '... no opens_at');
 
 $t->finish;
 done_testing;
