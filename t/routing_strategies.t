@@ -54,7 +54,6 @@ sub upto {
     return @evs && $evs[-1]{event} eq 'status' ? \@evs : undef;
 }
 sub serve_n { my ($q, $s, $n, %o) = @_; [map { serve($q, $s, %o) } 1 .. $n] }
-sub only { my ($s, @ids) = @_; return { map { $_ => $s->{$_} } @ids } }
 
 # longest-idle: online li1, li2, li3; an ended call makes one idle anew
 my $s = $t->agents_online(qw(li1 li2 li3));
@@ -118,7 +117,6 @@ for my $a (qw(rnd4 rnd5)) {
 $s = $t->agents_online(qw(ra1 ra2));
 my $s3 = $t->agent_sse('ra3');
 my $c = $t->create_call(queue => 'ra');
-my %offer;
 for my $a (qw(ra1 ra2)) {
     my $ev = $s->{$a}->wait_event('offer', timeout => 10,
         match => sub { $_[0]{json}{call} eq $c->{call} });

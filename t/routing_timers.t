@@ -54,9 +54,11 @@ $so->close;
 
 # ---- max_no_answer 2: two offers in a row rung out, then away
 my $sm = $t->agent_online('mna');
+my $t0 = $t->redis_ms;
 my $cm = $t->create_call(queue => 'mnaq');
 my @evs = $sm->events_until(sub { $_[0]{event} eq 'status'
-    && $_[0]{json}{status} eq 'away' }, timeout => 15);
+    && $_[0]{json}{status} eq 'away' && ms_of($_[0]) >= $t0 },
+    timeout => 15);
 my $last = $evs[-1];
 is($last && $last->{json}{status}, 'away', 'max_no_answer: set away');
 is($last && $last->{json}{reason}, 'no_answer', '... reason no_answer');
