@@ -108,7 +108,7 @@ ok(scalar(grep { $got->[$_] eq $got->[$_ - 1] } 1 .. $#$got),
 # what reached rnd4 and rnd5 came before a status of theirs posted now
 for my $a (qw(rnd4 rnd5)) {
     my $evs = upto($a, $a eq 'rnd4' ? $s->{$a} : $away);
-    ok($evs, "random: $a's stream read up to its status");
+    ok($evs, "random: ${a}'s stream read up to its status");
     is(scalar(grep { $_->{event} eq 'offer' } @{ $evs // [] }), 0,
         "random: $a offered nothing");
 }
