@@ -25,44 +25,19 @@ my $J = $t->json;
 sub fcall { $t->fcall(@_) }
 
 # Redis's clock (the library's only one), and waits on it: no fixed sleep
-sub redis_ms {
-    my $tm = $t->redis_cmd('TIME');
-    return $tm->[0] * 1000 + int($tm->[1] / 1000);
-}
-sub until_redis {          # until Redis's clock is past ms
-    my ($ms) = @_;
-    $t->wait_for(sub { redis_ms() > $ms }, interval => 0.002)
-        or die "Redis's clock never passed $ms\n";
-}
-sub redis_tick { until_redis(redis_ms()) }   # a millisecond passes
+sub redis_ms { $t->redis_ms }
+sub until_redis { $t->until_redis(@_) }
+sub redis_tick { $t->tick }   # a millisecond passes
 
-sub ok_call {
-    my ($name, @args) = @_;
-    my $r = fcall($name, @args);
-    die "$name @args: " . $r->message . "\n" if ref $r eq 'CCTest::Error';
-    return $r;
-}
+sub ok_call { $t->fcall_ok(@_) }
 
 # fails(CODE, message regex, function, args...)
-sub fails {
-    my ($code, $msg, $name, @args) = @_;
-    my $r = fcall($name, @args);
-    my $got = ref $r eq 'CCTest::Error' ? $r->message : 'no error';
-    like($got, qr/^$code $msg$/, "$name @{[grep { defined } @args[0, 1]]}: $code");
-}
+sub fails { $t->fcall_fails(@_) }
 
-# [[id, event, decoded data], ...] of a stream, after id $after
-sub events {
-    my ($key, $after) = @_;
-    my $r = $t->redis_cmd('XRANGE', $key, '(' . ($after // '0-0'), '+');
-    return [map { my %f = @{ $_->[1] };
-                  [$_->[0], $f{event}, $J->decode($f{data})] } @$r];
-}
+# [[id, event, decoded data], ...] of a stream, after an id
+sub events { $t->stream_events(@_) }
 
-sub tip {
-    my $r = $t->redis_cmd('XREVRANGE', shift, '+', '-', 'COUNT', 1);
-    return @$r ? $r->[0][0] : '0-0';
-}
+sub tip { $t->stream_tip(@_) }
 
 sub names { [map { $_->[1] } @{ $_[0] }] }
 sub call_ev { events("cc:call:$_[0]:events", $_[1]) }

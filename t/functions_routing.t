@@ -19,37 +19,14 @@ $t->start_redis;
 $t->load_functions;
 my $J = $t->json;
 
-sub redis_ms {
-    my $tm = $t->redis_cmd('TIME');
-    return $tm->[0] * 1000 + int($tm->[1] / 1000);
-}
-sub until_redis {
-    my ($ms) = @_;
-    $t->wait_for(sub { redis_ms() > $ms }, interval => 0.002)
-        or die "Redis's clock never passed $ms\n";
-}
-sub ok_call {
-    my ($name, @args) = @_;
-    my $r = $t->fcall($name, @args);
-    die "$name @args: " . $r->message . "\n" if ref $r eq 'CCTest::Error';
-    return $r;
-}
-sub fails {
-    my ($code, $msg, $name, @args) = @_;
-    my $r = $t->fcall($name, @args);
-    my $got = ref $r eq 'CCTest::Error' ? $r->message : 'no error';
-    like($got, qr/^$code $msg$/, "$name: $code $msg");
-}
-sub events {
-    my ($key, $after) = @_;
-    my $r = $t->redis_cmd('XRANGE', $key, '(' . ($after // '0-0'), '+');
-    return [map { my %f = @{ $_->[1] };
-                  [$_->[0], $f{event}, $J->decode($f{data})] } @$r];
-}
-sub tip {
-    my $r = $t->redis_cmd('XREVRANGE', shift, '+', '-', 'COUNT', 1);
-    return @$r ? $r->[0][0] : '0-0';
-}
+sub redis_ms { $t->redis_ms }
+sub until_redis { $t->until_redis(@_) }
+sub ok_call { $t->fcall_ok(@_) }
+# fails(CODE, message regex, function, args...)
+sub fails { $t->fcall_fails(@_) }
+# [[id, event, decoded data], ...] of a stream, after an id
+sub events { $t->stream_events(@_) }
+sub tip { $t->stream_tip(@_) }
 sub hget { $t->redis_cmd('HGET', @_) }
 sub state_ { $J->decode(ok_call('cc_routing_state')) }
 

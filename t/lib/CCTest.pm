@@ -494,6 +494,39 @@ sub fcall {
     return $self->redis_cmd('FCALL', $self->fn($name), 0, @args);
 }
 
+# the answer of an FCALL that must succeed (croaks on an error reply)
+sub fcall_ok {
+    my ($self, $name, @args) = @_;
+    my $r = $self->fcall($name, @args);
+    croak "$name @args: " . $r->message if ref $r eq 'CCTest::Error';
+    return $r;
+}
+
+# a test: the FCALL fails with CODE and a message matching the regex
+sub fcall_fails {
+    my ($self, $code, $msg, $name, @args) = @_;
+    my $r = $self->fcall($name, @args);
+    my $got = ref $r eq 'CCTest::Error' ? $r->message : 'no error';
+    local $Test::Builder::Level = ($Test::Builder::Level // 1) + 1;
+    return Test::More::like($got, qr/^$code $msg$/,
+        "$name @{[grep { defined } @args[0, 1]]}: $code");
+}
+
+# [[id, event, decoded data], ...] of the stream KEY after id AFTER
+sub stream_events {
+    my ($self, $key, $after) = @_;
+    my $r = $self->redis_cmd('XRANGE', $key, '(' . ($after // '0-0'), '+');
+    return [map { my %f = @{ $_->[1] };
+                  [$_->[0], $f{event}, $JSON->decode($f{data})] } @$r];
+}
+
+# the id of the stream KEY's last entry, 0-0 for none
+sub stream_tip {
+    my ($self, $key) = @_;
+    my $r = $self->redis_cmd('XREVRANGE', $key, '+', '-', 'COUNT', 1);
+    return @$r ? $r->[0][0] : '0-0';
+}
+
 # as the module and the router do: FUNCTION LOAD, without REPLACE, where
 # this very version being loaded already is success
 sub load_functions {
@@ -971,8 +1004,13 @@ sub redis_ms {
 }
 sub tick {
     my ($self) = @_;
-    my $ms = $self->redis_ms;
-    $self->wait_for(sub { $self->redis_ms > $ms }, interval => 0.001);
+    $self->until_redis($self->redis_ms);
+}
+# until Redis's clock is past ms
+sub until_redis {
+    my ($self, $ms) = @_;
+    $self->wait_for(sub { $self->redis_ms > $ms }, interval => 0.001)
+        or croak "Redis's clock never passed $ms";
 }
 
 # Agents online one after the other, each idle since a later ms than the
