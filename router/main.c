@@ -22,14 +22,6 @@
 #include "route.h"
 #include "work.h"
 
-/*
- * MERGE (issue 7): 1 once route.c has cc_route_step(), the engine's one
- * step over every queue; 0 routes queue by queue as before it.
- */
-#ifndef CC_ROUTE_STEP
-#define CC_ROUTE_STEP  0
-#endif
-
 #define CC_HOURS_REFRESH  (10 * 60 * 1000)      /* ms */
 
 typedef struct {
@@ -353,29 +345,13 @@ cc_router_connect(cc_router_t *rt)
     rt->next_sweep = 0;
 }
 
-/* One routing step, then the entries read are acknowledged. */
+/* One routing step over every active queue, then the entries acknowledged. */
 static void
 cc_router_route(cc_router_t *rt)
 {
-#if CC_ROUTE_STEP
     if (cc_route_step(&rt->redis, &rt->opts, rt->name) != 0) {
         return;
     }
-#else
-    size_t  i;
-
-    if (cc_route_expire(&rt->redis, &rt->work.queues) != 0) {
-        return;
-    }
-
-    for (i = 0; i < rt->work.queues.n; i++) {
-        if (cc_route_queue(&rt->redis, &rt->opts, rt->work.queues.names[i])
-            != 0)
-        {
-            return;
-        }
-    }
-#endif
 
     (void) cc_work_ack(&rt->redis, &rt->work);
 }
@@ -401,11 +377,7 @@ cc_router_step(cc_router_t *rt)
         rt->next_sweep = now + rt->opts.tick_ms;
 
         if (cc_work_claim(&rt->redis, rt->name, &rt->work) == 0
-            && cc_route_expire_calls(&rt->redis, &rt->opts) == 0
-#if !CC_ROUTE_STEP
-            && cc_route_active(&rt->redis, &rt->work.queues) == 0
-#endif
-           )
+            && cc_route_expire_calls(&rt->redis, &rt->opts) == 0)
         {
             cc_router_route(rt);
         }
