@@ -64,6 +64,11 @@ for my $case (
         qr/callcenter-router: queues file rejected: \Q$bad\E: .*$why/,
         "queues file " . (ref $text ? $json->encode($text) : $text));
 }
+write_queues({ sales => { overflow => { after => 60, queue => 'nowhere' } } },
+    $bad);
+refused(['--agents', $agents, '--queues', $bad],
+    qr/\Q$bad\E: queue "sales": "overflow": queue "nowhere" is named neither/,
+    'an overflow to an unknown queue');
 refused(['--queues', "$dir/none.json"],
     qr/queues file rejected: \Q$dir\E\/none\.json: No such file/,
     'a missing queues file');
