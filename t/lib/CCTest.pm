@@ -541,9 +541,21 @@ sub load_agents {
         $JSON->encode(\@list));
 }
 
+# A queues file (PROTOCOL.md "Queues and routing"): start_router passes it
+# as --queues unless its options name one.
+sub write_queues {
+    my ($self, $queues, $file) = @_;
+    my $path = _write_file($file // "$self->{dir}/queues.json",
+        JSON::PP->new->utf8->canonical->pretty->encode($queues));
+    $self->{queues_file} = $path unless $file;
+    return $path;
+}
+
 sub start_router {
     my ($self, @extra) = @_;
     $self->write_agents([]) unless $self->{agents_file};
+    push @extra, '--queues', $self->{queues_file}
+        if $self->{queues_file} && !grep { /^--queues\b/ } @extra;
     my $n = ++$self->{router_seq};
     my $log = "$self->{dir}/router-$n.log";
     my @wrapper = split ' ', ($ENV{CC_ROUTER_WRAPPER} // '');
@@ -560,6 +572,10 @@ sub start_router {
         $self->wait_for(sub {
             _read_file($log) =~ /agents (?:not )?loaded|rejected/
         }, timeout => 15);
+        # and the queues, loaded after the agents
+        $self->wait_for(sub {
+            _read_file($log) =~ /queues[^\n]*(?:loaded|rejected)/
+        }, timeout => 15) if grep { /^--queues\b/ } @extra;
     }
     return $r;
 }
@@ -942,6 +958,54 @@ sub agent_online {
     return $s;
 }
 
+sub agent_status {
+    my ($self, $agent, $status) = @_;
+    return $self->agent_http($agent, 'POST', '/agent/status',
+        body => "{\"status\":\"$status\"}")->{status};
+}
+
+# Redis's clock (the library's), in ms; tick: until it has moved on
+sub redis_ms {
+    my $tm = $_[0]->redis_cmd_ok('TIME');
+    return $tm->[0] * 1000 + int($tm->[1] / 1000);
+}
+sub tick {
+    my ($self) = @_;
+    my $ms = $self->redis_ms;
+    $self->wait_for(sub { $self->redis_ms > $ms }, interval => 0.001);
+}
+
+# Agents online one after the other, each idle since a later ms than the
+# one before (longest idle first); returns {id => stream}.
+sub agents_online {
+    my ($self, @ids) = @_;
+    my %s;
+    for (@ids) {
+        $s{$_} = $self->agent_online($_);
+        $self->tick;
+    }
+    return \%s;
+}
+
+# The first event NAME (that match => CODE accepts) on any of the streams
+# {key => stream}: (key, event), or () after timeout.  The events passed
+# by are in each stream's {passed}.
+sub first_event {
+    my ($self, $streams, $name, %opt) = @_;
+    my $match = $opt{match} // sub { 1 };
+    my $deadline = time + CCTest->scale($opt{timeout} // 10);
+    while (time < $deadline) {
+        for my $k (sort keys %$streams) {
+            my $s = $streams->{$k};
+            while (my $ev = $s->_next_event_by(time + 0.01)) {
+                return ($k, $ev) if $ev->{event} eq $name && $match->($ev);
+                push @{ $s->{passed} }, $ev;
+            }
+        }
+    }
+    return ();
+}
+
 # CC_TEST_TIMEOUT_SCALE: every wait of the harness and the tests is longer,
 # windows that collect events too (events_until(sub { 0 }, ...)): keep it low
 sub scale { ($_[1] // 0) * ($ENV{CC_TEST_TIMEOUT_SCALE} || 1) }
@@ -972,6 +1036,7 @@ sub create_call {
     croak "create_call: $res->{status} $res->{content}"
         unless $res->{status} == 201 && ref $res->{json} eq 'HASH';
     my $c = $res->{json};
+    $c->{headers} = $res->{headers};
     $c->{stream} = $self->sse("/call/$c->{call}/events?token=$c->{token}")
         if $stream;
     return $c;
