@@ -173,19 +173,16 @@ $res = $call->('vip');
 is($res->{status}, 201, 'POST /call to a queue only the queues file names: '
     . '201') or diag($res->{content});
 is($res->{json} && $res->{json}{status}, 'queued', '... queued');
-# (the library's answer to the module: [position, wait, status, opens_at])
-my $closed = sub {
-    $t->fcall('cc_call_create', "c-$_[0]", "tok-$_[0]", $_[0], '{}', '[]',
-        60000, '', '');
-};
-my $r = $closed->('later');
-is(ref $r && $r->[2], 'closed', 'a queue outside its hours: closed')
-    or diag(explain($r));
-is(ref $r && $r->[3], $opens,
+$res = $call->('later');
+is($res->{status}, 201, 'a queue outside its hours: 201');
+is($res->{json} && $res->{json}{status}, 'closed', '... closed')
+    or diag($res->{content});
+is($res->{json} && $res->{json}{opens_at}, $opens,
     '... opens_at: the start of its range, from the router\'s hours');
-$r = $closed->('never');
-ok(ref $r && $r->[2] eq 'closed' && $r->[3] eq '',
-    'hours naming no day: closed, no opening') or diag(explain($r));
+$res = $call->('never');
+ok($res->{status} == 201 && $res->{json}{status} eq 'closed'
+    && exists $res->{json}{opens_at} && !defined $res->{json}{opens_at},
+    'hours naming no day: closed, opens_at null') or diag($res->{content});
 
 is($t->stop_router($router), 0, 'SIGTERM: exit 0');
 done_testing;
