@@ -58,7 +58,7 @@ export class Conversation {
       onchange: () => this.transferTarget.setAttribute('list', this.transferKind.value === 'queue' ? 'queue-names' : 'agent-names')},
     h('option', {value: 'queue'}, 'Queue'), h('option', {value: 'agent'}, 'Agent'));
     this.transferTarget = h('input', {id: `${p}-target`, type: 'text', required: true, list: 'queue-names',
-      autocomplete: 'off', placeholder: 'support', onfocus: () => this.dashboard.loadDirectory()});
+      autocomplete: 'off', placeholder: 'support'});
     this.transferForm = h('form', {class: 'side-form', onsubmit: (e) => { e.preventDefault(); this.transfer(); }},
       h('label', {for: `${p}-target`}, 'Transfer the call'),
       h('div', {class: 'row'}, this.transferKind, this.transferTarget, h('button', {type: 'submit', class: 'btn'}, 'Transfer')));

@@ -71,7 +71,7 @@ export class Offers {
   }
 
   // A system notification as well (when the agent allowed them, see
-  // Dashboard.toggleAvailability); a click on it brings the offer forward.
+  // AgentStatus.set); a click on it brings the offer forward.
   notify(id, name, queue, accept) {
     if (!('Notification' in window) || Notification.permission !== 'granted') return null;
     const notice = new Notification('Incoming call', {

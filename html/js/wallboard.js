@@ -4,7 +4,7 @@
 // figures, kept in this page only).
 
 import {request} from './api.js';
-import {h, formatDuration} from './dom.js';
+import {h, formatDuration, formatOpening} from './dom.js';
 
 const STATUS_URL = document.querySelector('meta[name="callcenter-status"]')?.content || '/callcenter/status';
 const EVERY_MS = 2000;
@@ -65,19 +65,40 @@ function figure(label, value, tone) {
     h('span', {class: 'label'}, label));
 }
 
-function queueCard(name, q, samples) {
+// Open, or closed and when it opens (local time); nothing from a server
+// without hours.
+function openState(q) {
+  if (q.open === undefined) return null;
+  if (q.open !== false) return h('p', {class: 'state state-open'}, 'Open');
+  const at = formatOpening(q.opens_at);
+  return h('p', {class: 'state state-closed'}, at ? `Closed \u00b7 opens ${at}` : 'Closed');
+}
+
+// agents: [id, profile] of the status page; those of this queue in
+// wrap-up (the server's own count when it gives one)
+function wrapupCount(name, q, agents) {
+  if (q.agents_wrapup !== undefined) return num(q.agents_wrapup);
+  return agents.filter(([, a]) => a && a.status === 'wrapup' && Array.isArray(a.queues) && a.queues.includes(name)).length;
+}
+
+function queueCard(name, q, samples, agents) {
   const waiting = num(q.waiting);
   const longest = num(q.longest_wait);
   const sl = q.service_level === null || q.service_level === undefined ? null : num(q.service_level);
-  return h('section', {class: `queue${waiting ? ' has-waiting' : ''}`, 'aria-label': `Queue ${name}`},
-    h('h2', {}, name),
+  const closed = q.open === false;
+  const messages = num(q.messages_waiting);
+  return h('section', {class: `queue${waiting ? ' has-waiting' : ''}${closed ? ' closed' : ''}`, 'aria-label': `Queue ${name}`},
+    h('div', {class: 'queue-head'}, h('h2', {}, name), openState(q),
+      typeof q.strategy === 'string' && q.strategy ? h('p', {class: 'strategy'}, q.strategy) : null),
     h('div', {class: 'main-figures'},
       figure('waiting', String(waiting), waiting ? 'hot' : ''),
       figure('longest wait', formatDuration(longest), longest >= 60 ? 'hot' : ''),
       figure('available', String(num(q.agents_available)), 'ok')),
     h('div', {class: 'figures'},
       figure('busy', String(num(q.agents_busy))),
+      figure('wrap-up', String(wrapupCount(name, q, agents))),
       figure('away', String(num(q.agents_away))),
+      q.messages_waiting === undefined ? null : figure('messages waiting', String(messages), messages ? 'warn' : ''),
       figure('answered', String(num(q.assigned))),
       figure('abandoned', String(num(q.abandoned)), num(q.abandoned) ? 'warn' : ''),
       sl === null ? null : figure(`answered in ${num(q.service_level_seconds)} s`, `${sl}%`, sl < 80 ? 'warn' : 'ok')),
@@ -92,7 +113,7 @@ function agentRow(id, a) {
   const calls = Array.isArray(a.calls) ? a.calls.length : num(a.calls);
   return h('tr', {},
     h('td', {}, String(a.name || id)),
-    h('td', {}, h('span', {class: `pill pill-${status.replace(/[^a-z]/g, '')}`}, status)),
+    h('td', {}, h('span', {class: `pill pill-${status.replace(/[^a-z]/g, '')}`}, status === 'wrapup' ? 'wrap-up' : status)),
     h('td', {}, `${calls}${a.capacity ? ` / ${num(a.capacity)}` : ''}`),
     h('td', {}, Array.isArray(a.queues) ? a.queues.map(String).join(', ') : ''));
 }
@@ -108,7 +129,7 @@ async function refresh() {
     const now = Date.now();
     const queues = entries(status.queues);
     document.getElementById('queues').replaceChildren(...(queues.length
-      ? queues.map(([name, q]) => queueCard(name, q || {}, remember(name, q || {}, now)))
+      ? queues.map(([name, q]) => queueCard(name, q || {}, remember(name, q || {}, now), entries(status.agents)))
       : [h('p', {class: 'none'}, 'No queue yet.')]));
     document.getElementById('agents').replaceChildren(...entries(status.agents).map(([id, a]) => agentRow(id, a || {})));
     updated.textContent = `Updated ${new Date(now).toLocaleTimeString()}`;

@@ -3,7 +3,7 @@
 // back, full screen on a phone); the dashboard's offer with a system
 // notification, everything captured about the caller in words (browser
 // and OS, language, page, referring page, the page's info fields) and a
-// ticking wait; the header's figures of the agent's queues.  The call is
+// ticking wait; the queue panel's figures of the agent's queues.  The call is
 // ended and the agent goes away again at the end.  Run by t/browser.t.
 
 import {scenario, env, check, equal, until, hasTexts, widgetHost, facts} from './lib.mjs';
