@@ -78,8 +78,11 @@ await scenario('closed', async (s) => {
     await until(async () => (await availability.isEnabled()) && await availability.getAttribute('aria-checked') === 'false',
       'the switch is enabled and off');
     const at = await local(agent);
-    await until(async () => new RegExp(`afterhours[^]*Closed, opens ${at}`, 'i').test(await queues.innerText()),
-      `the panel says afterhours is closed and opens at ${at}`);
+    // (another day would come with the day too)
+    await until(async () => {
+      const t = await queues.innerText();
+      return /afterhours[^]*Closed, opens /i.test(t) && t.includes(at);
+    }, `the panel says afterhours is closed and opens at ${at}`);
   });
 
   let widget;
@@ -94,7 +97,7 @@ await scenario('closed', async (s) => {
     await dialog().getByRole('button', {name: 'Start conversation'}).click();
     const at = await local(caller);
     const text = await hasTexts(dialog().getByRole('status').first(), ['We\u2019re closed now; we open at'], 'the caller status');
-    check(text.includes(`we open at ${at}.`), `the opening time in Zurich time, ${at} (got ${JSON.stringify(text)})`);
+    check(text.includes(at), `the opening time in Zurich time, ${at} (got ${JSON.stringify(text)})`);
     await form().waitFor({state: 'visible'});
     await hasTexts(form(), ['Leave a message and we\u2019ll get back to you'], 'the form');
     await shoot(s, dialog(), 'widget-closed');
