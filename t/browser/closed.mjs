@@ -140,7 +140,7 @@ await scenario('closed', async (s) => {
   const panel = agent.getByRole('tabpanel', {name: 'Zoe Closed'});
 
   await s.step('agent: goes available, is offered the call, reads the message left', async () => {
-    await until(async () => /afterhours[^]*\bOpen\b/.test(await queues.innerText()), 'the panel says afterhours is open');
+    await until(async () => /afterhours[^]*\bOpen\b/i.test(await queues.innerText()), 'the panel says afterhours is open');
     await availability.click();
     await offer.getByRole('button', {name: 'Accept'}).click();
     await panel.waitFor({state: 'visible'});

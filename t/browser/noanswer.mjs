@@ -19,8 +19,8 @@ await scenario('noanswer', async (s) => {
     availability = await takeCalls(agent);
   });
 
-  await s.step('caller: a plain link to returns; the call rings on bob\'s dashboard', async () => {
-    await caller.goto('/call?queue=returns');
+  await s.step('caller: call.html for returns; the call rings on bob\'s dashboard', async () => {
+    await caller.goto('/callcenter/call.html?queue=returns');
     await main.getByLabel('Your name').fill('Rita Ringout');
     await main.getByRole('button', {name: 'Start conversation'}).click();
     await offer.getByRole('button', {name: 'Accept'}).waitFor({state: 'visible'});

@@ -1,6 +1,6 @@
 // Routing as the agent sees it, on the aftercare queue (wrap-up 120 s,
 // longest-idle; alice and bob serve it, bob has no dashboard open): a
-// call from a plain link is offered to alice; the call panel tells its
+// call from call.html is offered to alice; the call panel tells its
 // priority and, in a collapsible "Routing" section, the decision: when,
 // router, strategy, who and why, each candidate with why (bob out, alice
 // in).  She ends the call: the dashboard shows wrap-up with a countdown
@@ -46,8 +46,8 @@ await scenario('wrapup', async (s) => {
   const offer = agent.getByRole('listitem', {name: 'Ada Wrapup'});
   const panel = agent.getByRole('tabpanel', {name: 'Ada Wrapup'});
 
-  await s.step('caller: a plain link to aftercare; alice is offered the call and accepts', async () => {
-    await caller.goto(`/call?queue=${QUEUE}`);
+  await s.step('caller: call.html for aftercare; alice is offered the call and accepts', async () => {
+    await caller.goto(`/callcenter/call.html?queue=${QUEUE}`);
     await main.getByLabel('Your name').fill('Ada Wrapup');
     await main.getByRole('button', {name: 'Start conversation'}).click();
     await offer.getByRole('button', {name: 'Accept'}).click();
