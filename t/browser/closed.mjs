@@ -10,7 +10,6 @@
 
 import {readFileSync, writeFileSync} from 'node:fs';
 import {scenario, env, check, until, hasTexts, widgetHost} from './lib.mjs';
-import {shoot} from './support/screens.mjs';
 
 const QUEUE = 'afterhours';
 const PAGE = '/afterhours.html';
@@ -100,7 +99,7 @@ await scenario('closed', async (s) => {
     check(text.includes(at), `the opening time in Zurich time, ${at} (got ${JSON.stringify(text)})`);
     await form().waitFor({state: 'visible'});
     await hasTexts(form(), ['Leave a message and we\u2019ll get back to you'], 'the form');
-    await shoot(s, dialog(), 'widget-closed');
+    await s.screenshot(dialog(), 'widget-closed');
   });
 
   await s.step('caller: leaves a message; thanked, told the call keeps waiting', async () => {

@@ -9,7 +9,6 @@
 // t/browser.t.
 
 import {scenario, env, check, equal, until, hasTexts, takeCalls, facts} from './lib.mjs';
-import {shoot} from './support/screens.mjs';
 
 const QUEUE = 'aftercare';
 
@@ -102,7 +101,7 @@ await scenario('wrapup', async (s) => {
     check(/^[12]:\d\d$/.test(first), `the countdown as m:ss, at most 2:00 (got ${JSON.stringify(first)})`);
     await until(async () => (await timer.innerText()) !== first, 'the countdown moves on');
     await agent.getByRole('button', {name: 'Ready now'}).waitFor({state: 'visible'});
-    await shoot(s, agent, 'dashboard-wrapup');
+    await s.screenshot(agent, 'dashboard-wrapup');
   });
 
   await s.step('wallboard: alice in wrap-up, counted on the aftercare queue', async () => {
