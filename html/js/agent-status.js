@@ -29,8 +29,8 @@ export class AgentStatus {
     this.action.addEventListener('click', () => this.set('available'));
   }
 
-  // An offer rang out unanswered / was answered: how many in a row this
-  // page saw, for the no-answer notice when the server does not say.
+  // An offer rang out unanswered / was answered or rejected: how many in
+  // a row this page saw, for the no-answer notice.
   rangOut() {
     this.ringOuts++;
   }
@@ -56,7 +56,8 @@ export class AgentStatus {
     if (status === 'wrapup') {
       this.showWrapup(data);
     } else if (status === 'away' && data.reason === 'no_answer') {
-      const count = [data.no_answer, data.count, data.missed].find((v) => Number.isInteger(v) && v > 0) || this.ringOuts;
+      // the event does not say how many: those this page saw ring out
+      const count = this.ringOuts;
       this.showBox('away', count
         ? `Set away: you let ${count === 1 ? '1 offer' : `${count} offers`} ring out.`
         : 'Set away: you let offers ring out.', 'Available');
@@ -111,7 +112,10 @@ export class AgentStatus {
     this.action.disabled = true;
     try {
       await request('POST', `${API}/status`, {status: next});
+      const hadFocus = document.activeElement === this.action;
       this.show(next);
+      // the button goes away: the focus to the switch, not the page's top
+      if (hadFocus && this.action.hidden) this.switch.focus();
     } catch (err) {
       this.switch.disabled = false;
       this.action.disabled = false;

@@ -57,6 +57,8 @@ export class CallerConversation {
     this.api = new CallerApi(this.options.endpoint);
     this.session = null;
     this.stream = null;
+    // the server's clock minus this one's, at least (from event ids)
+    this.clockOffset = 0;
     this.id = `cc${++uid}`;
     this.element = this.build();
   }
@@ -371,11 +373,11 @@ export class CallerConversation {
   // Event ids are the server's clock (ms-seq): now is at least the newest.
   noteServerTime(id) {
     const t = idTime(id);
-    if (t) this.clockOffset = Math.max(this.clockOffset || 0, t.getTime() - Date.now());
+    if (t) this.clockOffset = Math.max(this.clockOffset, t.getTime() - Date.now());
   }
 
   serverNow() {
-    return Date.now() + (this.clockOffset || 0);
+    return Date.now() + this.clockOffset;
   }
 
   // A queued event (or the 201 answer): {position, estimated_wait,

@@ -96,6 +96,7 @@ export class Offers {
     if (action === 'accept') this.dashboard.focusNext = id;
     try {
       await request('POST', callUrl(id, action));
+      this.dashboard.agentStatus.answered();
       if (action === 'accept') {
         if (this.dashboard.calls.has(id)) this.dashboard.open(id);
         this.close(id, 'Accepted', 600);
