@@ -1,7 +1,9 @@
 // Supervisors' wallboard: the status page's figures, refreshed every two
 // seconds, in big numbers per queue, with sparklines of the calls waiting
 // and the agents available over the last minutes (drawn from the polled
-// figures, kept in this page only).
+// figures, kept in this page only).  wallboard.html?queues=sales,support
+// shows those queues only, in that order, and the agents who serve them
+// (a screen per team).
 
 import {request} from './api.js';
 import {h, formatDuration, formatOpening} from './dom.js';
@@ -10,6 +12,8 @@ const STATUS_URL = document.querySelector('meta[name="callcenter-status"]')?.con
 const EVERY_MS = 2000;
 const HISTORY_MS = 10 * 60 * 1000;
 const SVG = 'http://www.w3.org/2000/svg';
+
+const ONLY = (new URLSearchParams(location.search).get('queues') || '').split(',').map((q) => q.trim()).filter(Boolean);
 
 const num = (v) => (Number.isFinite(Number(v)) ? Number(v) : 0);
 
@@ -127,11 +131,14 @@ async function refresh() {
   try {
     const status = await request('GET', STATUS_URL);
     const now = Date.now();
-    const queues = entries(status.queues);
+    const all = status.queues && typeof status.queues === 'object' ? status.queues : {};
+    const queues = ONLY.length ? ONLY.filter((q) => all[q]).map((q) => [q, all[q]]) : entries(all);
+    const agents = entries(status.agents).filter(([, a]) => !ONLY.length
+      || (a && Array.isArray(a.queues) && a.queues.some((q) => ONLY.includes(q))));
     document.getElementById('queues').replaceChildren(...(queues.length
-      ? queues.map(([name, q]) => queueCard(name, q || {}, remember(name, q || {}, now), entries(status.agents)))
+      ? queues.map(([name, q]) => queueCard(name, q || {}, remember(name, q || {}, now), agents))
       : [h('p', {class: 'none'}, 'No queue yet.')]));
-    document.getElementById('agents').replaceChildren(...entries(status.agents).map(([id, a]) => agentRow(id, a || {})));
+    document.getElementById('agents').replaceChildren(...agents.map(([id, a]) => agentRow(id, a || {})));
     updated.textContent = `Updated ${new Date(now).toLocaleTimeString()}`;
     updated.classList.remove('stale');
   } catch (err) {
