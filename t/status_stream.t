@@ -185,6 +185,22 @@ my $s2 = $t->sse('/callcenter/status',
 $ev = $s2->next_event(timeout => 10);
 is($ev && $ev->{event}, 'status', 'the new worker: a status event at once');
 ok($ev && id_cmp($ev->{id}, $last) > 0, '... its id above the old one\'s');
+
+# no status stream left: no cc_status, until one opens again
+my $closed = () = $t->error_log =~ /client closed the event stream/g;
 $s2->close;
+ok($t->wait_for(sub {
+    (() = $t->error_log =~ /client closed the event stream/g) > $closed }),
+    'the last status stream closed');
+$t->until_redis($t->redis_ms + 1500);     # what was on its way is done
+$c0 = fcalls();
+$t->until_redis($t->redis_ms + 3000);
+is(fcalls() - $c0, 0, 'no status stream: no cc_status for three intervals');
+my $s3 = $t->sse('/callcenter/status');
+$ev = $s3->next_event(timeout => 10);
+is($ev && $ev->{event}, 'status', 'a new stream: a status event at once');
+my $asked = fcalls() - $c0;
+ok($asked >= 1 && $asked <= 2, "... asked for at once ($asked cc_status)");
+$s3->close;
 
 done_testing;
