@@ -4,11 +4,9 @@
 // messages left and the agents free.  The same figures give the server's
 // clock and the names the transfer form suggests.
 
-import {EventStream, request} from './api.js';
+import {StatusFeed} from './status-feed.js';
 import {h, formatDuration, formatOpening} from './dom.js';
 import {STATUS_URL, $} from './agent-api.js';
-
-const POLL_EVERY_MS = 5000;
 
 const n = (v) => String(Math.max(0, Number(v) || 0));
 
@@ -18,43 +16,14 @@ export class QueuePanel {
     this.status = null;
     this.mine = null;
     this.clockOffset = 0;
-    // EventSource asks with Accept: text/event-stream: the status location
-    // answers a stream of `status` events.  A server without the stream
-    // answers JSON: then the page polls.
-    this.stream = new EventStream(STATUS_URL, ['status'], {
-      onEvent: (name, data) => this.onStatus(data),
-      onState: (state) => {
-        this.list.classList.toggle('stale', state !== 'open');
-        if (state === 'gone') this.poll();
-      },
-      probe: (url) => this.hasStream(url),
+    this.feed = new StatusFeed(STATUS_URL, {
+      onStatus: (data) => this.onStatus(data),
+      onStale: (stale) => this.list.classList.toggle('stale', stale),
     });
   }
 
-  async hasStream(url) {
-    try {
-      const res = await fetch(url, {headers: {Accept: 'text/event-stream'}, credentials: 'same-origin'});
-      const type = res.headers.get('Content-Type') || '';
-      await res.body?.cancel();
-      return !res.ok || type.startsWith('text/event-stream');
-    } catch {
-      return true;
-    }
-  }
-
-  async poll() {
-    try {
-      this.onStatus(await request('GET', STATUS_URL));
-      this.list.classList.remove('stale');
-    } catch {
-      this.list.classList.add('stale');
-    } finally {
-      setTimeout(() => this.poll(), POLL_EVERY_MS);
-    }
-  }
-
   start() {
-    this.stream.start();
+    this.feed.start();
   }
 
   // Now on the server's clock (callers' times and wrap-up ends are the

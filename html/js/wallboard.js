@@ -1,15 +1,15 @@
-// Supervisors' wallboard: the status page's figures, refreshed every two
-// seconds, in big numbers per queue, with sparklines of the calls waiting
-// and the agents available over the last minutes (drawn from the polled
-// figures, kept in this page only).  wallboard.html?queues=sales,support
+// Supervisors' wallboard: the status page's figures as they change (its
+// event stream), in big numbers per queue, with sparklines of the calls
+// waiting and the agents available over the last minutes (drawn from the
+// figures received, kept in this page only).  wallboard.html?queues=sales,support
 // shows those queues only, in that order, and the agents who serve them
 // (a screen per team).
 
-import {request} from './api.js';
+import {StatusFeed} from './status-feed.js';
 import {h, formatDuration, formatOpening} from './dom.js';
 
 const STATUS_URL = document.querySelector('meta[name="callcenter-status"]')?.content || '/callcenter/status';
-const EVERY_MS = 2000;
+const POLL_MS = 2000;      // a server whose status location has no stream
 const HISTORY_MS = 10 * 60 * 1000;
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -126,27 +126,29 @@ function entries(obj) {
   return obj && typeof obj === 'object' ? Object.entries(obj) : [];
 }
 
-async function refresh() {
+function show(status) {
   const updated = document.getElementById('updated');
-  try {
-    const status = await request('GET', STATUS_URL);
-    const now = Date.now();
-    const all = status.queues && typeof status.queues === 'object' ? status.queues : {};
-    const queues = ONLY.length ? ONLY.filter((q) => all[q]).map((q) => [q, all[q]]) : entries(all);
-    const agents = entries(status.agents).filter(([, a]) => !ONLY.length
-      || (a && Array.isArray(a.queues) && a.queues.some((q) => ONLY.includes(q))));
-    document.getElementById('queues').replaceChildren(...(queues.length
-      ? queues.map(([name, q]) => queueCard(name, q || {}, remember(name, q || {}, now), agents))
-      : [h('p', {class: 'none'}, 'No queue yet.')]));
-    document.getElementById('agents').replaceChildren(...agents.map(([id, a]) => agentRow(id, a || {})));
-    updated.textContent = `Updated ${new Date(now).toLocaleTimeString()}`;
-    updated.classList.remove('stale');
-  } catch (err) {
-    updated.textContent = `Not updated: ${err.message}`;
-    updated.classList.add('stale');
-  } finally {
-    setTimeout(refresh, EVERY_MS);
-  }
+  const now = Date.now();
+  const all = status.queues && typeof status.queues === 'object' ? status.queues : {};
+  const queues = ONLY.length ? ONLY.filter((q) => all[q]).map((q) => [q, all[q]]) : entries(all);
+  const agents = entries(status.agents).filter(([, a]) => !ONLY.length
+    || (a && Array.isArray(a.queues) && a.queues.some((q) => ONLY.includes(q))));
+  document.getElementById('queues').replaceChildren(...(queues.length
+    ? queues.map(([name, q]) => queueCard(name, q || {}, remember(name, q || {}, now), agents))
+    : [h('p', {class: 'none'}, 'No queue yet.')]));
+  document.getElementById('agents').replaceChildren(...agents.map(([id, a]) => agentRow(id, a || {})));
+  updated.textContent = `Updated ${new Date(now).toLocaleTimeString()}`;
+  updated.classList.remove('stale');
 }
 
-refresh();
+new StatusFeed(STATUS_URL, {
+  pollMs: POLL_MS,
+  onStatus: (status) => {
+    if (status && typeof status === 'object') show(status);
+  },
+  onStale: (stale, err) => {
+    const updated = document.getElementById('updated');
+    updated.classList.toggle('stale', stale);
+    if (err) updated.textContent = `Not updated: ${err.message}`;
+  },
+}).start();
