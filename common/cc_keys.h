@@ -59,6 +59,10 @@
 #define CC_KEY_CUSTOMER         "cc:customer:%s"       /* hash: a caller's last
                                                         * agent (SHA-1 of who) */
 #define CC_KEY_OFFERS           "cc:offers"            /* zset: by expiry */
+#define CC_KEY_ROUTING_LEASE    "cc:routing:lease"     /* string: the router
+                                                        * stepping now */
+#define CC_KEY_ROUTING_AGAIN    "cc:routing:again"     /* string: a step was
+                                                        * asked for meanwhile */
 #define CC_KEY_WORK             "cc:work"              /* stream: to route */
 #define CC_WORK_GROUP           "routers"              /* its consumer group */
 
