@@ -5,7 +5,8 @@
  * Every Redis key and channel name of callcenter, in one place.  embed.sh
  * turns each CC_* string below into a Lua local of the same name at the top
  * of the function library, so C and Lua share these very lines.  "%s" is an
- * id (call, agent) or a queue name, filled with snprintf / string.format.
+ * id (call, agent) or a queue name, filled with snprintf / string.format
+ * (CC_KEY_QUEUE_READY: a queue, then a skill set key).
  * The pub/sub channel of a stream is the stream's own key.
  */
 
@@ -19,11 +20,31 @@
 #define CC_KEY_CALLERS_STREAMS  "cc:callers:streams"   /* zset: call by when
                                                         * its streams' last
                                                         * refresh runs out */
-#define CC_KEY_CALLS_WAITING    "cc:calls:waiting"     /* zset: id by arrival,
+#define CC_KEY_OLD_WAITING      "cc:calls:waiting"     /* zset: where the
+                                                        * library before
+                                                        * queue settings put a
+                                                        * call entering its
+                                                        * queue (adopted) */
+#define CC_KEY_OLD_MESSAGES     "cc:calls:messages"    /* zset: likewise, a
+                                                        * message left */
+#define CC_KEY_CALL_RING        "cc:call:%s:ring"      /* set: agents it rings
+                                                        * now */
+#define CC_KEY_CALL_ROUTING     "cc:call:%s:routing"   /* list: decisions */
+#define CC_KEY_QUEUE            "cc:queue:%s"          /* hash: settings */
+#define CC_KEY_QUEUES_DEFAULTS  "cc:queues:defaults"   /* hash: settings of
+                                                        * queues not named */
+#define CC_KEY_QUEUE_WAITING    "cc:queue:%s:waiting"  /* zset: id by rank
+                                                        * (priority, arrival) */
+#define CC_KEY_QUEUE_ARRIVALS   "cc:queue:%s:arrivals" /* zset: id by arrival,
                                                         * no message left */
-#define CC_KEY_CALLS_MESSAGES   "cc:calls:messages"    /* zset: id by arrival,
+#define CC_KEY_QUEUE_MESSAGES   "cc:queue:%s:messages" /* zset: id by arrival,
                                                         * a message left */
-#define CC_KEY_QUEUE_WAITING    "cc:queue:%s:waiting"  /* zset: id by arrival */
+#define CC_KEY_QUEUE_PROFILES   "cc:queue:%s:profiles" /* hash: skill set key
+                                                        * -> its agents' skills */
+#define CC_KEY_QUEUE_READY      "cc:queue:%s:ready:%s" /* zset: id by rank, the
+                                                        * calls ready to ring
+                                                        * that a skill set
+                                                        * covers */
 #define CC_KEY_QUEUE_AGENTS     "cc:queue:%s:agents"   /* set: agent ids */
 #define CC_KEY_QUEUE_STATS      "cc:queue:%s:stats"    /* hash: counters */
 #define CC_KEY_QUEUES           "cc:queues"            /* set: queue names */
@@ -33,6 +54,10 @@
 #define CC_KEY_AGENT_CALLS      "cc:agent:%s:calls"    /* set: call ids */
 #define CC_KEY_AGENT_CONNS      "cc:agent:%s:conns"    /* zset: streams */
 #define CC_KEY_AGENT_EVENTS     "cc:agent:%s:events"   /* stream: agent's */
+#define CC_KEY_AGENTS_WRAPUP    "cc:agents:wrapup"     /* zset: agent by when
+                                                        * its wrap-up ends */
+#define CC_KEY_CUSTOMER         "cc:customer:%s"       /* hash: a caller's last
+                                                        * agent (SHA-1 of who) */
 #define CC_KEY_OFFERS           "cc:offers"            /* zset: by expiry */
 #define CC_KEY_WORK             "cc:work"              /* stream: to route */
 #define CC_WORK_GROUP           "routers"              /* its consumer group */

@@ -207,6 +207,12 @@ cc_valid_token(const char *s, size_t len)
 }
 
 int
+cc_valid_visitor(const char *s, size_t len)
+{
+    return len >= CC_VISITOR_MIN && cc_valid_chars(s, len, CC_VISITOR_MAX, 1);
+}
+
+int
 cc_json_content_type(const char *s, size_t len)
 {
     size_t  i, n;

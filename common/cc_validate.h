@@ -25,6 +25,8 @@
 #define CC_CHAT_MAX        4000  /* chars */
 #define CC_LANGUAGE_MAX    35
 #define CC_TOKEN_MAX       128
+#define CC_VISITOR_MIN     22    /* 128 random bits in base64url */
+#define CC_VISITOR_MAX     64
 #define CC_ORIGIN_MAX      300   /* scheme://host[:port] */
 #define CC_ERR_MAX         128   /* a good size for err */
 
@@ -56,6 +58,9 @@ size_t cc_utf8_sanitize(const char *s, size_t len, char *out, size_t size);
 
 /* a call's token: [A-Za-z0-9_-]{1,CC_TOKEN_MAX} */
 int cc_valid_token(const char *s, size_t len);
+
+/* the visitor cookie's value: [A-Za-z0-9_-]{CC_VISITOR_MIN,CC_VISITOR_MAX} */
+int cc_valid_visitor(const char *s, size_t len);
 
 /* a Content-Type value of application/json, parameters allowed */
 int cc_json_content_type(const char *s, size_t len);

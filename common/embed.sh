@@ -3,6 +3,8 @@
 # and the router load the very same text, with the key names of cc_keys.h
 # defined as Lua locals right after the library's "#!lua" line:
 #     embed.sh IN.lua OUT.c OUT.h
+# The library is IN.lua with each line "--#include PATH" replaced by the
+# file PATH (relative to IN's directory): one source per part (lua/*.lua).
 # The library is versioned by its own text: VERSION, the first 12 hex digits
 # of the SHA-1 of the assembled text without a version, names the library
 # "callcenter_VERSION" and (through register() in the Lua) every function
@@ -21,7 +23,12 @@ lua() {
     sed -n "1s/\$/_$2/p" "$1"
     echo "local CC_VERSION = '$2'"
     sed -n 's/^#define \(CC_[A-Z_]*\) *\("[^"]*"\).*/local \1 = \2/p' "$keys"
-    sed '1d' "$1"
+    sed '1d' "$1" | while IFS= read -r line; do
+        case "$line" in
+        "--#include "*) cat "$(dirname "$1")/${line#--#include }" ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done
 }
 
 version() {

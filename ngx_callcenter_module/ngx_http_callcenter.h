@@ -48,6 +48,8 @@ typedef struct {
     ngx_uint_t                  streams_per_call;    /* 0: no limit */
     ngx_uint_t                  streams_per_address; /* in one worker */
     ngx_str_t                   caller_page;     /* 303 target of GET /call */
+    ngx_http_complex_value_t   *priority;        /* callcenter_priority */
+    ngx_http_complex_value_t   *customer;        /* callcenter_customer */
 
     /* per call limits, sent with each message to the function library */
     ngx_uint_t                  message_rate;    /* messages/s x 1000 */
@@ -197,6 +199,7 @@ typedef struct {
     ngx_str_t                   conn_id;     /* event stream */
     ngx_str_t                   last_id;     /* Last-Event-ID */
     ngx_uint_t                  redirect;    /* GET /call: 303 */
+    ngx_str_t                   visitor;     /* a new visitor cookie */
     u_char                     *body;        /* body_len <= body_size */
     size_t                      body_len;
     size_t                      body_size;   /* allocated, <= body_max */

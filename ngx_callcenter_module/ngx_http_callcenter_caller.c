@@ -8,10 +8,13 @@
 #include "cc_validate.h"
 
 
-#define NGX_HTTP_CALLCENTER_ID_BYTES     16
-#define NGX_HTTP_CALLCENTER_TOKEN_BYTES  32
-#define NGX_HTTP_CALLCENTER_UA_MAX       512
-#define NGX_HTTP_CALLCENTER_LANGS_MAX    256
+#define NGX_HTTP_CALLCENTER_ID_BYTES       16
+#define NGX_HTTP_CALLCENTER_TOKEN_BYTES    32
+#define NGX_HTTP_CALLCENTER_UA_MAX         512
+#define NGX_HTTP_CALLCENTER_LANGS_MAX      256
+#define NGX_HTTP_CALLCENTER_VISITOR_BYTES  16    /* 22 chars of base64url */
+#define NGX_HTTP_CALLCENTER_CUSTOMER_MAX   256
+#define NGX_HTTP_CALLCENTER_PRIORITY_MAX   100
 
 
 static ngx_int_t ngx_http_callcenter_caller_query(ngx_http_request_t *r);
@@ -19,6 +22,12 @@ static void ngx_http_callcenter_caller_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     cc_call_request_t *req);
+static ngx_int_t ngx_http_callcenter_caller_priority(ngx_http_request_t *r,
+    ngx_str_t *priority);
+static ngx_int_t ngx_http_callcenter_caller_customer(ngx_http_request_t *r,
+    ngx_http_callcenter_ctx_t *ctx, ngx_str_t *customer);
+static ngx_int_t ngx_http_callcenter_caller_cookie(ngx_http_request_t *r,
+    ngx_str_t *visitor);
 static ngx_int_t ngx_http_callcenter_caller_add(ngx_http_request_t *r,
     cJSON *caller, const char *name, u_char *value, size_t len, size_t max);
 static u_char *ngx_http_callcenter_caller_utf8(ngx_http_request_t *r,
@@ -238,7 +247,7 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     ngx_tm_t                         tm;
     ngx_int_t                        rc;
     ngx_table_elt_t                 *h;
-    ngx_str_t                        args[6];
+    ngx_str_t                        args[8];
     ngx_http_callcenter_ctx_t       *ctx;
     ngx_http_callcenter_loc_conf_t  *cclf;
 
@@ -251,7 +260,9 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
            != NGX_OK
         || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_TOKEN_BYTES,
                                       &ctx->token)
-           != NGX_OK)
+           != NGX_OK
+        || ngx_http_callcenter_caller_priority(r, &args[6]) != NGX_OK
+        || ngx_http_callcenter_caller_customer(r, ctx, &args[7]) != NGX_OK)
     {
         cc_call_request_free(req);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -333,13 +344,179 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
     args[5].data = grace;
     args[5].len = ngx_sprintf(grace, "%M", cclf->caller_grace) - grace;
 
+    /* args[6], args[7]: the call's priority and customer, set above */
+
     rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_created,
-                                   "cc_call_create", 6, args);
+                                   "cc_call_create", 8, args);
 
     cJSON_free(caller);
     cJSON_free(skills);
 
     return rc;
+}
+
+
+/*
+ * callcenter_priority: an integer 0..100 as a string.  Anything else is
+ * the site's configuration gone wrong, not the caller's input: 0, and a
+ * warn.
+ */
+
+static ngx_int_t
+ngx_http_callcenter_caller_priority(ngx_http_request_t *r,
+    ngx_str_t *priority)
+{
+    ngx_int_t                        n;
+    ngx_str_t                        value;
+    ngx_http_callcenter_loc_conf_t  *cclf;
+
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    n = 0;
+
+    if (cclf->priority != NULL) {
+        if (ngx_http_complex_value(r, cclf->priority, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        n = (value.len > 0 && value.len <= 3)
+            ? ngx_atoi(value.data, value.len) : NGX_ERROR;
+
+        if (n == NGX_ERROR || n > NGX_HTTP_CALLCENTER_PRIORITY_MAX) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "callcenter: callcenter_priority gave \"%*s\", "
+                          "not an integer 0..100: 0 taken",
+                          ngx_min(value.len, 32), value.data);
+            n = 0;
+        }
+    }
+
+    priority->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (priority->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    priority->len = ngx_sprintf(priority->data, "%i", n) - priority->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Who the caller is for sticky routing: "c:" and callcenter_customer when
+ * the site knows, else "v:" and the visitor cookie, a new one (into
+ * ctx->visitor, set with the answer) when the request has no valid one.
+ */
+
+static ngx_int_t
+ngx_http_callcenter_caller_customer(ngx_http_request_t *r,
+    ngx_http_callcenter_ctx_t *ctx, ngx_str_t *customer)
+{
+    u_char                          *p;
+    ngx_str_t                        value;
+    ngx_http_callcenter_loc_conf_t  *cclf;
+
+    static ngx_str_t  name = ngx_string("callcenter_visitor");
+
+    cclf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
+
+    ngx_str_null(&value);
+
+    if (cclf->customer != NULL) {
+        if (ngx_http_complex_value(r, cclf->customer, &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value.len > NGX_HTTP_CALLCENTER_CUSTOMER_MAX) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "callcenter: callcenter_customer gave %uz bytes, "
+                          "more than %d: the visitor cookie taken",
+                          value.len, NGX_HTTP_CALLCENTER_CUSTOMER_MAX);
+            value.len = 0;
+        }
+    }
+
+    if (value.len) {
+        p = (u_char *) "c:";
+
+    } else {
+        p = (u_char *) "v:";
+
+#if (nginx_version >= 1023000)
+        if (ngx_http_parse_multi_header_lines(r, r->headers_in.cookie, &name,
+                                              &value)
+            == NULL)
+#else
+        if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &name,
+                                              &value)
+            == NGX_DECLINED)
+#endif
+        {
+            value.len = 0;
+        }
+
+        if (!cc_valid_visitor((char *) value.data, value.len)) {
+            if (ngx_http_callcenter_random(r,
+                                           NGX_HTTP_CALLCENTER_VISITOR_BYTES,
+                                           &ctx->visitor)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            value = ctx->visitor;
+        }
+    }
+
+    customer->len = 2 + value.len;
+    customer->data = ngx_pnalloc(r->pool, customer->len);
+    if (customer->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(customer->data, p, 2), value.data, value.len);
+
+    return NGX_OK;
+}
+
+
+/* Set-Cookie of a new visitor id: a year, out of reach of scripts */
+
+static ngx_int_t
+ngx_http_callcenter_caller_cookie(ngx_http_request_t *r, ngx_str_t *visitor)
+{
+    size_t            len;
+    ngx_uint_t        secure;
+    ngx_table_elt_t  *h;
+
+    secure = 0;
+
+#if (NGX_HTTP_SSL)
+    secure = (r->connection->ssl != NULL);
+#endif
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = sizeof("callcenter_visitor=; Path=/; Max-Age=31536000; HttpOnly; "
+                 "SameSite=Lax; Secure") - 1 + visitor->len;
+
+    h->value.data = ngx_pnalloc(r->pool, len);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data,
+                               "callcenter_visitor=%V; Path=/; "
+                               "Max-Age=31536000; HttpOnly; SameSite=Lax%s",
+                               visitor, secure ? "; Secure" : "")
+                   - h->value.data;
+    h->hash = 1;
+    ngx_str_set(&h->key, "Set-Cookie");
+
+    return NGX_OK;
 }
 
 
@@ -423,9 +600,11 @@ ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
     u_char                          *json, *p;
     u_char                           position[NGX_INT64_LEN];
     u_char                           wait[NGX_INT64_LEN];
-    size_t                           len, plen, wlen;
+    u_char                           opens[NGX_INT64_LEN];
+    size_t                           len, plen, wlen, olen;
     ngx_int_t                        rc;
-    ngx_uint_t                       slash;
+    ngx_uint_t                       slash, closed;
+    redisReply                      *status;
     ngx_table_elt_t                 *location;
     ngx_http_callcenter_ctx_t       *ctx;
     ngx_http_core_loc_conf_t        *clcf;
@@ -442,6 +621,8 @@ ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
 
     plen = 0;
     wlen = 0;
+    olen = 0;
+    closed = 0;
 
     if (reply->elements >= 2) {
         plen = ngx_http_callcenter_caller_number(reply->element[0],
@@ -449,13 +630,30 @@ ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
         wlen = ngx_http_callcenter_caller_number(reply->element[1], wait);
     }
 
+    /* [position, wait, status, opens_at]; the library before it answers
+     * the first two only: queued */
+
+    if (reply->elements >= 4) {
+        status = reply->element[2];
+        closed = (status->type == REDIS_REPLY_STRING && status->len == 6
+                  && ngx_strncmp(status->str, "closed", 6) == 0);
+        olen = ngx_http_callcenter_caller_number(reply->element[3], opens);
+    }
+
+    if (ctx->visitor.len
+        && ngx_http_callcenter_caller_cookie(r, &ctx->visitor) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     slash = (clcf->name.len && clcf->name.data[clcf->name.len - 1] == '/');
 
     len = sizeof("{\"call\":\"\",\"token\":\"\",\"events\":\"/"
                  "/events?token=\",\"status\":\"queued\",\"queue\":\"\""
-                 ",\"position\":,\"estimated_wait\":}") - 1
-          + 2 * ctx->call.len + 2 * ctx->token.len + clcf->name.len
-          + ctx->queue.len + plen + wlen;
+                 ",\"position\":,\"estimated_wait\":,\"opens_at\":null}")
+          - 1 + 2 * ctx->call.len + 2 * ctx->token.len + clcf->name.len
+          + ctx->queue.len + plen + wlen + olen;
 
     json = ngx_pnalloc(r->pool, len);
     if (json == NULL) {
@@ -465,9 +663,10 @@ ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
 
     p = ngx_sprintf(json, "{\"call\":\"%V\",\"token\":\"%V\","
                     "\"events\":\"%V%s%V/events?token=%V\","
-                    "\"status\":\"queued\",\"queue\":\"%V\"",
+                    "\"status\":\"%s\",\"queue\":\"%V\"",
                     &ctx->call, &ctx->token, &clcf->name, slash ? "" : "/",
-                    &ctx->call, &ctx->token, &ctx->queue);
+                    &ctx->call, &ctx->token, closed ? "closed" : "queued",
+                    &ctx->queue);
 
     if (plen) {
         p = ngx_sprintf(p, ",\"position\":%*s", plen, position);
@@ -475,6 +674,12 @@ ngx_http_callcenter_caller_created(ngx_http_request_t *r, redisReply *reply)
 
     if (wlen) {
         p = ngx_sprintf(p, ",\"estimated_wait\":%*s", wlen, wait);
+    }
+
+    if (closed) {
+        p = olen ? ngx_sprintf(p, ",\"opens_at\":%*s", olen, opens)
+                 : ngx_cpymem(p, ",\"opens_at\":null",
+                              sizeof(",\"opens_at\":null") - 1);
     }
 
     *p++ = '}';

@@ -193,6 +193,20 @@ static ngx_command_t  ngx_http_callcenter_commands[] = {
       offsetof(ngx_http_callcenter_loc_conf_t, caller_page),
       NULL },
 
+    { ngx_string("callcenter_priority"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_callcenter_loc_conf_t, priority),
+      NULL },
+
+    { ngx_string("callcenter_customer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_callcenter_loc_conf_t, customer),
+      NULL },
+
       ngx_null_command
 };
 
@@ -1247,6 +1261,8 @@ ngx_http_callcenter_create_loc_conf(ngx_conf_t *cf)
      *     cclf->type = NGX_HTTP_CALLCENTER_NONE;
      *     cclf->agent = NULL;
      *     cclf->caller_page = { 0, NULL };
+     *     cclf->priority = NULL;
+     *     cclf->customer = NULL;
      */
 
     cclf->heartbeat = NGX_CONF_UNSET_MSEC;
@@ -1303,6 +1319,14 @@ ngx_http_callcenter_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->call_budget, prev->call_budget,
                               1024 * 1024);
     ngx_conf_merge_ptr_value(conf->agent_origins, prev->agent_origins, NULL);
+
+    if (conf->priority == NULL) {
+        conf->priority = prev->priority;
+    }
+
+    if (conf->customer == NULL) {
+        conf->customer = prev->customer;
+    }
 
     return NGX_CONF_OK;
 }

@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 
 #include "agents.h"
 #include "cc_validate.h"
+#include "file.h"
 
 typedef int (*cc_agents_valid_pt)(const char *s, size_t len);
 
@@ -55,6 +55,92 @@ cc_agents_strings(const cJSON *a, const char *field, cc_agents_valid_pt valid,
     return out;
 }
 
+/*
+ * "queues": names, or {"queue": Q, "tier": N} (a name is tier 1): the
+ * names into *queues, the tiers over 1 into *tiers; -1 with err if bad.
+ */
+static int
+cc_agents_queues(const cJSON *a, cJSON **queues, cJSON **tiers, char *err,
+    size_t err_size)
+{
+    double        tier;
+    const cJSON  *item, *name, *t, *v, *q;
+
+    *queues = cJSON_CreateArray();
+    *tiers = cJSON_CreateObject();
+    if (*queues == NULL || *tiers == NULL) {
+        snprintf(err, err_size, "out of memory");
+        goto failed;
+    }
+
+    if (!cJSON_IsArray(a)) {
+        goto bad;
+    }
+
+    cJSON_ArrayForEach(item, a) {
+        name = item;
+        tier = 1;
+
+        if (cJSON_IsObject(item)) {
+            for (v = item->child; v != NULL; v = v->next) {
+                if (strcmp(v->string, "queue") != 0
+                    && strcmp(v->string, "tier") != 0)
+                {
+                    snprintf(err, err_size, "\"queues\": unknown field "
+                             "\"%s\"", v->string);
+                    goto failed;
+                }
+            }
+
+            name = cJSON_GetObjectItemCaseSensitive(item, "queue");
+            t = cJSON_GetObjectItemCaseSensitive(item, "tier");
+            tier = t == NULL ? 1 : cJSON_IsNumber(t) ? t->valuedouble : 0;
+
+            if (!(tier >= 1 && tier <= CC_TIER_MAX) || tier != (int) tier) {
+                snprintf(err, err_size, "\"queues\": \"tier\" must be an "
+                         "integer 1 to %d", CC_TIER_MAX);
+                goto failed;
+            }
+        }
+
+        if (!cJSON_IsString(name)
+            || !cc_valid_queue(name->valuestring, strlen(name->valuestring)))
+        {
+            goto bad;
+        }
+
+        cJSON_ArrayForEach(q, *queues) {
+            if (strcmp(q->valuestring, name->valuestring) == 0) {
+                snprintf(err, err_size, "\"queues\" repeats \"%s\"",
+                         name->valuestring);
+                goto failed;
+            }
+        }
+
+        if (!cJSON_AddItemToArray(*queues,
+                                  cJSON_CreateString(name->valuestring))
+            || (tier > 1 && cJSON_AddNumberToObject(*tiers, name->valuestring,
+                                                    tier) == NULL))
+        {
+            snprintf(err, err_size, "out of memory");
+            goto failed;
+        }
+    }
+
+    return 0;
+
+bad:
+
+    snprintf(err, err_size, "\"queues\" must be an array of queue names "
+             "(1 to 32 of a-z 0-9 _ -) or {\"queue\": NAME, \"tier\": N}");
+
+failed:
+
+    cJSON_Delete(*queues);
+    cJSON_Delete(*tiers);
+    return -1;
+}
+
 static const char  *cc_agents_fields[] = {
     "id", "name", "queues", "skills", "capacity"
 };
@@ -80,7 +166,7 @@ static cJSON *
 cc_agents_profile(const cJSON *in, char *err, size_t err_size)
 {
     double        cap;
-    cJSON        *out, *list;
+    cJSON        *out, *list, *tiers;
     const cJSON  *v;
 
     if (!cJSON_IsObject(in)) {
@@ -125,14 +211,13 @@ cc_agents_profile(const cJSON *in, char *err, size_t err_size)
     }
     cJSON_AddStringToObject(out, "name", v->valuestring);
 
-    list = cc_agents_strings(cJSON_GetObjectItemCaseSensitive(in, "queues"),
-                             "queues", cc_valid_queue,
-                             "queue names (1 to 32 of a-z 0-9 _ -)",
-                             err, err_size);
-    if (list == NULL) {
+    if (cc_agents_queues(cJSON_GetObjectItemCaseSensitive(in, "queues"),
+                         &list, &tiers, err, err_size) != 0)
+    {
         goto failed;
     }
     cJSON_AddItemToObject(out, "queues", list);
+    cJSON_AddItemToObject(out, "tiers", tiers);
 
     v = cJSON_GetObjectItemCaseSensitive(in, "skills");
     list = v == NULL ? cJSON_CreateArray()
@@ -243,43 +328,20 @@ cc_agents_read(const char *path, char **json, size_t *count,
     char *err, size_t err_size)
 {
     int      rc;
-    FILE    *f;
     char    *text;
     size_t   len;
-    char     why[200];
+    char     why[300];
 
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, err_size, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-
-    text = malloc(CC_AGENTS_FILE_MAX + 1);
+    text = cc_file_read(path, CC_AGENTS_FILE_MAX, &len, err, err_size);
     if (text == NULL) {
-        fclose(f);
-        snprintf(err, err_size, "%s: out of memory", path);
         return -1;
     }
 
-    len = fread(text, 1, CC_AGENTS_FILE_MAX + 1, f);
-
-    if (ferror(f)) {
-        snprintf(err, err_size, "%s: read error", path);
-        rc = -1;
-
-    } else if (len > CC_AGENTS_FILE_MAX) {
-        snprintf(err, err_size, "%s: larger than %d bytes", path,
-                 CC_AGENTS_FILE_MAX);
-        rc = -1;
-
-    } else {
-        rc = cc_agents_parse(text, len, json, count, why, sizeof(why));
-        if (rc != 0) {
-            snprintf(err, err_size, "%s: %s", path, why);
-        }
+    rc = cc_agents_parse(text, len, json, count, why, sizeof(why));
+    if (rc != 0) {
+        snprintf(err, err_size, "%s: %s", path, why);
     }
 
     free(text);
-    fclose(f);
     return rc;
 }

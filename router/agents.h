@@ -5,18 +5,23 @@
 
 /*
  * The agents file: a JSON array of profiles
- *     {"id": "alice", "name": "Alice", "queues": ["sales"],
+ *     {"id": "alice", "name": "Alice",
+ *      "queues": ["sales", {"queue": "support", "tier": 2}],
  *      "skills": ["fr"], "capacity": 2}
  * id [A-Za-z0-9_-]{1,64}, unique; name 1..100 bytes without control
  * characters (default: the id); queues [a-z0-9_-]{1,32} (required, no
- * repeats); skills [A-Za-z0-9_-]{1,32} (default none, no repeats);
- * capacity an integer 1..100 (default 1).  No other fields.
+ * repeats), each a name (tier 1) or {"queue", "tier" 1..10}; skills
+ * [A-Za-z0-9_-]{1,32} (default none, no repeats); capacity an integer
+ * 1..100 (default 1).  No other fields.  Normalized:
+ *     {"id", "name", "queues": [names], "tiers": {queue: tier over 1},
+ *      "skills", "capacity"}
  */
 
 #define CC_AGENTS_FILE_MAX   (16 * 1024 * 1024)
 #define CC_AGENT_NAME_MAX    100
 #define CC_SKILL_MAX         32
 #define CC_CAPACITY_MAX      100
+#define CC_TIER_MAX          10
 
 /*
  * Checks the text of an agents file.  On success *json is the normalized

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "queues_file.h"
 
 const char cc_options_usage[] =
     "usage: callcenter-router [options]\n"
@@ -15,10 +16,16 @@ const char cc_options_usage[] =
     "  --agents FILE           JSON agent profiles, loaded at start, after\n"
     "                          each reconnect and on SIGHUP (default: none,\n"
     "                          the profiles another router loaded)\n"
+    "  --queues FILE           JSON queue settings (strategy, timers,\n"
+    "                          priority, overflow, hours...), loaded with\n"
+    "                          the agents (default: none, every queue\n"
+    "                          with the defaults below)\n"
     "  --offer-timeout SECONDS how long an agent has to accept an offer,\n"
-    "                          1..3600 (default 20)\n"
+    "                          1..3600 (default 20; the default of a\n"
+    "                          queue's offer_timeout)\n"
     "  --max-wait SECONDS      a call waiting longer ends with reason\n"
-    "                          timeout, 0..604800, 0: never (default 3600)\n"
+    "                          timeout, 0..604800, 0: never (default 3600;\n"
+    "                          the default of a queue's max_wait)\n"
     "  --message-wait SECONDS  a call whose caller left a message waits\n"
     "                          this long instead, then ends with reason\n"
     "                          timeout, 1..604800 (default 86400)\n"
@@ -26,9 +33,12 @@ const char cc_options_usage[] =
     "                          10..60000 (default 1000)\n"
     "  --name NAME             consumer name in the routers group\n"
     "                          (default HOSTNAME-PID)\n"
-    "  --strategy NAME         longest-idle (default)\n"
+    "  --strategy NAME         the default of a queue's strategy:\n"
+    "                          longest-idle (default), round-robin,\n"
+    "                          top-down, least-busy, fewest-calls, random,\n"
+    "                          ring-all\n"
     "  --help                  this text\n"
-    "SIGHUP reloads the agents file, SIGTERM and SIGINT stop.\n";
+    "SIGHUP reloads the agents and queues files, SIGTERM and SIGINT stop.\n";
 
 static int
 cc_options_int(const char *s, int min, int max, int *out)
@@ -103,6 +113,10 @@ cc_options_set(cc_options_t *opts, const char *key, const char *value)
         opts->agents = value;
         return value[0] == '\0' ? -1 : 0;
     }
+    if (strcmp(key, "queues") == 0) {
+        opts->queues = value;
+        return value[0] == '\0' ? -1 : 0;
+    }
     if (strcmp(key, "offer-timeout") == 0) {
         return cc_options_int(value, 1, 3600, &opts->offer_timeout);
     }
@@ -120,8 +134,15 @@ cc_options_set(cc_options_t *opts, const char *key, const char *value)
         return cc_options_name(value);
     }
     /* "strategy": the caller checked the key */
+    opts->strategy_name = cc_queues_strategy(value);
+    if (opts->strategy_name == NULL) {
+        return -1;
+    }
     opts->strategy = cc_strategy_find(value);
-    return opts->strategy == NULL ? -1 : 0;
+    if (opts->strategy == NULL) {
+        opts->strategy = cc_strategy_find(NULL);
+    }
+    return 0;
 }
 
 static int
@@ -129,7 +150,7 @@ cc_options_known(const char *key)
 {
     static const char  *keys[] = {
         "redis", "password", "db", "sentinel", "master", "replicas",
-        "agents", "offer-timeout", "max-wait", "message-wait",
+        "agents", "queues", "offer-timeout", "max-wait", "message-wait",
         "tick",
         "name", "strategy"
     };
@@ -160,6 +181,7 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
     opts->message_wait = 86400;
     opts->tick_ms = 1000;
     opts->strategy = cc_strategy_find(NULL);
+    opts->strategy_name = cc_queues_strategy("longest-idle");
 
     for (i = 1; i < argc; i++) {
         arg = argv[i];

@@ -15,12 +15,15 @@
 /* Strings point into argv, except redis (--redis, --password, --db). */
 typedef struct {
     const char                *agents;       /* NULL: load no profiles */
+    const char                *queues;       /* NULL: defaults only */
     cc_redis_addr_t            redis;
     int                        offer_timeout; /* seconds */
     int                        max_wait;     /* seconds, 0: no limit */
     int                        message_wait; /* seconds, a left message */
     int                        tick_ms;
     const char                *name;         /* NULL: hostname-pid */
+    const char                *strategy_name; /* of queues by default */
+    /* the engine's for strategy_name if it has one, else its default */
     const cc_strategy_t       *strategy;
 } cc_options_t;
 

@@ -1,27 +1,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "candidates.h"
+#include "engine.h"
 #include "log.h"
+#include "record.h"
 #include "route.h"
-#include "strategy.h"
 
 #define CC_ROUTE_STR(x)   CC_ROUTE_XSTR(x)
 #define CC_ROUTE_XSTR(x)  #x
 
 #define CC_ROUTE_OK        0
-#define CC_ROUTE_AGAIN     1   /* something changed: read candidates again */
+#define CC_ROUTE_AGAIN     1   /* something changed: read the state again */
 #define CC_ROUTE_STOP      2
+
+#define CC_ROUTE_AGENTS_LOG  640   /* bytes of agent ids in a ring line */
+
+/* the random strategy's state, seeded once */
+static uint64_t  cc_route_random;
 
 /*
  * An FCALL answering an array of entries, each an array of at least n
- * strings (n == 0: each entry a string); each entry is handed to one().
- * -1 when the link was lost.
+ * strings; each entry is handed to one().  -1 when the link was lost.
  */
 static int
 cc_route_entries(cc_redis_t *r, int argc, const char **argv, size_t n,
-    void (*one)(const redisReply *entry, void *data), void *data)
+    void (*one)(const redisReply *entry))
 {
     size_t             i, k;
     redisReply        *reply;
@@ -39,26 +46,20 @@ cc_route_entries(cc_redis_t *r, int argc, const char **argv, size_t n,
         for (i = 0; i < reply->elements; i++) {
             e = reply->element[i];
 
-            if (n == 0) {
-                k = (e->type == REDIS_REPLY_STRING);
-
-            } else {
-                for (k = 0; e->type == REDIS_REPLY_ARRAY && k < n; k++) {
-                    if (k >= e->elements
-                        || e->element[k]->type != REDIS_REPLY_STRING)
-                    {
-                        break;
-                    }
+            for (k = 0; e->type == REDIS_REPLY_ARRAY && k < n; k++) {
+                if (k >= e->elements
+                    || e->element[k]->type != REDIS_REPLY_STRING)
+                {
+                    break;
                 }
-                k = (k == n);
             }
 
-            if (!k) {
+            if (k != n) {
                 cc_log("%s: unexpected answer", argv[1]);
                 continue;
             }
 
-            one(e, data);
+            one(e);
         }
     }
 
@@ -66,42 +67,33 @@ cc_route_entries(cc_redis_t *r, int argc, const char **argv, size_t n,
     return 0;
 }
 
-static void
-cc_route_add_queue(cc_queues_t *q, const redisReply *name)
-{
-    if (cc_queues_add(q, name->str, name->len) != 0) {
-        cc_log("bad queue name or too many queues");
-    }
-}
-
 /* {call, agent, queue, reason} */
 static void
-cc_route_withdrawn(const redisReply *e, void *data)
+cc_route_withdrawn(const redisReply *e)
 {
     cc_log("withdraw call=%s agent=%s queue=%s reason=%s", e->element[0]->str,
            e->element[1]->str, e->element[2]->str, e->element[3]->str);
-    cc_route_add_queue(data, e->element[2]);
 }
 
-int
-cc_route_expire(cc_redis_t *r, cc_queues_t *q)
-{
-    const char  *argv[] = {
-        "FCALL", CC_FN("cc_expire_offers"), "0",
-        CC_ROUTE_STR(CC_ROUTE_EXPIRE)
-    };
-
-    return cc_route_entries(r, 4, argv, 4, cc_route_withdrawn, q);
-}
-
-/* {call, queue, waited ms, reason} */
+/* {agent, what, queue} */
 static void
-cc_route_ended(const redisReply *e, void *data)
+cc_route_agent_expired(const redisReply *e)
 {
-    (void) data;
+    cc_log("%s agent=%s queue=%s", e->element[1]->str, e->element[0]->str,
+           e->element[2]->str);
+}
 
-    cc_log("end call=%s queue=%s reason=%s waited=%llds",
-           e->element[0]->str, e->element[1]->str, e->element[3]->str,
+/* {call, queue, waited ms, reason[, the queue it overflowed to]} */
+static void
+cc_route_ended(const redisReply *e)
+{
+    int  to;
+
+    to = e->elements > 4 && e->element[4]->type == REDIS_REPLY_STRING;
+
+    cc_log("%s call=%s queue=%s reason=%s%s%s waited=%llds",
+           to ? "overflow" : "end", e->element[0]->str, e->element[1]->str,
+           e->element[3]->str, to ? " to=" : "", to ? e->element[4]->str : "",
            strtoll(e->element[2]->str, NULL, 10) / 1000);
 }
 
@@ -118,91 +110,184 @@ cc_route_expire_calls(cc_redis_t *r, const cc_options_t *o)
     snprintf(message_wait, sizeof(message_wait), "%lld",
              o->message_wait * 1000LL);
 
-    return cc_route_entries(r, 6, argv, 4, cc_route_ended, NULL);
+    return cc_route_entries(r, 6, argv, 4, cc_route_ended);
 }
 
-/* a queue name */
+/* "a,b,c" for the log, cut short with ",..." */
 static void
-cc_route_active_queue(const redisReply *e, void *data)
+cc_route_agent_list(const cc_decision_t *d, char *buf, size_t size)
 {
-    cc_route_add_queue(data, e);
+    size_t  i, len, n;
+
+    len = 0;
+    buf[0] = '\0';
+
+    for (i = 0; i < d->nagents; i++) {
+        n = strlen(d->agents[i]->id);
+
+        if (len + n + 5 >= size) {
+            snprintf(buf + len, size - len, ",...");
+            return;
+        }
+
+        len += (size_t) snprintf(buf + len, size - len, "%s%s",
+                                 i > 0 ? "," : "", d->agents[i]->id);
+    }
 }
 
-int
-cc_route_active(cc_redis_t *r, cc_queues_t *q)
-{
-    const char  *argv[] = { "FCALL", CC_FN("cc_active_queues"), "0" };
-
-    return cc_route_entries(r, 3, argv, 0, cc_route_active_queue, q);
-}
-
-/* FCALL cc_offer for one pick: CC_ROUTE_OK, _AGAIN, _STOP, or -1. */
+/* The answer of cc_offer, cc_ring or cc_route_note, logged when it is not
+ * OK: CC_ROUTE_OK, _AGAIN (CONFLICT), _STOP, or -1. */
 static int
-cc_route_offer(cc_redis_t *r, const cc_options_t *o, const char *queue,
-    const cc_candidates_t *c, const cc_pick_t *p)
+cc_route_commit(cc_redis_t *r, int argc, const char **argv,
+    const cc_decision_t *d, const char *agents)
 {
     int          rc;
-    char         timeout[16];
+    const char  *why;
     redisReply  *reply;
-    const char  *argv[] = {
-        "FCALL", CC_FN("cc_offer"), "0", p->call->id, p->agent->id,
-        timeout
-    };
 
-    snprintf(timeout, sizeof(timeout), "%d", o->offer_timeout * 1000);
-
-    reply = cc_redis_command(r, 6, argv);
+    reply = cc_redis_command(r, argc, argv);
     if (reply == NULL) {
         return -1;
     }
 
-    if (reply->type != REDIS_REPLY_ERROR) {
-        cc_log("offer call=%s agent=%s queue=%s reason=%s%s idle=%llds "
-               "waited=%llds", p->call->id, p->agent->id, queue, p->reason,
-               p->declined ? " declined-before=1" : "",
-               p->idle_ms / 1000, (c->now - p->call->created) / 1000);
-        rc = CC_ROUTE_OK;
+    why = reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_STATUS
+          || reply->type == REDIS_REPLY_STRING ? reply->str : "";
 
-    } else if (strncmp(reply->str, "CONFLICT", 8) == 0) {
-        cc_log("conflict call=%s agent=%s queue=%s why=\"%s\", reading "
-               "again", p->call->id, p->agent->id, queue,
-               reply->str + strspn(reply->str + 8, " ") + 8);
+    if (strncmp(why, "CONFLICT", 8) == 0) {
+        why += 8;
+        why += strspn(why, " ");
+        cc_log("conflict call=%s agent%s=%s queue=%s why=\"%s\", reading "
+               "again", d->call->id, d->nagents > 1 ? "s" : "",
+               agents, d->queue->name, why);
         rc = CC_ROUTE_AGAIN;
 
-    } else {
-        cc_log("cc_offer call=%s agent=%s queue=%s: %s", p->call->id,
-               p->agent->id, queue, reply->str);
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        cc_log("%s call=%s queue=%s: %s", argv[1], d->call->id,
+               d->queue->name, reply->str);
         rc = CC_ROUTE_STOP;
+
+    } else {
+        rc = CC_ROUTE_OK;
     }
 
     freeReplyObject(reply);
     return rc;
 }
 
-/* One round: read candidates, offer; CC_ROUTE_OK/_AGAIN/_STOP or -1. */
+/* One decision committed: CC_ROUTE_OK, _AGAIN, _STOP, or -1. */
 static int
-cc_route_round(cc_redis_t *r, const cc_options_t *o, const char *queue)
+cc_route_decision(cc_redis_t *r, const cc_candidates_t *c,
+    const cc_decision_t *d, const char *router)
+{
+    int           rc, argc;
+    char         *record;
+    char          agents[CC_ROUTE_AGENTS_LOG];
+    size_t        i;
+    long long     waited;
+    const char  **argv;
+
+    if (d->kind == CC_DECIDE_NONE
+        || (d->kind == CC_DECIDE_WAIT && d->call->last != NULL
+            && strcmp(d->call->last, d->reason) == 0))
+    {
+        return CC_ROUTE_OK;
+    }
+
+    record = cc_record_json(d, c->now, router);
+    argv = calloc(d->nagents + 6, sizeof(const char *));
+
+    if (record == NULL || argv == NULL) {
+        cc_log("call=%s: out of memory", d->call->id);
+        free(record);
+        free(argv);
+        return CC_ROUTE_STOP;
+    }
+
+    cc_route_agent_list(d, agents, sizeof(agents));
+    waited = c->now > d->call->created ? c->now - d->call->created : 0;
+
+    argv[0] = "FCALL";
+    argv[2] = "0";
+    argv[3] = d->call->id;
+
+    switch (d->kind) {
+
+    case CC_DECIDE_OFFER:
+        argv[1] = CC_FN("cc_offer");
+        argv[4] = d->agents[0]->id;
+        argv[5] = "";                   /* the queue's offer_timeout */
+        argv[6] = record;
+        argc = 7;
+        break;
+
+    case CC_DECIDE_RING:
+        argv[1] = CC_FN("cc_ring");
+        argv[4] = record;
+        for (i = 0; i < d->nagents; i++) {
+            argv[5 + i] = d->agents[i]->id;
+        }
+        argc = 5 + (int) d->nagents;
+        break;
+
+    default:
+        argv[1] = CC_FN("cc_route_note");
+        argv[4] = record;
+        argc = 5;
+        break;
+    }
+
+    rc = cc_route_commit(r, argc, argv, d, agents);
+
+    if (rc == CC_ROUTE_OK) {
+        switch (d->kind) {
+
+        case CC_DECIDE_OFFER:
+            cc_log("offer call=%s agent=%s queue=%s reason=%s strategy=%s%s "
+                   "idle=%llds waited=%llds", d->call->id, agents,
+                   d->queue->name, d->word, d->strategy,
+                   d->declined ? " declined-before=1" : "",
+                   d->idle_ms / 1000, waited / 1000);
+            break;
+
+        case CC_DECIDE_RING:
+            cc_log("ring call=%s agents=%s queue=%s strategy=%s%s "
+                   "waited=%llds", d->call->id, agents, d->queue->name,
+                   d->strategy, d->declined ? " declined-before=1" : "",
+                   waited / 1000);
+            break;
+
+        default:
+            cc_log("wait call=%s queue=%s strategy=%s reason=\"%s\"",
+                   d->call->id, d->queue->name, d->strategy, d->reason);
+            break;
+        }
+    }
+
+    free(record);
+    free(argv);
+    return rc;
+}
+
+/* One round: read the state, decide, commit; CC_ROUTE_AGAIN/_STOP or -1. */
+static int
+cc_route_round(cc_redis_t *r, const cc_options_t *o, const char *router)
 {
     int              rc;
-    long             i, n;
     char             err[128];
-    cc_pick_t       *picks;
+    size_t           i, offered;
     redisReply      *reply;
+    cc_decisions_t   d;
     cc_candidates_t  c;
-    const char      *argv[] = {
-        "FCALL", CC_FN("cc_route_candidates"), "0", queue,
-        CC_ROUTE_STR(CC_ROUTE_CALLS)
-    };
+    const char      *argv[] = { "FCALL", CC_FN("cc_routing_state"), "0" };
 
-    reply = cc_redis_command(r, 5, argv);
+    reply = cc_redis_command(r, 3, argv);
     if (reply == NULL) {
         return -1;
     }
 
     if (reply->type != REDIS_REPLY_STRING) {
-        cc_log("cc_route_candidates queue=%s: %s", queue,
-               reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                : "not a string");
+        cc_log("cc_routing_state: %s", reply->type == REDIS_REPLY_ERROR
+                                       ? reply->str : "not a string");
         freeReplyObject(reply);
         return CC_ROUTE_STOP;
     }
@@ -211,45 +296,61 @@ cc_route_round(cc_redis_t *r, const cc_options_t *o, const char *queue)
     freeReplyObject(reply);
 
     if (rc != 0) {
-        cc_log("queue=%s: %s", queue, err);
+        cc_log("%s", err);
         return CC_ROUTE_STOP;
     }
 
-    picks = calloc(c.ncalls + 1, sizeof(cc_pick_t));
-    n = picks != NULL ? cc_strategy_run(o->strategy, &c, picks) : -1;
-
-    if (n < 0) {
-        cc_log("queue=%s: out of memory", queue);
-        rc = CC_ROUTE_STOP;
-
-    } else {
-        rc = CC_ROUTE_STOP;
-
-        for (i = 0; i < n; i++) {
-            rc = cc_route_offer(r, o, queue, &c, &picks[i]);
-            if (rc != CC_ROUTE_OK) {
-                break;
-            }
-        }
-
-        /* all offered, and maybe more calls than one round reads */
-        if (rc == CC_ROUTE_OK && c.ncalls < CC_ROUTE_CALLS) {
-            rc = CC_ROUTE_STOP;
-        }
+    if (cc_engine_run(&c, o->strategy, &cc_route_random, &d) != 0) {
+        cc_log("routing: out of memory");
+        cc_candidates_free(&c);
+        return CC_ROUTE_STOP;
     }
 
-    free(picks);
+    rc = CC_ROUTE_OK;
+    offered = 0;
+
+    for (i = 0; i < d.n && rc == CC_ROUTE_OK; i++) {
+        rc = cc_route_decision(r, &c, &d.items[i], router);
+        offered += rc == CC_ROUTE_OK && d.items[i].nagents > 0;
+    }
+
+    /* all committed: again only if the state may have held back calls
+     * that agents left free could take */
+    if (rc == CC_ROUTE_OK) {
+        rc = offered > 0 && d.free > 0 && c.ncalls >= CC_ROUTE_STATE_CALLS
+             ? CC_ROUTE_AGAIN : CC_ROUTE_STOP;
+    }
+
+    cc_decisions_free(&d);
     cc_candidates_free(&c);
-    return rc == CC_ROUTE_OK ? CC_ROUTE_AGAIN : rc;
+    return rc;
 }
 
 int
-cc_route_queue(cc_redis_t *r, const cc_options_t *o, const char *queue)
+cc_route_step(cc_redis_t *r, const cc_options_t *o, const char *router)
 {
-    int  round, rc;
+    int          round, rc;
+    const char  *offers[] = {
+        "FCALL", CC_FN("cc_expire_offers"), "0",
+        CC_ROUTE_STR(CC_ROUTE_EXPIRE)
+    };
+    const char  *agents[] = {
+        "FCALL", CC_FN("cc_expire_agents"), "0",
+        CC_ROUTE_STR(CC_ROUTE_EXPIRE)
+    };
+
+    if (cc_route_random == 0) {
+        cc_route_random = (uint64_t) time(NULL) << 20 ^ (uint64_t) getpid();
+    }
+
+    if (cc_route_entries(r, 4, offers, 4, cc_route_withdrawn) != 0
+        || cc_route_entries(r, 4, agents, 3, cc_route_agent_expired) != 0)
+    {
+        return -1;
+    }
 
     for (round = 0; round < CC_ROUTE_ROUNDS; round++) {
-        rc = cc_route_round(r, o, queue);
+        rc = cc_route_round(r, o, router);
 
         if (rc == -1) {
             return -1;
@@ -260,7 +361,7 @@ cc_route_queue(cc_redis_t *r, const cc_options_t *o, const char *queue)
         }
     }
 
-    cc_log("queue=%s: still changing after %d rounds, left to the next "
-           "step", queue, CC_ROUTE_ROUNDS);
+    cc_log("routing still changing after %d rounds, left to the next step",
+           CC_ROUTE_ROUNDS);
     return 0;
 }

@@ -2,22 +2,19 @@
 #define CC_ROUTER_ROUTE_H
 
 #include "options.h"
-#include "queues.h"
 #include "redis.h"
 
 /*
  * Routing steps, each one FCALL or a few into the callcenter library.
  * Every function returns -1 when the connection was lost, 0 otherwise
- * (errors of the functions themselves are logged).  Nothing is kept from
- * one call to the next: correctness comes from cc_offer being atomic.
+ * (errors of the functions themselves are logged).  Nothing of Redis is
+ * kept from one call to the next: correctness comes from cc_offer and
+ * cc_ring being atomic.
  */
 
-#define CC_ROUTE_CALLS     50   /* calls read per round */
-#define CC_ROUTE_ROUNDS    8    /* rounds per queue and step */
-#define CC_ROUTE_EXPIRE    100  /* offers expired per step */
-
-/* Withdraws offers that are over; adds the queues touched to q. */
-int cc_route_expire(cc_redis_t *r, cc_queues_t *q);
+#define CC_ROUTE_ROUNDS    8    /* rounds per step */
+#define CC_ROUTE_EXPIRE    100  /* offers, agents, calls expired per step */
+#define CC_ROUTE_STATE_CALLS  128  /* most calls cc_routing_state gives */
 
 /*
  * Ends the waiting calls whose caller left (reason abandoned) or that
@@ -25,10 +22,12 @@ int cc_route_expire(cc_redis_t *r, cc_queues_t *q);
  */
 int cc_route_expire_calls(cc_redis_t *r, const cc_options_t *o);
 
-/* Adds the queues with waiting calls to q. */
-int cc_route_active(cc_redis_t *r, cc_queues_t *q);
-
-/* Offers the waiting calls of one queue to its agents. */
-int cc_route_queue(cc_redis_t *r, const cc_options_t *o, const char *queue);
+/*
+ * One routing step over every active queue: offers and wrap-ups that are
+ * over expire, then up to CC_ROUTE_ROUNDS rounds of cc_routing_state, the
+ * engine, and one FCALL per decision (a CONFLICT starts a new round).
+ * router: the name in the routing records.
+ */
+int cc_route_step(cc_redis_t *r, const cc_options_t *o, const char *router);
 
 #endif /* CC_ROUTER_ROUTE_H */

@@ -1,39 +1,140 @@
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "strategy.h"
 
-/* The agent idle the longest (oldest idle_since), ties by id. */
-static size_t
-cc_strategy_longest_idle(const cc_candidates_t *c, const cc_call_t *call,
-    cc_slot_t *const *eligible, size_t n, const char **reason)
+static int
+cc_by_id(const cc_choice_t *a, const cc_choice_t *b)
 {
-    size_t            i, best;
-    const cc_slot_t  *a, *b;
-
-    (void) c;
-    (void) call;
-
-    best = 0;
-
-    for (i = 1; i < n; i++) {
-        a = eligible[i];
-        b = eligible[best];
-
-        if (a->idle_since < b->idle_since
-            || (a->idle_since == b->idle_since
-                && strcmp(a->agent->id, b->agent->id) < 0))
-        {
-            best = i;
-        }
-    }
-
-    *reason = "longest-idle";
-    return best;
+    return strcmp(a->agent->id, b->agent->id) < 0;
 }
 
+/* longest-idle: oldest idle_since first, then id */
+static int
+cc_by_idle(const cc_pick_ctx_t *ctx, const cc_choice_t *a,
+    const cc_choice_t *b)
+{
+    (void) ctx;
+
+    return a->idle_since != b->idle_since ? a->idle_since < b->idle_since
+                                          : cc_by_id(a, b);
+}
+
+/* top-down: the order of the agents file, then id */
+static int
+cc_by_order(const cc_pick_ctx_t *ctx, const cc_choice_t *a,
+    const cc_choice_t *b)
+{
+    (void) ctx;
+
+    return a->agent->order != b->agent->order
+           ? a->agent->order < b->agent->order : cc_by_id(a, b);
+}
+
+/* those after the last one offered first, in order: wrapping */
+static int
+cc_round_robin(const cc_pick_ctx_t *ctx, const cc_choice_t *a,
+    const cc_choice_t *b)
+{
+    int  a_after, b_after;
+
+    a_after = a->agent->order > ctx->rr_order;
+    b_after = b->agent->order > ctx->rr_order;
+
+    return a_after != b_after ? a_after : cc_by_order(ctx, a, b);
+}
+
+/* lowest load / capacity (capacity >= 1: the others are never eligible) */
+static int
+cc_least_busy(const cc_pick_ctx_t *ctx, const cc_choice_t *a,
+    const cc_choice_t *b)
+{
+    long long  x, y;
+
+    x = (long long) a->load * b->agent->capacity;
+    y = (long long) b->load * a->agent->capacity;
+
+    return x != y ? x < y : cc_by_idle(ctx, a, b);
+}
+
+static int
+cc_fewest_calls(const cc_pick_ctx_t *ctx, const cc_choice_t *a,
+    const cc_choice_t *b)
+{
+    long long  x, y;
+
+    x = a->membership->answered;
+    y = b->membership->answered;
+
+    return x != y ? x < y : cc_by_idle(ctx, a, b);
+}
+
+static void
+cc_word_idle(const cc_pick_ctx_t *ctx, const cc_choice_t *a, char *why,
+    size_t size)
+{
+    if (a->idle_since > 0 && a->idle_since <= ctx->now) {
+        snprintf(why, size, "idle %llds", (ctx->now - a->idle_since) / 1000);
+
+    } else {
+        snprintf(why, size, "idle");
+    }
+}
+
+static void
+cc_word_order(const cc_pick_ctx_t *ctx, const cc_choice_t *a, char *why,
+    size_t size)
+{
+    (void) ctx;
+    snprintf(why, size, "order %lld", a->agent->order);
+}
+
+static void
+cc_word_load(const cc_pick_ctx_t *ctx, const cc_choice_t *a, char *why,
+    size_t size)
+{
+    (void) ctx;
+    snprintf(why, size, "load %d/%d", a->load, a->agent->capacity);
+}
+
+static void
+cc_word_answered(const cc_pick_ctx_t *ctx, const cc_choice_t *a, char *why,
+    size_t size)
+{
+    (void) ctx;
+    snprintf(why, size, "%lld answered today", a->membership->answered);
+}
+
+static void
+cc_word_random(const cc_pick_ctx_t *ctx, const cc_choice_t *a, char *why,
+    size_t size)
+{
+    (void) ctx;
+    (void) a;
+    snprintf(why, size, "random");
+}
+
+static void
+cc_word_rings(const cc_pick_ctx_t *ctx, const cc_choice_t *a, char *why,
+    size_t size)
+{
+    (void) ctx;
+    (void) a;
+    snprintf(why, size, "rings");
+}
+
+/* the first is the default */
 static const cc_strategy_t  cc_strategies[] = {
-    { "longest-idle", cc_strategy_longest_idle },
+    { "longest-idle", CC_PICK_BEST, cc_by_idle, cc_word_idle, NULL },
+    { "round-robin", CC_PICK_BEST, cc_round_robin, cc_word_order,
+      "next in order" },
+    { "top-down", CC_PICK_BEST, cc_by_order, cc_word_order,
+      "first in order" },
+    { "least-busy", CC_PICK_BEST, cc_least_busy, cc_word_load, NULL },
+    { "fewest-calls", CC_PICK_BEST, cc_fewest_calls, cc_word_answered,
+      NULL },
+    { "random", CC_PICK_RANDOM, NULL, cc_word_random, NULL },
+    { "ring-all", CC_PICK_ALL, NULL, cc_word_rings, NULL },
 };
 
 const cc_strategy_t *
@@ -54,92 +155,44 @@ cc_strategy_find(const char *name)
     return NULL;
 }
 
-static int
-cc_strategy_skilled(const cc_agent_t *agent, const cc_call_t *call)
+/* xorshift64: good enough to spread calls, and reproducible in tests */
+static uint64_t
+cc_strategy_random(uint64_t *state)
 {
-    size_t  i;
+    uint64_t  x;
 
-    for (i = 0; i < call->skills.n; i++) {
-        if (!cc_strings_has(&agent->skills, call->skills.items[i])) {
-            return 0;
-        }
-    }
+    x = *state != 0 ? *state : 0x9e3779b97f4a7c15ULL;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
 
-    return 1;
+    return x;
 }
 
-long
-cc_strategy_run(const cc_strategy_t *s, const cc_candidates_t *c,
-    cc_pick_t *picks)
+size_t
+cc_strategy_pick(const cc_strategy_t *s, const cc_pick_ctx_t *ctx,
+    cc_choice_t *const *el, size_t n)
 {
-    size_t            i, j, n, nfree, ndeclined, k;
-    long              npicks;
-    cc_slot_t        *slots, *slot;
-    cc_slot_t       **eligible, **base;
-    const cc_call_t  *call;
+    size_t  i, best;
 
-    slots = calloc(c->nagents + 1, sizeof(cc_slot_t));
-    /* not declined from the front, declined from the back */
-    eligible = calloc(c->nagents + 1, sizeof(cc_slot_t *));
+    switch (s->pick) {
 
-    if (slots == NULL || eligible == NULL) {
-        free(slots);
-        free(eligible);
-        return -1;
-    }
+    case CC_PICK_ALL:
+        return n;
 
-    for (j = 0; j < c->nagents; j++) {
-        slots[j].agent = &c->agents[j];
-        slots[j].load = c->agents[j].load;
-        slots[j].idle_since = c->agents[j].idle_since;
-    }
+    case CC_PICK_RANDOM:
+        return (size_t) (cc_strategy_random(ctx->random) % n);
 
-    npicks = 0;
+    default:
+        best = 0;
 
-    for (i = 0; i < c->ncalls; i++) {
-        call = &c->calls[i];
-        nfree = 0;
-        ndeclined = 0;
-
-        for (j = 0; j < c->nagents; j++) {
-            slot = &slots[j];
-
-            if (slot->load >= slot->agent->capacity
-                || !cc_strategy_skilled(slot->agent, call))
-            {
-                continue;
-            }
-
-            if (cc_strings_has(&call->declined, slot->agent->id)) {
-                eligible[c->nagents - 1 - ndeclined++] = slot;
-
-            } else {
-                eligible[nfree++] = slot;
+        for (i = 1; i < n; i++) {
+            if (s->before(ctx, el[i], el[best])) {
+                best = i;
             }
         }
 
-        if (nfree + ndeclined == 0) {
-            continue;
-        }
-
-        n = nfree > 0 ? nfree : ndeclined;
-        base = nfree > 0 ? eligible : eligible + c->nagents - ndeclined;
-        k = s->choose(c, call, base, n, &picks[npicks].reason);
-        slot = base[k];
-
-        picks[npicks].call = call;
-        picks[npicks].agent = slot->agent;
-        picks[npicks].declined = nfree == 0;
-        picks[npicks].idle_ms = slot->idle_since > 0
-                                ? c->now - slot->idle_since : 0;
-        npicks++;
-
-        /* busy from now on, for the rest of this round */
-        slot->load++;
-        slot->idle_since = c->now;
+        return best;
     }
-
-    free(slots);
-    free(eligible);
-    return npicks;
 }

@@ -2,52 +2,61 @@
 #define CC_ROUTER_STRATEGY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "candidates.h"
 
 /*
- * Routing strategies.  The driver (cc_strategy_run) walks the calls
- * oldest first, keeps a local copy of each agent's load and idle time for
- * the round, and for each call collects the eligible agents: skills
- * covering the call's skills, free capacity, preferably not in the call's
- * declined list (declined agents are eligible only when nobody else is).
- * A strategy only chooses one of the eligible agents and names its reason.
- * Pure: no I/O, nothing kept between rounds.
+ * The seven routing strategies of a queue (PROTOCOL "Queues and
+ * routing"), one entry each in strategy.c's table.  A strategy only
+ * orders the eligible agents of one call (the engine, engine.c, decides
+ * who is eligible) and names what each is to it.  Pure: no I/O.
  */
 
-/* An agent as seen during one round. */
-typedef struct {
-    const cc_agent_t  *agent;
-    int                load;
-    long long          idle_since;
-} cc_slot_t;
+#define CC_WHY_MAX  32
 
-/* Returns the index in eligible[0..n-1] (n >= 1) of the chosen agent. */
-typedef size_t (*cc_choose_pt)(const cc_candidates_t *c,
-    const cc_call_t *call, cc_slot_t *const *eligible, size_t n,
-    const char **reason);
+/* An eligible agent as the step sees it. */
+typedef struct {
+    const cc_agent_t       *agent;
+    const cc_membership_t  *membership;  /* in the call's queue */
+    int                     load;        /* counted locally in the step */
+    long long               idle_since;  /* ms, idem */
+} cc_choice_t;
 
 typedef struct {
-    const char    *name;
-    cc_choose_pt   choose;
+    long long               now;
+    long long               rr_order;    /* order of the queue's last
+                                          * offer, -1: none */
+    uint64_t               *random;      /* the random strategy's state */
+} cc_pick_ctx_t;
+
+typedef enum {
+    CC_PICK_BEST,                        /* the first by before() */
+    CC_PICK_RANDOM,
+    CC_PICK_ALL                          /* ring-all */
+} cc_pick_e;
+
+typedef struct {
+    const char   *name;
+    cc_pick_e     pick;
+    /* CC_PICK_BEST: 1 when a goes before b (ties end by id) */
+    int         (*before)(const cc_pick_ctx_t *ctx, const cc_choice_t *a,
+                          const cc_choice_t *b);
+    /* the strategy's word for an eligible agent, "idle 42s" */
+    void        (*word)(const cc_pick_ctx_t *ctx, const cc_choice_t *a,
+                        char *why, size_t size);
+    const char   *winner;                /* the chosen one's word, NULL:
+                                          * its word() */
 } cc_strategy_t;
 
-typedef struct {
-    const cc_call_t   *call;
-    const cc_agent_t  *agent;
-    const char        *reason;
-    int                declined;   /* the agent had declined this call */
-    long long          idle_ms;    /* how long the agent had been idle */
-} cc_pick_t;
-
-/* NULL: the default strategy; NULL when the name is unknown. */
+/* NULL: the default strategy (longest-idle); NULL when unknown. */
 const cc_strategy_t *cc_strategy_find(const char *name);
 
 /*
- * Fills picks (room for c->ncalls) with (call, agent) pairs in the order
- * they should be offered; returns their count, or -1 out of memory.
+ * The index in el[0..n-1] (n >= 1) of the agent to offer the call to, or
+ * n for all of them (ring-all).
  */
-long cc_strategy_run(const cc_strategy_t *s, const cc_candidates_t *c,
-    cc_pick_t *picks);
+size_t cc_strategy_pick(const cc_strategy_t *s, const cc_pick_ctx_t *ctx,
+    cc_choice_t *const *el, size_t n);
 
 #endif /* CC_ROUTER_STRATEGY_H */

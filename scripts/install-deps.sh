@@ -9,8 +9,9 @@
 # a service (tests start their own redis-server and nginx).
 set -eu
 
+# tzdata: the router turns business hours into times with it
 pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
-make pkg-config perl curl"
+make pkg-config perl curl tzdata"
 if [ "${1:-}" = "--tests" ]; then
     pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind"
     pkgs="$pkgs libnginx-mod-nchan"

@@ -8,6 +8,7 @@ use warnings;
 use Test::More;
 use Digest::SHA qw(sha1_hex);
 use POSIX ();
+use List::Util ();
 
 use lib 't/lib';
 use CCTest;
@@ -24,44 +25,19 @@ my $J = $t->json;
 sub fcall { $t->fcall(@_) }
 
 # Redis's clock (the library's only one), and waits on it: no fixed sleep
-sub redis_ms {
-    my $tm = $t->redis_cmd('TIME');
-    return $tm->[0] * 1000 + int($tm->[1] / 1000);
-}
-sub until_redis {          # until Redis's clock is past ms
-    my ($ms) = @_;
-    $t->wait_for(sub { redis_ms() > $ms }, interval => 0.002)
-        or die "Redis's clock never passed $ms\n";
-}
-sub redis_tick { until_redis(redis_ms()) }   # a millisecond passes
+sub redis_ms { $t->redis_ms }
+sub until_redis { $t->until_redis(@_) }
+sub redis_tick { $t->tick }   # a millisecond passes
 
-sub ok_call {
-    my ($name, @args) = @_;
-    my $r = fcall($name, @args);
-    die "$name @args: " . $r->message . "\n" if ref $r eq 'CCTest::Error';
-    return $r;
-}
+sub ok_call { $t->fcall_ok(@_) }
 
 # fails(CODE, message regex, function, args...)
-sub fails {
-    my ($code, $msg, $name, @args) = @_;
-    my $r = fcall($name, @args);
-    my $got = ref $r eq 'CCTest::Error' ? $r->message : 'no error';
-    like($got, qr/^$code $msg$/, "$name @{[grep { defined } @args[0, 1]]}: $code");
-}
+sub fails { $t->fcall_fails(@_) }
 
-# [[id, event, decoded data], ...] of a stream, after id $after
-sub events {
-    my ($key, $after) = @_;
-    my $r = $t->redis_cmd('XRANGE', $key, '(' . ($after // '0-0'), '+');
-    return [map { my %f = @{ $_->[1] };
-                  [$_->[0], $f{event}, $J->decode($f{data})] } @$r];
-}
+# [[id, event, decoded data], ...] of a stream, after an id
+sub events { $t->stream_events(@_) }
 
-sub tip {
-    my $r = $t->redis_cmd('XREVRANGE', shift, '+', '-', 'COUNT', 1);
-    return @$r ? $r->[0][0] : '0-0';
-}
+sub tip { $t->stream_tip(@_) }
 
 sub names { [map { $_->[1] } @{ $_[0] }] }
 sub call_ev { events("cc:call:$_[0]:events", $_[1]) }
@@ -89,7 +65,7 @@ sub offer { ok_call('cc_offer', $_[0], $_[1], $_[2] // 30000) }
 
 my $agents = $J->encode([
     {id => 'alice', name => 'Alice', queues => ['sales', 'support'],
-     skills => ['fr', 'en'], capacity => 2},
+     skills => ['en', 'fr'], capacity => 2},
     {id => 'bob', name => 'Bob', queues => ['sales'], skills => [],
      capacity => 1},
     {id => 'carol', name => 'Carol', queues => ['support'], skills => [],
@@ -100,8 +76,13 @@ my $agents = $J->encode([
 is(ok_call('cc_agents_load', $agents), 4, 'agents_load counts');
 is_deeply($t->redis_hash('cc:agent:bob'), {
     id => 'bob', name => 'Bob', capacity => 1, queues => '["sales"]',
-    skills => '[]', status => 'away',
+    skills => '[]', status => 'away', order => 2, tiers => '{}',
+    skills_key => substr(sha1_hex('[]'), 0, 12),
     idle_since => hget('cc:agent:bob', 'idle_since')}, 'agent profile');
+is_deeply($t->redis_hash('cc:queue:sales:profiles'), {
+    substr(sha1_hex('[]'), 0, 12) => '[]',
+    substr(sha1_hex('["en","fr"]'), 0, 12) => '["en","fr"]'},
+    'the skill sets of the queue\'s agents');
 is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queue:sales:agents') }],
     [qw(alice bob gone)], 'queue agents');
 is_deeply([sort @{ $t->redis_cmd('SMEMBERS', 'cc:queues') }],
@@ -134,9 +115,10 @@ fails('FORBIDDEN', 'agent not configured', 'cc_agent_open', 'gone', 'x',
 
 my $w = tip('cc:work');
 my ($c1, $r1) = create('sales');
-is_deeply($r1, [1, 120], 'first call: position 1, default 120 s');
+is_deeply($r1, [1, 120, 'queued', ''],
+    'first call: position 1, default 120 s, open');
 my ($c2, $r2) = create('sales', skills => '["fr"]');
-is_deeply($r2, [2, 240], 'second call: position 2');
+is_deeply($r2, [2, 240, 'queued', ''], 'second call: position 2');
 fails('CONFLICT', 'call exists', 'cc_call_create', $c1, 't', 'sales', '{}',
     '[]', 1000);
 {
@@ -153,10 +135,13 @@ is_deeply([@$h{qw(id queue state caller skills position)}],
      '[]', 1], 'call hash');
 is_deeply(call_ev($c2), [[tip("cc:call:$c2:events"), 'queued',
     {queue => 'sales', position => 2, estimated_wait => 240,
-     agents_available => 0}]],
+     agents_available => 0, status => 'queued'}]],
     'queued event (nobody available: the caller may leave a message)');
 is_deeply(work_queues($w), [qw(sales sales)], 'work for routers');
-is_deeply(ok_call('cc_active_queues'), ['sales'], 'active queues');
+sub routing_state { $J->decode(ok_call('cc_routing_state')) }
+is_deeply([map { $_->{name} } @{ routing_state()->{queues} }], ['sales'],
+    'routing state: the queue with calls ready to ring');
+is_deeply(routing_state()->{calls}, [], '... none read: no agent free');
 
 is(ok_call('cc_caller_open', $c1, "tok-$c1"), "cc:call:$c1:events",
     'caller_open');
@@ -209,20 +194,22 @@ is(fcall('cc_status', 'json') =~ /"alice":\{"name":"Alice","status":"available"/
 
 # ---------------------------------------------------------- candidates, offer
 
-my $cand = $J->decode(ok_call('cc_route_candidates', 'sales', 10));
+my $cand = routing_state();
 is_deeply([map { [$_->{id}, $_->{skills}, $_->{declined}] } @{ $cand->{calls} }],
     [[$c1, [], []], [$c2, ['fr'], []]], 'candidate calls, oldest first');
-is_deeply([map { [@$_{qw(id load capacity skills)}] } @{ $cand->{agents} }],
-    [['alice', 0, 2, ['fr', 'en']], ['bob', 0, 1, []]], 'candidate agents');
-is(scalar @{ $J->decode(ok_call('cc_route_candidates', 'sales', 1))->{calls} },
-    1, 'max calls');
+is_deeply([map { [@$_{qw(id status load capacity skills)}] }
+    @{ $cand->{agents} }],
+    [['alice', 'available', 0, 2, ['en', 'fr']],
+     ['bob', 'available', 0, 1, []]], 'the agents of the queue');
+is_deeply($cand->{agents}[0]{queues}, {sales => {tier => 1,
+    reject_until => 0, answered => 0}}, '... each with its queue figures');
 {
-    # a call nobody has the skills for does not hold up the next one
+    # a call nobody has the skills for is in no index: no candidate
     my ($de) = create('support', skills => '["de"]');
     my ($any) = create('support');
-    is_deeply([map { $_->{id} } @{ $J->decode(ok_call('cc_route_candidates',
-        'support', 1))->{calls} }], [$any],
-        'a call no free agent can take is no candidate');
+    is_deeply([map { $_->{id} } grep { $_->{queue} eq 'support' }
+        @{ routing_state()->{calls} }], [$any],
+        'a call no free agent can take is in no index: no candidate');
     ok_call('cc_caller_hangup', $_, "tok-$_") for $de, $any;
 }
 
@@ -242,11 +229,11 @@ is_deeply($ev->[0][2], {call => $c1, queue => 'sales',
     caller => {name => 'Caller 1', info => {tz => 'UTC'}}, expires_in => 30},
     'offer data');
 is(hget("cc:call:$c1", 'state'), 'offered', 'state offered');
-$cand = $J->decode(ok_call('cc_route_candidates', 'sales', 10));
+$cand = routing_state();
 is_deeply([map { $_->{id} } @{ $cand->{calls} }], [$c2, $c3],
     'offered call is no candidate');
-is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
-    'full agent is no candidate');
+is_deeply([map { [$_->{id}, $_->{status}] } @{ $cand->{agents} }],
+    [[alice => 'available'], [bob => 'busy']], 'a full agent is busy');
 my $snap = ok_call('cc_agent_open', 'bob', 'k5', 60000, '');
 is_deeply([@$snap[2, 4]], ['status', 'offer'], 'snapshot has the offer');
 is($J->decode($snap->[3])->{status}, 'available', '... after the status');
@@ -309,13 +296,14 @@ like($c2m, qr/^\d+-\d+$/, 'message while queued');
 is(ok_call('cc_agent_call', 'bob', $c1),
     qq({"call":"$c1","queue":"sales","state":"assigned","created":)
     . hget("cc:call:$c1", 'created')
+    . qq(,"priority":0)
     . qq(,"caller":{"name":"Caller 1","info":{"tz":"UTC"}},"agent":"bob",)
     . qq("assigned_at":) . hget("cc:call:$c1", 'assigned_at')
     . qq(,"ended_at":null,)
     . qq("reason":null,"transcript":[{"id":"$m1","from":"caller",)
     . qq("message":{"type":"chat","text":"hello"}},{"id":"$m2",)
     . qq("from":"agent","agent":{"id":"bob","name":"Bob"},)
-    . qq("message":{"type":"chat","text":"hi there"}}]}),
+    . qq("message":{"type":"chat","text":"hi there"}}],"routing":[]}),
     'agent_call with transcript');
 fails('NOTFOUND', 'call not found', 'cc_agent_call', 'alice', $c1);
 {
@@ -339,7 +327,7 @@ is_deeply($t->redis_cmd('SMEMBERS', "cc:call:$c2:declined"), ['alice'],
     'declined');
 fails('CONFLICT', 'offer expired or taken', 'cc_agent_reject', 'alice', $c2);
 fails('NOTFOUND', 'call not found', 'cc_agent_reject', 'bob', $c2);
-$cand = $J->decode(ok_call('cc_route_candidates', 'sales', 10));
+$cand = routing_state();
 is_deeply($cand->{calls}[0]{declined}, ['alice'], 'candidates: declined');
 
 offer($c2, 'alice', 50);
@@ -402,8 +390,8 @@ is(ok_call('cc_agent_transfer', 'bob', $c1, 'queue', 'support'), 'OK',
 my $tr = {call => $c1, to => {queue => 'support'}};
 is_deeply([map { [$_->[1], $_->[2]] } @{ call_ev($c1, $cev) }],
     [['transferred', $tr],
-     ['queued', {queue => 'support', position => 1, estimated_wait => 60,
-                 agents_available => 2}]],
+     ['queued', {queue => 'support', position => 1, estimated_wait => 0,
+                 agents_available => 2, status => 'queued'}]],
     'caller: transferred, queued first (arrived before)');
 is_deeply(agent_ev('bob', $ev)->[0][2], $tr, 'agent: transferred');
 is(call_ev($s1)->[-1][2]{position}, 2, 'later call moved down');
@@ -453,8 +441,23 @@ is(hget('cc:queue:support:stats', 'ended'), ($stats->{ended} // 0) + 1,
 my $aht = hget('cc:queue:support:stats', 'aht_ewma_ms');
 ok($aht < 120000, 'aht measured');
 my ($s2, $rs2) = create('support');
-is_deeply($rs2, [2, POSIX::ceil(2 * $aht / 1000 / 2)],
-    'estimated wait: position x aht / available agents');
+{
+    # staffed: capacity of the agents present and not away; free: the free
+    # slots of those available
+    my ($staffed, $free) = (0, 0);
+    for my $a (@{ $t->redis_cmd('SMEMBERS', 'cc:queue:support:agents') }) {
+        my $h = $t->redis_hash("cc:agent:$a");
+        next unless $t->redis_cmd('ZCOUNT', "cc:agent:$a:conns",
+            '(' . redis_ms(), '+inf');
+        next if $h->{status} eq 'away';
+        $staffed += $h->{capacity};
+        $free += $h->{capacity} - $t->redis_cmd('SCARD', "cc:agent:$a:calls")
+            - $t->redis_cmd('SCARD', "cc:agent:$a:offers");
+    }
+    is_deeply($rs2, [2, POSIX::ceil(List::Util::max(0, 2 - $free) * $aht
+        / 1000 / $staffed), 'queued', ''],
+        'estimated wait: (position - free slots) x aht / staffed capacity');
+}
 ok(hget('cc:agent:carol', 'idle_since') >= hget("cc:call:$c1", 'ended_at'),
     'idle since the end');
 fails('CONFLICT', 'call has ended', 'cc_agent_end', 'carol', $c1);
@@ -487,7 +490,7 @@ is_deeply([map { $_->[2]{position} } @{ call_ev($s2, $cev) }], [1],
 ok_call('cc_caller_hangup', $s2, "tok-$s2");
 is_deeply($t->redis_cmd('ZCARD', 'cc:queue:support:waiting'), 0,
     'left the waiting set');
-is_deeply(ok_call('cc_active_queues'), [], 'no active queue');
+is_deeply(routing_state()->{queues}, [], 'no queue with calls to ring');
 
 # ---------------------------------------------------------- status
 
@@ -500,6 +503,8 @@ my $st = $J->decode(ok_call('cc_status', 'json'));
 ok($st->{time} > 0, 'status time');
 is_deeply($st->{queues}{sales}, {waiting => 1, longest_wait => 0,
     agents_available => 2, agents_busy => 1, agents_away => 0,
+    agents_wrapup => 0, open => JSON::PP::true, opens_at => undef,
+    strategy => 'longest-idle', messages_waiting => 0,
     agents_offline => 0, assigned => 3, abandoned => 1, ended => 2,
     service_level => 75, service_level_seconds => 20, timed_out => 0,
     offers_rejected => 1, offers_timed_out => 1, offers_away => 2,
@@ -592,11 +597,9 @@ is($t->redis_cmd('ZSCORE', "cc:call:$gone:conns", 'k1'), $closed,
 my ($ghost) = create('support', open => 0, grace => 0);
 ok(defined $t->redis_cmd('ZSCORE', 'cc:callers:leaving', $ghost),
     'a new call waits for its caller in cc:callers:leaving');
-$cand = $J->decode(ok_call('cc_route_candidates', 'support', 10));
-is_deeply([map { $_->{id} } @{ $cand->{agents} }], ['alice'],
-    'alice could take a call');
-is_deeply($cand->{calls}, [], 'but a call whose caller is absent is no '
-    . 'candidate');
+$cand = routing_state();
+is_deeply([grep { $_->{queue} eq 'support' } @{ $cand->{calls} }], [],
+    'a call whose caller never came is no candidate');
 fails('CONFLICT', 'call not waiting', 'cc_offer', $ghost, 'alice', 1000);
 redis_tick();
 is_deeply([map { [@$_[0, 3]] } @{ ok_call('cc_expire_calls', 0, 10) }],
@@ -696,14 +699,16 @@ is_deeply([grep { $t->redis_cmd('TTL', $_) > 86400 } @keys], [],
     $t->redis_cmd('DEL', "cc:call:$o");           # as if its keys expired
     $t->redis_cmd('DEL', "cc:call:$h");
     my $pos = tip("cc:call:$q:events");
-    $cand = $J->decode(ok_call('cc_route_candidates', 'support', 10));
-    is_deeply([map { [@$_{qw(id load)}] } @{ $cand->{agents} }],
+    $cand = routing_state();
+    is_deeply([map { [@$_{qw(id load)}] } grep { $_->{id} eq 'alice' }
+        @{ $cand->{agents} }],
         [['alice', 1]], 'an offer of a vanished call no longer loads her');
-    is_deeply([map { $_->{id} } @{ $cand->{calls} }], [$q],
-        'vanished calls are no candidates');
-    is($t->redis_cmd('ZCARD', 'cc:queue:support:waiting'), 1,
+    is_deeply([map { $_->{id} } grep { $_->{queue} eq 'support' }
+        @{ $cand->{calls} }], [$q], 'vanished calls are no candidates');
+    is($t->redis_cmd('ZSCORE', 'cc:queue:support:waiting', $h), undef,
         '... and left the waiting set');
-    is(call_ev($q, $pos)->[-1][2]{position}, 1, 'the call behind moved up');
+    is(call_ev($q, $pos)->[-1][2]{position}, 2,
+        'the call behind moved up (the vanished offered one is swept later)');
     is_deeply(ok_call('cc_expire_offers', 100), [], 'expire_offers: skipped');
     is($t->redis_cmd('ZSCORE', 'cc:offers', $o), undef, '... and dropped');
     ok(ok_call('cc_status', 'json'), 'status');

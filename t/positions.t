@@ -82,9 +82,9 @@ is_deeply(\@wrong, [], 'exact up to 10, never less than the real '
     . 'position beyond');
 is_deeply(\@loose, [], 'and less than twice it');
 
-# candidates read a bounded window, however long the queue: every caller
-# but p0030's watching one leaves (no grace), so nobody else is a
-# candidate: the worst case
+# a routing step reads the head of the ready index (the free slots and a
+# few more), however long the queue: every caller but p0030's watching one
+# leaves (no grace), so nobody else is a candidate
 fcall('cc_caller_close', $_, "conn-$_", 0) for @$waiting;
 ok($t->wait_for(sub { my $tm = $t->redis_cmd('TIME');
     $tm->[0] * 1000 + $tm->[1] / 1000 > $t->redis_cmd('ZSCORE',
@@ -92,12 +92,12 @@ ok($t->wait_for(sub { my $tm = $t->redis_cmd('TIME');
     'their grace is over');
 fcall('cc_agent_open', 'alice', 'k1', 600000, '');
 fcall('cc_agent_status', 'alice', 'available');
-my $h0 = stat_calls('hgetall');
-my $cand = $J->decode(fcall('cc_route_candidates', 'sales', 50));
-my $read = stat_calls('hgetall') - $h0;
+my $h0 = stat_calls('hmget');
+my $cand = $J->decode(fcall('cc_routing_state'));
+my $read = stat_calls('hmget') - $h0;
 is_deeply([map { $_->{id} } @{ $cand->{calls} }], ['p0030'],
     'the one caller present is the only candidate');
-cmp_ok($read, '<', 300, "cc_route_candidates read $read call hashes of "
+cmp_ok($read, '<', 60, "cc_routing_state read $read calls of "
     . ($N - 20));
 
 $s30->close;

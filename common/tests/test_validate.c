@@ -201,6 +201,14 @@ test_origins(void)
     CC_CHECK(!cc_valid_token(S("")));
     CC_CHECK(!cc_valid_token(S("a b")));
     CC_CHECK(!cc_valid_token(S("a\xc3\xa9")));
+
+    CC_CHECK(cc_valid_visitor(S("AbC-_09xyzAbC-_09xyz12")));
+    CC_CHECK(cc_valid_visitor(S(cc_test_repeat('v', 64))));
+    CC_CHECK(!cc_valid_visitor(S(cc_test_repeat('v', 21))));
+    CC_CHECK(!cc_valid_visitor(S(cc_test_repeat('v', 65))));
+    CC_CHECK(!cc_valid_visitor(S("")));
+    CC_CHECK(!cc_valid_visitor(S("AbC-_09xyzAbC-_09xyz1=")));
+    CC_CHECK(!cc_valid_visitor(S("AbC-_09xyz AbC-_09xyz1")));
 }
 
 static void

@@ -42,7 +42,8 @@ test_good(void)
     CC_CHECK(count == 1);
     CC_CHECK(json != NULL && strcmp(json,
              "[{\"id\":\"alice\",\"name\":\"Alice\","
-             "\"queues\":[\"sales\",\"support\"],\"skills\":[\"fr\"],"
+             "\"queues\":[\"sales\",\"support\"],\"tiers\":{},"
+             "\"skills\":[\"fr\"],"
              "\"capacity\":2}]") == 0);
     free(json);
 
@@ -52,8 +53,21 @@ test_good(void)
     CC_CHECK(count == 2);
     CC_CHECK(json != NULL && strcmp(json,
              "[{\"id\":\"Bob_2\",\"name\":\"Bob_2\",\"queues\":[\"default\"],"
-             "\"skills\":[],\"capacity\":1},"
+             "\"tiers\":{},\"skills\":[],\"capacity\":1},"
              "{\"id\":\"c-3\",\"name\":\"c-3\",\"queues\":[],"
+             "\"tiers\":{},\"skills\":[],\"capacity\":1}]") == 0);
+    free(json);
+
+    /* tiers: a name is tier 1, only tiers over 1 are listed */
+    CC_CHECK(parse("[{\"id\": \"a\", \"queues\": [\"sales\", "
+                   "{\"queue\": \"support\", \"tier\": 2}, "
+                   "{\"queue\": \"vip\", \"tier\": 1}, "
+                   "{\"queue\": \"night\"}, "
+                   "{\"tier\": 10, \"queue\": \"backup\"}]}]") == 0);
+    CC_CHECK(json != NULL && strcmp(json,
+             "[{\"id\":\"a\",\"name\":\"a\",\"queues\":[\"sales\","
+             "\"support\",\"vip\",\"night\",\"backup\"],"
+             "\"tiers\":{\"support\":2,\"backup\":10},"
              "\"skills\":[],\"capacity\":1}]") == 0);
     free(json);
 
@@ -102,6 +116,24 @@ test_bad(void)
     bad("[{\"id\": \"a\", \"queues\": [1]}]", "\"queues\" must be an array");
     bad("[{\"id\": \"a\", \"queues\": [\"q\", \"q\"]}]",
         "\"queues\" repeats \"q\"");
+    bad("[{\"id\": \"a\", \"queues\": [\"q\", {\"queue\": \"q\", "
+        "\"tier\": 2}]}]", "\"queues\" repeats \"q\"");
+    bad("[{\"id\": \"a\", \"queues\": [{\"queue\": \"q\", "
+        "\"tier\": 0}]}]", "\"queues\": \"tier\" must be an integer 1 to 10");
+    bad("[{\"id\": \"a\", \"queues\": [{\"queue\": \"q\", \"tier\": 11}]}]",
+        "\"tier\" must be an integer 1 to 10");
+    bad("[{\"id\": \"a\", \"queues\": [{\"queue\": \"q\", "
+        "\"tier\": 1.5}]}]", "\"tier\" must be an integer");
+    bad("[{\"id\": \"a\", \"queues\": [{\"queue\": \"q\", "
+        "\"tier\": \"2\"}]}]", "\"tier\" must be an integer");
+    bad("[{\"id\": \"a\", \"queues\": [{\"tier\": 2}]}]",
+        "\"queues\" must be an array of queue names");
+    bad("[{\"id\": \"a\", \"queues\": [{\"queue\": \"Q\"}]}]",
+        "\"queues\" must be an array of queue names");
+    bad("[{\"id\": \"a\", \"queues\": [{\"queue\": \"q\", "
+        "\"level\": 2}]}]", "\"queues\": unknown field \"level\"");
+    bad("[{\"id\": \"a\", \"queues\": [[\"q\"]]}]",
+        "\"queues\" must be an array of queue names");
 
     bad("[{\"id\": \"a\", \"queues\": [\"q\"], \"skills\": \"fr\"}]",
         "\"skills\" must be an array");

@@ -39,6 +39,7 @@ test_defaults(void)
     CC_CHECK(opts.redis.password[0] == '\0');
     CC_CHECK(opts.redis.db == 0);
     CC_CHECK(opts.agents == NULL);
+    CC_CHECK(opts.queues == NULL);
     CC_CHECK(opts.offer_timeout == 20);
     CC_CHECK(opts.max_wait == 3600);
     CC_CHECK(opts.message_wait == 86400);
@@ -46,12 +47,14 @@ test_defaults(void)
     CC_CHECK(opts.name == NULL);
     CC_CHECK(opts.strategy != NULL
              && strcmp(opts.strategy->name, "longest-idle") == 0);
+    CC_CHECK(strcmp(opts.strategy_name, "longest-idle") == 0);
 }
 
 static void
 test_all(void)
 {
     CC_CHECK(parse("--redis", "10.0.0.5:6380", "--agents", "conf/a.json",
+                   "--queues", "conf/q.json",
                    "--password", "s3cret", "--db", "3", "--offer-timeout",
                    "45", "--max-wait", "0", "--message-wait=600",
                    "--tick=250", "--name", "r1",
@@ -60,6 +63,7 @@ test_all(void)
     CC_CHECK(strcmp(opts.redis.tcp.host, "10.0.0.5") == 0);
     CC_CHECK(opts.redis.tcp.port == 6380);
     CC_CHECK(strcmp(opts.agents, "conf/a.json") == 0);
+    CC_CHECK(strcmp(opts.queues, "conf/q.json") == 0);
     CC_CHECK(strcmp(opts.redis.password, "s3cret") == 0);
     CC_CHECK(opts.redis.db == 3);
     CC_CHECK(opts.offer_timeout == 45);
@@ -67,6 +71,26 @@ test_all(void)
     CC_CHECK(opts.message_wait == 600);
     CC_CHECK(opts.tick_ms == 250);
     CC_CHECK(strcmp(opts.name, "r1") == 0);
+}
+
+/* --strategy takes the seven names: the default of the queues */
+static void
+test_strategies(void)
+{
+    static const char  *names[] = {
+        "longest-idle", "round-robin", "top-down", "least-busy",
+        "fewest-calls", "random", "ring-all"
+    };
+    size_t              i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        CC_CHECK(parse("--strategy", names[i], NULL) == CC_OPTIONS_OK);
+        CC_CHECK(strcmp(opts.strategy_name, names[i]) == 0);
+        CC_CHECK(opts.strategy != NULL);
+    }
+
+    CC_CHECK(parse("--strategy=Ring-all", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--strategy", "", NULL) == CC_OPTIONS_ERROR);
 }
 
 static void
@@ -120,6 +144,8 @@ test_help(void)
     CC_CHECK(strstr(cc_options_usage, "--password") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--db") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--agents") != NULL);
+    CC_CHECK(strstr(cc_options_usage, "--queues") != NULL);
+    CC_CHECK(strstr(cc_options_usage, "ring-all") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--offer-timeout") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--max-wait") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--message-wait") != NULL);
@@ -139,6 +165,8 @@ test_bad(void)
     CC_CHECK(parse("--agents", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(strstr(err, "needs a value") != NULL);
     CC_CHECK(parse("--agents=", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--queues", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--queues=", NULL) == CC_OPTIONS_ERROR);
 
     CC_CHECK(parse("--db", "-1", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--db", "x", NULL) == CC_OPTIONS_ERROR);
@@ -164,6 +192,7 @@ main(void)
 {
     test_defaults();
     test_all();
+    test_strategies();
     test_addresses();
     test_help();
     test_bad();

@@ -494,6 +494,39 @@ sub fcall {
     return $self->redis_cmd('FCALL', $self->fn($name), 0, @args);
 }
 
+# the answer of an FCALL that must succeed (croaks on an error reply)
+sub fcall_ok {
+    my ($self, $name, @args) = @_;
+    my $r = $self->fcall($name, @args);
+    croak "$name @args: " . $r->message if ref $r eq 'CCTest::Error';
+    return $r;
+}
+
+# a test: the FCALL fails with CODE and a message matching the regex
+sub fcall_fails {
+    my ($self, $code, $msg, $name, @args) = @_;
+    my $r = $self->fcall($name, @args);
+    my $got = ref $r eq 'CCTest::Error' ? $r->message : 'no error';
+    local $Test::Builder::Level = ($Test::Builder::Level // 1) + 1;
+    return Test::More::like($got, qr/^$code $msg$/,
+        "$name @{[grep { defined } @args[0, 1]]}: $code");
+}
+
+# [[id, event, decoded data], ...] of the stream KEY after id AFTER
+sub stream_events {
+    my ($self, $key, $after) = @_;
+    my $r = $self->redis_cmd('XRANGE', $key, '(' . ($after // '0-0'), '+');
+    return [map { my %f = @{ $_->[1] };
+                  [$_->[0], $f{event}, $JSON->decode($f{data})] } @$r];
+}
+
+# the id of the stream KEY's last entry, 0-0 for none
+sub stream_tip {
+    my ($self, $key) = @_;
+    my $r = $self->redis_cmd('XREVRANGE', $key, '+', '-', 'COUNT', 1);
+    return @$r ? $r->[0][0] : '0-0';
+}
+
 # as the module and the router do: FUNCTION LOAD, without REPLACE, where
 # this very version being loaded already is success
 sub load_functions {
@@ -541,9 +574,21 @@ sub load_agents {
         $JSON->encode(\@list));
 }
 
+# A queues file (PROTOCOL.md "Queues and routing"): start_router passes it
+# as --queues unless its options name one.
+sub write_queues {
+    my ($self, $queues, $file) = @_;
+    my $path = _write_file($file // "$self->{dir}/queues.json",
+        JSON::PP->new->utf8->canonical->pretty->encode($queues));
+    $self->{queues_file} = $path unless $file;
+    return $path;
+}
+
 sub start_router {
     my ($self, @extra) = @_;
     $self->write_agents([]) unless $self->{agents_file};
+    push @extra, '--queues', $self->{queues_file}
+        if $self->{queues_file} && !grep { /^--queues\b/ } @extra;
     my $n = ++$self->{router_seq};
     my $log = "$self->{dir}/router-$n.log";
     my @wrapper = split ' ', ($ENV{CC_ROUTER_WRAPPER} // '');
@@ -560,6 +605,10 @@ sub start_router {
         $self->wait_for(sub {
             _read_file($log) =~ /agents (?:not )?loaded|rejected/
         }, timeout => 15);
+        # and the queues, loaded after the agents
+        $self->wait_for(sub {
+            _read_file($log) =~ /queues[^\n]*(?:loaded|rejected)/
+        }, timeout => 15) if grep { /^--queues\b/ } @extra;
     }
     return $r;
 }
@@ -942,6 +991,59 @@ sub agent_online {
     return $s;
 }
 
+sub agent_status {
+    my ($self, $agent, $status) = @_;
+    return $self->agent_http($agent, 'POST', '/agent/status',
+        body => "{\"status\":\"$status\"}")->{status};
+}
+
+# Redis's clock (the library's), in ms; tick: until it has moved on
+sub redis_ms {
+    my $tm = $_[0]->redis_cmd_ok('TIME');
+    return $tm->[0] * 1000 + int($tm->[1] / 1000);
+}
+sub tick {
+    my ($self) = @_;
+    $self->until_redis($self->redis_ms);
+}
+# until Redis's clock is past ms
+sub until_redis {
+    my ($self, $ms) = @_;
+    $self->wait_for(sub { $self->redis_ms > $ms }, interval => 0.001)
+        or croak "Redis's clock never passed $ms";
+}
+
+# Agents online one after the other, each idle since a later ms than the
+# one before (longest idle first); returns {id => stream}.
+sub agents_online {
+    my ($self, @ids) = @_;
+    my %s;
+    for (@ids) {
+        $s{$_} = $self->agent_online($_);
+        $self->tick;
+    }
+    return \%s;
+}
+
+# The first event NAME (that match => CODE accepts) on any of the streams
+# {key => stream}: (key, event), or () after timeout.  The events passed
+# by are in each stream's {passed}.
+sub first_event {
+    my ($self, $streams, $name, %opt) = @_;
+    my $match = $opt{match} // sub { 1 };
+    my $deadline = time + CCTest->scale($opt{timeout} // 10);
+    while (time < $deadline) {
+        for my $k (sort keys %$streams) {
+            my $s = $streams->{$k};
+            while (my $ev = $s->_next_event_by(time + 0.01)) {
+                return ($k, $ev) if $ev->{event} eq $name && $match->($ev);
+                push @{ $s->{passed} }, $ev;
+            }
+        }
+    }
+    return ();
+}
+
 # CC_TEST_TIMEOUT_SCALE: every wait of the harness and the tests is longer,
 # windows that collect events too (events_until(sub { 0 }, ...)): keep it low
 sub scale { ($_[1] // 0) * ($ENV{CC_TEST_TIMEOUT_SCALE} || 1) }
@@ -972,6 +1074,7 @@ sub create_call {
     croak "create_call: $res->{status} $res->{content}"
         unless $res->{status} == 201 && ref $res->{json} eq 'HASH';
     my $c = $res->{json};
+    $c->{headers} = $res->{headers};
     $c->{stream} = $self->sse("/call/$c->{call}/events?token=$c->{token}")
         if $stream;
     return $c;

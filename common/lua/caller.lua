@@ -1,0 +1,239 @@
+-- Caller side -------------------------------------------------------------
+
+-- The call if token is its token; an unknown call and a wrong token fail
+-- alike, after the same constant-time comparison of the SHA-1 digests.
+local function caller_call(id, token)
+    local call = call_get(id)
+    local stored = call and call.token or string.rep('0', 40)
+    local given = redis.sha1hex(token)
+    local diff = #stored == #given and 0 or 1
+    for i = 1, #given do
+        diff = bit.bor(diff, bit.bxor(given:byte(i), stored:byte(i) or 0))
+    end
+    if not call or diff ~= 0 then
+        fail('FORBIDDEN', 'forbidden')
+    end
+    return call
+end
+
+-- Only the agents file names queues (cc_agents_load): nothing a caller
+-- sends grows cc:queues.  The caller must open a stream within grace_ms,
+-- else cc_expire_calls ends the call abandoned: it never rang.
+-- priority: the call's own (callcenter_priority), "" or 0..100; customer:
+-- who the caller is for sticky routing ("" unknown), kept as its SHA-1.
+register('cc_call_create', function(id, token, q, caller, skills, grace,
+                                    priority, customer)
+    local now = now_ms()
+    local ck = key(CC_KEY_CALL, id)
+    if redis.call('SISMEMBER', CC_KEY_QUEUES, q) == 0 then
+        fail('BADREQ', 'unknown queue')
+    end
+    priority = priority or ''
+    if priority ~= '' and not (priority:match('^%d%d?%d?$')
+                               and tonumber(priority) <= 100) then
+        fail('BADREQ', 'priority must be an integer 0 to 100')
+    end
+    customer = customer or ''
+    if #customer > 300 then
+        fail('BADREQ', 'customer too long')
+    end
+    if redis.call('EXISTS', ck) == 1 then
+        fail('CONFLICT', 'call exists')
+    end
+    priority = tonumber(priority) or 0
+    redis.call('HSET', ck, 'id', id, 'token', redis.sha1hex(token),
+               'queue', q, 'state', 'queued', 'created', now,
+               'caller', caller, 'skills', skills, 'priority', priority)
+    if customer ~= '' then
+        local who = redis.sha1hex(customer)
+        local last = redis.call('HGET', key(CC_KEY_CUSTOMER, who), 'agent')
+        redis.call('HSET', ck, 'customer', who)
+        if last then
+            redis.call('HSET', ck, 'sticky_agent', last)
+        end
+    end
+    call_key_life(id, CC_KEY_CALL, now)
+    -- the call waits in its queue once its caller's first stream opens
+    -- (cc_caller_open): a link nobody follows never takes a place there
+    redis.call('HSET', ck, 'pending', '1')
+    redis.call('ZADD', CC_KEY_CALLERS_LEAVING,
+               now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
+    local s = settings(q)
+    local position = redis.call('ZCOUNT', key(CC_KEY_QUEUE_WAITING, q),
+                                '-inf', rank_score(s, now, priority)) + 1
+    local status, opens_at = queue_state(s, now)
+    return {position, estimated_wait(q, position, staffing(q, now), s),
+            status, opens_at and jnum(opens_at) or ''}
+end)
+
+-- A stream may end without its close reaching Redis (its worker killed,
+-- Redis away then): its refresh stops.  cc:callers:streams holds each
+-- call by when the last refresh runs out, so that cc_expire_calls looks
+-- at the call then, as it does at cc:callers:leaving.
+local function streams_run_out(id, until_)
+    redis.call('ZADD', CC_KEY_CALLERS_STREAMS, 'GT', until_, id)
+end
+
+-- A closed stream leaves this one member in the call's connections,
+-- scored when the last grace is over: the caller stays present that long,
+-- yet only open streams count against the call's limit.
+local CLOSED_CONN = '~closed'
+
+local function open_streams(ck, now)
+    local n = redis.call('ZCOUNT', ck, '(' .. now, '+inf')
+    local closed = tonumber(redis.call('ZSCORE', ck, CLOSED_CONN))
+    if closed and closed > now then
+        n = n - 1
+    end
+    return n
+end
+
+-- With a connection (conn, ttl ms), the caller counts as present on the
+-- call until its stream is gone for the grace: a waiting call whose caller
+-- left is then abandoned (cc_expire_calls).  At most max_streams (0: no
+-- limit) live connections a call: so the zset stays that small.
+register('cc_caller_open', function(id, token, conn, ttl, max_streams)
+    local call = caller_call(id, token)
+    if conn and call.state ~= 'ended' then
+        local ck = key(CC_KEY_CALL_CONNS, id)
+        local now = now_ms()
+        local max = tonumber(max_streams) or 0
+        if max > 0 and open_streams(ck, now) >= max then
+            fail('TOOMANY', 'too many streams')
+        end
+        redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+        redis.call('ZADD', ck, now + tonumber(ttl), conn)
+        call_key_life(id, CC_KEY_CALL_CONNS, call.created)
+        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        streams_run_out(id, now + tonumber(ttl))
+        if call.pending then
+            redis.call('HDEL', key(CC_KEY_CALL, id), 'pending')
+            call.pending = nil
+            enter_queue(id, call, now)
+            call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
+            work(call.queue)
+        elseif call.parked then
+            -- back, after leaving a message: rings again
+            redis.call('HDEL', key(CC_KEY_CALL, id), 'parked')
+            call.parked = nil
+            if rings(call) then
+                enter_ready(id, call, call.queue, settings(call.queue))
+                work(call.queue)
+            end
+        end
+    end
+    return key(CC_KEY_CALL_EVENTS, id)
+end)
+
+-- state and created of a call that is not over, else nil (ended or
+-- vanished: nothing to refresh)
+local function live_call(id)
+    local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'state', 'created')
+    if f[1] and f[1] ~= 'ended' then
+        return f[2]
+    end
+end
+
+register('cc_caller_presence', function(ttl, id, conn)
+    local created = live_call(id)
+    if created then
+        local until_ = now_ms() + tonumber(ttl)
+        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), until_, conn)
+        call_key_life(id, CC_KEY_CALL_CONNS, created)
+        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        streams_run_out(id, until_)
+    end
+    return redis.status_reply('OK')
+end)
+
+register('cc_caller_close', function(id, conn, grace)
+    local until_ = now_ms() + tonumber(grace)
+    local created = live_call(id)
+    local ck = key(CC_KEY_CALL_CONNS, id)
+    if created and redis.call('ZREM', ck, conn) == 1 then
+        redis.call('ZADD', ck, 'GT', until_, CLOSED_CONN)
+        call_key_life(id, CC_KEY_CALL_CONNS, created)
+        redis.call('ZADD', CC_KEY_CALLERS_LEAVING, until_, id)
+    end
+    return redis.status_reply('OK')
+end)
+
+-- bytes a kept message costs beyond its own JSON: the call's stream entry
+-- (id, field names, the {"call":...,"from":...} around it), about 100 bytes
+-- a message by MEMORY USAGE of a stream of small ones
+local KEPT_OVERHEAD = 96
+
+-- A caller's message may go now: the call's token bucket (fields bucket,
+-- in thousandths of a message, and bucket_at) refills at rate (messages
+-- per second x 1000) up to burst messages; both kinds count.  budget:
+-- bytes of kept messages a call may store (field kept_bytes).  rate or
+-- budget 0: no such limit.  Returns the fields to write, or fails.
+local function message_quota(call, message, kind, rate, burst, budget, now)
+    local fields = {}
+    rate, burst, budget = tonumber(rate) or 0, tonumber(burst) or 0,
+        tonumber(budget) or 0
+    if rate > 0 then
+        local full = burst * 1000
+        local level = math.min(full, (tonumber(call.bucket) or full)
+            + math.floor((now - (tonumber(call.bucket_at) or now)) * rate
+                         / 1000))
+        if level < 1000 then
+            fail('TOOMANY', 'too many messages')
+        end
+        fields = {'bucket', level - 1000, 'bucket_at', now}
+    end
+    if kind == 'keep' then
+        -- what Redis keeps: the message, the event around it, the entry
+        local kept = (tonumber(call.kept_bytes) or 0) + #message
+            + KEPT_OVERHEAD
+        if budget > 0 and kept > budget then
+            fail('TOOMANY', 'too many messages')
+        end
+        fields[#fields + 1] = 'kept_bytes'
+        fields[#fields + 1] = kept
+    end
+    return fields
+end
+
+register('cc_caller_message', function(id, token, message, kind, rate,
+                                       burst, budget)
+    local call = caller_call(id, token)
+    kind = message_kind(kind)
+    if call.state == 'ended' then
+        fail('CONFLICT', 'call has ended')
+    end
+    local now = now_ms()
+    local ck = key(CC_KEY_CALL, id)
+    local fields = message_quota(call, message, kind, rate, burst, budget,
+                                 now)
+    if #fields > 0 then
+        redis.call('HSET', ck, unpack(fields))
+    end
+    local ev = deliver(id, call.state == 'assigned' and call.agent,
+                       message_data(id, 'caller', message), kind,
+                       call.queue, 'caller')
+    if kind == 'keep' and call.state ~= 'assigned' and not call.left_message
+    then
+        -- a message left while waiting: the call waits message_wait, even
+        -- with its caller gone
+        -- (a pending call too: its caller never came, yet left a word)
+        redis.call('HSET', ck, 'left_message', ev)
+        -- a pending call's stream begins here, not in cc_caller_open
+        call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
+        redis.call('ZREM', key(CC_KEY_QUEUE_ARRIVALS, call.queue), id)
+        redis.call('ZADD', key(CC_KEY_QUEUE_MESSAGES, call.queue),
+                   call.created, id)
+    end
+    return ev
+end)
+
+register('cc_caller_hangup', function(id, token)
+    local call = caller_call(id, token)
+    if call.state == 'ended' then
+        return call.reason
+    end
+    local reason = call.state == 'assigned' and 'hangup' or 'abandoned'
+    end_call(id, call, reason, now_ms())
+    return reason
+end)
+

@@ -1,0 +1,254 @@
+-- Queues ------------------------------------------------------------------
+
+local function stat(q, field)
+    return tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q), field)
+                    or 0)
+end
+
+local function ewma(q, field, sample)
+    local k = key(CC_KEY_QUEUE_STATS, q)
+    local prev = tonumber(redis.call('HGET', k, field))
+    local v = sample
+    if prev then
+        v = EWMA_ALPHA * sample + (1 - EWMA_ALPHA) * prev
+    end
+    redis.call('HSET', k, field, math.floor(v + 0.5))
+end
+
+-- Who staffs q now: agents (available ones), staffed capacity (present
+-- and not away), free slots (of agents that may take a call).  O(agents).
+local function staffing(q, now)
+    local st = {ready = 0, staffed = 0, free = 0}
+    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
+        local state, h, n = agent_state(a, now)
+        local capacity = tonumber(h.capacity) or 0
+        if state ~= 'offline' and state ~= 'away' then
+            st.staffed = st.staffed + capacity
+        end
+        if state == 'available' then
+            st.ready = st.ready + 1
+            st.free = st.free + capacity - n
+        end
+    end
+    return st
+end
+
+-- Seconds until the call at `position` is answered: the calls before it
+-- that no free slot takes at once, each taking the queue's handle time
+-- (an EWMA of its calls' durations) plus its wrap-up, shared among the
+-- staffed capacity (docs/DESIGN.md, "Estimated wait").
+local function estimated_wait(q, position, st, s)
+    local aht = tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q),
+                                    'aht_ewma_ms')) or DEFAULT_AHT_MS
+    return math.ceil(math.max(0, position - st.free) * (aht + s.wrapup)
+                     / 1000 / math.max(1, st.staffed))
+end
+
+-- Positions shown to callers: exact up to EXACT_POSITIONS, beyond it
+-- rounded up to the next step of 15, 20, 30, 50, 70, 100, 150, 200, ...
+-- (1.5-2-3-5-7-10 per decade).  A shown position is never less than the
+-- real one, and one arrival or departure changes the shown position of
+-- O(log n) calls only: those before EXACT_POSITIONS and those crossing a
+-- step.
+local STEPS = {1.5, 2, 3, 5, 7, 10}
+
+-- EXACT_POSITIONS and the steps after it, up to the first at or past n
+local function boundaries(n)
+    local b, decade = {EXACT_POSITIONS}, EXACT_POSITIONS
+    while b[#b] < n do
+        for _, m in ipairs(STEPS) do
+            b[#b + 1] = math.floor(m * decade)
+            if b[#b] >= n then
+                return b
+            end
+        end
+        decade = decade * 10
+    end
+    return b
+end
+
+local function shown(p)
+    if p <= EXACT_POSITIONS then
+        return p
+    end
+    local b = boundaries(p)
+    return b[#b]
+end
+
+local leave_queue
+
+-- What a caller of q is told: status queued or closed (and opens_at, ms
+-- or null), for the 201 of cc_call_create and each `queued`.
+local function queue_state(s, now)
+    local open, opens_at = opening(s, now)
+    if open then
+        return 'queued'
+    end
+    return 'closed', opens_at
+end
+
+-- Sends `queued` to the call at 0-based rank `rank` of q if its shown
+-- position changed, with the agents available in q then (none: the caller
+-- may leave a message) and whether the queue is open.  ctx: {gone, and
+-- what one update reads once: s, st}; a call that vanished goes to
+-- ctx.gone.
+local function show_position(q, rank, id, now, ctx)
+    local ck = key(CC_KEY_CALL, id)
+    local f = redis.call('HMGET', ck, 'state', 'position')
+    if not f[1] then
+        ctx.gone[#ctx.gone + 1] = id
+        return
+    end
+    local position = shown(rank + 1)
+    if f[2] ~= tostring(position) then
+        ctx.s = ctx.s or settings(q)
+        ctx.st = ctx.st or staffing(q, now)
+        local status, opens_at = queue_state(ctx.s, now)
+        local members = {
+            'queue', js(q), 'position', jnum(position),
+            'estimated_wait', jnum(estimated_wait(q, position, ctx.st,
+                                                  ctx.s)),
+            'agents_available', jnum(ctx.st.ready), 'status', js(status)}
+        if status == 'closed' then
+            members[#members + 1] = 'opens_at'
+            members[#members + 1] = opens_at and jnum(opens_at) or 'null'
+        end
+        redis.call('HSET', ck, 'position', position)
+        emit_call(id, 'queued', jobj(members))
+    end
+end
+
+-- One call came or went at 0-based rank `from` of q: the calls behind
+-- moved by one place.  Only those whose shown position changes can, each
+-- found by one ZRANGE: O(log n).
+local function update_positions(q, now, from, ctx)
+    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    ctx = ctx or {gone = {}}
+    local function range(lo, hi)
+        lo = math.max(lo, from)
+        if lo <= hi then
+            for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
+                show_position(q, lo + i - 1, id, now, ctx)
+            end
+        end
+    end
+    range(0, EXACT_POSITIONS - 1)
+    for _, b in ipairs(boundaries(redis.call('ZCARD', wk))) do
+        range(b - 1, b)
+    end
+    for _, id in ipairs(ctx.gone) do
+        leave_queue(q, id, now)
+    end
+    ctx.gone = {}
+    return ctx
+end
+
+-- Ready indexes ------------------------------------------------------
+--
+-- A call ready to ring (queued, not offered, its caller there) is in one
+-- zset per skill set of its queue's agents that covers its skills (the
+-- queue's profiles), by rank: the best call a free agent can take, over
+-- all its queues, is at the head of one of its sets' indexes, however many
+-- calls nobody free can take wait before it (docs/DESIGN.md, "Finding the
+-- next call").
+
+local function set_of(list)
+    local s = {}
+    for _, v in ipairs(list) do
+        s[v] = true
+    end
+    return s
+end
+
+-- true when an agent with skills `has` (a set) may take a call needing
+-- `needs` (a list)
+local function covers(has, needs)
+    for _, s in ipairs(needs) do
+        if not has[s] then
+            return false
+        end
+    end
+    return true
+end
+
+-- the key of a skill set (a sorted list): the same in every queue
+local function skills_key(skills)
+    table.sort(skills)
+    return redis.sha1hex(jstrings(skills)):sub(1, 12)
+end
+
+local function ready_key(q, pk)
+    return string.format(CC_KEY_QUEUE_READY, q, pk)
+end
+
+-- q's profiles: {{key, skills set}, ...}
+local function profiles(q)
+    local flat = redis.call('HGETALL', key(CC_KEY_QUEUE_PROFILES, q))
+    local list = {}
+    for i = 1, #flat, 2 do
+        list[#list + 1] = {flat[i], set_of(cjson.decode(flat[i + 1]))}
+    end
+    return list
+end
+
+-- call: skills (JSON), created, priority
+local function enter_ready(id, call, q, s)
+    local needs = cjson.decode(call.skills or '[]')
+    local score = rank_score(s, call.created, call.priority)
+    for _, p in ipairs(profiles(q)) do
+        if covers(p[2], needs) then
+            redis.call('ZADD', ready_key(q, p[1]), score, id)
+        end
+    end
+end
+
+local function leave_ready(id, q)
+    for _, p in ipairs(profiles(q)) do
+        redis.call('ZREM', ready_key(q, p[1]), id)
+    end
+end
+
+-- ready to ring once queued: its caller came (not pending) and is there
+-- or left no message (parked: gone, with a message left)
+local function rings(call)
+    return call.state == 'queued' and not call.pending and not call.parked
+end
+
+-- The zset that bounds the wait of a waiting call of q: by its queue's
+-- max_wait, or by message_wait once its caller left a message
+-- (cc_expire_calls).
+local function waits_in(q, call)
+    return key(call.left_message and CC_KEY_QUEUE_MESSAGES
+               or CC_KEY_QUEUE_ARRIVALS, q)
+end
+
+-- id (call: queue, created, priority, skills, state, left_message) waits
+-- in its queue from now on, at the rank of its arrival and priority
+local function enter_queue(id, call, now)
+    local q = call.queue
+    local s = settings(q)
+    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    redis.call('ZADD', waits_in(q, call), call.created, id)
+    if redis.call('ZADD', wk, rank_score(s, call.created, call.priority), id)
+        == 1 then
+        local rank = redis.call('ZRANK', wk, id)
+        local ctx = update_positions(q, now, rank, {gone = {}, s = s})
+        show_position(q, rank, id, now, ctx)
+    end
+    if rings(call) then
+        enter_ready(id, call, q, s)
+    end
+end
+
+-- id waits in q no more
+leave_queue = function(q, id, now)
+    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    redis.call('ZREM', key(CC_KEY_QUEUE_ARRIVALS, q), id)
+    redis.call('ZREM', key(CC_KEY_QUEUE_MESSAGES, q), id)
+    leave_ready(id, q)
+    local rank = redis.call('ZRANK', wk, id)
+    if rank then
+        redis.call('ZREM', wk, id)
+        update_positions(q, now, rank)
+    end
+end

@@ -1,0 +1,83 @@
+-- Queue settings ----------------------------------------------------------
+
+-- What a queue does when neither the queues file nor the router's defaults
+-- say (cc_queues_load): times in ms.
+local BUILTIN = {
+    strategy = 'longest-idle', offer_timeout = 20000, max_no_answer = 0,
+    wrapup = 0, reject_delay = 0, priority = 0, priority_aging = 0,
+    tier_wait = 0, max_wait = 3600000, overflow_after = 0,
+    overflow_queue = '', sticky = 0, service_level = 20000, hours = 'null',
+    day_offset = 0,
+}
+
+local NUMERIC = {
+    offer_timeout = true, max_no_answer = true, wrapup = true,
+    reject_delay = true, priority = true, priority_aging = true,
+    tier_wait = true, max_wait = true, overflow_after = true, sticky = true,
+    service_level = true, day_offset = true,
+}
+
+local STRATEGIES = {
+    ['longest-idle'] = true, ['round-robin'] = true, ['top-down'] = true,
+    ['least-busy'] = true, ['fewest-calls'] = true, random = true,
+    ['ring-all'] = true,
+}
+
+-- q's settings: its own (cc:queue:Q), else the defaults, else BUILTIN;
+-- numbers as numbers, hours decoded (nil: always open); s.given[f]: f
+-- came from Redis, not BUILTIN.
+local function settings(q)
+    local s = {given = {}}
+    for f, v in pairs(BUILTIN) do
+        s[f] = v
+    end
+    for _, k in ipairs{CC_KEY_QUEUES_DEFAULTS, key(CC_KEY_QUEUE, q)} do
+        local flat = redis.call('HGETALL', k)
+        for i = 1, #flat, 2 do
+            s[flat[i]] = flat[i + 1]
+            s.given[flat[i]] = true
+        end
+    end
+    for f in pairs(NUMERIC) do
+        s[f] = tonumber(s[f]) or BUILTIN[f]
+    end
+    s.hours = cjson.decode(s.hours)
+    if s.hours == cjson.null then
+        s.hours = nil
+    end
+    return s
+end
+
+-- With weight w per priority level a call's rank is created - level * w:
+-- with aging (w = the aging period) a call gains a level per period
+-- waited, continuously, so that two calls' order never flips back;
+-- without, w outweighs any difference of arrival a live call can have.
+local NO_AGING_WEIGHT = 1e10
+
+local function rank_score(s, created, priority)
+    local w = s.priority_aging > 0 and s.priority_aging or NO_AGING_WEIGHT
+    return tonumber(created) - (s.priority + (tonumber(priority) or 0)) * w
+end
+
+-- Whether the queue is open at now, and when it opens next if not (ms, or
+-- nil when the hours the router computed show no opening).  hours: sorted
+-- open intervals [from, to).
+local function opening(s, now)
+    if not s.hours then
+        return true
+    end
+    for _, r in ipairs(s.hours) do
+        if now < r[1] then
+            return false, r[1]
+        end
+        if now < r[2] then
+            return true
+        end
+    end
+    return false, nil
+end
+
+-- the day (a number) of now in the queue's zone: "today" of fewest-calls
+local function queue_day(s, now)
+    return math.floor((now + s.day_offset) / 86400000)
+end
