@@ -75,9 +75,15 @@ sub routers_idle {
 }
 
 sub wait_idle {
-    # a fresh step after the last entry: the routers settled
     $t->wait_for(\&routers_idle, timeout => 60, interval => 0.1)
         or die "routers still busy after 60 s\n";
+}
+
+# FCALLs so far and the microseconds Redis spent in them
+sub fcall_stats {
+    my $info = $t->redis_cmd_ok('INFO', 'commandstats');
+    return $info =~ /^cmdstat_fcall:calls=(\d+),usec=(\d+)/m ? ($1, $2)
+        : (0, 0);
 }
 
 sub cpu_ticks {
@@ -123,6 +129,7 @@ for my $routers (1, 3) {
 
     my @pids = map { $_->pid } @r;
     my @cpu0 = map { cpu_ticks($_) } $t->{redis_pid}, @pids;
+    my @fcall0 = fcall_stats();
     my $t0 = time;
     pipeline(map { ['FCALL', $t->fn('cc_agent_status'), 0, $_->{id},
         'available'] } @agents);
@@ -134,9 +141,12 @@ for my $routers (1, 3) {
         sleep 0.002;
     }
     my $dt = $offers ? $moved - $t0 : time - $t0;
-    my @cpu = map { (cpu_ticks($_) - shift @cpu0) / $tck / $dt * 100 }
+    my $wall = time - $t0;      # the CPU's window: a stall's 5 s too
+    my @cpu = map { (cpu_ticks($_) - shift @cpu0) / $tck / $wall * 100 }
         $t->{redis_pid}, @pids;
     my $redis_cpu = shift @cpu;
+    my @fcall = fcall_stats();
+    my ($fcalls, $usec) = map { $fcall[$_] - $fcall0[$_] } 0, 1;
     my ($lines, $conflicts) = (0, 0);
     for my $r (@r) {
         my $log = $r->log_text;
@@ -148,14 +158,38 @@ for my $routers (1, 3) {
     printf "decisions, %d router%s: %d calls over %d queues to %d agents "
         . "of capacity %d in %.2f s: %.0f decisions/s = %.4f x EVALSHA "
         . "(a decision: %s EVALSHA); CPU: redis %.0f%%, router%s %s%%; "
-        . "%d offer lines, %d conflicts\n", $routers, $s, $o{calls},
+        . "%d offer lines, %d conflicts; a decision: %.2f FCALL, %.0f us "
+        . "of Redis in FCALL\n", $routers, $s, $o{calls},
         $o{queues}, $o{agents}, $capacity, $dt, $rate, $rate / $evalsha,
         $rate ? sprintf('%.1f', $evalsha / $rate) : '-', $redis_cpu, $s,
-        join('+', map { sprintf '%.0f', $_ } @cpu), $lines, $conflicts;
+        join('+', map { sprintf '%.0f', $_ } @cpu), $lines, $conflicts,
+        map { $offers ? $_ / $offers : 0 } $fcalls, $usec;
     printf "    (only %d of %d calls offered: nothing more for 5 s)\n",
         $offers, $o{calls} if $offers < $o{calls};
     $t->stop_router($_) for @r;
 }
+
+# -- what one step reads, against the calls waiting: no router, every
+# agent available, the calls ready for them, cc_routing_state alone
+$t->redis_cmd_ok('FLUSHALL');
+$t->load_agents(\@agents);
+pipeline(map { (['FCALL', $t->fn('cc_agent_open'), 0, $_->{id},
+    "conn-$_->{id}", 600000, ''], ['FCALL', $t->fn('cc_agent_status'), 0,
+    $_->{id}, 'available']) } @agents);
+my @reads;
+for my $n (0, int($o{calls} / 10), $o{calls} - int($o{calls} / 10)) {
+    preload_calls($n, []) if $n;
+    my $t0 = time;
+    my $state;
+    $state = $t->fcall('cc_routing_state') for 1 .. 5;
+    last if ref $state;         # a library without it
+    my $ready = () = $state =~ /"created":/g;
+    push @reads, sprintf '%.1f ms (%d calls in it, %d KiB)',
+        (time - $t0) / 5 * 1000, $ready, length($state) / 1024;
+}
+printf "state read: cc_routing_state with %s calls waiting ready: %s\n",
+    join('/', 0, int($o{calls} / 10), $o{calls}), join(', ', @reads)
+    if @reads == 3;
 
 # -- click-to-offer: one router, agents of capacity 1 online through
 # nginx; a fresh call (POST /call, then its caller's stream) until the
