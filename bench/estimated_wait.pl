@@ -9,7 +9,7 @@
 # and nginx like the tests do.
 #     perl bench/estimated_wait.pl [--agents N] [--handle SECONDS]
 #                                  [--load RATIO] [--duration SECONDS]
-#                                  [--seed N]
+#                                  [--wrapup SECONDS] [--seed N]
 use strict; use warnings;
 use FindBin; use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use Getopt::Long;
@@ -19,10 +19,12 @@ use CCTest;
 use Bench;
 
 # handle: the mean handle time, each one uniform in 0.5..1.5 times it;
-# load: arrival rate x mean handle time / agents (their busy share)
-my %o = (agents => 4, handle => 4, load => 0.9, duration => 90, seed => 7);
-GetOptions(\%o, 'agents=i', 'handle=f', 'load=f', 'duration=i', 'seed=i')
-    or die "bad options\n";
+# load: arrival rate x mean handle time / agents (their busy share);
+# wrapup: the queue's (agents wait it out)
+my %o = (agents => 4, handle => 4, load => 0.9, duration => 90, wrapup => 0,
+    seed => 7);
+GetOptions(\%o, 'agents=i', 'handle=f', 'load=f', 'duration=i', 'wrapup=i',
+    'seed=i') or die "bad options\n";
 srand $o{seed};
 
 my $t = CCTest->new(checks => 0);   # figures only, no TAP
@@ -30,6 +32,7 @@ $t->start_redis;
 my @ids = map { sprintf 'a%02d', $_ } 1 .. $o{agents};
 $t->write_agents([map { { id => $_, queues => ['desk'], capacity => 1 } }
     @ids]);
+$t->write_queues({ desk => { wrapup => $o{wrapup} } });
 $t->start_router;
 $t->default_server(extra => 'callcenter_heartbeat 1h;');
 my (%stream_of, %agent_of);
@@ -49,7 +52,8 @@ sub at {
     @timers = sort { $a->[0] <=> $b->[0] } @timers, [@_];
 }
 
-my $rate = $o{load} * $o{agents} / $o{handle};     # calls a second
+# calls a second
+my $rate = $o{load} * $o{agents} / ($o{handle} + $o{wrapup});
 my $start = time;
 my $last_arrival = $start + $o{duration};
 my $end = $last_arrival + 30;       # the queue drains meanwhile
@@ -102,10 +106,11 @@ my @c = grep { $_->{counted} } @done;
 die "no call counted: a longer --duration\n" unless @c;
 my @err = map { $_->{estimate} - $_->{wait} } @c;
 my @abs = map { abs } @err;
-printf "estimated wait: %d agents, handle %.1f-%.1f s, load %.2f, %d s of "
-    . "arrivals: %d calls counted (%d before the first end left out, %d "
-    . "unfinished)\n", $o{agents}, $o{handle} / 2, $o{handle} * 1.5,
-    $o{load}, $o{duration}, scalar @c, @done - @c, scalar keys %calls;
+printf "estimated wait: %d agents, handle %.1f-%.1f s, wrap-up %d s, load "
+    . "%.2f, %d s of arrivals: %d calls counted (%d before the first end "
+    . "left out, %d unfinished)\n", $o{agents}, $o{handle} / 2,
+    $o{handle} * 1.5, $o{wrapup}, $o{load}, $o{duration}, scalar @c,
+    @done - @c, scalar keys %calls;
 printf "    real wait mean %.1f s (max %.1f s), estimate mean %.1f s; error "
     . "(estimate - real): mean absolute %.1f s, median %.1f s, p90 %.1f s, "
     . "bias %+.1f s\n", sum(map { $_->{wait} } @c) / @c,

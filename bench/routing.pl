@@ -133,9 +133,9 @@ for my $routers (1, 3) {
     my $t0 = time;
     pipeline(map { ['FCALL', $t->fn('cc_agent_status'), 0, $_->{id},
         'available'] } @agents);
-    # until every call is on offer, or nothing moved for 5 s
+    # until every call is on offer, nothing moved for 5 s, or a minute
     my ($offers, $moved) = (0, $t0);
-    while ($offers < $o{calls} && time - $moved < 5) {
+    while ($offers < $o{calls} && time - $moved < 5 && time - $t0 < 60) {
         my $n = $t->redis_cmd_ok('ZCARD', 'cc:offers');
         ($offers, $moved) = ($n, time) if $n > $offers;
         sleep 0.002;
@@ -164,8 +164,8 @@ for my $routers (1, 3) {
         $rate ? sprintf('%.1f', $evalsha / $rate) : '-', $redis_cpu, $s,
         join('+', map { sprintf '%.0f', $_ } @cpu), $lines, $conflicts,
         map { $offers ? $_ / $offers : 0 } $fcalls, $usec;
-    printf "    (only %d of %d calls offered: nothing more for 5 s)\n",
-        $offers, $o{calls} if $offers < $o{calls};
+    printf "    (only %d of %d calls offered, in %.0f s)\n", $offers,
+        $o{calls}, $wall if $offers < $o{calls};
     $t->stop_router($_) for @r;
 }
 
