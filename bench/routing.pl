@@ -147,23 +147,25 @@ for my $routers (1, 3) {
     my $redis_cpu = shift @cpu;
     my @fcall = fcall_stats();
     my ($fcalls, $usec) = map { $fcall[$_] - $fcall0[$_] } 0, 1;
-    my ($lines, $conflicts) = (0, 0);
+    my ($lines, $conflicts, $left) = (0, 0, 0);
     for my $r (@r) {
         my $log = $r->log_text;
         $lines += () = $log =~ /\b(?:offer|ring) call=/g;
         $conflicts += () = $log =~ /\bconflict call=/g;
+        $left += () = $log =~ /\bleft to the next step/g;
     }
     my $rate = $offers / $dt;
     my $s = $routers > 1 ? 's' : '';
     printf "decisions, %d router%s: %d calls over %d queues to %d agents "
         . "of capacity %d in %.2f s: %.0f decisions/s = %.4f x EVALSHA "
-        . "(a decision: %s EVALSHA); CPU: redis %.0f%%, router%s %s%%; "
-        . "%d offer lines, %d conflicts; a decision: %.2f FCALL, %.0f us "
-        . "of Redis in FCALL\n", $routers, $s, $o{calls},
+        . "(%s EVALSHA a decision); CPU: redis %.0f%%, router%s %s%%; "
+        . "%d offer lines, %d conflicts, %d steps left to the next; a "
+        . "decision: %.2f FCALL, %.0f us of Redis in FCALL\n", $routers, $s,
+        $o{calls},
         $o{queues}, $o{agents}, $capacity, $dt, $rate, $rate / $evalsha,
         $rate ? sprintf('%.1f', $evalsha / $rate) : '-', $redis_cpu, $s,
         join('+', map { sprintf '%.0f', $_ } @cpu), $lines, $conflicts,
-        map { $offers ? $_ / $offers : 0 } $fcalls, $usec;
+        $left, map { $offers ? $_ / $offers : 0 } $fcalls, $usec;
     printf "    (only %d of %d calls offered, in %.0f s)\n", $offers,
         $o{calls}, $wall if $offers < $o{calls};
     $t->stop_router($_) for @r;
