@@ -10,7 +10,7 @@ $t->load_agents([{ id => 'alice', queues => ['default', 'sales', 'q' x 32] }]);
 $t->default_server;
 my $J = CCTest->json;
 
-sub dbsize { $t->redis_cmd_ok('DBSIZE') }
+sub dbsize { $t->stored_keys }
 sub is_json_error {
     my ($res, $status, $name) = @_;
     my $ok = is($res->{status}, $status, "$name: $status");

@@ -442,6 +442,14 @@ sub redis_cmd_ok {
 }
 
 # Every key (SCAN, so the count is right on big databases too).
+# How many keys hold data: DBSIZE but the routers' lease, which comes and
+# goes with every routing step (common/lua/lease.lua).
+sub stored_keys {
+    my ($self) = @_;
+    return scalar grep { !/^cc:routing:(?:lease|again)$/ }
+        $self->redis_keys('*');
+}
+
 sub redis_keys {
     my ($self, $pattern) = @_;
     my ($cursor, @keys) = (0);
