@@ -26,6 +26,10 @@
  * the module never resolves a name in its event loop.
  */
 
+/* the most backoff between rounds: asking is cheap, and a failover ends
+ * when it ends */
+#define CC_REDIS_SENTINEL_BACKOFF_MAX  1000     /* ms */
+
 typedef struct {
     const cc_redis_addr_t  *addr;
     int                     current;    /* the sentinel asked next */
