@@ -84,7 +84,9 @@ cc_redis_sentinel_found(cc_redis_sentinel_t *s)
 int
 cc_redis_reply_relink(const char *str, size_t len)
 {
-    static const char  *words[] = { "READONLY", "MASTERDOWN", "LOADING" };
+    static const char  *words[] = {
+        "READONLY", "MASTERDOWN", "LOADING", "UNBLOCKED"
+    };
     size_t              i, n;
 
     for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {

@@ -61,7 +61,8 @@ void cc_redis_sentinel_found(cc_redis_sentinel_t *s);
 /*
  * An error reply that means the link is not on a usable master: READONLY
  * (a replica: the master moved), MASTERDOWN (a replica lost its master),
- * LOADING (the data set is not loaded yet).  The link is dropped as if
+ * LOADING (the data set is not loaded yet), UNBLOCKED (a blocking read cut
+ * short: the master turned replica).  The link is dropped as if
  * lost and the master looked for again; the command did nothing.
  */
 int cc_redis_reply_relink(const char *str, size_t len);

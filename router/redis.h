@@ -16,7 +16,8 @@
  * With --sentinel, connecting asks the sentinels in turn (a short timeout
  * each) for the master, whose ROLE must be master (cc_redis_sentinel.h).
  * A command that fails at the connection level, or answers READONLY,
- * MASTERDOWN or LOADING, drops the connection; the caller reconnects
+ * MASTERDOWN, LOADING or UNBLOCKED (cc_redis_reply_relink), drops the
+ * connection; the caller reconnects
  * (asking the sentinels again) with cc_redis_connect after
  * cc_redis_backoff.  An outage is logged once, when it starts, and its end
  * once.

@@ -7,6 +7,7 @@
 use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 use Time::HiRes qw(time);
+use Time::Local qw(timegm);
 
 my $t = CCTest->new;
 my $name = 'ccmaster';
@@ -122,6 +123,14 @@ for my $i (0, 1) {
         timeout => 15), "router $i follows the failover");
     ok($routers[$i]->alive, "router $i alive");
 }
+# when each router's log says it follows (its clock: UTC ms)
+my @follow = map {
+    $_->log_text =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):([\d.]+)Z\ \S+\ redis\ master
+        \ $name\ is\ 127\.0\.0\.1:$replica->{port}\ /mx
+        ? timegm(0, $5, $4, $3, $2 - 1, $1) + $6 - $killed : undef } @routers;
+diag(sprintf 'failover: the routers followed %s s after the kill',
+    join ' and ', map { defined ? sprintf('%.1f', $_) : '?' } @follow);
+
 my (%ready, $log);
 ok($t->wait_for(sub {
     $log = $t->error_log;

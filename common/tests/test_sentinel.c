@@ -189,6 +189,9 @@ test_relink(void)
     CC_CHECK(cc_redis_reply_relink(
                  S("LOADING Redis is loading the dataset in memory")));
     CC_CHECK(cc_redis_reply_relink(S("LOADING")));
+    CC_CHECK(cc_redis_reply_relink(
+                 S("UNBLOCKED force unblock from blocking operation, "
+                   "instance state changed (master -> replica?)")));
     CC_CHECK(!cc_redis_reply_relink(S("READONLYX")));
     CC_CHECK(!cc_redis_reply_relink(S("ERR READONLY")));
     CC_CHECK(!cc_redis_reply_relink(S("CONFLICT offered")));
