@@ -31,6 +31,8 @@
 #define NGX_HTTP_CALLCENTER_REDIS_PING         5000    /* ms, idle link */
 #define NGX_HTTP_CALLCENTER_REDIS_ASK          500     /* ms, a sentinel's
                                                         * connect and answer */
+#define NGX_HTTP_CALLCENTER_REDIS_WAIT_FAST    10      /* ms, WAIT while
+                                                        * replicas fall short */
 
 
 
@@ -1048,7 +1050,13 @@ ngx_http_callcenter_redis_confirmed(ngx_http_request_t *r,
     wargvlen[0] = 4;
     wargv[1] = (const char *) replicas;
     wargvlen[1] = p - replicas;
-    p = ngx_sprintf(timeout, "%M", ngx_http_callcenter_redis_conf->redis_wait);
+    /* replicas missing: fail fast until one WAIT succeeds again, rather
+     * than hold the link callcenter_redis_wait for each write */
+    p = ngx_sprintf(timeout, "%M",
+                    ngx_http_callcenter_redis_unconfirmed
+                    ? ngx_min(ngx_http_callcenter_redis_conf->redis_wait,
+                              NGX_HTTP_CALLCENTER_REDIS_WAIT_FAST)
+                    : ngx_http_callcenter_redis_conf->redis_wait);
     wargv[2] = (const char *) timeout;
     wargvlen[2] = p - timeout;
 
@@ -1194,16 +1202,21 @@ ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *r,
         ngx_http_callcenter_redis_gone(&ngx_http_callcenter_redis_cmd, ac);
 
     } else if (reply->type == REDIS_REPLY_ERROR
-               && cc_redis_reply_relink(reply->str, reply->len)
-               && ac == ngx_http_callcenter_redis_cmd.ac)
+               && cc_redis_reply_relink(reply->str, reply->len))
     {
-        /* not (or no longer) the master: look for it again; 503 */
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "callcenter: redis command link: %s, reconnecting",
-                      reply->str);
-        ngx_http_callcenter_redis_cmd.state =
+        /* not (or no longer) the master: look for it again (once); 503 */
+        if (ac == ngx_http_callcenter_redis_cmd.ac
+            && ngx_http_callcenter_redis_cmd.state
+               != NGX_HTTP_CALLCENTER_REDIS_CONNECTING)
+        {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "callcenter: redis command link: %s, reconnecting",
+                          reply->str);
+            ngx_http_callcenter_redis_cmd.state =
                                           NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
-        ngx_http_callcenter_redis_drop(&ngx_http_callcenter_redis_cmd);
+            ngx_http_callcenter_redis_drop(&ngx_http_callcenter_redis_cmd);
+        }
+
         reply = NULL;
     }
 

@@ -9,12 +9,14 @@ use lib 't/lib'; use CCTest;
 my $t = CCTest->new;
 $t->start_redis;
 $t->write_agents([
-    { id => 'alice', name => 'Alice', queues => ['sales'], capacity => 1 }]);
+    { id => 'alice', name => 'Alice', queues => ['sales'], capacity => 2 }]);
 my $router = $t->start_router;
 $t->default_server;
 my $c = $t->create_call(queue => 'sales');
 
+# (with the library, so that after the sync FCALL still finds it)
 my $other = $t->start_redis_server;
+$t->redis_at($other->{port}, 'FUNCTION', 'LOAD', $t->functions_lua);
 my $before = length $router->log_text;
 $t->redis_cmd_ok('REPLICAOF', '127.0.0.1', $other->{port});
 ok($t->wait_for(sub {
@@ -33,6 +35,7 @@ ok($t->wait_for(sub {
 ok($t->wait_for(sub { substr($router->log_text, $before) =~ /redis up again/ },
     timeout => 15), 'the router is back');
 my $sa = $t->agent_online('alice');
+# (the first call too, unless the replica flushed it: capacity 2)
 my $c2 = $t->create_call(queue => 'sales');
 ok($sa->wait_event('offer', timeout => 10,
     match => sub { $_[0]{json}{call} eq $c2->{call} }), 'and offers calls');
