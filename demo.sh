@@ -16,6 +16,7 @@ redis_port=${CC_DEMO_REDIS_PORT:-6380}
 build="$root/build"
 run="$build/demo"
 agents_file="$root/conf/agents.json"
+queues_file="$root/conf/queues.json"
 pids=()
 names=()
 
@@ -138,7 +139,8 @@ wait_for "${pids[-1]}" redis-server "$run/redis.log" \
 
 say "starting callcenter-router"
 start callcenter-router "$run/router.log" "$build/callcenter-router" \
-    --redis "127.0.0.1:$redis_port" --agents "$agents_file"
+    --redis "127.0.0.1:$redis_port" --agents "$agents_file" \
+    --queues "$queues_file"
 wait_for "${pids[-1]}" callcenter-router "$run/router.log" \
     sh -c "[ \"\$(redis-cli -h 127.0.0.1 -p $redis_port scard cc:agents 2>/dev/null)\" -gt 0 ]"
 

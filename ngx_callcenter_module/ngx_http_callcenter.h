@@ -106,6 +106,12 @@ void ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle);
  * (cc_agent_close, cc_caller_close).  All strings are copied.  It
  * finalizes r (from a reply handler: it drops the reference the command
  * took), answering a JSON error when the stream cannot start.
+ *
+ * A local stream (party NGX_HTTP_CALLCENTER_STATUS, local set, no present)
+ * reads nothing from Redis: its channel, a name no Redis key has, is the
+ * worker's own and gets the events of ngx_http_callcenter_sse_local(),
+ * each written once to each of its streams (those whose last id is below
+ * the event's).
  */
 
 typedef struct {
@@ -118,14 +124,19 @@ typedef struct {
     ngx_str_t                   last_id;     /* "0-0": the whole stream */
     ngx_str_t                   snapshot_id;
     ngx_array_t                *snapshot;    /* ngx_http_callcenter_event_t */
-    ngx_uint_t                  party;       /* NGX_HTTP_CALLCENTER_AGENT
-                                              * or _CALLER */
+    ngx_uint_t                  party;       /* NGX_HTTP_CALLCENTER_AGENT,
+                                              * _CALLER or _STATUS */
     ngx_str_t                   present;     /* agent id or call id */
     ngx_str_t                   conn_id;
+    unsigned                    local:1;
 } ngx_http_callcenter_stream_conf_t;
 
 void ngx_http_callcenter_sse_start(ngx_http_request_t *r,
     ngx_http_callcenter_stream_conf_t *scf);
+void ngx_http_callcenter_sse_local(ngx_str_t *channel, ngx_str_t *id,
+    ngx_str_t *event, ngx_str_t *data);
+/* whether the worker has streams on the local channel */
+ngx_uint_t ngx_http_callcenter_sse_local_streams(ngx_str_t *channel);
 
 /*
  * Before the FCALL that opens a stream of party (NGX_HTTP_CALLCENTER_AGENT
@@ -134,7 +145,8 @@ void ngx_http_callcenter_sse_start(ngx_http_request_t *r,
  * callcenter_streams_per_address (429; a per-worker table, the count held
  * until r's pool goes); then a new connection id into ctx->conn_id, and in
  * ttl the ms the connection counts as present.  NGX_OK, or NGX_DECLINED
- * when refused: *rc is then what the content handler returns.
+ * when refused: *rc is then what the content handler returns.  Party
+ * NGX_HTTP_CALLCENTER_STATUS: the count only (no Last-Event-ID, ttl NULL).
  */
 ngx_int_t ngx_http_callcenter_sse_conn(ngx_http_request_t *r,
     ngx_uint_t party, ngx_str_t *ttl, ngx_int_t *rc);

@@ -5,7 +5,9 @@
  * stream catches up with XRANGE once its channel is subscribed, a page at a
  * time, each page once the output before it drained below half the stream
  * buffer; then it writes the published events whose id is above the last
- * one it wrote.  A second table counts the streams of each client address.
+ * one it wrote.  A local channel is the module's own (the status streams):
+ * no Redis, its streams live at once.  A second table counts the streams of
+ * each client address.
  */
 
 
@@ -22,6 +24,8 @@
 #define NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING    1
 #define NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED     2
 #define NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING  3
+#define NGX_HTTP_CALLCENTER_SSE_LOCAL          4   /* fed by the module, not
+                                                    * Redis; kept till exit */
 
 /* stream phases */
 #define NGX_HTTP_CALLCENTER_SSE_WAIT     0   /* for the subscription */
@@ -78,6 +82,7 @@ typedef struct {
     ngx_int_t                           end_rc;
 
     ngx_uint_t                          party;
+    ngx_uint_t                          local;    /* scf->local */
     ngx_str_t                           present;
     ngx_str_t                           conn_id;
 
@@ -97,6 +102,8 @@ static void ngx_http_callcenter_sse_end(ngx_http_callcenter_sse_stream_t *st,
     ngx_int_t rc);
 static ngx_int_t ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     ngx_http_callcenter_stream_conf_t *scf);
+static void ngx_http_callcenter_sse_deliver(
+    ngx_http_callcenter_sse_channel_t *ch, cc_sse_message_t *m);
 
 
 static ngx_rbtree_t       ngx_http_callcenter_sse_channels;
@@ -297,7 +304,8 @@ ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
         ngx_memcpy(ch->sn.str.data, st->name.data, st->name.len);
         ch->sn.node.key = ngx_crc32_short(st->name.data, st->name.len);
         ngx_queue_init(&ch->streams);
-        ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
+        ch->state = st->local ? NGX_HTTP_CALLCENTER_SSE_LOCAL
+                              : NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
 
         ngx_rbtree_insert(&ngx_http_callcenter_sse_channels, &ch->sn.node);
     }
@@ -307,6 +315,11 @@ ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
     st->phase = NGX_HTTP_CALLCENTER_SSE_WAIT;
 
     switch (ch->state) {
+
+    case NGX_HTTP_CALLCENTER_SSE_LOCAL:
+        /* nothing to catch up with */
+        st->phase = NGX_HTTP_CALLCENTER_SSE_LIVE;
+        break;
 
     case NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED:
         ngx_http_callcenter_sse_channel_subscribe(ch);
@@ -355,7 +368,8 @@ ngx_http_callcenter_sse_channel_leave(ngx_http_callcenter_sse_stream_t *st)
         break;
 
     default:
-        /* SUBSCRIBING: the ack unsubscribes; UNSUBSCRIBING: the ack frees */
+        /* SUBSCRIBING: the ack unsubscribes; UNSUBSCRIBING: the ack frees;
+         * LOCAL: stays, a worker has few */
         break;
     }
 }
@@ -465,6 +479,10 @@ ngx_http_callcenter_sse_unsubscribed(ngx_http_callcenter_sse_channel_t *ch)
 {
     ngx_queue_t                       *q;
     ngx_http_callcenter_sse_stream_t  *st;
+
+    if (ch->state == NGX_HTTP_CALLCENTER_SSE_LOCAL) {
+        return;
+    }
 
     if (ngx_queue_empty(&ch->streams)) {
         ngx_http_callcenter_sse_channel_free(ch);
@@ -1051,11 +1069,7 @@ ngx_http_callcenter_sse_catchup(ngx_http_callcenter_sse_stream_t *st)
 void
 ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
 {
-    u_char                             *id, last[CC_SSE_ID_MAX];
-    size_t                              id_len;
-    ngx_queue_t                        *q, *next;
     cc_sse_message_t                    m;
-    ngx_http_callcenter_sse_stream_t   *st;
     ngx_http_callcenter_sse_channel_t  *ch;
 
     ch = ngx_http_callcenter_sse_channel_find(channel);
@@ -1069,6 +1083,62 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
         return;
     }
 
+    ngx_http_callcenter_sse_deliver(ch, &m);
+}
+
+
+/* a local channel's event (a stored one: each stream writes it once) */
+
+void
+ngx_http_callcenter_sse_local(ngx_str_t *channel, ngx_str_t *id,
+    ngx_str_t *event, ngx_str_t *data)
+{
+    cc_sse_message_t                    m;
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    ch = ngx_http_callcenter_sse_channel_find(channel);
+    if (ch == NULL || ch->state != NGX_HTTP_CALLCENTER_SSE_LOCAL) {
+        return;
+    }
+
+    if (cc_sse_id_parse((char *) id->data, id->len, &m.id) != 0) {
+        return;
+    }
+
+    m.live = 0;
+    m.id_str = (char *) id->data;
+    m.id_len = id->len;
+    m.event = (char *) event->data;
+    m.event_len = event->len;
+    m.data = (char *) data->data;
+    m.data_len = data->len;
+
+    ngx_http_callcenter_sse_deliver(ch, &m);
+}
+
+
+ngx_uint_t
+ngx_http_callcenter_sse_local_streams(ngx_str_t *channel)
+{
+    ngx_http_callcenter_sse_channel_t  *ch;
+
+    ch = ngx_http_callcenter_sse_channel_find(channel);
+
+    return ch != NULL && !ngx_queue_empty(&ch->streams);
+}
+
+
+/* an event to the live streams of a channel */
+
+static void
+ngx_http_callcenter_sse_deliver(ngx_http_callcenter_sse_channel_t *ch,
+    cc_sse_message_t *m)
+{
+    u_char                             *id, last[CC_SSE_ID_MAX];
+    size_t                              id_len;
+    ngx_queue_t                        *q, *next;
+    ngx_http_callcenter_sse_stream_t   *st;
+
     for (q = ngx_queue_head(&ch->streams);
          q != ngx_queue_sentinel(&ch->streams);
          q = next)
@@ -1076,7 +1146,7 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
         next = ngx_queue_next(q);
         st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
 
-        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP && !m.live) {
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP && !m->live) {
             st->dirty = 1;
             continue;
         }
@@ -1085,7 +1155,7 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
             continue;
         }
 
-        if (m.live) {
+        if (m->live) {
             if (!ngx_http_callcenter_sse_low(st)) {
                 continue;
             }
@@ -1093,17 +1163,17 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
             id = last;
             id_len = cc_sse_id_format((char *) last, &st->last);
 
-        } else if (cc_sse_id_cmp(&m.id, &st->last) > 0) {
-            id = (u_char *) m.id_str;
-            id_len = m.id_len;
+        } else if (cc_sse_id_cmp(&m->id, &st->last) > 0) {
+            id = (u_char *) m->id_str;
+            id_len = m->id_len;
 
         } else {
             continue;
         }
 
         if (!ngx_http_callcenter_sse_fits(st,
-                                 cc_sse_frame_len(id_len, m.event_len,
-                                                  m.data, m.data_len)))
+                                 cc_sse_frame_len(id_len, m->event_len,
+                                                  m->data, m->data_len)))
         {
             ngx_log_error(NGX_LOG_INFO, st->request->connection->log, 0,
                           "callcenter: client does not read its event "
@@ -1114,8 +1184,8 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
         }
 
         if (ngx_http_callcenter_sse_event(st, id, id_len,
-                                          (u_char *) m.event, m.event_len,
-                                          (u_char *) m.data, m.data_len)
+                                          (u_char *) m->event, m->event_len,
+                                          (u_char *) m->data, m->data_len)
             != NGX_OK
             || ngx_http_callcenter_sse_flush(st) != NGX_OK)
         {
@@ -1123,8 +1193,8 @@ ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload)
             continue;
         }
 
-        if (!m.live) {
-            st->last = m.id;
+        if (!m->live) {
+            st->last = m->id;
         }
     }
 }
@@ -1155,7 +1225,11 @@ ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
     ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_callcenter_module);
 
-    if (ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK) {
+    /* a status stream starts from the figures of now, whatever it saw */
+
+    if (party != NGX_HTTP_CALLCENTER_STATUS
+        && ngx_http_callcenter_last_id(r, &ctx->last_id) != NGX_OK)
+    {
         *rc = ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
                                              "malformed last event id");
         return NGX_DECLINED;
@@ -1169,10 +1243,19 @@ ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
         return NGX_DECLINED;
     }
 
+    if (n != NGX_OK) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    if (party == NGX_HTTP_CALLCENTER_STATUS) {
+        /* nobody to keep present */
+        return NGX_OK;
+    }
+
     ttl->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
 
-    if (n != NGX_OK
-        || ttl->data == NULL
+    if (ttl->data == NULL
         || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
                                       &ctx->conn_id)
            != NGX_OK)
@@ -1498,6 +1581,7 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     st->request = r;
     st->last = last;
     st->party = scf->party;
+    st->local = scf->local;
 
     /* a catch-up page of the largest entries fills half the buffer */
 

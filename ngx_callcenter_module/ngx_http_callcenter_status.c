@@ -1,20 +1,58 @@
 
 /*
- * callcenter: queue and agent figures (a location with callcenter_status).
+ * callcenter: queue and agent figures (a location with callcenter_status):
+ * one answer per request, JSON or Prometheus, or an event stream of them.
+ *
+ * The streams of a worker share one feed: while the worker has any, a
+ * timer asks for the figures once an interval, and an answer whose figures
+ * differ from the last one is a new status event for every stream.  Redis
+ * sees one cc_status per interval per worker, however many watch.
  */
 
 
 #include "ngx_http_callcenter.h"
+#include "cc_sse.h"
 
 
+#define NGX_HTTP_CALLCENTER_STATUS_INTERVAL  1000    /* ms between asks */
+
+
+typedef struct {
+    ngx_event_t                 timer;
+    u_char                     *data;       /* the last answer */
+    size_t                      len;
+    size_t                      size;
+    ngx_msec_t                  at;         /* when it came */
+    cc_sse_id_t                 id;         /* its event's */
+    u_char                      id_str[CC_SSE_ID_MAX];
+    size_t                      id_len;
+    unsigned                    pending:1;  /* cc_status on its way */
+} ngx_http_callcenter_status_feed_t;
+
+
+static ngx_int_t ngx_http_callcenter_status_stream(ngx_http_request_t *r);
 static void ngx_http_callcenter_status_reply(ngx_http_request_t *r,
     redisReply *reply);
+static void ngx_http_callcenter_status_ask(void);
+static void ngx_http_callcenter_status_timer_handler(ngx_event_t *ev);
+static void ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
+    redisReply *reply);
+
+
+static ngx_http_callcenter_status_feed_t  ngx_http_callcenter_status_feed;
+
+/* the local channel of the status streams: no Redis key has a space */
+static ngx_str_t  ngx_http_callcenter_status_channel =
+    ngx_string("callcenter status");
+static ngx_str_t  ngx_http_callcenter_status_event = ngx_string("status");
 
 
 ngx_int_t
 ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
-    ngx_str_t                   format;
+    ngx_str_t                   format, stream;
+    ngx_uint_t                  sse;
+    ngx_table_elt_t            *h;
     ngx_http_callcenter_ctx_t  *ctx;
 
     if (path->len) {
@@ -35,17 +73,33 @@ ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    h = ngx_http_callcenter_header(r, "Accept");
+
+    sse = (h != NULL
+           && ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                               (u_char *) "text/event-stream",
+                               sizeof("text/event-stream") - 2)
+              != NULL)
+          || (ngx_http_callcenter_arg(r, "stream", &stream) == NGX_OK
+              && stream.len == 1 && stream.data[0] == '1');
+
     if (ngx_http_callcenter_arg(r, "format", &format) != NGX_OK) {
         ngx_str_set(&format, "json");
     }
 
     if ((format.len != 4 || ngx_strncmp(format.data, "json", 4) != 0)
-        && (format.len != 10
+        && (sse || format.len != 10
             || ngx_strncmp(format.data, "prometheus", 10) != 0))
     {
         return ngx_http_callcenter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                              "format: want json or "
-                                              "prometheus");
+                                              sse ? "format: a stream is "
+                                                    "json"
+                                                  : "format: want json or "
+                                                    "prometheus");
+    }
+
+    if (sse) {
+        return ngx_http_callcenter_status_stream(r);
     }
 
     ctx->status = format;
@@ -74,4 +128,237 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
              ngx_http_callcenter_send(r, NGX_HTTP_OK,
                                       ctx->status.len == 4 ? &json : &text,
                                       (u_char *) reply->str, reply->len));
+}
+
+
+/*
+ * A status stream: the last answer at once when it is fresh, else the
+ * next ask comes now.  Redis away: heartbeats until it is back.
+ */
+
+static ngx_int_t
+ngx_http_callcenter_status_stream(ngx_http_request_t *r)
+{
+    ngx_int_t                           rc;
+    ngx_array_t                         snapshot;
+    ngx_http_callcenter_event_t         ev;
+    ngx_http_callcenter_stream_conf_t   scf;
+    ngx_http_callcenter_status_feed_t  *feed;
+
+    feed = &ngx_http_callcenter_status_feed;
+
+    if (ngx_http_callcenter_sse_conn(r, NGX_HTTP_CALLCENTER_STATUS, NULL,
+                                     &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    if (feed->timer.handler == NULL) {
+        feed->timer.handler = ngx_http_callcenter_status_timer_handler;
+        feed->timer.data = feed;
+        feed->timer.log = ngx_cycle->log;
+        feed->timer.cancelable = 1;
+    }
+
+    ngx_memzero(&scf, sizeof(ngx_http_callcenter_stream_conf_t));
+
+    scf.channel = ngx_http_callcenter_status_channel;
+    ngx_str_set(&scf.last_id, "0-0");
+    scf.party = NGX_HTTP_CALLCENTER_STATUS;
+    scf.local = 1;
+
+    if (feed->data
+        && ngx_current_msec - feed->at <= NGX_HTTP_CALLCENTER_STATUS_INTERVAL)
+    {
+        /* read only during ngx_http_callcenter_sse_start() */
+        ev.event = ngx_http_callcenter_status_event;
+        ev.data.data = feed->data;
+        ev.data.len = feed->len;
+
+        ngx_memzero(&snapshot, sizeof(ngx_array_t));
+        snapshot.elts = &ev;
+        snapshot.nelts = 1;
+        snapshot.size = sizeof(ngx_http_callcenter_event_t);
+
+        scf.snapshot = &snapshot;
+        scf.snapshot_id.data = feed->id_str;
+        scf.snapshot_id.len = feed->id_len;
+    }
+
+    /* ngx_http_callcenter_sse_start() finalizes r: its reference */
+    r->main->count++;
+
+    ngx_http_callcenter_sse_start(r, &scf);
+
+    if (!ngx_http_callcenter_sse_local_streams(
+                                          &ngx_http_callcenter_status_channel))
+    {
+        return NGX_DONE;
+    }
+
+    if (scf.snapshot == NULL) {
+        ngx_http_callcenter_status_ask();
+    }
+
+    if (!feed->timer.timer_set) {
+        ngx_add_timer(&feed->timer, NGX_HTTP_CALLCENTER_STATUS_INTERVAL);
+    }
+
+    return NGX_DONE;
+}
+
+
+/* the feed */
+
+static void
+ngx_http_callcenter_status_ask(void)
+{
+    ngx_str_t  format;
+
+    if (ngx_http_callcenter_status_feed.pending) {
+        /* the answer on its way serves */
+        return;
+    }
+
+    ngx_str_set(&format, "json");
+
+    /* NGX_DECLINED (Redis away), NGX_ERROR: the next interval asks again */
+
+    if (ngx_http_callcenter_redis_fcall(NULL,
+                                        ngx_http_callcenter_status_feed_reply,
+                                        "cc_status", 1, &format)
+        == NGX_OK)
+    {
+        ngx_http_callcenter_status_feed.pending = 1;
+    }
+}
+
+
+/* runs while the worker has status streams */
+
+static void
+ngx_http_callcenter_status_timer_handler(ngx_event_t *ev)
+{
+    if (ngx_exiting || ngx_terminate
+        || !ngx_http_callcenter_sse_local_streams(
+                                          &ngx_http_callcenter_status_channel))
+    {
+        return;
+    }
+
+    ngx_http_callcenter_status_ask();
+
+    ngx_add_timer(ev, NGX_HTTP_CALLCENTER_STATUS_INTERVAL);
+}
+
+
+/* the figures of an answer: all but its leading "time" member */
+
+static void
+ngx_http_callcenter_status_figures(u_char *data, size_t len, ngx_str_t *out)
+{
+    u_char  *p, *last;
+
+    static u_char  prefix[] = "{\"time\":";
+
+    p = data;
+    last = data + len;
+
+    if ((size_t) (last - p) > sizeof(prefix) - 1
+        && ngx_strncmp(p, prefix, sizeof(prefix) - 1) == 0)
+    {
+        p += sizeof(prefix) - 1;
+
+        while (p < last && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    out->data = p;
+    out->len = last - p;
+}
+
+
+static void
+ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
+    redisReply *reply)
+{
+    ngx_str_t                           a, b, id, data;
+    ngx_uint_t                          changed;
+    ngx_time_t                         *tp;
+    uint64_t                            ms;
+    ngx_http_callcenter_status_feed_t  *feed;
+
+    feed = &ngx_http_callcenter_status_feed;
+    feed->pending = 0;
+
+    if (reply == NULL) {
+        /* Redis away or late: the next interval asks again */
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "callcenter: cc_status: %s",
+                      reply->type == REDIS_REPLY_ERROR ? reply->str
+                                                       : "unexpected reply");
+        return;
+    }
+
+    changed = 1;
+
+    if (feed->data) {
+        ngx_http_callcenter_status_figures(feed->data, feed->len, &a);
+        ngx_http_callcenter_status_figures((u_char *) reply->str, reply->len,
+                                           &b);
+
+        changed = (a.len != b.len || ngx_memcmp(a.data, b.data, a.len) != 0);
+    }
+
+    /* kept even when unchanged: a new stream gets the latest time */
+
+    if (reply->len > feed->size) {
+        ngx_free(feed->data);
+
+        feed->data = ngx_alloc(reply->len, ngx_cycle->log);
+        if (feed->data == NULL) {
+            feed->len = 0;
+            feed->size = 0;
+            return;
+        }
+
+        feed->size = reply->len;
+    }
+
+    ngx_memcpy(feed->data, reply->str, reply->len);
+    feed->len = reply->len;
+    feed->at = ngx_current_msec;
+
+    if (changed) {
+        /* ids grow across workers and reloads: the wall clock's ms */
+
+        tp = ngx_timeofday();
+        ms = (uint64_t) tp->sec * 1000 + tp->msec;
+
+        if (ms > feed->id.ms) {
+            feed->id.ms = ms;
+            feed->id.seq = 0;
+
+        } else {
+            feed->id.seq++;
+        }
+
+        feed->id_len = cc_sse_id_format((char *) feed->id_str, &feed->id);
+    }
+
+    /* unchanged: only the streams still without it write it */
+
+    id.data = feed->id_str;
+    id.len = feed->id_len;
+    data.data = feed->data;
+    data.len = feed->len;
+
+    ngx_http_callcenter_sse_local(&ngx_http_callcenter_status_channel, &id,
+                                  &ngx_http_callcenter_status_event, &data);
 }

@@ -22,7 +22,8 @@
 
 #define CC_STATE_QUEUES_MAX   1024
 #define CC_STATE_AGENTS_MAX   10000
-#define CC_STATE_CALLS_MAX    1024
+/* the library reads at most 128 calls per queue and skill set */
+#define CC_STATE_CALLS_MAX    8192
 #define CC_STATE_LIST_MAX     64      /* skills, declined of one entry */
 
 typedef enum {

@@ -257,14 +257,16 @@ cc_router_load(cc_router_t *rt)
 }
 
 /*
- * Reads the agents and the queues files given; 0 with *agents (NULL
- * without --agents) and *queues, -1 with what was wrong in *what
- * ("agents" or "queues") and err.
+ * Reads the agents and the queues files given, and checks that overflows
+ * go to queues they name; 0 with *agents (NULL without --agents) and
+ * *queues, -1 with what was wrong in *what ("agents" or "queues") and err.
  */
 static int
 cc_router_read(cc_router_t *rt, char **agents, size_t *count,
     cc_queues_file_t *queues, const char **what, char *err, size_t err_size)
 {
+    char  why[300];
+
     *agents = NULL;
     *count = 0;
     memset(queues, 0, sizeof(*queues));
@@ -283,6 +285,18 @@ cc_router_read(cc_router_t *rt, char **agents, size_t *count,
     {
         free(*agents);
         *agents = NULL;
+        *what = "queues";
+        return -1;
+    }
+
+    /* without --agents, the profiles another router loaded: its check */
+    if (*agents != NULL
+        && cc_queues_file_known(queues, *agents, why, sizeof(why)) != 0)
+    {
+        snprintf(err, err_size, "%s: %s", rt->opts.queues, why);
+        free(*agents);
+        *agents = NULL;
+        cc_queues_file_free(queues);
         *what = "queues";
         return -1;
     }

@@ -449,6 +449,63 @@ cc_queues_file_read(const char *path,
     return rc;
 }
 
+/* 1 when the file or one of the agents names queue */
+static int
+cc_queues_named(const cc_queues_file_t *f, const cJSON *agents,
+    const char *queue)
+{
+    size_t        i;
+    const cJSON  *a, *q;
+
+    for (i = 0; i < f->n; i++) {
+        if (strcmp(f->queue[i].name, queue) == 0) {
+            return 1;
+        }
+    }
+
+    cJSON_ArrayForEach(a, agents) {
+        cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(a, "queues")) {
+            if (cJSON_IsString(q) && strcmp(q->valuestring, queue) == 0) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+int
+cc_queues_file_known(const cc_queues_file_t *f, const char *agents_json,
+    char *err, size_t err_size)
+{
+    int     rc;
+    size_t  i;
+    cJSON  *agents;
+
+    agents = cJSON_Parse(agents_json);
+    if (agents == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+
+    rc = 0;
+
+    for (i = 0; i < f->n; i++) {
+        if (f->queue[i].overflow_queue[0] != '\0'
+            && !cc_queues_named(f, agents, f->queue[i].overflow_queue))
+        {
+            snprintf(err, err_size, "queue \"%s\": \"overflow\": queue "
+                     "\"%s\" is named neither by the queues file nor by an "
+                     "agent", f->queue[i].name, f->queue[i].overflow_queue);
+            rc = -1;
+            break;
+        }
+    }
+
+    cJSON_Delete(agents);
+    return rc;
+}
+
 void
 cc_queues_file_free(cc_queues_file_t *f)
 {

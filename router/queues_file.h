@@ -70,6 +70,14 @@ int cc_queues_file_read(const char *path,
     const cc_queue_settings_t *defaults, cc_queues_file_t *f,
     char *err, size_t err_size);
 
+/*
+ * Refuses an overflow to a queue neither f nor the agents (the JSON of
+ * cc_agents_parse) name: such a queue is unknown, and the library would
+ * refuse the whole file.  0 or -1 with err.
+ */
+int cc_queues_file_known(const cc_queues_file_t *f, const char *agents_json,
+    char *err, size_t err_size);
+
 void cc_queues_file_free(cc_queues_file_t *f);
 
 /*

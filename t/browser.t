@@ -20,6 +20,7 @@ use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 use File::Path qw(make_path);
 use IO::Select;
+use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(time sleep);
 
@@ -50,12 +51,25 @@ my $dir = $t->testdir;
 $t->start_redis;
 $t->load_functions;
 $t->write_agents([
-    { id => 'alice', name => 'Alice', queues => ['sales', 'support'],
+    { id => 'alice', name => 'Alice',
+      queues => ['sales', 'support', 'aftercare', 'afterhours'],
       skills => ['en', 'fr'], capacity => 2 },
-    { id => 'bob', name => 'Bob', queues => ['support', 'billing'],
+    { id => 'bob', name => 'Bob',
+      queues => ['support', 'billing', 'aftercare', 'returns'],
       skills => ['en'], capacity => 1 },
 ]);
-my $router = $t->start_router('--offer-timeout', 30);
+# the queues of the routing scenarios (PROTOCOL "Queues and routing"):
+# aftercare has a wrap-up (wrapup.mjs), an offer of returns that rings out
+# sets its agent away (noanswer.mjs), afterhours gets closed hours from
+# closed.mjs (which rewrites this file and sends the router SIGHUP)
+my $queues = "$dir/queues.json";
+CCTest::_write_file($queues, JSON::PP->new->canonical->pretty->encode({
+    aftercare => { wrapup => 120 },
+    returns => { max_no_answer => 1, offer_timeout => 4 },
+    afterhours => {},
+}));
+chmod 0644, $queues;
+my $router = $t->start_router('--offer-timeout', 30, '--queues', $queues);
 
 # the agents' passwords, nginx's {PLAIN} scheme; readable by the workers
 # (nobody when the tests run as root: CCTest makes the test dir 0755)
@@ -263,6 +277,8 @@ sub run_scenario {
     local $ENV{CC_AGENT2_PASSWORD} = $password{bob};
     local $ENV{CC_ARTIFACTS} = $artifacts;
     local $ENV{CC_CHROMIUM} = $CHROMIUM;
+    local $ENV{CC_QUEUES_FILE} = $queues;
+    local $ENV{CC_ROUTER_PID} = $router->{pid};
 
     pipe(my $r, my $w) or die "pipe: $!";
     my $pid = fork // die "fork: $!";

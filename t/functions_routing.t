@@ -262,7 +262,7 @@ queues_load({sales => {overflow_after => 1, overflow_queue => 'support'},
 my $of = create('sales');
 my $mw = create('vip');
 my $cev = tip("cc:call:$of:events");
-until_redis(hget("cc:call:$of", 'created') + 2);
+until_redis(hget("cc:call:$mw", 'created') + 2);
 my %done = map { $_->[0] => $_ } @{ ok_call('cc_expire_calls', 3600000, 100) };
 is_deeply($done{$of}, [$of, 'sales', $done{$of}[2], 'overflow', 'support'],
     'overflow: sales to support');

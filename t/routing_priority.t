@@ -18,7 +18,8 @@ $t->write_queues({
     new => { priority => 2, priority_aging => 1 },
 });
 $t->start_router('--tick', 100);
-$t->start_nginx(<<'EOF', http => 'map $cookie_vip $cc_prio { default 0; yes 50; }');
+my $map = 'map $cookie_vip $cc_prio { default 0; yes 50; }';
+$t->start_nginx(<<'EOF', http => $map);
 location /call { callcenter_caller; callcenter_priority $cc_prio; }
         location /agent/ { callcenter_agent $http_x_agent; }
         location = /callcenter/status { callcenter_status; }

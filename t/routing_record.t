@@ -15,9 +15,11 @@ $t->write_agents([
     { id => 'sk', queues => ['rec'] },
     { id => 'away', queues => ['rec'], @x },
     { id => 'off', queues => ['rec'], @x },
+    { id => 'wu', queues => ['rec'], @x },
     { id => 'rb', queues => ['bound'] },
 ]);
-$t->write_queues({ rec => { strategy => 'longest-idle' }, bound => {} });
+$t->write_queues({ rec => { strategy => 'longest-idle', wrapup => 60 },
+    bound => {} });
 $t->start_router('--tick', 100, '--name', 'rt1');
 $t->default_server;
 
@@ -29,12 +31,17 @@ sub offer_on {
         match => sub { $_[0]{json}{call} eq $id });
 }
 
-# busy holds a call; dec idles longer than win; sk lacks skill x; away
-# has a stream but stays away; off never comes
+# busy holds a call; wu is in wrap-up; dec idles longer than win; sk
+# lacks skill x; away has a stream but stays away; off never comes
 my $sb = $t->agent_online('busy');
 my $c0 = $t->create_call(queue => 'rec');
 ok(offer_on($sb, $c0->{call}), 'busy is offered a first call');
 is(post('busy', $c0->{call}, 'accept'), 200, '... and holds it');
+my $sw = $t->agent_online('wu');
+my $cw = $t->create_call(queue => 'rec');
+ok(offer_on($sw, $cw->{call}), 'wu is offered a call');
+is(post('wu', $cw->{call}, 'accept'), 200, '... takes it');
+is(post('wu', $cw->{call}, 'end'), 200, '... and ends it: wrap-up');
 my $s = $t->agents_online(qw(sk dec win));
 my $sa = $t->agent_sse('away');
 
@@ -64,7 +71,7 @@ my %why = map { $_->{agent} => $_ } @{ $last && $last->{candidates} // [] };
 is($why{win} && $why{win}{eligible} ? 1 : 0, 1, 'win: eligible');
 like($why{win} && $why{win}{why} // '', qr/\S/, '... and why it won');
 for (['away', 'away'], ['off', 'offline'], ['busy', 'busy'],
-    ['sk', 'skills'], ['dec', 'declined'])
+    ['sk', 'skills'], ['dec', 'declined'], ['wu', 'wrapup'])
 {
     my ($a, $w) = @$_;
     is($why{$a} && $why{$a}{why}, $w, "candidate $a: why $w");

@@ -20,7 +20,7 @@ $t->default_server(extra => 'callcenter_streams_per_address 0;');
 my %stream = map { $_ => $t->agent_online($_) } sort keys %serves;
 my $N = 300;
 my (%queue_of, %offers, %accepted_by, %assigned_on, %wrong_queue, @callers);
-my $offers_seen = 0;
+my ($offers_seen, $last_offer) = (0, '');
 
 # reads the agents' streams: accepts every offer, ends each call it holds
 sub serve {
@@ -30,6 +30,7 @@ sub serve {
             if ($ev->{event} eq 'offer') {
                 $offers{$id}{$a}++;
                 $offers_seen++;
+                $last_offer = $id;
                 $wrong_queue{$id} = $a unless grep
                     { $_ eq ($queue_of{$id} // '') } @{ $serves{$a} };
                 my $r = $t->agent_http($a, 'POST', "/agent/calls/$id/accept");
@@ -51,7 +52,11 @@ for my $i (1 .. $N) {
     push @callers, $c;
     serve() if $i % 10 == 0;
     if (!$killed && $offers_seen >= 100) {
-        $killed = $routers[1 + int rand 2];
+        # the router that made the last offer (its log says so), likely
+        # inside a routing step
+        ($killed) = grep { $_->log_text =~ /offer call=\Q$last_offer\E /
+            } @routers;
+        $killed //= $routers[1];
         is($t->kill_router($killed), 128 + 9, "a router killed (-9) after"
             . " $offers_seen offers, $i calls in");
         $killed_at = $i;

@@ -11,7 +11,7 @@ $t->write_agents([
     { id => 'mna', queues => ['mnaq'] },
     { id => 'wr', queues => ['wrq'] },
     { id => 'rj', queues => ['rjq', 'rjother'], capacity => 2 },
-    { id => 'rj2', queues => ['rjq'] },
+    { id => 'rj2', queues => ['rjq'], capacity => 2 },
     { id => 'tra', queues => ['traq'] },
     { id => 'trb', queues => ['trbq'] },
 ]);
@@ -105,7 +105,7 @@ $t->agent_status('wr', 'away');
 $sw->close;
 
 # ---- reject_delay 3 s on rjq: after a reject nothing from rjq, a call
-# of rjother yes; rj2 takes the rejected call; then the delay runs out
+# of rjother yes; rj2 is offered them; then the delay runs out
 my $sr = $t->agent_online('rj');
 my $ra = $t->create_call(queue => 'rjq');
 offer_of($sr, $ra);
@@ -119,15 +119,21 @@ is($ev && $ev->{json}{call}, $rc->{call},
     'reject_delay: the next offer to rj is the other queue\'s call');
 is(post('rj', $rc, 'accept'), 200, 'rj accepts it');
 my $sr2 = $t->agent_online('rj2');
-$ev = $sr2->wait_event('offer', timeout => 10);
-ok($ev && ($ev->{json}{call} eq $ra->{call} || $ev->{json}{call} eq
-    $rb->{call}), 'reject_delay: another agent is offered from rjq');
-$ev = $sr->wait_event('offer', timeout => 15);
-ok($ev && ($ev->{json}{call} eq $ra->{call} || $ev->{json}{call} eq
-    $rb->{call}), 'reject_delay runs out: rj is offered from rjq again');
+my %to2;
+for (1 .. 2) {
+    $ev = $sr2->wait_event('offer', timeout => 10) or last;
+    $to2{ $ev->{json}{call} } = 1;
+}
+ok($to2{ $ra->{call} } && $to2{ $rb->{call} },
+    'reject_delay: another agent (capacity 2) is offered both from rjq');
+ok(grep({ $_ eq 'reject_delay' } $t->routing_whys('rj2', $rb->{call}, 'rj')),
+    '... the record of the one rj did not reject: rj out for reject_delay');
+my $rd = $t->create_call(queue => 'rjq');
+$ev = offer_of($sr, $rd, timeout => 15);
+ok($ev, 'reject_delay runs out: rj is offered from rjq again');
 cmp_ok($ev ? ms_of($ev) : 0, '>=', $rejected + 3000, '... not before');
 $t->agent_status($_, 'away') for qw(rj rj2);
-$_->{stream}->close for $ra, $rb, $rc;
+$_->{stream}->close for $ra, $rb, $rc, $rd;
 
 # ---- max_wait per queue: mw1 (2 s) ends its call, mw2 (600 s) keeps it
 my $w1 = $t->create_call(queue => 'mw1');

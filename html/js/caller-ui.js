@@ -1,14 +1,14 @@
 // The caller's conversation: pre-chat form, place in line (or, with no
-// agent available, a message to leave), chat with the agent, voice, the
+// agent available or the queue closed, a message to leave), chat with the agent, voice, the
 // shared whiteboard, pages the agent pushes, hang-up.  One code base for the widget
 // that callcenter.js puts on a site (inside a shadow root) and for the
 // full-page call.html.
 
-import {CallerApi, EventStream, callerSession} from './api.js';
+import {CallerApi, EventStream, callerSession, idTime} from './api.js';
 import {ChatView} from './chat.js';
 import {Whiteboard} from './whiteboard.js';
 import {Voice} from './voice.js';
-import {h, safeLink, formatWait} from './dom.js';
+import {h, safeLink, formatWait, formatOpening} from './dom.js';
 
 const CALLER_EVENTS = ['queued', 'assigned', 'message', 'transferred', 'ended'];
 
@@ -17,6 +17,18 @@ const END_TEXT = {
   abandoned: 'You left the queue.',
   timeout: 'The conversation timed out.',
 };
+
+// The message form's title and words: with nobody available, or outside
+// the queue's hours.
+const AWAY_TEXT = {
+  away: ['Nobody is available right now',
+    'Leave a message and we\u2019ll get back to you, or keep waiting for the next agent.'],
+  closed: ['We\u2019re closed now',
+    'Leave a message and we\u2019ll get back to you: it keeps your place in line, and the first agent reads it when we open.'],
+};
+
+// setTimeout's longest delay
+const MAX_DELAY = 2 ** 31 - 1;
 
 // An email address or a phone number (6+ digits), loosely
 const CONTACT_RE = /^(?:[^\s@]+@[^\s@]+\.[^\s@]+|\+?[\d\s().\/-]+)$/;
@@ -45,6 +57,8 @@ export class CallerConversation {
     this.api = new CallerApi(this.options.endpoint);
     this.session = null;
     this.stream = null;
+    // the server's clock minus this one's, at least (from event ids)
+    this.clockOffset = 0;
     this.id = `cc${++uid}`;
     this.element = this.build();
   }
@@ -128,8 +142,8 @@ export class CallerConversation {
     this.awaySend = h('button', {type: 'submit', class: 'btn btn-primary'}, 'Send message');
     this.awayForm = h('form', {class: 'cc-away', hidden: true, 'aria-labelledby': `${id}-away-title`, novalidate: true,
       onsubmit: (e) => { e.preventDefault(); this.leaveMessage(); }},
-    h('h3', {id: `${id}-away-title`, class: 'cc-away-title'}, 'Nobody is available right now'),
-    h('p', {class: 'cc-intro'}, 'Leave a message and we\u2019ll get back to you, or keep waiting for the next agent.'),
+    this.awayTitle = h('h3', {id: `${id}-away-title`, class: 'cc-away-title'}, AWAY_TEXT.away[0]),
+    this.awayIntro = h('p', {class: 'cc-intro'}, AWAY_TEXT.away[1]),
     h('label', {for: `${id}-away-msg`}, 'Your message'),
     this.awayText,
     h('label', {for: `${id}-away-contact`}, 'Email or phone (optional)'),
@@ -145,11 +159,15 @@ export class CallerConversation {
     this.thanks = h('div', {class: 'cc-thanks', role: 'status', tabindex: -1, hidden: true});
   }
 
-  // The latest place in line: with no agent available, the form (unless
-  // this call already has a message from the caller, or the caller chose
-  // to wait).
-  offerMessage(agentsAvailable) {
-    const show = agentsAvailable === 0 && !this.messageLeft && !this.session.waiting;
+  // The latest place in line: with no agent available ('away') or the
+  // queue closed ('closed'), the form (unless this call already has a
+  // message from the caller, or the caller chose to wait).
+  offerMessage(kind) {
+    const show = Boolean(kind) && !this.messageLeft && !this.session.waiting;
+    if (kind) {
+      this.awayTitle.textContent = AWAY_TEXT[kind][0];
+      this.awayIntro.textContent = AWAY_TEXT[kind][1];
+    }
     if (show === !this.awayForm.hidden) return;
     if (!show) return this.hideAway();
     const root = this.element.getRootNode();
@@ -204,7 +222,7 @@ export class CallerConversation {
       this.hideAway();
       this.thanks.replaceChildren(
         h('p', {class: 'cc-thanks-title'}, 'Thanks \u2014 we\u2019ll get back to you.'),
-        h('p', {}, 'Your message waits in the queue: the first agent free reads it. You may close this '
+        h('p', {}, `Your message keeps your place in line: the first agent ${this.isClosed() ? 'reads it when we open' : 'free reads it'}. You may close this `
           + (this.thanksClose ? 'window.' : 'page.')),
         this.thanksClose);
       this.thanks.hidden = false;
@@ -251,6 +269,9 @@ export class CallerConversation {
       if (answer.events) session.events = answer.events;
       callerSession.save(session);
       this.resume(session);
+      // the answer tells the place in line (and closed hours) before the
+      // stream's first queued event
+      if (answer.status) this.onQueued(answer);
       this.focus();
     } catch (err) {
       this.prechatError.textContent = err.status === 503
@@ -269,6 +290,9 @@ export class CallerConversation {
     this.assigned = false;
     this.ended = false;
     this.messageLeft = false;
+    this.queued = null;
+    this.transferredTo = null;
+    clearTimeout(this.openTimer);
     this.thanks.hidden = true;
     this.chat.clear();
     this.chat.setEnabled(true);
@@ -298,15 +322,13 @@ export class CallerConversation {
   onEvent(name, data, id) {
     switch (name) {
     case 'queued':
-      if (this.assigned) break;
-      this.offerMessage(data.agents_available);
-      if (data.agents_available === 0) this.setStatus('Nobody is available right now.');
-      else this.setStatus(data.position <= 1
-        ? 'You are next in line.'
-        : `You are number ${data.position} in line.`, data.estimated_wait);
+      this.noteServerTime(id);
+      this.onQueued(data);
       break;
     case 'assigned':
       this.assigned = true;
+      this.transferredTo = null;
+      clearTimeout(this.openTimer);
       this.hideAway();
       this.thanks.hidden = true;
       this.agentName = (data.agent && (data.agent.name || data.agent.id)) || 'An agent';
@@ -324,11 +346,21 @@ export class CallerConversation {
       this.board.setEnabled(false);
       this.voice.setEnabled(false);
       this.chat.hideTyping();
-      this.setStatus('Transferring you\u2026');
       this.hangupBtn.textContent = 'Leave the queue';
-      this.chat.notice(data.to && data.to.agent
-        ? 'You are being transferred to a colleague.'
-        : 'You are being transferred to another team.');
+      if (data.to && typeof data.to.queue === 'string' && data.to.queue) {
+        // a fresh queued follows: the place in the new queue
+        this.transferredTo = data.to.queue;
+        this.session.queue = data.to.queue;
+        const stored = callerSession.load();
+        if (stored && stored.call === this.session.call) callerSession.save({...stored, queue: data.to.queue});
+        this.setStatus(`Transferred to ${data.to.queue}.`);
+        this.chat.notice(`Transferred to ${data.to.queue}.`);
+      } else {
+        this.setStatus('Transferring you\u2026');
+        this.chat.notice(data.to && data.to.agent
+          ? 'You are being transferred to a colleague.'
+          : 'You are being transferred to another team.');
+      }
       break;
     case 'ended':
       this.finish(data.reason === 'agent_end'
@@ -336,6 +368,55 @@ export class CallerConversation {
         : END_TEXT[data.reason] || 'The conversation ended.');
       break;
     }
+  }
+
+  // Event ids are the server's clock (ms-seq): now is at least the newest.
+  noteServerTime(id) {
+    const t = idTime(id);
+    if (t) this.clockOffset = Math.max(this.clockOffset, t.getTime() - Date.now());
+  }
+
+  serverNow() {
+    return Date.now() + this.clockOffset;
+  }
+
+  // A queued event (or the 201 answer): {position, estimated_wait,
+  // agents_available?, status: "queued" | "closed", opens_at?: MS | null}.
+  onQueued(data) {
+    if (this.assigned || this.ended) return;
+    this.queued = data;
+    this.showQueued();
+  }
+
+  // Closed until opens_at (null: no opening known); once that time passes
+  // the queue is open, event or not.
+  isClosed() {
+    const q = this.queued;
+    if (!q || q.status !== 'closed') return false;
+    if (q.opens_at === null || q.opens_at === undefined || q.opens_at === '') return true;
+    const at = Number(q.opens_at);
+    return !Number.isFinite(at) || at > this.serverNow();
+  }
+
+  showQueued() {
+    const q = this.queued;
+    clearTimeout(this.openTimer);
+    if (!q || this.assigned || this.ended) return;
+    const prefix = this.transferredTo ? `Transferred to ${this.transferredTo}. ` : '';
+    if (this.isClosed()) {
+      const at = Number(q.opens_at);
+      const when = q.opens_at === null || q.opens_at === undefined ? null : formatOpening(at);
+      this.offerMessage('closed');
+      this.setStatus(`${prefix}${when ? `We\u2019re closed now; we open at ${when}.` : 'We\u2019re closed.'}`
+        + (this.messageLeft ? ' Your message waits for the first agent.' : ''));
+      // the page opens the wait itself when the time comes
+      if (when) this.openTimer = setTimeout(() => this.showQueued(), Math.min(MAX_DELAY, at - this.serverNow() + 50));
+      return;
+    }
+    this.offerMessage(q.agents_available === 0 ? 'away' : null);
+    if (q.agents_available === 0) this.setStatus(`${prefix}Nobody is available right now.`);
+    else this.setStatus(`${prefix}${q.position <= 1 ? 'You are next in line.' : `You are number ${q.position} in line.`}`,
+      q.estimated_wait);
   }
 
   onMessage(data, id) {
@@ -346,8 +427,10 @@ export class CallerConversation {
     case 'chat':
       if (!mine) this.chat.hideTyping();
       if (mine && !this.assigned) {
+        // the call keeps waiting for an agent, message and all
         this.messageLeft = true;
         this.hideAway();
+        if (this.isClosed()) this.showQueued();
       }
       this.chat.line(mine ? 'You' : agent, String(msg.text ?? ''), mine ? 'me' : 'them', id);
       break;
@@ -396,6 +479,7 @@ export class CallerConversation {
   finish(text) {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.openTimer);
     if (this.stream) this.stream.close();
     this.stream = null;
     callerSession.clear();

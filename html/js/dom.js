@@ -68,3 +68,13 @@ export function formatDuration(seconds) {
 export function formatTime(date = new Date()) {
   return date.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
 }
+
+// When a queue opens, in the reader's local time: "14:00" today, else with
+// the day ("Mon 2 Dec, 08:00").  null for no time.
+export function formatOpening(ms) {
+  const d = new Date(Number(ms));
+  if (ms === null || ms === undefined || !Number.isFinite(d.getTime())) return null;
+  const now = new Date();
+  if (d.toDateString() === now.toDateString()) return formatTime(d);
+  return d.toLocaleString([], {weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit'});
+}

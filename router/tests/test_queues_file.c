@@ -316,6 +316,25 @@ test_bad(void)
 }
 
 static void
+test_known(void)
+{
+    const char  *agents = "[{\"id\":\"a\",\"name\":\"a\","
+                          "\"queues\":[\"sales\",\"night\"],\"tiers\":{},"
+                          "\"skills\":[],\"capacity\":1}]";
+
+    /* to a queue of the file, to a queue of an agent */
+    CC_CHECK(parse("{\"a\": {\"overflow\": {\"after\": 5, \"queue\": \"b\"}},"
+                   " \"b\": {\"overflow\": {\"after\": 5, "
+                   "\"queue\": \"night\"}}, \"c\": {}}") == 0);
+    CC_CHECK(cc_queues_file_known(&f, agents, err, sizeof(err)) == 0);
+    CC_CHECK(cc_queues_file_known(&f, "[]", err, sizeof(err)) == -1);
+    CC_CHECK(strstr(err, "queue \"b\": \"overflow\": queue \"night\" is "
+                    "named neither by the queues file nor by an agent")
+             != NULL);
+    cc_queues_file_free(&f);
+}
+
+static void
 test_read(void)
 {
     CC_CHECK(cc_queues_file_read("/nonexistent/queues.json", &defaults, &f,
@@ -332,6 +351,7 @@ main(void)
     test_every_field();
     test_hours_json();
     test_bad();
+    test_known();
     test_read();
 
     return CC_TEST_DONE();

@@ -3,7 +3,7 @@
 // back, full screen on a phone); the dashboard's offer with a system
 // notification, everything captured about the caller in words (browser
 // and OS, language, page, referring page, the page's info fields) and a
-// ticking wait; the header's figures of the agent's queues.  The call is
+// ticking wait; the queue panel's figures of the agent's queues.  The call is
 // ended and the agent goes away again at the end.  Run by t/browser.t.
 
 import {scenario, env, check, equal, until, hasTexts, widgetHost, facts} from './lib.mjs';
@@ -109,7 +109,7 @@ await scenario('dashboard', async (s) => {
   const availability = agent.getByRole('switch', {name: /Take calls/});
   const queueFigures = agent.getByRole('list', {name: 'Your queues'});
 
-  await s.step('agent: goes available; the header shows the figures of its queues', async () => {
+  await s.step('agent: goes available; the queue panel shows the figures of its queues', async () => {
     await agent.goto('/agent/');
     await agent.getByRole('status').filter({hasText: 'Connected'}).waitFor();
     await until(async () => (await availability.isEnabled()) && await availability.getAttribute('aria-checked') === 'false',
@@ -118,7 +118,7 @@ await scenario('dashboard', async (s) => {
     await until(async () => await availability.getAttribute('aria-checked') === 'true', 'the switch is on');
     // (queue names are text-transformed: read case-insensitively)
     await until(async () => /\bsupport \d+ waiting\b.*\d+ free/i.test(await queueFigures.innerText()),
-      'the header shows the support queue\'s figures');
+      'the queue panel shows the support queue\'s figures');
     // the agent knows who it is from its first status event
     await hasTexts(agent.locator('#identity'), ['Alice'], 'the header names the agent');
     check(!/billing/i.test(await queueFigures.innerText()), 'no figures of a queue that is not hers (billing)');
@@ -165,11 +165,11 @@ await scenario('dashboard', async (s) => {
     check(/^(127\.0\.0\.1|::1)$/.test(f['IP address'] || ''), `IP address (facts ${all})`);
   });
 
-  await s.step('agent: the wait time ticks; the header counts the waiting call', async () => {
+  await s.step('agent: the wait time ticks; the queue panel counts the waiting call', async () => {
     const first = (await facts(offer)).Waiting;
     check(/^\d+:\d\d$/.test(first || ''), `Waiting as m:ss (got ${JSON.stringify(first)})`);
     await until(async () => (await facts(offer)).Waiting !== first, 'the wait time moves on');
-    await until(async () => /\bsupport 1 waiting/i.test(await queueFigures.innerText()), 'the header counts 1 waiting in support');
+    await until(async () => /\bsupport 1 waiting/i.test(await queueFigures.innerText()), 'the queue panel counts 1 waiting in support');
     await shoot(s, agent, 'dashboard-ringing');
   });
 

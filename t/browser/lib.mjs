@@ -11,6 +11,8 @@
 //   CC_AGENT2_USER, CC_AGENT2_PASSWORD   a second agent
 //   CC_ARTIFACTS       where screenshots go (created if missing)
 //   CC_CHROMIUM        the browser (default /usr/bin/chromium)
+//   CC_QUEUES_FILE     the router's --queues file (closed.mjs rewrites it)
+//   CC_ROUTER_PID      the router, for SIGHUP after such a rewrite
 //   CC_STEP_TIMEOUT    ms a step may wait for the page (default 15000)
 //   CC_HEADED=1        show the windows (debugging at a desk)
 //

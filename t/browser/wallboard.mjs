@@ -4,7 +4,8 @@
 // numbers show them and the sparklines of calls waiting and agents
 // available get points; the agents' table counts the calls alice holds
 // (the status page gives figures, not call ids).  The call is hung up and
-// the agent goes away again at the end.  Run by t/browser.t.
+// the agent goes away again at the end.  ?queues= picks the queues shown.
+// Run by t/browser.t.
 
 import {scenario, env, check, equal, until, hasTexts, startCall} from './lib.mjs';
 import {shoot} from './support/screens.mjs';
@@ -49,9 +50,12 @@ await scenario('wallboard', async (s) => {
   const sales = board.getByRole('region', {name: 'Queue sales'});
 
   await s.step('wallboard: the big numbers show 1 waiting and an available agent', async () => {
-    const res = await board.goto('/callcenter/wallboard.html');
+    // the screen of the sales and support teams
+    const res = await board.goto('/callcenter/wallboard.html?queues=sales,support');
     equal(res && res.status(), 200, 'GET /callcenter/wallboard.html');
     await sales.waitFor({state: 'visible'});
+    const shown = await board.getByRole('region', {name: /^Queue /}).evaluateAll((els) => els.map((el) => el.getAttribute('aria-label')));
+    equal(shown.join(', '), 'Queue sales, Queue support', '?queues=sales,support: those queues, in that order');
     const f = await until(async () => {
       const got = await figures(sales);
       return got.waiting === '1' && Number(got.available) >= 1 ? got : false;

@@ -1087,6 +1087,16 @@ sub agents_online {
     return \%s;
 }
 
+# What each routing record of call ID (GET /agent/calls/ID as AGENT reads
+# it), oldest first, said of candidate WHO: its whys.
+sub routing_whys {
+    my ($self, $agent, $id, $who) = @_;
+    my $c = $self->agent_http($agent, 'GET', "/agent/calls/$id")->{json};
+    return map { map { $_->{agent} eq $who ? $_->{why} : () }
+        @{ $_->{candidates} // [] } }
+        @{ ref $c eq 'HASH' && $c->{routing} || [] };
+}
+
 # The first event NAME (that match => CODE accepts) on any of the streams
 # {key => stream}: (key, event), or () after timeout.  The events passed
 # by are in each stream's {passed}.
