@@ -50,6 +50,12 @@ cc_redis_number(const char *s, size_t len, size_t digits, long min, long max,
     return 0;
 }
 
+int
+cc_redis_addr_port(const char *s, size_t len, int *port)
+{
+    return cc_redis_number(s, len, 5, 1, 65535, port);
+}
+
 /* [A-Za-z0-9_.-]{1,max}, the first a letter or digit */
 static int
 cc_redis_name(const char *s, size_t len, size_t max)
@@ -127,8 +133,7 @@ cc_redis_endpoint(cc_redis_endpoint_t *e, const char *s, size_t len,
     e->port = default_port;
 
     if (port < end
-        && cc_redis_number(port + 1, (size_t) (end - port - 1), 5, 1, 65535,
-                           &e->port)
+        && cc_redis_addr_port(port + 1, (size_t) (end - port - 1), &e->port)
            != 0)
     {
         return "invalid port";
@@ -320,11 +325,6 @@ cc_redis_addr_check(const cc_redis_addr_t *a)
             return "sentinel= and master= go together";
         }
 
-        return "Redis Sentinel is not supported yet";
-    }
-
-    if (a->replicas != 0) {
-        return "replicas= is not supported yet";
     }
 
     return NULL;
@@ -333,7 +333,29 @@ cc_redis_addr_check(const cc_redis_addr_t *a)
 void
 cc_redis_addr_format(const cc_redis_addr_t *a, char *out)
 {
-    if (a->unix_path[0] != '\0') {
+    int     i, n;
+    size_t  len;
+
+    if (a->given & CC_REDIS_GIVEN_SENTINEL) {
+        len = 0;
+        n = snprintf(out, CC_REDIS_ADDR_TEXT_MAX + 1, "master %s sentinel=",
+                     a->master);
+
+        /* as much as fits: for logs */
+        for (i = 0; i < a->nsentinels && n >= 0; i++) {
+            len += (size_t) n;
+            if (len >= CC_REDIS_ADDR_TEXT_MAX) {
+                return;
+            }
+
+            n = snprintf(out + len, CC_REDIS_ADDR_TEXT_MAX + 1 - len,
+                         strchr(a->sentinels[i].host, ':') ? "%s[%s]:%d"
+                                                           : "%s%s:%d",
+                         i ? "," : "", a->sentinels[i].host,
+                         a->sentinels[i].port);
+        }
+
+    } else if (a->unix_path[0] != '\0') {
         snprintf(out, CC_REDIS_ADDR_TEXT_MAX + 1, "unix:%s", a->unix_path);
 
     } else if (strchr(a->tcp.host, ':') != NULL) {

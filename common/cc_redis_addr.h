@@ -17,9 +17,10 @@
  *     password=  1..512 bytes, no control character
  *     db=        0..CC_REDIS_DB_MAX
  *
- * Parsed for Redis Sentinel (cc_redis_addr_check refuses them, not
- * supported yet): sentinel=ENDPOINT,... (1..8, port 26379 unless given),
- * master=[A-Za-z0-9_.-]{1,64}, replicas=0..64.
+ * Redis Sentinel instead of an ADDRESS: sentinel=ENDPOINT,... (1..8, port
+ * 26379 unless given) and master=[A-Za-z0-9_.-]{1,64}, the master's name
+ * (cc_redis_sentinel.h).  replicas=0..64: the writes answered to clients
+ * wait for that many replicas (the module's WAIT).
  *
  * The functions return NULL on success, else a reason for the
  * configuration error message.  A parameter given twice is an error.
@@ -77,11 +78,15 @@ const char *cc_redis_addr_set(cc_redis_addr_t *a, const char *name,
 const char *cc_redis_addr_param(cc_redis_addr_t *a, const char *s,
     size_t len);
 
-/* after every part: whether they go together (and are supported) */
+/* port [0-9]{1,5}, 1..65535: 0, else -1 */
+int cc_redis_addr_port(const char *s, size_t len, int *port);
+
+/* after every part: whether they go together */
 const char *cc_redis_addr_check(const cc_redis_addr_t *a);
 
-/* "unix:/path", "host:port" or "[ipv6]:port", for logs; out holds
- * CC_REDIS_ADDR_TEXT_MAX + 1 bytes */
+/* "unix:/path", "host:port", "[ipv6]:port" or "master NAME
+ * sentinel=host:port,...", for logs; out holds CC_REDIS_ADDR_TEXT_MAX + 1
+ * bytes (a long list of sentinels is cut) */
 void cc_redis_addr_format(const cc_redis_addr_t *a, char *out);
 
 #endif /* CC_REDIS_ADDR_H */

@@ -34,6 +34,10 @@ cc_redis_handshake(cc_redis_handshake_t *h, const cc_redis_addr_t *a,
         cc_redis_step(h, "AUTH", 2, "AUTH", a->password, NULL);
     }
 
+    if (a->given & CC_REDIS_GIVEN_SENTINEL) {
+        cc_redis_step(h, "ROLE", 1, "ROLE", NULL, NULL);
+    }
+
     if (link == CC_REDIS_LINK_SUBSCRIBER) {
         return;
     }
@@ -53,6 +57,11 @@ cc_redis_handshake_ok(const cc_redis_step_t *s, int error, const char *str,
 {
     static const char  exists[] = "already exists";
     size_t             n, i;
+
+    if (strcmp(s->argv[0], "ROLE") == 0) {
+        return !error && str != NULL && len == 6
+               && memcmp(str, "master", 6) == 0;
+    }
 
     if (!error) {
         return 1;

@@ -8,16 +8,17 @@
 /*
  * What a new Redis connection sends before anything else, the same for
  * the module (asynchronous, pipelined) and the router (blocking), as a
- * pure description: AUTH when there is a password, SELECT when db != 0,
- * FUNCTION LOAD of the library (commands link only: not REPLACE, so that
- * another version's library is never touched; this version's being there
- * already is success).  Each step must succeed, in order.
+ * pure description: AUTH when there is a password, ROLE with Sentinel (the
+ * server must be the master: never a write to a replica), SELECT when
+ * db != 0, FUNCTION LOAD of the library (commands link only: not REPLACE,
+ * so that another version's library is never touched; this version's
+ * being there already is success).  Each step must succeed, in order.
  */
 
 #define CC_REDIS_LINK_COMMANDS    0
 #define CC_REDIS_LINK_SUBSCRIBER  1     /* AUTH only: channels ignore db */
 
-#define CC_REDIS_STEPS_MAX        3
+#define CC_REDIS_STEPS_MAX        4
 
 typedef struct {
     const char  *what;                  /* for logs */
@@ -37,7 +38,8 @@ void cc_redis_handshake(cc_redis_handshake_t *h, const cc_redis_addr_t *a,
     int link);
 
 /* Whether a reply to step s is success; error: an error reply, str its
- * text. */
+ * text; for ROLE, whose answer is an array, str is its first element
+ * (NULL when it is none). */
 int cc_redis_handshake_ok(const cc_redis_step_t *s, int error,
     const char *str, size_t len);
 

@@ -29,8 +29,10 @@
 
 typedef struct {
     cc_redis_addr_t            *redis;           /* NULL: no callcenter_redis;
-                                                  * a host is numeric */
+                                                  * hosts (of sentinels too)
+                                                  * are numeric */
     ngx_msec_t                  redis_timeout;   /* connect and command */
+    ngx_msec_t                  redis_wait;      /* WAIT, with replicas= */
     ngx_uint_t                  locations;       /* callcenter locations */
 } ngx_http_callcenter_main_conf_t;
 

@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_callcenter_body_grow(ngx_http_request_t *r,
     ngx_http_callcenter_ctx_t *ctx, size_t size);
 static void ngx_http_callcenter_too_large(ngx_http_request_t *r);
 
+static ngx_int_t ngx_http_callcenter_resolve(ngx_conf_t *cf,
+    cc_redis_endpoint_t *e, const char *what);
 static char *ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_callcenter_location(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -86,6 +88,13 @@ static ngx_command_t  ngx_http_callcenter_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_callcenter_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("callcenter_redis_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_callcenter_main_conf_t, redis_wait),
       NULL },
 
     { ngx_string("callcenter_caller"),
@@ -882,10 +891,8 @@ ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_callcenter_main_conf_t  *ccmf = conf;
 
-    size_t            len;
     ngx_str_t        *value;
-    ngx_uint_t        i, best;
-    ngx_url_t         u;
+    ngx_uint_t        i;
     const char       *err;
     cc_redis_addr_t  *ra;
 
@@ -929,28 +936,54 @@ ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ra->unix_path[0] != '\0') {
-        ccmf->redis = ra;
-        return NGX_CONF_OK;
+    if (ra->given & CC_REDIS_GIVEN_SENTINEL) {
+        for (i = 0; i < (ngx_uint_t) ra->nsentinels; i++) {
+            if (ngx_http_callcenter_resolve(cf, &ra->sentinels[i],
+                                            "sentinel")
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+    } else if (ra->unix_path[0] == '\0'
+               && ngx_http_callcenter_resolve(cf, &ra->tcp, "redis")
+                  != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
-    /*
-     * The host is resolved here, once (again on reload): workers connect
-     * to its numeric text and never wait on DNS when they reconnect.
-     * IPv4 first, the order hiredis would try.
-     */
+    ccmf->redis = ra;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A host is resolved here, once (again on reload): workers connect to its
+ * numeric text and never wait on DNS when they reconnect.  IPv4 first,
+ * the order hiredis would try.
+ */
+
+static ngx_int_t
+ngx_http_callcenter_resolve(ngx_conf_t *cf, cc_redis_endpoint_t *e,
+    const char *what)
+{
+    size_t      len;
+    ngx_url_t   u;
+    ngx_uint_t  i, best;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
 
-    u.host.data = (u_char *) ra->tcp.host;
-    u.host.len = ngx_strlen(ra->tcp.host);
-    u.port = (in_port_t) ra->tcp.port;
+    u.host.data = (u_char *) e->host;
+    u.host.len = ngx_strlen(e->host);
+    u.port = (in_port_t) e->port;
 
     if (ngx_inet_resolve_host(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "redis host \"%s\": %s", ra->tcp.host,
+                           "%s host \"%s\": %s", what, e->host,
                            u.err ? u.err : "not found");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     best = 0;
@@ -962,12 +995,10 @@ ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     len = ngx_sock_ntop(u.addrs[best].sockaddr, u.addrs[best].socklen,
-                        (u_char *) ra->tcp.host, CC_REDIS_HOST_MAX, 0);
-    ra->tcp.host[len] = '\0';
+                        (u_char *) e->host, CC_REDIS_HOST_MAX, 0);
+    e->host[len] = '\0';
 
-    ccmf->redis = ra;
-
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
@@ -1222,6 +1253,7 @@ ngx_http_callcenter_create_main_conf(ngx_conf_t *cf)
      */
 
     ccmf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    ccmf->redis_wait = NGX_CONF_UNSET_MSEC;
 
     return ccmf;
 }
@@ -1233,6 +1265,18 @@ ngx_http_callcenter_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_callcenter_main_conf_t  *ccmf = conf;
 
     ngx_conf_init_msec_value(ccmf->redis_timeout, 3000);
+    ngx_conf_init_msec_value(ccmf->redis_wait, 1000);
+
+    /* a WAIT longer would read as a Redis that does not answer */
+    if (ccmf->redis && ccmf->redis->replicas
+        && (ccmf->redis_wait == 0
+            || ccmf->redis_wait >= ccmf->redis_timeout))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"callcenter_redis_wait\" must be more than 0 "
+                           "and less than \"callcenter_redis_timeout\"");
+        return NGX_CONF_ERROR;
+    }
 
     if (ccmf->locations && ccmf->redis == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -3,6 +3,9 @@
  * callcenter: the worker's two Redis links, hiredis async contexts driven
  * by nginx's event loop.  The command link is shared by every request and
  * pipelined; the subscriber link carries the event streams' channels.
+ * With Sentinel each link finds the master by itself (common/
+ * cc_redis_sentinel.h): its context first goes to a sentinel, then to the
+ * master it names, and a lost link or a READONLY answer starts over.
  */
 
 
@@ -15,6 +18,7 @@
 #include "cc_functions.h"
 #include "cc_keys.h"
 #include "cc_redis_handshake.h"
+#include "cc_redis_sentinel.h"
 
 
 #define NGX_HTTP_CALLCENTER_REDIS_DOWN        0
@@ -25,6 +29,10 @@
 #define NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN  100     /* ms */
 #define NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX  5000    /* ms */
 #define NGX_HTTP_CALLCENTER_REDIS_PING         5000    /* ms, idle link */
+#define NGX_HTTP_CALLCENTER_REDIS_ASK          500     /* ms, a sentinel's
+                                                        * connect and answer */
+#define NGX_HTTP_CALLCENTER_REDIS_WAIT_FAST    10      /* ms, WAIT while
+                                                        * replicas fall short */
 
 
 
@@ -40,20 +48,29 @@ typedef struct {
     const char                     *name;
     cc_redis_handshake_t            handshake;   /* what a connect sends */
     ngx_uint_t                      answered;    /* steps answered */
+    cc_redis_sentinel_t             sentinel;    /* with Sentinel */
     unsigned                        failed:1;    /* lost once: never again
                                                   * a command before the
                                                   * connect is known */
+    unsigned                        asking:1;    /* ac is to a sentinel */
+    unsigned                        found:1;     /* the sentinel named the
+                                                  * master: go there next */
 } ngx_http_callcenter_redis_link_t;
 
 
-typedef struct {
+typedef struct ngx_http_callcenter_redis_record_s {
     ngx_queue_t                     queue;       /* outstanding, oldest
                                                   * first */
     ngx_http_request_t             *request;     /* NULL: gone or own */
     ngx_http_callcenter_reply_pt    handler;
     ngx_pool_cleanup_t             *cleanup;
     ngx_msec_t                      sent;
+    redisReply                     *held;        /* the write's answer, a
+                                                  * copy, until confirmed */
+    struct ngx_http_callcenter_redis_record_s  *write;  /* of a WAIT: the
+                                                  * write it confirms */
     unsigned                        own:1;       /* the worker's command */
+    unsigned                        confirm:1;   /* a WAIT follows */
 } ngx_http_callcenter_redis_record_t;
 
 
@@ -77,16 +94,33 @@ static void ngx_http_callcenter_redis_on_disconnect(
     const redisAsyncContext *ac, int status);
 static ngx_int_t ngx_http_callcenter_redis_send(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, ngx_uint_t own, int argc,
-    const char **argv, const size_t *argvlen);
+    const char **argv, const size_t *argvlen,
+    ngx_http_callcenter_redis_record_t **out);
+static void ngx_http_callcenter_redis_sentinel_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
 static void ngx_http_callcenter_redis_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_callcenter_redis_detach(void *data);
+static ngx_uint_t ngx_http_callcenter_redis_answered(const char *fn);
+static ngx_int_t ngx_http_callcenter_redis_confirmed(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
+    const size_t *argvlen);
+static void ngx_http_callcenter_redis_answer(
+    ngx_http_callcenter_redis_record_t *rec, redisReply *reply);
+static void ngx_http_callcenter_redis_unhold(
+    ngx_http_callcenter_redis_record_t *rec);
+static void ngx_http_callcenter_redis_waited(
+    ngx_http_callcenter_redis_record_t *rec, redisReply *reply);
+static redisReply *ngx_http_callcenter_redis_copy(redisReply *reply,
+    ngx_uint_t depth);
+static void ngx_http_callcenter_redis_free_reply(redisReply *reply);
 static void ngx_http_callcenter_redis_sub_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 
 
 static ngx_http_callcenter_main_conf_t  *ngx_http_callcenter_redis_conf;
 static ngx_uint_t                        ngx_http_callcenter_redis_exiting;
+static ngx_uint_t                        ngx_http_callcenter_redis_unconfirmed;
 
 static ngx_http_callcenter_redis_link_t  ngx_http_callcenter_redis_cmd;
 static ngx_http_callcenter_redis_link_t  ngx_http_callcenter_redis_sub;
@@ -311,6 +345,10 @@ ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle)
                            link->subscriber ? CC_REDIS_LINK_SUBSCRIBER
                                             : CC_REDIS_LINK_COMMANDS);
 
+        if (mcf->redis->given & CC_REDIS_GIVEN_SENTINEL) {
+            cc_redis_sentinel_init(&link->sentinel, mcf->redis);
+        }
+
         if (ngx_http_callcenter_redis_connect(link) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -341,6 +379,11 @@ ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle)
          q = ngx_queue_next(q))
     {
         rec = ngx_queue_data(q, ngx_http_callcenter_redis_record_t, queue);
+
+        /* a write held for its WAIT is out of the queue: through it */
+        if (rec->write) {
+            rec = rec->write;
+        }
 
         if (rec->cleanup) {
             rec->cleanup->handler = NULL;
@@ -377,16 +420,36 @@ ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
 {
+    ngx_msec_t                        timeout;
     ngx_log_t                        *log;
     redisAsyncContext                *ac;
+    const cc_redis_endpoint_t        *e;
     ngx_http_callcenter_main_conf_t  *mcf;
 
     mcf = ngx_http_callcenter_redis_conf;
     log = ngx_cycle->log;
+    timeout = mcf->redis_timeout;
 
-    /* the host is numeric (resolved at configuration): no DNS here */
+    /*
+     * Hosts are numeric (resolved at configuration, and a sentinel's
+     * answer must be an IP address): no DNS here.  With Sentinel: the
+     * sentinel first, the master it named next.
+     */
 
-    if (mcf->redis->unix_path[0] != '\0') {
+    link->asking = (mcf->redis->given & CC_REDIS_GIVEN_SENTINEL)
+                   && !link->found;
+
+    if (link->asking) {
+        e = cc_redis_sentinel_current(&link->sentinel);
+        ac = redisAsyncConnect(e->host, e->port);
+        timeout = ngx_min(timeout, NGX_HTTP_CALLCENTER_REDIS_ASK);
+
+    } else if (link->found) {
+        link->found = 0;
+        ac = redisAsyncConnect(link->sentinel.master.host,
+                               link->sentinel.master.port);
+
+    } else if (mcf->redis->unix_path[0] != '\0') {
         ac = redisAsyncConnectUnix(mcf->redis->unix_path);
 
     } else {
@@ -433,7 +496,7 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
                                     ngx_http_callcenter_redis_on_disconnect);
     redisAsyncSetConnectCallback(ac, ngx_http_callcenter_redis_on_connect);
 
-    ngx_add_timer(&link->timer, mcf->redis_timeout);
+    ngx_add_timer(&link->timer, timeout);
 
     /*
      * A worker's first connect: the handshake is queued at once, so that
@@ -441,8 +504,9 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
      * of answering 503; hiredis sends it all once connected, or answers
      * every command NULL (503) if the connect fails.  After a failure,
      * commands wait for the connect to be known: 503 at once meanwhile.
+     * Not with Sentinel: nothing is known before the sentinel answers.
      */
-    if (!link->failed) {
+    if (!link->failed && !(mcf->redis->given & CC_REDIS_GIVEN_SENTINEL)) {
         link->state = NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE;
 
         if (ngx_http_callcenter_redis_handshake(link) != NGX_OK) {
@@ -460,9 +524,33 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
 static void
 ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
 {
+    ngx_msec_t  delay, max;
     ngx_uint_t  ready;
 
     ready = (link->state == NGX_HTTP_CALLCENTER_REDIS_READY);
+    delay = link->backoff;
+    max = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX;
+
+    /*
+     * With Sentinel, short of a ready link: the master named is tried at
+     * once, and a sentinel or master that failed makes way for the next
+     * sentinel at once, but after a whole round.  A ready link lost: the
+     * same sentinel, after the backoff.
+     */
+    if (!ready
+        && (ngx_http_callcenter_redis_conf->redis->given
+            & CC_REDIS_GIVEN_SENTINEL))
+    {
+        if (link->found || !cc_redis_sentinel_failed(&link->sentinel)) {
+            delay = 0;
+        }
+    }
+
+    if (ngx_http_callcenter_redis_conf->redis->given
+        & CC_REDIS_GIVEN_SENTINEL)
+    {
+        max = CC_REDIS_SENTINEL_BACKOFF_MAX;
+    }
 
     link->ac = NULL;
     link->failed = 1;
@@ -480,11 +568,16 @@ ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
         ngx_del_timer(&link->timer);
     }
 
-    ngx_add_timer(&link->timer, link->backoff);
+    ngx_add_timer(&link->timer, delay);
 
-    link->backoff *= 2;
-    if (link->backoff > NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX) {
-        link->backoff = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX;
+    if (delay == 0) {
+        /* not a failure round yet */
+
+    } else if (link->backoff * 2 > max) {
+        link->backoff = max;
+
+    } else {
+        link->backoff *= 2;
     }
 
     if (link->subscriber) {
@@ -554,7 +647,8 @@ ngx_http_callcenter_redis_timer_handler(ngx_event_t *ev)
     }
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
-                  "callcenter: redis %s link: connect timed out", link->name);
+                  "callcenter: redis %s link: %s timed out", link->name,
+                  link->asking ? "sentinel" : "connect");
 
     ngx_http_callcenter_redis_free(link);
 }
@@ -568,6 +662,17 @@ ngx_http_callcenter_redis_ready(ngx_http_callcenter_redis_link_t *link)
 
     if (link->timer.timer_set) {
         ngx_del_timer(&link->timer);
+    }
+
+    if (ngx_http_callcenter_redis_conf->redis->given
+        & CC_REDIS_GIVEN_SENTINEL)
+    {
+        cc_redis_sentinel_found(&link->sentinel);
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "callcenter: redis %s link: master \"%s\" is %s:%d",
+                      link->name, ngx_http_callcenter_redis_conf->redis->master,
+                      link->sentinel.master.host, link->sentinel.master.port);
     }
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
@@ -603,6 +708,7 @@ static void
 ngx_http_callcenter_redis_handshake_reply(
     ngx_http_callcenter_redis_link_t *link, redisReply *reply)
 {
+    redisReply       *first;
     cc_redis_step_t  *step;
 
     if (link->state != NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE || reply == NULL
@@ -613,12 +719,18 @@ ngx_http_callcenter_redis_handshake_reply(
 
     step = &link->handshake.step[link->answered++];
 
+    /* ROLE answers an array, its first element the role */
+    first = (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+             && reply->element[0]->type == REDIS_REPLY_STRING)
+            ? reply->element[0] : reply;
+
     if (!cc_redis_handshake_ok(step, reply->type == REDIS_REPLY_ERROR,
-                               reply->str, reply->len))
+                               first->str, first->len))
     {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "callcenter: redis %s link: handshake: %s: %s",
-                      link->name, step->what, reply->str);
+                      link->name, step->what,
+                      first->str ? first->str : "not a master");
         link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
         ngx_http_callcenter_redis_drop(link);
         return;
@@ -676,12 +788,75 @@ ngx_http_callcenter_redis_on_connect(const redisAsyncContext *cac, int status)
         return;                           /* sent before the connect */
     }
 
+    if (link->asking) {
+        if (redisAsyncCommandArgv(ac,
+                                  ngx_http_callcenter_redis_sentinel_reply,
+                                  NULL, link->sentinel.ask.argc,
+                                  link->sentinel.ask.argv,
+                                  link->sentinel.ask.argvlen)
+            != REDIS_OK)
+        {
+            ngx_http_callcenter_redis_drop(link);
+        }
+
+        return;
+    }
+
     link->state = NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE;
 
     if (ngx_http_callcenter_redis_handshake(link) != NGX_OK) {
         link->state = NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
         ngx_http_callcenter_redis_drop(link);
     }
+}
+
+
+/* the sentinel's answer: its master is tried next, else the next sentinel */
+
+static void
+ngx_http_callcenter_redis_sentinel_reply(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    const char                        *why;
+    redisReply                        *reply, *host, *port;
+    const cc_redis_endpoint_t         *e;
+    ngx_http_callcenter_redis_link_t  *link;
+
+    reply = r;
+    link = ac->data;
+
+    if (reply == NULL || link->ac != ac) {
+        return;                           /* going: the loss is seen */
+    }
+
+    host = NULL;
+    port = NULL;
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        host = reply->element[0];
+        port = reply->element[1];
+        host = host->type == REDIS_REPLY_STRING ? host : NULL;
+        port = port->type == REDIS_REPLY_STRING ? port : NULL;
+    }
+
+    why = cc_redis_sentinel_reply(&link->sentinel,
+                     reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0,
+                     host ? host->str : NULL, host ? host->len : 0,
+                     port ? port->str : NULL, port ? port->len : 0);
+
+    e = cc_redis_sentinel_current(&link->sentinel);
+
+    if (why != NULL) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "callcenter: redis %s link: sentinel %s:%d: %s",
+                      link->name, e->host, e->port,
+                      reply->type == REDIS_REPLY_ERROR ? reply->str : why);
+
+    } else {
+        link->found = 1;
+    }
+
+    ngx_http_callcenter_redis_drop(link);
 }
 
 
@@ -712,7 +887,8 @@ ngx_http_callcenter_redis_handshake(ngx_http_callcenter_redis_link_t *link)
         } else {
             rc = ngx_http_callcenter_redis_send(NULL,
                                  ngx_http_callcenter_redis_cmd_handshake_reply,
-                                 1, step->argc, step->argv, step->argvlen);
+                                 1, step->argc, step->argv, step->argvlen,
+                                 NULL);
         }
 
         if (rc != NGX_OK) {
@@ -753,12 +929,17 @@ ngx_http_callcenter_redis_on_disconnect(const redisAsyncContext *ac,
 ngx_uint_t
 ngx_http_callcenter_redis_connected(void)
 {
-    /* a command sent during the handshake waits behind it */
+    /*
+     * A command sent during the handshake waits behind it; not with
+     * Sentinel, where the handshake's ROLE may yet say it is a replica.
+     */
     return ngx_http_callcenter_redis_conf != NULL
            && (ngx_http_callcenter_redis_cmd.state
                == NGX_HTTP_CALLCENTER_REDIS_READY
-               || ngx_http_callcenter_redis_cmd.state
-                  == NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE);
+               || (ngx_http_callcenter_redis_cmd.state
+                   == NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE
+                   && !(ngx_http_callcenter_redis_conf->redis->given
+                        & CC_REDIS_GIVEN_SENTINEL)));
 }
 
 
@@ -798,8 +979,96 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
         argvlen[3 + i] = args[i].len;
     }
 
+    if (ngx_http_callcenter_redis_conf != NULL
+        && ngx_http_callcenter_redis_conf->redis->replicas
+        && ngx_http_callcenter_redis_answered(fn))
+    {
+        return ngx_http_callcenter_redis_confirmed(r, handler, 3 + n, argv,
+                                                   argvlen);
+    }
+
     return ngx_http_callcenter_redis_command(r, handler, 3 + n, argv,
                                              argvlen);
+}
+
+
+/* the writes whose 201 or 202 promises they are kept (replicas=) */
+
+static ngx_uint_t
+ngx_http_callcenter_redis_answered(const char *fn)
+{
+    ngx_uint_t          i;
+    static const char  *writes[] = {
+        "cc_call_create", "cc_caller_message", "cc_agent_message"
+    };
+
+    for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        if (ngx_strcmp(fn, writes[i]) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The write, then WAIT replicas timeout on the same link (WAIT counts the
+ * replicas that hold this connection's writes): the write's answer is
+ * held, a copy, until WAIT's, and goes to the handler only if enough
+ * replicas confirmed; else the handler gets NULL (503).
+ */
+
+static ngx_int_t
+ngx_http_callcenter_redis_confirmed(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    u_char                              *p;
+    ngx_int_t                            rc;
+    const char                          *wargv[3];
+    size_t                               wargvlen[3];
+    ngx_http_callcenter_redis_record_t  *rec, *wait;
+    u_char                               replicas[NGX_INT_T_LEN];
+    u_char                               timeout[NGX_INT_T_LEN];
+
+    if (!ngx_http_callcenter_redis_connected()) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_callcenter_redis_send(r, handler, r == NULL, argc, argv,
+                                        argvlen, &rec);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rec->confirm = 1;
+
+    p = ngx_sprintf(replicas, "%d",
+                    ngx_http_callcenter_redis_conf->redis->replicas);
+    wargv[0] = "WAIT";
+    wargvlen[0] = 4;
+    wargv[1] = (const char *) replicas;
+    wargvlen[1] = p - replicas;
+    /* replicas missing: fail fast until one WAIT succeeds again, rather
+     * than hold the link callcenter_redis_wait for each write */
+    p = ngx_sprintf(timeout, "%M",
+                    ngx_http_callcenter_redis_unconfirmed
+                    ? ngx_min(ngx_http_callcenter_redis_conf->redis_wait,
+                              NGX_HTTP_CALLCENTER_REDIS_WAIT_FAST)
+                    : ngx_http_callcenter_redis_conf->redis_wait);
+    wargv[2] = (const char *) timeout;
+    wargvlen[2] = p - timeout;
+
+    /* no WAIT: the write stays unconfirmed, rec->write NULL */
+    if (ngx_http_callcenter_redis_send(NULL, NULL, 1, 3, wargv, wargvlen,
+                                       &wait)
+        == NGX_OK)
+    {
+        wait->write = rec;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -813,14 +1082,15 @@ ngx_http_callcenter_redis_command(ngx_http_request_t *r,
     }
 
     return ngx_http_callcenter_redis_send(r, handler, r == NULL, argc, argv,
-                                          argvlen);
+                                          argvlen, NULL);
 }
 
 
 static ngx_int_t
 ngx_http_callcenter_redis_send(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, ngx_uint_t own, int argc,
-    const char **argv, const size_t *argvlen)
+    const char **argv, const size_t *argvlen,
+    ngx_http_callcenter_redis_record_t **out)
 {
     ngx_pool_cleanup_t                  *cln;
     ngx_http_callcenter_redis_record_t  *rec;
@@ -835,7 +1105,10 @@ ngx_http_callcenter_redis_send(ngx_http_request_t *r,
     rec->handler = handler;
     rec->cleanup = NULL;
     rec->sent = ngx_current_msec;
+    rec->held = NULL;
+    rec->write = NULL;
     rec->own = own;
+    rec->confirm = 0;
 
     if (r) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -863,6 +1136,10 @@ ngx_http_callcenter_redis_send(ngx_http_request_t *r,
     }
 
     ngx_queue_insert_tail(&ngx_http_callcenter_redis_records, &rec->queue);
+
+    if (out) {
+        *out = rec;
+    }
 
     if (!ngx_http_callcenter_redis_deadline.timer_set) {
         ngx_add_timer(&ngx_http_callcenter_redis_deadline,
@@ -912,11 +1189,10 @@ ngx_http_callcenter_redis_deadline_set(void)
 
 
 static void
-ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *reply,
+ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
-    ngx_connection_t                    *c;
-    ngx_http_request_t                  *r;
+    redisReply                          *reply = r;
     ngx_http_callcenter_redis_record_t  *rec = privdata;
 
     ngx_queue_remove(&rec->queue);
@@ -924,11 +1200,60 @@ ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *reply,
     if (reply == NULL) {
         /* the context is being freed: nothing goes to it any more */
         ngx_http_callcenter_redis_gone(&ngx_http_callcenter_redis_cmd, ac);
+
+    } else if (reply->type == REDIS_REPLY_ERROR
+               && cc_redis_reply_relink(reply->str, reply->len))
+    {
+        /* not (or no longer) the master: look for it again (once); 503 */
+        if (ac == ngx_http_callcenter_redis_cmd.ac
+            && ngx_http_callcenter_redis_cmd.state
+               != NGX_HTTP_CALLCENTER_REDIS_CONNECTING)
+        {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "callcenter: redis command link: %s, reconnecting",
+                          reply->str);
+            ngx_http_callcenter_redis_cmd.state =
+                                          NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+            ngx_http_callcenter_redis_drop(&ngx_http_callcenter_redis_cmd);
+        }
+
+        reply = NULL;
     }
 
     if (!ngx_http_callcenter_redis_exiting) {
         ngx_http_callcenter_redis_deadline_set();
     }
+
+    if (rec->write) {
+        ngx_http_callcenter_redis_waited(rec->write, reply);
+        ngx_free(rec);
+        return;
+    }
+
+    if (rec->confirm && reply != NULL && reply->type != REDIS_REPLY_ERROR) {
+        /* kept for WAIT's answer; without a copy: unconfirmed, 503 */
+        rec->held = ngx_http_callcenter_redis_copy(reply, 0);
+        if (rec->held != NULL) {
+            return;
+        }
+
+        reply = NULL;
+
+    } else if (rec->confirm) {
+        /* answered without WAIT's: its record has to forget this one */
+        ngx_http_callcenter_redis_unhold(rec);
+    }
+
+    ngx_http_callcenter_redis_answer(rec, reply);
+}
+
+
+static void
+ngx_http_callcenter_redis_answer(ngx_http_callcenter_redis_record_t *rec,
+    redisReply *reply)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
 
     if (rec->cleanup) {
         rec->cleanup->handler = NULL;
@@ -945,7 +1270,147 @@ ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *reply,
         rec->handler(NULL, reply);
     }
 
+    ngx_http_callcenter_redis_free_reply(rec->held);
     ngx_free(rec);
+}
+
+
+/* the WAIT record that follows rec, still outstanding: it confirms none */
+
+static void
+ngx_http_callcenter_redis_unhold(ngx_http_callcenter_redis_record_t *rec)
+{
+    ngx_queue_t                         *q;
+    ngx_http_callcenter_redis_record_t  *wait;
+
+    for (q = ngx_queue_head(&ngx_http_callcenter_redis_records);
+         q != ngx_queue_sentinel(&ngx_http_callcenter_redis_records);
+         q = ngx_queue_next(q))
+    {
+        wait = ngx_queue_data(q, ngx_http_callcenter_redis_record_t, queue);
+
+        if (wait->write == rec) {
+            wait->write = NULL;
+            return;
+        }
+    }
+}
+
+
+/* WAIT's answer to a held write */
+
+static void
+ngx_http_callcenter_redis_waited(ngx_http_callcenter_redis_record_t *rec,
+    redisReply *reply)
+{
+    ngx_int_t  replicas;
+
+    replicas = ngx_http_callcenter_redis_conf
+               ? ngx_http_callcenter_redis_conf->redis->replicas : 0;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER
+        && reply->integer >= replicas)
+    {
+        if (ngx_http_callcenter_redis_unconfirmed) {
+            ngx_http_callcenter_redis_unconfirmed = 0;
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "callcenter: redis writes confirmed by %i "
+                          "replicas again", replicas);
+        }
+
+        ngx_http_callcenter_redis_answer(rec, rec->held);
+        return;
+    }
+
+    /* logged once until confirmed again: every write would say it */
+    if (reply != NULL && !ngx_http_callcenter_redis_unconfirmed) {
+        ngx_http_callcenter_redis_unconfirmed = 1;
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "callcenter: redis WAIT: %s %i of %i replicas "
+                      "confirmed a write, answering 503",
+                      reply->type == REDIS_REPLY_INTEGER ? "only" : "not",
+                      reply->type == REDIS_REPLY_INTEGER
+                      ? (ngx_int_t) reply->integer : 0, replicas);
+    }
+
+    ngx_http_callcenter_redis_answer(rec, NULL);
+}
+
+
+/* a deep copy of a reply, with its own ngx_alloc()s; NULL: no memory */
+
+static redisReply *
+ngx_http_callcenter_redis_copy(redisReply *reply, ngx_uint_t depth)
+{
+    size_t       i;
+    redisReply  *copy;
+
+    if (depth > 4) {
+        return NULL;
+    }
+
+    copy = ngx_calloc(sizeof(redisReply), ngx_cycle->log);
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    copy->type = reply->type;
+    copy->integer = reply->integer;
+
+    if (reply->str != NULL) {
+        copy->str = ngx_alloc(reply->len + 1, ngx_cycle->log);
+        if (copy->str == NULL) {
+            ngx_free(copy);
+            return NULL;
+        }
+
+        ngx_memcpy(copy->str, reply->str, reply->len);
+        copy->str[reply->len] = '\0';
+        copy->len = reply->len;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+        return copy;
+    }
+
+    copy->element = ngx_calloc(reply->elements * sizeof(redisReply *),
+                               ngx_cycle->log);
+    if (copy->element == NULL) {
+        ngx_http_callcenter_redis_free_reply(copy);
+        return NULL;
+    }
+
+    copy->elements = reply->elements;
+
+    for (i = 0; i < reply->elements; i++) {
+        copy->element[i] = ngx_http_callcenter_redis_copy(reply->element[i],
+                                                          depth + 1);
+        if (copy->element[i] == NULL) {
+            ngx_http_callcenter_redis_free_reply(copy);
+            return NULL;
+        }
+    }
+
+    return copy;
+}
+
+
+static void
+ngx_http_callcenter_redis_free_reply(redisReply *reply)
+{
+    size_t  i;
+
+    if (reply == NULL) {
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        ngx_http_callcenter_redis_free_reply(reply->element[i]);
+    }
+
+    ngx_free(reply->element);
+    ngx_free(reply->str);
+    ngx_free(reply);
 }
 
 
@@ -992,7 +1457,7 @@ ngx_http_callcenter_redis_ping_handler(ngx_event_t *ev)
 
     if (ngx_queue_empty(&ngx_http_callcenter_redis_records)) {
         (void) ngx_http_callcenter_redis_send(NULL, NULL, 1, 1, argv,
-                                              argvlen);
+                                              argvlen, NULL);
     }
 
     ngx_add_timer(ev, NGX_HTTP_CALLCENTER_REDIS_PING);

@@ -13,6 +13,11 @@ const char cc_options_usage[] =
     "                          resolved once, at the first connect\n"
     "  --password PASSWORD     AUTH with this password\n"
     "  --db N                  SELECT this database (default 0)\n"
+    "  --sentinel HOST[:PORT],...  with --master NAME, instead of --redis:\n"
+    "                          the master as Redis Sentinel names it\n"
+    "                          (sentinel port 26379 unless given), followed\n"
+    "                          through a failover\n"
+    "  --master NAME           the master's name in the sentinels\n"
     "  --agents FILE           JSON agent profiles, loaded at start, after\n"
     "                          each reconnect and on SIGHUP (default: none,\n"
     "                          the profiles another router loaded)\n"
@@ -242,6 +247,12 @@ cc_options_parse(cc_options_t *opts, int argc, char **argv,
     value = cc_redis_addr_check(&opts->redis);
     if (value != NULL) {
         snprintf(err, err_size, "redis: %s", value);
+        return CC_OPTIONS_ERROR;
+    }
+
+    /* the writes that wait are those nginx answers to clients */
+    if (opts->redis.given & CC_REDIS_GIVEN_REPLICAS) {
+        snprintf(err, err_size, "--replicas: for callcenter_redis only");
         return CC_OPTIONS_ERROR;
     }
 

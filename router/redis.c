@@ -12,6 +12,8 @@
 
 #define CC_REDIS_CONNECT_TIMEOUT  2000  /* ms */
 #define CC_REDIS_COMMAND_MARGIN   5000  /* ms beyond the XREADGROUP block */
+#define CC_REDIS_SENTINEL_TIMEOUT 500   /* ms, connect and answer: the next
+                                         * sentinel rather than a long wait */
 
 static struct timeval
 cc_redis_tv(int ms)
@@ -28,10 +30,17 @@ cc_redis_init(cc_redis_t *r, const cc_options_t *opts)
 {
     r->opts = opts;
     r->addr = opts->redis;
-    r->resolved = opts->redis.unix_path[0] != '\0';
+    r->resolved = opts->redis.unix_path[0] != '\0'
+                  || (opts->redis.given & CC_REDIS_GIVEN_SENTINEL);
+    r->sentinels_resolved = 0;
     r->ctx = NULL;
     r->backoff_ms = CC_REDIS_BACKOFF_MIN;
     r->down = 0;
+    r->master[0] = '\0';
+
+    if (opts->redis.given & CC_REDIS_GIVEN_SENTINEL) {
+        cc_redis_sentinel_init(&r->sentinel, &r->addr);
+    }
 }
 
 static void
@@ -47,18 +56,16 @@ cc_redis_failed(cc_redis_t *r, const char *what, const char *why)
 }
 
 /*
- * The host name to its first address, IPv4 first, as numeric text: once,
- * so that a reconnect never waits on DNS (and goes where the first went).
+ * A host name (of the address or a sentinel) to its first address, IPv4
+ * first, as numeric text into e: once, so that a reconnect never waits on
+ * DNS (and goes where the first went).
  */
 static int
-cc_redis_resolve(cc_redis_t *r)
+cc_redis_resolve(cc_redis_t *r, const char *name, cc_redis_endpoint_t *e)
 {
     int               rc;
     const void       *in;
-    const char       *name;
     struct addrinfo   hints, *res, *ai, *best;
-
-    name = r->opts->redis.tcp.host;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -87,9 +94,7 @@ cc_redis_resolve(cc_redis_t *r)
          : (const void *) &((struct sockaddr_in6 *) best->ai_addr)->sin6_addr;
 
     if (in == NULL
-        || inet_ntop(best->ai_family, in, r->addr.tcp.host,
-                     sizeof(r->addr.tcp.host))
-           == NULL)
+        || inet_ntop(best->ai_family, in, e->host, sizeof(e->host)) == NULL)
     {
         freeaddrinfo(res);
         cc_redis_failed(r, "resolve", "no IPv4 nor IPv6 address");
@@ -97,40 +102,176 @@ cc_redis_resolve(cc_redis_t *r)
     }
 
     freeaddrinfo(res);
-    r->resolved = 1;
 
-    if (strcmp(r->addr.tcp.host, name) != 0) {
-        cc_log("redis %s is %s", name, r->addr.tcp.host);
+    if (strcmp(e->host, name) != 0) {
+        cc_log("redis %s is %s", name, e->host);
     }
 
     return 0;
 }
 
-int
-cc_redis_connect(cc_redis_t *r)
+static redisContext *
+cc_redis_open(cc_redis_t *r, const cc_redis_endpoint_t *e, int timeout_ms,
+    const char *what)
 {
-    int                    i;
-    redisReply            *reply;
-    const cc_redis_addr_t *a;
-    cc_redis_handshake_t   h;
+    redisContext  *ctx;
 
-    a = &r->addr;
+    ctx = redisConnectWithTimeout(e->host, e->port, cc_redis_tv(timeout_ms));
 
-    if (!r->resolved && cc_redis_resolve(r) != 0) {
+    if (ctx == NULL || ctx->err) {
+        cc_redis_failed(r, what, ctx ? ctx->errstr : "out of memory");
+        if (ctx != NULL) {
+            redisFree(ctx);
+        }
+        return NULL;
+    }
+
+    return ctx;
+}
+
+/*
+ * Asks the current sentinel where the master is (r->sentinel.master):
+ * 0, or -1 (logged once per outage).
+ */
+static int
+cc_redis_ask(cc_redis_t *r)
+{
+    int                   i;
+    const char           *why;
+    redisReply           *reply, *host, *port;
+    redisContext         *ctx;
+    cc_redis_endpoint_t  *e;
+
+    i = r->sentinel.current;
+    e = &r->addr.sentinels[i];
+
+    if (!(r->sentinels_resolved & (1u << i))) {
+        if (cc_redis_resolve(r, r->opts->redis.sentinels[i].host, e) != 0) {
+            return -1;
+        }
+        r->sentinels_resolved |= 1u << i;
+    }
+
+    ctx = cc_redis_open(r, e, CC_REDIS_SENTINEL_TIMEOUT, "sentinel");
+    if (ctx == NULL) {
         return -1;
     }
 
-    if (a->unix_path[0] != '\0') {
-        r->ctx = redisConnectUnixWithTimeout(a->unix_path,
-                                 cc_redis_tv(CC_REDIS_CONNECT_TIMEOUT));
-    } else {
-        r->ctx = redisConnectWithTimeout(a->tcp.host, a->tcp.port,
-                                 cc_redis_tv(CC_REDIS_CONNECT_TIMEOUT));
+    reply = NULL;
+    why = "cannot set the timeout";
+
+    if (redisSetTimeout(ctx, cc_redis_tv(CC_REDIS_SENTINEL_TIMEOUT))
+        == REDIS_OK)
+    {
+        reply = redisCommandArgv(ctx, r->sentinel.ask.argc,
+                                 r->sentinel.ask.argv,
+                                 r->sentinel.ask.argvlen);
+        why = ctx->errstr[0] ? ctx->errstr : "no reply";
     }
 
-    if (r->ctx == NULL || r->ctx->err) {
-        cc_redis_failed(r, "connect", r->ctx ? r->ctx->errstr
-                                             : "out of memory");
+    if (reply != NULL) {
+        host = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+               && reply->element[0]->type == REDIS_REPLY_STRING
+               ? reply->element[0] : NULL;
+        port = reply->type == REDIS_REPLY_ARRAY && reply->elements > 1
+               && reply->element[1]->type == REDIS_REPLY_STRING
+               ? reply->element[1] : NULL;
+
+        why = cc_redis_sentinel_reply(&r->sentinel,
+                     reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0,
+                     host ? host->str : NULL, host ? host->len : 0,
+                     port ? port->str : NULL, port ? port->len : 0);
+
+        freeReplyObject(reply);
+    }
+
+    redisFree(ctx);
+
+    if (why != NULL) {
+        cc_redis_failed(r, "sentinel", why);
+        return -1;
+    }
+
+    return 0;
+}
+
+/* the handshake on r->ctx: 0, or -1 (dropped) */
+static int
+cc_redis_handshake_run(cc_redis_t *r)
+{
+    int                    i, ok;
+    redisReply            *reply, *first;
+    cc_redis_handshake_t   h;
+
+    cc_redis_handshake(&h, &r->addr, CC_REDIS_LINK_COMMANDS);
+
+    for (i = 0; i < h.n; i++) {
+        reply = redisCommandArgv(r->ctx, h.step[i].argc, h.step[i].argv,
+                                 h.step[i].argvlen);
+        if (reply == NULL) {
+            cc_redis_failed(r, h.step[i].what, r->ctx->errstr[0]
+                                               ? r->ctx->errstr
+                                               : "no reply");
+            return -1;
+        }
+
+        /* ROLE answers an array, its first element the role */
+        first = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+                && reply->element[0]->type == REDIS_REPLY_STRING
+                ? reply->element[0] : reply;
+
+        ok = cc_redis_handshake_ok(&h.step[i],
+                                   reply->type == REDIS_REPLY_ERROR,
+                                   first->str, first->len);
+
+        if (!ok) {
+            cc_redis_failed(r, h.step[i].what,
+                            first->str ? first->str : "not a master");
+            freeReplyObject(reply);
+            return -1;
+        }
+
+        freeReplyObject(reply);
+    }
+
+    return 0;
+}
+
+/* one attempt at the master the address or a sentinel names */
+static int
+cc_redis_connect_once(cc_redis_t *r)
+{
+    int                    sentinel;
+    char                   text[CC_REDIS_ADDR_TEXT_MAX + 1];
+    const cc_redis_addr_t *a;
+
+    a = &r->addr;
+    sentinel = (a->given & CC_REDIS_GIVEN_SENTINEL) != 0;
+
+    if (sentinel) {
+        if (cc_redis_ask(r) != 0) {
+            return -1;
+        }
+
+        r->ctx = cc_redis_open(r, &r->sentinel.master,
+                               CC_REDIS_CONNECT_TIMEOUT, "connect");
+
+    } else if (a->unix_path[0] != '\0') {
+        r->ctx = redisConnectUnixWithTimeout(a->unix_path,
+                                 cc_redis_tv(CC_REDIS_CONNECT_TIMEOUT));
+
+        if (r->ctx == NULL || r->ctx->err) {
+            cc_redis_failed(r, "connect", r->ctx ? r->ctx->errstr
+                                                 : "out of memory");
+            return -1;
+        }
+
+    } else {
+        r->ctx = cc_redis_open(r, &a->tcp, CC_REDIS_CONNECT_TIMEOUT,
+                               "connect");
+    }
+
+    if (r->ctx == NULL) {
         return -1;
     }
 
@@ -148,28 +289,45 @@ cc_redis_connect(cc_redis_t *r)
         (void) redisEnableKeepAlive(r->ctx);
     }
 
-    cc_redis_handshake(&h, a, CC_REDIS_LINK_COMMANDS);
+    if (cc_redis_handshake_run(r) != 0) {
+        return -1;
+    }
 
-    for (i = 0; i < h.n; i++) {
-        reply = redisCommandArgv(r->ctx, h.step[i].argc, h.step[i].argv,
-                                 h.step[i].argvlen);
-        if (reply == NULL) {
-            cc_redis_failed(r, h.step[i].what, r->ctx->errstr[0]
-                                               ? r->ctx->errstr
-                                               : "no reply");
-            return -1;
+    if (sentinel) {
+        cc_redis_sentinel_found(&r->sentinel);
+
+        snprintf(text, sizeof(text), "%s:%d", r->sentinel.master.host,
+                 r->sentinel.master.port);
+
+        if (strcmp(text, r->master) != 0) {
+            cc_log("redis master %s is %s (sentinel %s:%d)", a->master, text,
+                   a->sentinels[r->sentinel.current].host,
+                   a->sentinels[r->sentinel.current].port);
+            strcpy(r->master, text);
         }
+    }
 
-        if (!cc_redis_handshake_ok(&h.step[i],
-                                   reply->type == REDIS_REPLY_ERROR,
-                                   reply->str, reply->len))
+    return 0;
+}
+
+int
+cc_redis_connect(cc_redis_t *r)
+{
+    if (!r->resolved) {
+        if (cc_redis_resolve(r, r->opts->redis.tcp.host, &r->addr.tcp) != 0)
         {
-            cc_redis_failed(r, h.step[i].what, reply->str);
-            freeReplyObject(reply);
             return -1;
         }
+        r->resolved = 1;
+    }
 
-        freeReplyObject(reply);
+    /* with Sentinel: each sentinel in turn, a round at most */
+    while (cc_redis_connect_once(r) != 0) {
+        if (!(r->addr.given & CC_REDIS_GIVEN_SENTINEL)
+            || cc_redis_sentinel_failed(&r->sentinel))
+        {
+            return -1;
+        }
     }
 
     if (r->down) {
@@ -183,15 +341,19 @@ cc_redis_connect(cc_redis_t *r)
 void
 cc_redis_backoff(cc_redis_t *r)
 {
+    int              max;
     struct timespec  ts;
 
     ts.tv_sec = r->backoff_ms / 1000;
     ts.tv_nsec = (long) (r->backoff_ms % 1000) * 1000000L;
     nanosleep(&ts, NULL);
 
+    max = (r->addr.given & CC_REDIS_GIVEN_SENTINEL)
+          ? CC_REDIS_SENTINEL_BACKOFF_MAX : CC_REDIS_BACKOFF_MAX;
+
     r->backoff_ms *= 2;
-    if (r->backoff_ms > CC_REDIS_BACKOFF_MAX) {
-        r->backoff_ms = CC_REDIS_BACKOFF_MAX;
+    if (r->backoff_ms > max) {
+        r->backoff_ms = max;
     }
 }
 
@@ -209,6 +371,14 @@ cc_redis_command(cc_redis_t *r, int argc, const char **argv)
     if (reply == NULL) {
         cc_redis_failed(r, argv[0], r->ctx->errstr[0] ? r->ctx->errstr
                                                       : "no reply");
+
+    } else if (reply->type == REDIS_REPLY_ERROR
+               && cc_redis_reply_relink(reply->str, reply->len))
+    {
+        /* not (or no longer) the master: as if lost, look again */
+        cc_redis_failed(r, argv[0], reply->str);
+        freeReplyObject(reply);
+        reply = NULL;
 
     } else if (reply->type != REDIS_REPLY_ERROR) {
         r->backoff_ms = CC_REDIS_BACKOFF_MIN;

@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cc_functions.h"       /* CC_FN: the name every FCALL uses */
+#include "cc_redis_sentinel.h"
 #include "options.h"
 
 /*
@@ -12,9 +13,14 @@
  * FUNCTION LOAD of this version's library).  A host name is resolved at
  * the first connect that succeeds in it, and every connect goes to that
  * numeric address.
- * A command that fails at the connection level drops the connection; the
- * caller reconnects with cc_redis_connect after cc_redis_backoff.  An
- * outage is logged once, when it starts, and its end once.
+ * With --sentinel, connecting asks the sentinels in turn (a short timeout
+ * each) for the master, whose ROLE must be master (cc_redis_sentinel.h).
+ * A command that fails at the connection level, or answers READONLY,
+ * MASTERDOWN, LOADING or UNBLOCKED (cc_redis_reply_relink), drops the
+ * connection; the caller reconnects
+ * (asking the sentinels again) with cc_redis_connect after
+ * cc_redis_backoff.  An outage is logged once, when it starts, and its end
+ * once.
  */
 
 #define CC_REDIS_BACKOFF_MIN   100     /* ms */
@@ -25,6 +31,9 @@ typedef struct {
     cc_redis_addr_t      addr;         /* opts->redis, host numeric once
                                         * resolved */
     int                  resolved;
+    unsigned             sentinels_resolved;   /* bit i: sentinels[i] */
+    cc_redis_sentinel_t  sentinel;     /* with --sentinel */
+    char                 master[CC_REDIS_ADDR_TEXT_MAX + 1];  /* logged */
     redisContext        *ctx;          /* NULL: not connected */
     int                  backoff_ms;
     int                  down;         /* the outage was logged */
@@ -32,7 +41,7 @@ typedef struct {
 
 void cc_redis_init(cc_redis_t *r, const cc_options_t *opts);
 
-/* 0 when connected and ready, -1 (logged) otherwise. */
+/* 0 when connected and ready, -1 (logged) otherwise: back off. */
 int cc_redis_connect(cc_redis_t *r);
 
 /*

@@ -4,7 +4,8 @@
 # libFuzzer's runtime for scripts/fuzz.sh, valgrind for bench/memcheck.sh,
 # Nchan for t/nchan.t, which loads it explicitly: its modules-enabled link
 # is for the system nginx, which tests never use; the Debian packaging
-# tools for t/debian.t, Prometheus and promtool for t/metrics.t).
+# tools for t/debian.t, Prometheus and promtool for t/metrics.t,
+# redis-sentinel for t/sentinel.t).
 # Idempotent: does nothing when every package is present; never starts
 # a service (tests start their own redis-server and nginx).
 set -eu
@@ -16,7 +17,7 @@ if [ "${1:-}" = "--tests" ]; then
     pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind"
     pkgs="$pkgs libnginx-mod-nchan"
     pkgs="$pkgs build-essential debhelper dpkg-dev help2man lintian"
-    pkgs="$pkgs prometheus"
+    pkgs="$pkgs prometheus redis-sentinel"
     # node may come from elsewhere (nodesource bundles npm): only if missing
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

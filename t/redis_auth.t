@@ -56,8 +56,9 @@ for my $case (
     ['127.0.0.1 db=x', qr/invalid db number/],
     ['127.0.0.1 password=a password=b', qr/duplicate parameter/],
     ['127.0.0.1 bogus=1', qr/unknown parameter/],
-    ['sentinel=127.0.0.1:26379 master=m', qr/not supported yet/],
-    ['127.0.0.1 replicas=1', qr/not supported yet/],
+    ['sentinel=127.0.0.1:26379', qr/go together/],
+    ['127.0.0.1 sentinel=127.0.0.1 master=m', qr/exclude each other/],
+    ['sentinel=nosuch.invalid master=m', qr/sentinel host "nosuch\.invalid"/],
     ['nosuchhost.invalid', qr/redis host "nosuchhost\.invalid"/],
 ) {
     my ($addr, $why) = @$case;
@@ -69,7 +70,8 @@ for my $case (
 for my $case (
     [['--redis', 'localhost:65536'], qr/bad value/],
     [['--redis', '::1'], qr/bad value/],
-    [['--sentinel', '127.0.0.1', '--master', 'm'], qr/not supported yet/],
+    [['--sentinel', '127.0.0.1'], qr/go together/],
+    [['--replicas', '1'], qr/callcenter_redis only/],
 ) {
     my ($args, $why) = @$case;
     my $cmd = join ' ', map { "'$_'" } CCTest::router_path(), @$args;

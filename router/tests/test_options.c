@@ -121,11 +121,16 @@ test_addresses(void)
              == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--password", "", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--db", "1", "--db", "2", NULL) == CC_OPTIONS_ERROR);
-    CC_CHECK(parse("--sentinel", "h:1", "--master", "m", NULL)
+    CC_CHECK(parse("--sentinel", "h:1,[::1]", "--master", "m", NULL)
+             == CC_OPTIONS_OK);
+    CC_CHECK(opts.redis.nsentinels == 2
+             && opts.redis.sentinels[1].port == 26379);
+    CC_CHECK(parse("--sentinel", "h:1", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--sentinel", "h:1", "--master", "m", "--redis", "h",
+                   NULL)
              == CC_OPTIONS_ERROR);
-    CC_CHECK(strstr(err, "not supported yet") != NULL);
     CC_CHECK(parse("--replicas", "1", NULL) == CC_OPTIONS_ERROR);
-    CC_CHECK(strstr(err, "not supported yet") != NULL);
+    CC_CHECK(strstr(err, "callcenter_redis only") != NULL);
     CC_CHECK(parse("--redis", "localhost:0", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--redis", "localhost:65536", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--redis", ":6379", NULL) == CC_OPTIONS_ERROR);

@@ -301,6 +301,68 @@ sub redis_running {
     return $r->{redis_pid} && _alive($r->{redis_pid});
 }
 
+# ---------------------------------------------------------------- sentinel
+
+# Another redis-server on a free port (a replica: '--replicaof',
+# '127.0.0.1', PORT), or again on the port of one killed (that hash
+# first): its hash {pid, port}; stopped by finish.
+sub start_redis_server {
+    my ($self, @extra) = @_;
+    my $old = ref $extra[0] ? shift @extra : undef;
+    my $r = $old // { port => free_port(), n => ++$self->{redis_seq} };
+    my $bin = redis_server_binary() or croak 'redis-server not found';
+    $r->{pid} = $self->_spawn("$self->{dir}/redis-$r->{n}.out", $bin,
+        '--port', $r->{port}, '--bind', '127.0.0.1', '--save', '',
+        '--appendonly', 'no', '--dir', $self->{dir},
+        '--dbfilename', "dump-$r->{n}.rdb", '--repl-diskless-sync-delay', 0,
+        '--logfile', "$self->{dir}/redis-$r->{n}.log", @extra);
+    push @{ $self->{servers} }, $r unless $old;
+    $self->wait_for(sub { _port_accepts($r->{port}) }, timeout => 10)
+        or croak "redis-server on $r->{port} does not answer";
+    return $r;
+}
+
+# One command to another Redis (a replica, a sentinel) on port.
+sub redis_at {
+    my ($self, $port, @args) = @_;
+    my $o = bless { redis_port => $port, redis_buf => '' }, ref $self;
+    my $r = eval { $o->redis_cmd(@args) };
+    $o->_redis_disconnect;
+    return $r;
+}
+
+# A Redis Sentinel (Debian's redis-sentinel, else redis-server
+# --sentinel) on a free port watching NAME at 127.0.0.1:master_port,
+# quorum 2, down after 1 s: its port; stopped by finish.
+sub start_sentinel {
+    my ($self, $master_port, %opt) = @_;
+    my $name = $opt{name} // 'ccmaster';
+    my $port = free_port();
+    my $n = ++$self->{sentinel_seq};
+    my $conf = _write_file("$self->{dir}/sentinel-$n.conf", join '', map
+        { "$_\n" } "port $port", 'bind 127.0.0.1', "dir $self->{dir}",
+        "logfile $self->{dir}/sentinel-$n.log",
+        "sentinel monitor $name 127.0.0.1 $master_port 2",
+        "sentinel down-after-milliseconds $name 1000",
+        "sentinel failover-timeout $name 3000",
+        "sentinel parallel-syncs $name 1");
+    my @cmd = -x '/usr/bin/redis-sentinel' ? ('/usr/bin/redis-sentinel', $conf)
+        : (redis_server_binary(), $conf, '--sentinel');
+    my $pid = $self->_spawn("$self->{dir}/sentinel-$n.out", @cmd);
+    push @{ $self->{servers} }, { pid => $pid, port => $port };
+    $self->wait_for(sub { _port_accepts($port) }, timeout => 10)
+        or croak "sentinel on $port does not answer";
+    return $port;
+}
+
+# Where the sentinel on port says NAME's master is: its port, or undef.
+sub sentinel_master {
+    my ($self, $port, $name) = @_;
+    my $r = $self->redis_at($port, 'SENTINEL', 'get-master-addr-by-name',
+        $name // 'ccmaster');
+    return ref $r eq 'ARRAY' ? $r->[1] : undef;
+}
+
 # Another nginx node on this object's Redis: a CCTest of its own (its dir,
 # port, config, error.log check; start_nginx, default_server, http, sse,
 # agent_http, reload_nginx, stop_nginx as on any) that starts no Redis nor
@@ -1110,6 +1172,8 @@ sub finish {
         $self->stop_router($r);
     }
     $self->stop_redis if $self->{redis_pid};
+    _stop_pid($_->{pid}, TERM => 5) for grep { _alive($_->{pid}) }
+        reverse @{ $self->{servers} // [] };
 
     my $hub = eval { require Test2::API; Test2::API::test2_stack()->top };
     my $skipped = !$self->{checks} || ($hub && ($hub->plan // '') eq 'SKIP');
