@@ -297,7 +297,7 @@ register('cc_router_stats', function(name, ...)
         if not n or n < 0 or n ~= math.floor(n) or n > 1e12 then
             fail('BADREQ', ROUTER_COUNTS[i] .. ': want a count')
         end
-        counts[i] = n
+        counts[i] = jnum(n)
     end
     local k = key(CC_KEY_ROUTER_STATS, name)
     for i, field in ipairs(ROUTER_COUNTS) do
@@ -308,6 +308,7 @@ register('cc_router_stats', function(name, ...)
     redis.call('ZADD', CC_KEY_ROUTERS, now, name)
     redis.call('ZREMRANGEBYSCORE', CC_KEY_ROUTERS, '-inf',
                now - ROUTER_STATS_TTL_MS)
+    redis.call('PEXPIRE', CC_KEY_ROUTERS, ROUTER_STATS_TTL_MS)
     return 'OK'
 end)
 
