@@ -164,3 +164,4 @@ end
 --#include lua/agent.lua
 --#include lua/status.lua
 --#include lua/routing.lua
+--#include lua/lease.lua

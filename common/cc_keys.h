@@ -64,6 +64,10 @@
                                                         * unless refreshed */
 #define CC_KEY_ROUTERS          "cc:routers"           /* zset: router name
                                                         * by last report */
+#define CC_KEY_ROUTING_LEASE    "cc:routing:lease"     /* string: the router
+                                                        * stepping now */
+#define CC_KEY_ROUTING_AGAIN    "cc:routing:again"     /* string: a step was
+                                                        * asked for meanwhile */
 #define CC_KEY_WORK             "cc:work"              /* stream: to route */
 #define CC_WORK_GROUP           "routers"              /* its consumer group */
 

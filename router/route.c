@@ -6,6 +6,7 @@
 
 #include "candidates.h"
 #include "engine.h"
+#include "lease.h"
 #include "log.h"
 #include "record.h"
 #include "route.h"
@@ -330,8 +331,10 @@ cc_route_round(cc_redis_t *r, const cc_options_t *o, const char *router)
     return rc;
 }
 
-int
-cc_route_step(cc_redis_t *r, const cc_options_t *o, const char *router)
+/* One step, the routing lease held. */
+static int
+cc_route_step_leased(cc_redis_t *r, const cc_options_t *o,
+    const char *router)
 {
     int          round, rc;
     const char  *offers[] = {
@@ -367,5 +370,34 @@ cc_route_step(cc_redis_t *r, const cc_options_t *o, const char *router)
 
     cc_log("routing still changing after %d rounds, left to the next step",
            CC_ROUTE_ROUNDS);
+    return 0;
+}
+
+int
+cc_route_step(cc_redis_t *r, const cc_options_t *o, const char *router)
+{
+    int  n, rc, again;
+
+    for (n = 0; n < CC_ROUTE_STEPS; n++) {
+        rc = cc_lease_take(r, router);
+        if (rc <= 0) {
+            /* another router steps, and will once more for us */
+            return rc;
+        }
+
+        rc = cc_route_step_leased(r, o, router);
+        again = cc_lease_release(r, router);
+
+        if (rc == -1 || again == -1) {
+            return -1;
+        }
+
+        if (again == 0) {
+            return 0;
+        }
+    }
+
+    cc_log("asked to step again %d times in a row, left to the next sweep",
+           CC_ROUTE_STEPS);
     return 0;
 }
