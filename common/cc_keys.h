@@ -59,6 +59,11 @@
 #define CC_KEY_CUSTOMER         "cc:customer:%s"       /* hash: a caller's last
                                                         * agent (SHA-1 of who) */
 #define CC_KEY_OFFERS           "cc:offers"            /* zset: by expiry */
+#define CC_KEY_ROUTER_STATS     "cc:router:%s:stats"   /* hash: a router's
+                                                        * counters, expire
+                                                        * unless refreshed */
+#define CC_KEY_ROUTERS          "cc:routers"           /* zset: router name
+                                                        * by last report */
 #define CC_KEY_ROUTING_LEASE    "cc:routing:lease"     /* string: the router
                                                         * stepping now */
 #define CC_KEY_ROUTING_AGAIN    "cc:routing:again"     /* string: a step was

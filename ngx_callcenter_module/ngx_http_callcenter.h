@@ -176,6 +176,26 @@ void ngx_http_callcenter_sse_message(ngx_str_t *channel, ngx_str_t *payload);
 void ngx_http_callcenter_sse_exit_process(void);    /* the worker exits */
 
 
+/*
+ * The module's own figures (ngx_http_callcenter_metrics.c), in a shared
+ * memory zone added at configuration: refusals by reason (every error
+ * answer goes through ngx_http_callcenter_metrics_refused()), streams and
+ * Redis links by worker.  _append() adds them to a Prometheus text.
+ */
+
+ngx_int_t ngx_http_callcenter_metrics_add_zone(ngx_conf_t *cf);
+void ngx_http_callcenter_metrics_init_process(ngx_cycle_t *cycle);
+void ngx_http_callcenter_metrics_exit_process(void);
+void ngx_http_callcenter_metrics_refused(ngx_uint_t status,
+    const char *message);
+/* party: NGX_HTTP_CALLCENTER_CALLER, _AGENT or _STATUS; delta +1 or -1 */
+void ngx_http_callcenter_metrics_stream(ngx_uint_t party, ngx_int_t delta);
+void ngx_http_callcenter_metrics_link(ngx_uint_t subscriber, ngx_uint_t up);
+/* text: replaced by a copy in r's pool with the module's figures after */
+ngx_int_t ngx_http_callcenter_metrics_append(ngx_http_request_t *r,
+    ngx_str_t *text);
+
+
 /* JSON answers (ngx_http_callcenter_module.c); the data is copied */
 
 ngx_int_t ngx_http_callcenter_send(ngx_http_request_t *r, ngx_uint_t status,

@@ -761,6 +761,8 @@ ngx_http_callcenter_send_error(ngx_http_request_t *r, ngx_uint_t status,
     /* no "100 Continue": an answer refused needs no body */
     r->expect_tested = 1;
 
+    ngx_http_callcenter_metrics_refused(status, message);
+
     len = ngx_strlen(message);
 
     json = ngx_pnalloc(r->pool, sizeof("{\"error\":\"\"}") - 1 + len
@@ -1228,8 +1230,16 @@ ngx_http_callcenter_size_bounds(ngx_conf_t *cf, void *post, void *data)
 static ngx_int_t
 ngx_http_callcenter_init(ngx_conf_t *cf)
 {
+    ngx_http_callcenter_main_conf_t  *ccmf;
+
     ngx_http_next_request_body_filter = ngx_http_top_request_body_filter;
     ngx_http_top_request_body_filter = ngx_http_callcenter_body_filter;
+
+    ccmf = ngx_http_conf_get_module_main_conf(cf, ngx_http_callcenter_module);
+
+    if (ccmf->locations) {
+        return ngx_http_callcenter_metrics_add_zone(cf);
+    }
 
     return NGX_OK;
 }
@@ -1379,6 +1389,9 @@ ngx_http_callcenter_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_callcenter_init_process(ngx_cycle_t *cycle)
 {
+    /* first: the Redis links report to the worker's slot */
+    ngx_http_callcenter_metrics_init_process(cycle);
+
     return ngx_http_callcenter_redis_init_process(cycle);
 }
 
@@ -1388,4 +1401,5 @@ ngx_http_callcenter_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_callcenter_redis_exit_process(cycle);
     ngx_http_callcenter_sse_exit_process();
+    ngx_http_callcenter_metrics_exit_process();
 }

@@ -556,6 +556,8 @@ ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
     link->failed = 1;
     link->state = NGX_HTTP_CALLCENTER_REDIS_DOWN;
 
+    ngx_http_callcenter_metrics_link(link->subscriber, 0);
+
     if (link->drop.posted) {
         ngx_delete_posted_event(&link->drop);
     }
@@ -659,6 +661,8 @@ ngx_http_callcenter_redis_ready(ngx_http_callcenter_redis_link_t *link)
 {
     link->state = NGX_HTTP_CALLCENTER_REDIS_READY;
     link->backoff = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN;
+
+    ngx_http_callcenter_metrics_link(link->subscriber, 1);
 
     if (link->timer.timer_set) {
         ngx_del_timer(&link->timer);

@@ -1465,6 +1465,8 @@ ngx_http_callcenter_sse_cleanup(void *data)
 
     ngx_connection_t  *c;
 
+    ngx_http_callcenter_metrics_stream(st->party, -1);
+
     ngx_http_callcenter_sse_channel_leave(st);
 
     if (st->heartbeat.timer_set) {
@@ -1659,6 +1661,8 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
 
     cln->handler = ngx_http_callcenter_sse_cleanup;
     cln->data = st;
+
+    ngx_http_callcenter_metrics_stream(st->party, 1);
 
     st->heartbeat.handler = ngx_http_callcenter_sse_heartbeat_handler;
     st->heartbeat.data = st;

@@ -31,6 +31,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_callcenter_status_stream(ngx_http_request_t *r);
+static ngx_int_t ngx_http_callcenter_status_prometheus(ngx_http_request_t *r,
+    u_char *data, size_t len);
 static void ngx_http_callcenter_status_reply(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_callcenter_status_ask(void);
@@ -104,8 +106,35 @@ ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
 
     ctx->status = format;
 
+    if (format.len == 10 && !ngx_http_callcenter_redis_connected()) {
+        /* Redis away: the module's figures say so, and how many 503 */
+        return ngx_http_callcenter_status_prometheus(r, NULL, 0);
+    }
+
     return ngx_http_callcenter_fcall(r, ngx_http_callcenter_status_reply,
                                      "cc_status", 1, &format);
+}
+
+
+/* the library's figures (len 0: none, Redis away), then the module's */
+
+static ngx_int_t
+ngx_http_callcenter_status_prometheus(ngx_http_request_t *r, u_char *data,
+    size_t len)
+{
+    ngx_str_t  text;
+
+    static ngx_str_t  type = ngx_string("text/plain; version=0.0.4");
+
+    text.data = data;
+    text.len = len;
+
+    if (ngx_http_callcenter_metrics_append(r, &text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_callcenter_send(r, NGX_HTTP_OK, &type, text.data,
+                                    text.len);
 }
 
 
@@ -115,18 +144,30 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
     ngx_http_callcenter_ctx_t  *ctx;
 
     static ngx_str_t  json = ngx_string("application/json");
-    static ngx_str_t  text = ngx_string("text/plain; version=0.0.4");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    if (reply == NULL && ctx->status.len == 10) {
+        /* Redis lost or late */
+        ngx_http_finalize_request(r,
+                         ngx_http_callcenter_status_prometheus(r, NULL, 0));
+        return;
+    }
 
     if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
         ngx_http_callcenter_finalize_reply_error(r, reply);
         return;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    if (ctx->status.len == 10) {
+        ngx_http_finalize_request(r,
+                 ngx_http_callcenter_status_prometheus(r, (u_char *) reply->str,
+                                                       reply->len));
+        return;
+    }
 
     ngx_http_finalize_request(r,
-             ngx_http_callcenter_send(r, NGX_HTTP_OK,
-                                      ctx->status.len == 4 ? &json : &text,
+             ngx_http_callcenter_send(r, NGX_HTTP_OK, &json,
                                       (u_char *) reply->str, reply->len));
 }
 

@@ -20,6 +20,7 @@
 #include "queues_file.h"
 #include "redis.h"
 #include "route.h"
+#include "stats.h"
 #include "work.h"
 
 #define CC_HOURS_REFRESH  (10 * 60 * 1000)      /* ms */
@@ -390,10 +391,15 @@ cc_router_step(cc_router_t *rt)
     if (now >= rt->next_sweep) {
         rt->next_sweep = now + rt->opts.tick_ms;
 
-        if (cc_work_claim(&rt->redis, rt->name, &rt->work) == 0
-            && cc_route_expire_calls(&rt->redis, &rt->opts) == 0)
-        {
-            cc_router_route(rt);
+        if (cc_work_claim(&rt->redis, rt->name, &rt->work) == 0) {
+            cc_stats.claims += (long long) rt->work.nids;
+            cc_stats.sweeps++;
+
+            if (cc_route_expire_calls(&rt->redis, &rt->opts) == 0) {
+                cc_router_route(rt);
+            }
+
+            (void) cc_stats_report(&rt->redis, rt->name, 1);
         }
 
         return;
@@ -412,6 +418,7 @@ cc_router_step(cc_router_t *rt)
 
     if (rt->work.nids > 0) {
         cc_router_route(rt);
+        (void) cc_stats_report(&rt->redis, rt->name, 0);
     }
 }
 

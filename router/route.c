@@ -10,6 +10,7 @@
 #include "log.h"
 #include "record.h"
 #include "route.h"
+#include "stats.h"
 
 #define CC_ROUTE_STR(x)   CC_ROUTE_XSTR(x)
 #define CC_ROUTE_XSTR(x)  #x
@@ -160,6 +161,7 @@ cc_route_commit(cc_redis_t *r, int argc, const char **argv,
         cc_log("conflict call=%s agent%s=%s queue=%s why=\"%s\", reading "
                "again", d->call->id, d->nagents > 1 ? "s" : "",
                agents, d->queue->name, why);
+        cc_stats.conflicts++;
         rc = CC_ROUTE_AGAIN;
 
     } else if (reply->type == REDIS_REPLY_ERROR) {
@@ -243,6 +245,7 @@ cc_route_decision(cc_redis_t *r, const cc_candidates_t *c,
         switch (d->kind) {
 
         case CC_DECIDE_OFFER:
+            cc_stats.offers++;
             cc_log("offer call=%s agent=%s queue=%s reason=%s strategy=%s%s "
                    "idle=%llds waited=%llds", d->call->id, agents,
                    d->queue->name, d->word, d->strategy,
@@ -251,6 +254,7 @@ cc_route_decision(cc_redis_t *r, const cc_candidates_t *c,
             break;
 
         case CC_DECIDE_RING:
+            cc_stats.rings++;
             cc_log("ring call=%s agents=%s queue=%s strategy=%s%s "
                    "waited=%llds", d->call->id, agents, d->queue->name,
                    d->strategy, d->declined ? " declined-before=1" : "",

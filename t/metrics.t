@@ -5,11 +5,7 @@
 use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 
-for my $bin (qw(promtool prometheus)) {
-    plan skip_all => "no $bin (scripts/install-deps.sh --tests)"
-        unless grep { -x "$_/$bin" } split /:/, $ENV{PATH};
-}
-
+CCTest->need_prometheus;
 my $t = CCTest->new;
 $t->start_redis;
 $t->write_agents([
@@ -89,15 +85,12 @@ unlike($text, qr/callcenter_queue_service_level_ratio\{queue="support"/,
 
 # promtool: the exposition parses, and lint finds nothing
 my $dir = $t->testdir;
-open my $fh, '>', "$dir/metrics.txt" or die $!;
-print $fh $text;
-close $fh;
-my $out = `promtool check metrics < $dir/metrics.txt 2>&1`;
-is($?, 0, 'promtool check metrics: ok') or diag $out;
+my ($rc, $out) = $t->promtool_metrics($text);
+is($rc, 0, 'promtool check metrics: ok') or diag $out;
 is($out, '', 'promtool: no lint problem') or diag $out;
 $out = `promtool check rules ${\ CCTest->root }/conf/prometheus-rules.yml 2>&1`;
 is($?, 0, 'promtool check rules conf/prometheus-rules.yml') or diag $out;
-like($out, qr/SUCCESS: 2 rules/, 'both example rules');
+like($out, qr/SUCCESS: 4 rules/, 'the four example rules');
 
 # the Debian package's own service must not run (tests start their own)
 my @system = grep { !/--storage\.tsdb\.path=/ }
@@ -105,38 +98,11 @@ my @system = grep { !/--storage\.tsdb\.path=/ }
 is_deeply(\@system, [], 'no system prometheus runs');
 
 # a real Prometheus server scrapes the status location
-my $pport = CCTest::free_port();
-my $port = $t->port;
-open $fh, '>', "$dir/prometheus.yml" or die $!;
-print $fh <<"EOF";
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: callcenter
-    metrics_path: /callcenter/status
-    params:
-      format: [prometheus]
-    static_configs:
-      - targets: ['127.0.0.1:$port']
-EOF
-close $fh;
-my $prom = $t->_spawn("$dir/prometheus.log", 'prometheus',
-    "--config.file=$dir/prometheus.yml", "--storage.tsdb.path=$dir/tsdb",
-    "--web.listen-address=127.0.0.1:$pport");
-END { CCTest::_stop_pid($prom, TERM => 10) if $prom }
-
-my $ua = HTTP::Tiny->new(timeout => 5);
-my $json = CCTest->json;
+$t->start_prometheus;
 # {queue => value} of a query, or undef while Prometheus has none
 sub query {
-    my ($q) = @_;
-    my $r = $ua->get("http://127.0.0.1:$pport/api/v1/query?query=$q");
-    return undef unless $r->{success};
-    my $d = eval { $json->decode($r->{content}) } or return undef;
-    my $res = $d->{data}{result} or return undef;
-    return undef unless @$res;
-    return { map { $_->{metric}{queue} => $_->{value}[1] } @$res };
+    my $res = $t->prometheus_query($_[0]) or return undef;
+    return { map { $_->{metric}{queue} => $_->{value} } @$res };
 }
 my $want = { sales => $sales->{waiting}, support => $support->{waiting} };
 my $got = $t->wait_for(sub {
@@ -150,7 +116,6 @@ is_deeply($got, { sales => 0, support => 1 },
 is_deeply(query('callcenter_queue_offers_lost_total{reason="timeout"}'),
     { sales => 1, support => 0 }, 'Prometheus: offers timed out');
 
-is(CCTest::_stop_pid($prom, TERM => 10), 0, 'prometheus stops cleanly');
-undef $prom;
+is($t->stop_prometheus, 0, 'prometheus stops cleanly');
 
 done_testing;

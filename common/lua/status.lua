@@ -6,6 +6,11 @@ local AGENT_UP = {'available', 'wrapup', 'away', 'offline'}
 local OFFERS_LOST = {'rejected', 'timeout', 'away', 'absent'}
 local MESSAGES = {{'caller', 'keep'}, {'caller', 'live'}, {'agent', 'keep'},
                   {'agent', 'live'}}
+-- a router's counters (router/stats.c), in the order cc_router_stats
+-- takes them
+local ROUTER_COUNTS = {'offers', 'rings', 'conflicts', 'claims', 'sweeps'}
+local ROUTER_STATS_TTL_MS = 600000 -- a silent router's figures stay this long
+local ROUTERS_SHOWN = 64           -- the routers seen last, at most
 
 local function agent_figures(a, now)
     local h = hash(key(CC_KEY_AGENT, a)) or {}
@@ -81,6 +86,26 @@ local function queue_figures(q, agents, now)
     return f
 end
 
+-- The routers seen last whose hashes have not expired: {names = {...}
+-- sorted, by = {NAME = {offers = N, ..., age = seconds}}}, each NAME
+-- escaped for a label value
+local function router_figures(now)
+    local seen = redis.call('ZREVRANGE', CC_KEY_ROUTERS, 0,
+                            ROUTERS_SHOWN - 1, 'WITHSCORES')
+    local routers = {names = {}, by = {}}
+    for i = 1, #seen, 2 do
+        local h = hash(key(CC_KEY_ROUTER_STATS, seen[i]))
+        if h then
+            local label = seen[i]:gsub('[\\"]', '\\%0')
+            h.age = math.max(0, now - tonumber(seen[i + 1])) / 1000
+            routers.by[label] = h
+            routers.names[#routers.names + 1] = label
+        end
+    end
+    table.sort(routers.names)
+    return routers
+end
+
 local function status_json(now, queues, qf, agents, af)
     local qs, as = {}, {}
     for _, q in ipairs(queues) do
@@ -123,7 +148,7 @@ local function status_json(now, queues, qf, agents, af)
     return jobj{'time', jnum(now), 'queues', jobj(qs), 'agents', jobj(as)}
 end
 
-local function status_prometheus(queues, qf, agents, af)
+local function status_prometheus(queues, qf, agents, af, routers)
     local out = {}
     local function metric(name, kind, help)
         out[#out + 1] = '# HELP ' .. name .. ' ' .. help
@@ -204,6 +229,31 @@ local function status_prometheus(queues, qf, agents, af)
                    qf[q].messages['messages_' .. m[1] .. '_' .. m[2]])
         end
     end
+    metric('callcenter_router_decisions_total', 'counter',
+           'Decisions the router committed, by kind (offer: to one agent, '
+           .. 'ring: to several at once).')
+    grid('callcenter_router_decisions_total', 'router', routers.names,
+         'kind', {'offer', 'ring'}, function(r, k)
+             return tonumber(routers.by[r][k .. 's'] or 0) end)
+    local function router_counter(name, field, help)
+        metric(name, 'counter', help)
+        each(name, 'router', routers.names,
+             function(r) return tonumber(routers.by[r][field] or 0) end)
+    end
+    router_counter('callcenter_router_conflicts_total', 'conflicts',
+                   'Decisions the library refused: the state had changed '
+                   .. 'since the router read it.')
+    router_counter('callcenter_router_claims_total', 'claims',
+                   'Work entries the router claimed that another left '
+                   .. 'unacknowledged (XAUTOCLAIM).')
+    router_counter('callcenter_router_sweeps_total', 'sweeps',
+                   'Full sweeps of the router (one a tick).')
+    metric('callcenter_router_last_seen_seconds', 'gauge',
+           'Seconds since the router last reported (each sweep).')
+    each('callcenter_router_last_seen_seconds', 'router', routers.names,
+         function(r)
+             return string.format('%.3f', routers.by[r].age)
+         end)
     metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
     each('callcenter_agent_calls', 'agent', agents,
          function(a) return af[a].calls end)
@@ -230,6 +280,35 @@ register('cc_status', function(fmt)
     if fmt == 'json' then
         return status_json(now, queues, qf, agents, af)
     end
-    return status_prometheus(queues, qf, agents, af)
+    return status_prometheus(queues, qf, agents, af, router_figures(now))
+end)
+
+-- A router's counts since its last report, once a step (a sweep even with
+-- nothing to count: it says the router lives): added to its hash, which
+-- expires when the router goes silent.
+register('cc_router_stats', function(name, ...)
+    local counts = {...}
+    if type(name) ~= 'string' or not name:match('^[!-~]+$') or #name > 64
+    then
+        fail('BADREQ', 'router name')
+    end
+    for i = 1, #ROUTER_COUNTS do
+        local n = tonumber(counts[i])
+        if not n or n < 0 or n ~= math.floor(n) or n > 1e12 then
+            fail('BADREQ', ROUTER_COUNTS[i] .. ': want a count')
+        end
+        counts[i] = jnum(n)
+    end
+    local k = key(CC_KEY_ROUTER_STATS, name)
+    for i, field in ipairs(ROUTER_COUNTS) do
+        redis.call('HINCRBY', k, field, counts[i])
+    end
+    redis.call('PEXPIRE', k, ROUTER_STATS_TTL_MS)
+    local now = now_ms()
+    redis.call('ZADD', CC_KEY_ROUTERS, now, name)
+    redis.call('ZREMRANGEBYSCORE', CC_KEY_ROUTERS, '-inf',
+               now - ROUTER_STATS_TTL_MS)
+    redis.call('PEXPIRE', CC_KEY_ROUTERS, ROUTER_STATS_TTL_MS)
+    return 'OK'
 end)
 

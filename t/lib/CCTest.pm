@@ -1160,12 +1160,82 @@ sub create_call {
     return $c;
 }
 
+# ---------------------------------------------------------------- prometheus
+
+# skips the test file unless promtool and prometheus are in PATH
+sub need_prometheus {
+    for my $bin (qw(promtool prometheus)) {
+        Test::More::plan(skip_all =>
+            "no $bin (scripts/install-deps.sh --tests)")
+            unless grep { -x "$_/$bin" } split /:/, $ENV{PATH};
+    }
+}
+
+# Debian's prometheus scraping this nginx's status location (?format=
+# prometheus) once a second, on a free port; stopped by finish.
+sub start_prometheus {
+    my ($self) = @_;
+    croak 'prometheus already running' if $self->{prom_pid};
+    my $d = $self->{dir};
+    $self->{prom_port} = free_port();
+    _write_file("$d/prometheus.yml", <<"EOF");
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: callcenter
+    metrics_path: /callcenter/status
+    params:
+      format: [prometheus]
+    static_configs:
+      - targets: ['127.0.0.1:${\ $self->port }']
+EOF
+    $self->{prom_pid} = $self->_spawn("$d/prometheus.log", 'prometheus',
+        "--config.file=$d/prometheus.yml", "--storage.tsdb.path=$d/tsdb",
+        "--web.listen-address=127.0.0.1:$self->{prom_port}");
+    return $self->{prom_port};
+}
+
+# The samples of an instant query, [{metric => {labels}, value => TEXT}],
+# or undef while Prometheus has none (or is not ready).
+sub prometheus_query {
+    my ($self, $q) = @_;
+    my $url = "http://127.0.0.1:$self->{prom_port}/api/v1/query?query="
+        . join('', map { /[\w.~-]/ ? $_ : sprintf '%%%02X', ord }
+                   split //, $q);
+    my $r = HTTP::Tiny->new(timeout => 5)->get($url);
+    return undef unless $r->{success};
+    my $d = decode_json_maybe($r->{content}) or return undef;
+    my $res = $d->{data}{result} or return undef;
+    return undef unless @$res;
+    return [ map { { metric => $_->{metric}, value => $_->{value}[1] } }
+             @$res ];
+}
+
+# `promtool check metrics` on an exposition text: (exit status, output);
+# clean is (0, '').
+sub promtool_metrics {
+    my ($self, $text) = @_;
+    my $n = ++$self->{promtool_seq};
+    my $file = _write_file("$self->{dir}/metrics-$n.txt", $text);
+    my $out = `promtool check metrics < '$file' 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# its exit status (0: a clean stop), undef when not running
+sub stop_prometheus {
+    my ($self) = @_;
+    my $pid = delete $self->{prom_pid} or return undef;
+    return _stop_pid($pid, TERM => 10);
+}
+
 # ---------------------------------------------------------------- end
 
 sub finish {
     my ($self) = @_;
     return if $self->{finished}++;
     $_->finish for @{ $self->{nodes} // [] };
+    $self->stop_prometheus;
     my @status;
     push @status, $self->stop_nginx if $self->{nginx_pid};
     for my $r (@{ $self->{routers} }) {
