@@ -136,11 +136,12 @@ cc_fuzz_directive(const char *s, size_t len)
         }
     }
 
-    /* Sentinel and replicas are refused for now, whatever else is given */
-    if (a.given & (CC_REDIS_GIVEN_SENTINEL | CC_REDIS_GIVEN_MASTER)
-        || a.replicas != 0)
-    {
-        CC_FUZZ_CHECK(cc_redis_addr_check(&a) != NULL);
+    /* sentinel= and master= go together, and exclude an address */
+    if (a.given & (CC_REDIS_GIVEN_SENTINEL | CC_REDIS_GIVEN_MASTER)) {
+        CC_FUZZ_CHECK((cc_redis_addr_check(&a) == NULL)
+                      == ((a.given & CC_REDIS_GIVEN_SENTINEL)
+                          && (a.given & CC_REDIS_GIVEN_MASTER)
+                          && !(a.given & CC_REDIS_GIVEN_ADDRESS)));
     }
 }
 
