@@ -27,11 +27,12 @@ const hhmm = (d) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getU
 
 // The queue opens at the first full minute at least 25 s from now (the
 // steps before it take a few seconds), for half an hour, in UTC.
+// (The range ends at 24:00 at the latest: a day's ranges stay in the day.)
 function hoursOpeningSoon() {
   const opens = new Date(Math.ceil((Date.now() + 25000) / 60000) * 60000);
-  const end = new Date(Math.min(opens.getTime() + 30 * 60000, Date.UTC(opens.getUTCFullYear(), opens.getUTCMonth(),
-    opens.getUTCDate(), 23, 59)));
-  return {opens, hours: {timezone: 'UTC', [DAYS[opens.getUTCDay()]]: `${hhmm(opens)}-${hhmm(end)}`}};
+  const midnight = Date.UTC(opens.getUTCFullYear(), opens.getUTCMonth(), opens.getUTCDate() + 1);
+  const end = opens.getTime() + 30 * 60000 >= midnight ? '24:00' : hhmm(new Date(opens.getTime() + 30 * 60000));
+  return {opens, hours: {timezone: 'UTC', [DAYS[opens.getUTCDay()]]: `${hhmm(opens)}-${end}`}};
 }
 
 async function status(page) {
