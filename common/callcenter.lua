@@ -32,10 +32,38 @@ local function fail(code, message)
     error({cc = code .. ' ' .. message}, 0)
 end
 
+-- The site's prefix of every key name (docs/DESIGN.md, "Sites and
+-- Cluster"): each FCALL declares one key, the site's anchor, "cc:{SITE}"
+-- (one hash tag: the site's keys share one Cluster slot) or "cc:" for no
+-- site; numkeys 0 (the callers before sites) means no site.
+local SITE_PREFIX = 'cc:'
+
+local function site(keys)
+    local anchor = keys[1] or 'cc:'
+    local p
+    if #keys > 1 then
+        return 'BADREQ one key, the site\'s'
+    elseif anchor == 'cc:' then
+        p = 'cc:'
+    elseif #anchor <= 37 and anchor:match('^cc:{[a-z0-9_%-]+}$') then
+        p = anchor .. ':'
+    else
+        return 'BADREQ bad site key'
+    end
+    if p ~= SITE_PREFIX then
+        SITE_PREFIX = p
+        cc_site(p)
+    end
+end
+
 -- NAME_VERSION: each version of the library has its own functions, so a
 -- rolling upgrade runs old and new side by side (embed.sh, CC_VERSION)
 local function register(name, body)
-    redis.register_function(name .. '_' .. CC_VERSION, function(_, args)
+    redis.register_function(name .. '_' .. CC_VERSION, function(keys, args)
+        local bad = site(keys)
+        if bad then
+            return redis.error_reply(bad)
+        end
         local ok, res = pcall(body, unpack(args))
         if ok then
             return res

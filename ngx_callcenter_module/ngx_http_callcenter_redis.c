@@ -953,10 +953,14 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_str_t *args)
 {
     u_char      *p;
-    size_t       len, argvlen[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    size_t       len, argvlen[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     ngx_uint_t   i;
-    const char  *argv[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    const char  *argv[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     u_char       name[CC_FN_MAX];
+
+    if (!ngx_http_callcenter_redis_connected()) {
+        return NGX_DECLINED;
+    }
 
     len = ngx_strlen(fn);
 
@@ -975,23 +979,27 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     argvlen[0] = sizeof("FCALL") - 1;
     argv[1] = (const char *) name;
     argvlen[1] = p - name;
-    argv[2] = "0";          /* no keys: the library names them */
+    /* one key, the site's anchor: it names the site's Cluster slot, the
+     * library names the others from it (cc_keys.h) */
+    argv[2] = "1";
     argvlen[2] = 1;
+    argv[3] = (const char *) ngx_http_callcenter_redis_conf->site_key.data;
+    argvlen[3] = ngx_http_callcenter_redis_conf->site_key.len;
 
     for (i = 0; i < n; i++) {
-        argv[3 + i] = (const char *) args[i].data;
-        argvlen[3 + i] = args[i].len;
+        argv[4 + i] = (const char *) args[i].data;
+        argvlen[4 + i] = args[i].len;
     }
 
     if (ngx_http_callcenter_redis_conf != NULL
         && ngx_http_callcenter_redis_conf->redis->replicas
         && ngx_http_callcenter_redis_answered(fn))
     {
-        return ngx_http_callcenter_redis_confirmed(r, handler, 3 + n, argv,
+        return ngx_http_callcenter_redis_confirmed(r, handler, 4 + n, argv,
                                                    argvlen);
     }
 
-    return ngx_http_callcenter_redis_command(r, handler, 3 + n, argv,
+    return ngx_http_callcenter_redis_command(r, handler, 4 + n, argv,
                                              argvlen);
 }
 

@@ -2,6 +2,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -37,6 +38,11 @@ cc_redis_init(cc_redis_t *r, const cc_options_t *opts)
     r->backoff_ms = CC_REDIS_BACKOFF_MIN;
     r->down = 0;
     r->master[0] = '\0';
+
+    /* both fit: --site is at most CC_SITE_MAX bytes (options.c) */
+    (void) cc_site_anchor(r->site_key, sizeof(r->site_key), opts->site);
+    (void) cc_site_key(r->work_key, sizeof(r->work_key), opts->site,
+                       CC_KEY_WORK);
 
     if (opts->redis.given & CC_REDIS_GIVEN_SENTINEL) {
         cc_redis_sentinel_init(&r->sentinel, &r->addr);
@@ -357,8 +363,8 @@ cc_redis_backoff(cc_redis_t *r)
     }
 }
 
-redisReply *
-cc_redis_command(cc_redis_t *r, int argc, const char **argv)
+static redisReply *
+cc_redis_run(cc_redis_t *r, int argc, const char **argv)
 {
     redisReply  *reply;
 
@@ -384,6 +390,113 @@ cc_redis_command(cc_redis_t *r, int argc, const char **argv)
         r->backoff_ms = CC_REDIS_BACKOFF_MIN;
     }
 
+    return reply;
+}
+
+/*
+ * "MOVED SLOT HOST:PORT" or "ASK SLOT HOST:PORT": the connection moved to
+ * that node (1, ASKING sent first for ASK), 0 when the reply is neither
+ * (or names no numeric address), -1 when the node could not be reached.
+ */
+static int
+cc_redis_moved(cc_redis_t *r, const redisReply *reply)
+{
+    int                   ask, port;
+    char                 *end;
+    const char           *p, *colon;
+    redisReply           *asking;
+    unsigned char         in[16];
+    cc_redis_endpoint_t   e;
+
+    ask = strncmp(reply->str, "ASK ", 4) == 0;
+    if ((!ask && strncmp(reply->str, "MOVED ", 6) != 0)
+        || (r->addr.given & CC_REDIS_GIVEN_SENTINEL))
+    {
+        return 0;
+    }
+
+    p = strrchr(reply->str, ' ');
+    colon = strrchr(reply->str, ':');
+    if (colon == NULL || colon < p || (size_t) (colon - p) > sizeof(e.host))
+    {
+        return 0;
+    }
+
+    memcpy(e.host, p + 1, colon - p - 1);
+    e.host[colon - p - 1] = '\0';
+    port = (int) strtol(colon + 1, &end, 10);
+
+    if (*end != '\0' || port < 1 || port > 65535
+        || (inet_pton(AF_INET, e.host, in) != 1
+            && inet_pton(AF_INET6, e.host, in) != 1))
+    {
+        return 0;
+    }
+
+    e.port = port;
+    cc_log("redis: %s, connecting there", reply->str);
+
+    cc_redis_close(r);
+    r->addr.tcp = e;
+    r->addr.unix_path[0] = '\0';
+
+    if (cc_redis_connect_once(r) != 0) {
+        return -1;
+    }
+
+    if (ask) {
+        asking = redisCommand(r->ctx, "ASKING");
+        if (asking == NULL) {
+            cc_redis_failed(r, "ASKING", r->ctx->errstr);
+            return -1;
+        }
+        freeReplyObject(asking);
+    }
+
+    return 1;
+}
+
+redisReply *
+cc_redis_command(cc_redis_t *r, int argc, const char **argv)
+{
+    int           i, rc;
+    const char  **fcall;
+    redisReply   *reply;
+
+    fcall = NULL;
+
+    if (argc >= 3 && strcmp(argv[0], "FCALL") == 0
+        && strcmp(argv[2], "0") == 0)
+    {
+        fcall = malloc((argc + 1) * sizeof(argv[0]));
+        if (fcall == NULL) {
+            cc_log("redis: out of memory");
+            return NULL;
+        }
+
+        fcall[0] = argv[0];
+        fcall[1] = argv[1];
+        fcall[2] = "1";
+        fcall[3] = r->site_key;
+        for (i = 3; i < argc; i++) {
+            fcall[i + 1] = argv[i];
+        }
+
+        argv = fcall;
+        argc++;
+    }
+
+    reply = cc_redis_run(r, argc, argv);
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        rc = cc_redis_moved(r, reply);
+        if (rc != 0) {
+            freeReplyObject(reply);
+            reply = rc == 1 ? cc_redis_run(r, argc, argv) : NULL;
+        }
+    }
+
+    free(fcall);
     return reply;
 }
 
