@@ -116,7 +116,7 @@ for my $s ([$t, 'A'], [$u, 'B']) {
 
 # the library takes a site's key only: one, of the site grammar
 my $fn = $t->fn('cc_routing_state');
-like($t->redis_at($site{A}{port}, 'FCALL', $fn, 1, 'cc:{Bad!}'),
+like($t->redis_at($site{A}{port}, 'FCALL', $fn, 1, "cc:{$site{A}{name}}x"),
     qr/^BADREQ bad site key/, 'a key of no site: BADREQ');
 like($t->redis_at($site{A}{port}, 'FCALL', $fn, 2, "cc:{$site{A}{name}}",
     "cc:{$site{A}{name}}:x"), qr/^BADREQ one key/, 'two keys: BADREQ');
