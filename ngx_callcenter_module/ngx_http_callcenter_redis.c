@@ -49,12 +49,15 @@ typedef struct {
     cc_redis_handshake_t            handshake;   /* what a connect sends */
     ngx_uint_t                      answered;    /* steps answered */
     cc_redis_sentinel_t             sentinel;    /* with Sentinel */
+    cc_redis_endpoint_t             moved;       /* the Cluster node a
+                                                  * MOVED named */
     unsigned                        failed:1;    /* lost once: never again
                                                   * a command before the
                                                   * connect is known */
     unsigned                        asking:1;    /* ac is to a sentinel */
     unsigned                        found:1;     /* the sentinel named the
                                                   * master: go there next */
+    unsigned                        moving:1;    /* go to moved next */
 } ngx_http_callcenter_redis_link_t;
 
 
@@ -448,6 +451,11 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
         link->found = 0;
         ac = redisAsyncConnect(link->sentinel.master.host,
                                link->sentinel.master.port);
+
+    } else if (link->moving) {
+        /* once: lost again, the configured node redirects again */
+        link->moving = 0;
+        ac = redisAsyncConnect(link->moved.host, link->moved.port);
 
     } else if (mcf->redis->unix_path[0] != '\0') {
         ac = redisAsyncConnectUnix(mcf->redis->unix_path);
@@ -1224,6 +1232,32 @@ ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *r,
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "callcenter: redis command link: %s, reconnecting",
                           reply->str);
+            ngx_http_callcenter_redis_cmd.state =
+                                          NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+            ngx_http_callcenter_redis_drop(&ngx_http_callcenter_redis_cmd);
+        }
+
+        reply = NULL;
+
+    } else if (reply->type == REDIS_REPLY_ERROR
+               && ac == ngx_http_callcenter_redis_cmd.ac
+               && !(ngx_http_callcenter_redis_conf->redis->given
+                    & CC_REDIS_GIVEN_SENTINEL)
+               && cc_redis_reply_moved(reply->str, reply->len,
+                                       &ngx_http_callcenter_redis_cmd.moved)
+                  == CC_REDIS_MOVED)
+    {
+        /*
+         * Redis Cluster: the site's slot is on another node: the link goes
+         * there (every command of the site with it); this one gets 503
+         */
+        if (ngx_http_callcenter_redis_cmd.state
+            != NGX_HTTP_CALLCENTER_REDIS_CONNECTING)
+        {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "callcenter: redis command link: %s, "
+                          "reconnecting there", reply->str);
+            ngx_http_callcenter_redis_cmd.moving = 1;
             ngx_http_callcenter_redis_cmd.state =
                                           NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
             ngx_http_callcenter_redis_drop(&ngx_http_callcenter_redis_cmd);

@@ -394,46 +394,22 @@ cc_redis_run(cc_redis_t *r, int argc, const char **argv)
 }
 
 /*
- * "MOVED SLOT HOST:PORT" or "ASK SLOT HOST:PORT": the connection moved to
- * that node (1, ASKING sent first for ASK), 0 when the reply is neither
- * (or names no numeric address), -1 when the node could not be reached.
+ * A MOVED or ASK reply: the connection moved to the node it names (1,
+ * ASKING sent first for ASK); 0 for any other reply; -1 when the node
+ * could not be reached.
  */
 static int
 cc_redis_moved(cc_redis_t *r, const redisReply *reply)
 {
-    int                   ask, port;
-    char                 *end;
-    const char           *p, *colon;
+    int                   kind;
     redisReply           *asking;
-    unsigned char         in[16];
     cc_redis_endpoint_t   e;
 
-    ask = strncmp(reply->str, "ASK ", 4) == 0;
-    if ((!ask && strncmp(reply->str, "MOVED ", 6) != 0)
-        || (r->addr.given & CC_REDIS_GIVEN_SENTINEL))
-    {
+    kind = cc_redis_reply_moved(reply->str, reply->len, &e);
+    if (kind == 0 || (r->addr.given & CC_REDIS_GIVEN_SENTINEL)) {
         return 0;
     }
 
-    p = strrchr(reply->str, ' ');
-    colon = strrchr(reply->str, ':');
-    if (colon == NULL || colon < p || (size_t) (colon - p) > sizeof(e.host))
-    {
-        return 0;
-    }
-
-    memcpy(e.host, p + 1, colon - p - 1);
-    e.host[colon - p - 1] = '\0';
-    port = (int) strtol(colon + 1, &end, 10);
-
-    if (*end != '\0' || port < 1 || port > 65535
-        || (inet_pton(AF_INET, e.host, in) != 1
-            && inet_pton(AF_INET6, e.host, in) != 1))
-    {
-        return 0;
-    }
-
-    e.port = port;
     cc_log("redis: %s, connecting there", reply->str);
 
     cc_redis_close(r);
@@ -444,7 +420,7 @@ cc_redis_moved(cc_redis_t *r, const redisReply *reply)
         return -1;
     }
 
-    if (ask) {
+    if (kind == CC_REDIS_ASK) {
         asking = redisCommand(r->ctx, "ASKING");
         if (asking == NULL) {
             cc_redis_failed(r, "ASKING", r->ctx->errstr);

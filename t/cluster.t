@@ -2,8 +2,8 @@
 # tags land on different masters, each with its nginx (callcenter_site)
 # and router (--site).  Each site runs the whole flow (call, offer,
 # accept, messages both ways, end) with the same queue and agent names,
-# every key of a site in its one slot; site B's router starts on the node
-# that does not own B's slot and follows MOVED there.
+# every key of a site in its one slot.  Site B's router and nginx are
+# pointed at the node that does not own B's slot: both follow MOVED.
 use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 
@@ -50,12 +50,11 @@ for my $name (map { "site$_" } 1 .. 50) {
 isnt($site{A}{port}, $site{B}{port}, "sites $site{A}{name} and"
     . " $site{B}{name} on two masters");
 
-# site A: this object, on its owner; site B: a node object on B's owner
+# site A: this object, on its owner; site B: a node object, also on A's
 my ($pid) = map { $_->{pid} } grep { $_->{port} == $site{A}{port} } @nodes;
 $t->{redis_port} = $site{A}{port};
 $t->{redis_pid} = $pid;
 my $u = $t->node;
-$u->{redis_port} = $site{B}{port};
 
 my $agents = [{ id => 'alice', name => 'Alice', queues => ['sales'],
     capacity => 1 }];
@@ -69,8 +68,14 @@ for my $s ([$t, 'A', $site{A}{port}], [$u, 'B', $site{A}{port}]) {
         timeout => 15), "router $k: agents loaded");
     $o->default_server(http => "callcenter_site $site{$k}{name};");
 }
-like($router{B}->log_text, qr/MOVED $site{B}{slot} 127\.0\.0\.1:$site{B}{port}/,
-    'router B was sent to the node of its slot');
+my $moved = qr/MOVED $site{B}{slot} 127\.0\.0\.1:$site{B}{port}/;
+like($router{B}->log_text, $moved, 'router B was sent to its slot\'s node');
+# the first FCALL of B's nginx may meet MOVED (503), then the link moves
+ok($u->wait_for(sub {
+    $u->http('GET', '/callcenter/status')->{status} == 200 }, timeout => 10),
+    'nginx B answers from its slot\'s node');
+like($u->error_log, qr/redis command link: $moved, reconnecting there/,
+    'nginx B was sent there by MOVED');
 
 for my $s ([$t, 'A'], [$u, 'B']) {
     my ($o, $k) = @$s;
