@@ -119,10 +119,19 @@ for my $s ([$t, 'A'], [$u, 'B']) {
         "site $k: every key in slot $site{$k}{slot}");
 }
 
+# the directive takes a site name, once
+for my $bad ('Upper', 'a{b}', 'x' x 33) {
+    ok(!$t->nginx_t('', http => "callcenter_site $bad;")->{ok},
+        "callcenter_site $bad: refused");
+}
+ok(!$t->nginx_t('', http => 'callcenter_site a; callcenter_site b;')->{ok},
+    'callcenter_site twice: refused');
+
 # the library takes a site's key only: one, of the site grammar
 my $fn = $t->fn('cc_routing_state');
-like($t->redis_at($site{A}{port}, 'FCALL', $fn, 1, "cc:{$site{A}{name}}x"),
-    qr/^BADREQ bad site key/, 'a key of no site: BADREQ');
+like($t->redis_at($site{A}{port}, 'FCALL', $fn, 1,
+    "cc:{$site{A}{name}}x"), qr/^BADREQ bad site key/,
+    'a key of no site: BADREQ');
 like($t->redis_at($site{A}{port}, 'FCALL', $fn, 2, "cc:{$site{A}{name}}",
     "cc:{$site{A}{name}}:x"), qr/^BADREQ one key/, 'two keys: BADREQ');
 
