@@ -36,24 +36,22 @@ end
 -- Cluster"): each FCALL declares one key, the site's anchor, "cc:{SITE}"
 -- (one hash tag: the site's keys share one Cluster slot) or "cc:" for no
 -- site; numkeys 0 (the callers before sites) means no site.
-local SITE_PREFIX = 'cc:'
+local SITE_ANCHOR = 'cc:'         -- the anchor of the names set now
 
 local function site(keys)
     local anchor = keys[1] or 'cc:'
-    local p
     if #keys > 1 then
         return 'BADREQ one key, the site\'s'
+    elseif anchor == SITE_ANCHOR then
+        return nil
     elseif anchor == 'cc:' then
-        p = 'cc:'
+        cc_site('cc:')
     elseif #anchor <= 37 and anchor:match('^cc:{[a-z0-9_%-]+}$') then
-        p = anchor .. ':'
+        cc_site(anchor .. ':')
     else
         return 'BADREQ bad site key'
     end
-    if p ~= SITE_PREFIX then
-        SITE_PREFIX = p
-        cc_site(p)
-    end
+    SITE_ANCHOR = anchor
 end
 
 -- NAME_VERSION: each version of the library has its own functions, so a

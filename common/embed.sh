@@ -26,7 +26,8 @@ lua() {
     # cc_site(P): every "cc:..." key name with the prefix P in place of
     # "cc:" (register() sets P, from the key each FCALL declares)
     echo 'local function cc_site(p)'
-    sed -n 's/^#define \(CC_KEY_[A-Z_]*\) *"cc:\([^"]*\)".*/    \1 = p .. "\2"/p' \
+    sed -n \
+        's/^#define \(CC_KEY_[A-Z_]*\) *"cc:\([^"]*\)".*/    \1 = p .. "\2"/p' \
         "$keys"
     echo 'end'
     sed '1d' "$1" | while IFS= read -r line; do
