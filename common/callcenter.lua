@@ -32,10 +32,36 @@ local function fail(code, message)
     error({cc = code .. ' ' .. message}, 0)
 end
 
+-- The site's prefix of every key name (docs/DESIGN.md, "Sites and
+-- Cluster"): each FCALL declares one key, the site's anchor, "cc:{SITE}"
+-- (one hash tag: the site's keys share one Cluster slot) or "cc:" for no
+-- site; numkeys 0 (the callers before sites) means no site.
+local SITE_ANCHOR = 'cc:'         -- the anchor of the names set now
+
+local function site(keys)
+    local anchor = keys[1] or 'cc:'
+    if #keys > 1 then
+        return 'BADREQ one key, the site\'s'
+    elseif anchor == SITE_ANCHOR then
+        return nil
+    elseif anchor == 'cc:' then
+        cc_site('cc:')
+    elseif #anchor <= 37 and anchor:match('^cc:{[a-z0-9_%-]+}$') then
+        cc_site(anchor .. ':')
+    else
+        return 'BADREQ bad site key'
+    end
+    SITE_ANCHOR = anchor
+end
+
 -- NAME_VERSION: each version of the library has its own functions, so a
 -- rolling upgrade runs old and new side by side (embed.sh, CC_VERSION)
 local function register(name, body)
-    redis.register_function(name .. '_' .. CC_VERSION, function(_, args)
+    redis.register_function(name .. '_' .. CC_VERSION, function(keys, args)
+        local bad = site(keys)
+        if bad then
+            return redis.error_reply(bad)
+        end
         local ok, res = pcall(body, unpack(args))
         if ok then
             return res

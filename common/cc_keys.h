@@ -1,6 +1,8 @@
 #ifndef CC_KEYS_H
 #define CC_KEYS_H
 
+#include <stdio.h>
+
 /*
  * Every Redis key and channel name of callcenter, in one place.  embed.sh
  * turns each CC_* string below into a Lua local of the same name at the top
@@ -77,5 +79,38 @@
  * never leaves subscribed mode while other (UN)SUBSCRIBE replies are due.
  */
 #define CC_CHANNEL_ANCHOR       "cc:nginx:anchor"
+
+/*
+ * Sites (callcenter_site, --site; docs/DESIGN.md "Sites and Cluster"):
+ * with a site every CC_KEY_* above is "cc:{SITE}:..." in place of "cc:...",
+ * one hash tag, so a site's keys share one Redis Cluster slot.  Every FCALL
+ * declares one key, the site's anchor "cc:{SITE}" ("cc:" with no site),
+ * from which the library takes the prefix (register(), callcenter.lua).
+ */
+#define CC_SITE_MAX             32      /* [a-z0-9_-]: cc_valid_site() */
+#define CC_SITE_KEY_MAX         (sizeof("cc:{}:") - 1 + CC_SITE_MAX)
+
+/* the anchor of site (NULL or "": none) into buf: its length, or -1 */
+static inline int
+cc_site_anchor(char *buf, size_t size, const char *site)
+{
+    int  n;
+
+    n = site == NULL || site[0] == '\0' ? snprintf(buf, size, "cc:")
+                                        : snprintf(buf, size, "cc:{%s}", site);
+    return n < 0 || (size_t) n >= size ? -1 : n;
+}
+
+/* name, a key above (filled), as site's: its length, or -1 */
+static inline int
+cc_site_key(char *buf, size_t size, const char *site, const char *name)
+{
+    int  n;
+
+    n = site == NULL || site[0] == '\0'
+        ? snprintf(buf, size, "%s", name)
+        : snprintf(buf, size, "cc:{%s}:%s", site, name + sizeof("cc:") - 1);
+    return n < 0 || (size_t) n >= size ? -1 : n;
+}
 
 #endif /* CC_KEYS_H */

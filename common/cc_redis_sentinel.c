@@ -26,23 +26,15 @@ cc_redis_sentinel_current(const cc_redis_sentinel_t *s)
     return &s->addr->sentinels[s->current];
 }
 
-const char *
-cc_redis_sentinel_reply(cc_redis_sentinel_t *s, size_t n, const char *host,
-    size_t hlen, const char *port, size_t plen)
+/* numeric only: a name would need DNS where none may wait */
+static const char *
+cc_redis_numeric(const char *host, size_t hlen, const char *port,
+    size_t plen, cc_redis_endpoint_t *e)
 {
     int            port_n;
     unsigned char  buf[16];
     char           text[CC_REDIS_HOST_MAX + 1];
 
-    if (n == 0) {
-        return "the sentinel does not know this master";
-    }
-
-    if (n != 2 || host == NULL || port == NULL) {
-        return "not an [ip, port] answer";
-    }
-
-    /* numeric only: a name would need DNS where none may wait */
     if (hlen == 0 || hlen > 45 || memchr(host, '\0', hlen) != NULL) {
         return "the master's address is not an IP address";
     }
@@ -60,10 +52,25 @@ cc_redis_sentinel_reply(cc_redis_sentinel_t *s, size_t n, const char *host,
         return "the master's port is invalid";
     }
 
-    memcpy(s->master.host, text, hlen + 1);
-    s->master.port = port_n;
+    memcpy(e->host, text, hlen + 1);
+    e->port = port_n;
 
     return NULL;
+}
+
+const char *
+cc_redis_sentinel_reply(cc_redis_sentinel_t *s, size_t n, const char *host,
+    size_t hlen, const char *port, size_t plen)
+{
+    if (n == 0) {
+        return "the sentinel does not know this master";
+    }
+
+    if (n != 2 || host == NULL || port == NULL) {
+        return "not an [ip, port] answer";
+    }
+
+    return cc_redis_numeric(host, hlen, port, plen, &s->master);
 }
 
 int
@@ -79,6 +86,46 @@ void
 cc_redis_sentinel_found(cc_redis_sentinel_t *s)
 {
     s->failed = 0;
+}
+
+int
+cc_redis_reply_moved(const char *str, size_t len, cc_redis_endpoint_t *e)
+{
+    int          kind;
+    const char  *p, *end, *colon;
+
+    if (len > 6 && memcmp(str, "MOVED ", 6) == 0) {
+        kind = CC_REDIS_MOVED;
+        p = str + 6;
+
+    } else if (len > 4 && memcmp(str, "ASK ", 4) == 0) {
+        kind = CC_REDIS_ASK;
+        p = str + 4;
+
+    } else {
+        return 0;
+    }
+
+    /* SLOT, then HOST:PORT, the port after the last ':' (IPv6) */
+    end = str + len;
+    p = memchr(p, ' ', end - p);
+    if (p == NULL) {
+        return 0;
+    }
+
+    p++;
+
+    for (colon = end; colon > p && colon[-1] != ':'; colon--) {
+        /* void */
+    }
+
+    if (colon == p
+        || cc_redis_numeric(p, colon - 1 - p, colon, end - colon, e) != NULL)
+    {
+        return 0;
+    }
+
+    return kind;
 }
 
 int

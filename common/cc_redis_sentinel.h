@@ -67,4 +67,16 @@ void cc_redis_sentinel_found(cc_redis_sentinel_t *s);
  */
 int cc_redis_reply_relink(const char *str, size_t len);
 
+/*
+ * A Redis Cluster redirection, "MOVED SLOT HOST:PORT" or "ASK SLOT
+ * HOST:PORT" (the site's slot is on another node): the node into e and
+ * CC_REDIS_MOVED or CC_REDIS_ASK; 0 for any other reply, or a HOST that is
+ * no IP address (no DNS where none may wait).
+ */
+#define CC_REDIS_MOVED  1
+#define CC_REDIS_ASK    2
+
+int cc_redis_reply_moved(const char *str, size_t len,
+    cc_redis_endpoint_t *e);
+
 #endif /* CC_REDIS_SENTINEL_H */

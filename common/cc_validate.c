@@ -1,5 +1,6 @@
 #include "cc_validate.h"
 #include "cc_sse.h"
+#include "cc_keys.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,6 +60,12 @@ int
 cc_valid_queue(const char *s, size_t len)
 {
     return cc_valid_chars(s, len, CC_QUEUE_MAX, 0);
+}
+
+int
+cc_valid_site(const char *s, size_t len)
+{
+    return cc_valid_chars(s, len, CC_SITE_MAX, 0);
 }
 
 /* the one grammar of event ids: the stream ids cc_sse_id_parse() reads */

@@ -36,6 +36,9 @@ int cc_valid_id(const char *s, size_t len);
 /* [a-z0-9_-]{1,CC_QUEUE_MAX} */
 int cc_valid_queue(const char *s, size_t len);
 
+/* a site (callcenter_site, --site): [a-z0-9_-]{1,CC_SITE_MAX}, cc_keys.h */
+int cc_valid_site(const char *s, size_t len);
+
 /* a Redis stream id as clients send it: \d{1,20}-\d{1,20}, each part at
  * most 2^64 - 1 (exactly what cc_sse_id_parse() reads) */
 int cc_valid_event_id(const char *s, size_t len);

@@ -23,6 +23,13 @@ lua() {
     sed -n "1s/\$/_$2/p" "$1"
     echo "local CC_VERSION = '$2'"
     sed -n 's/^#define \(CC_[A-Z_]*\) *\("[^"]*"\).*/local \1 = \2/p' "$keys"
+    # cc_site(P): every "cc:..." key name with the prefix P in place of
+    # "cc:" (register() sets P, from the key each FCALL declares)
+    echo 'local function cc_site(p)'
+    sed -n \
+        's/^#define \(CC_KEY_[A-Z_]*\) *"cc:\([^"]*\)".*/    \1 = p .. "\2"/p' \
+        "$keys"
+    echo 'end'
     sed '1d' "$1" | while IFS= read -r line; do
         case "$line" in
         "--#include "*) cat "$(dirname "$1")/${line#--#include }" ;;

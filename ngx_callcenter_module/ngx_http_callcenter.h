@@ -34,6 +34,8 @@ typedef struct {
     ngx_msec_t                  redis_timeout;   /* connect and command */
     ngx_msec_t                  redis_wait;      /* WAIT, with replicas= */
     ngx_uint_t                  locations;       /* callcenter locations */
+    ngx_str_t                   site_key;        /* every FCALL declares it:
+                                                  * "cc:{SITE}", or "cc:" */
 } ngx_http_callcenter_main_conf_t;
 
 

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "ngx_http_callcenter.h"
+#include "cc_keys.h"
 #include "cc_validate.h"
 #include "cc_sse.h"
 
@@ -26,6 +27,8 @@ static void ngx_http_callcenter_too_large(ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_callcenter_resolve(ngx_conf_t *cf,
     cc_redis_endpoint_t *e, const char *what);
+static char *ngx_http_callcenter_site(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_callcenter_location(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -79,6 +82,13 @@ static ngx_command_t  ngx_http_callcenter_commands[] = {
     { ngx_string("callcenter_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_callcenter_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("callcenter_site"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_callcenter_site,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -888,6 +898,40 @@ ngx_http_callcenter_finalize_reply_error(ngx_http_request_t *r,
 }
 
 
+/* callcenter_site NAME: the site's keys are "cc:{NAME}:..." (cc_keys.h) */
+
+static char *
+ngx_http_callcenter_site(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_callcenter_main_conf_t  *ccmf = conf;
+
+    ngx_str_t  *value;
+
+    if (ccmf->site_key.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!cc_valid_site((char *) value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid site \"%V\": want [a-z0-9_-]{1,%d}",
+                           &value[1], CC_SITE_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    ccmf->site_key.len = sizeof("cc:{}") - 1 + value[1].len;
+    ccmf->site_key.data = ngx_pnalloc(cf->pool, ccmf->site_key.len);
+    if (ccmf->site_key.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(ccmf->site_key.data, "cc:{%V}", &value[1]);
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_callcenter_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -1260,6 +1304,7 @@ ngx_http_callcenter_create_main_conf(ngx_conf_t *cf)
      *
      *     ccmf->redis = NULL;
      *     ccmf->locations = 0;
+     *     ccmf->site_key = { 0, NULL };
      */
 
     ccmf->redis_timeout = NGX_CONF_UNSET_MSEC;
@@ -1273,6 +1318,10 @@ static char *
 ngx_http_callcenter_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_callcenter_main_conf_t  *ccmf = conf;
+
+    if (ccmf->site_key.data == NULL) {
+        ngx_str_set(&ccmf->site_key, "cc:");
+    }
 
     ngx_conf_init_msec_value(ccmf->redis_timeout, 3000);
     ngx_conf_init_msec_value(ccmf->redis_wait, 1000);

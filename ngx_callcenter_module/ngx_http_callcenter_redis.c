@@ -49,12 +49,15 @@ typedef struct {
     cc_redis_handshake_t            handshake;   /* what a connect sends */
     ngx_uint_t                      answered;    /* steps answered */
     cc_redis_sentinel_t             sentinel;    /* with Sentinel */
+    cc_redis_endpoint_t             moved;       /* the Cluster node a
+                                                  * MOVED named */
     unsigned                        failed:1;    /* lost once: never again
                                                   * a command before the
                                                   * connect is known */
     unsigned                        asking:1;    /* ac is to a sentinel */
     unsigned                        found:1;     /* the sentinel named the
                                                   * master: go there next */
+    unsigned                        moving:1;    /* go to moved next */
 } ngx_http_callcenter_redis_link_t;
 
 
@@ -448,6 +451,11 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
         link->found = 0;
         ac = redisAsyncConnect(link->sentinel.master.host,
                                link->sentinel.master.port);
+
+    } else if (link->moving) {
+        /* once: lost again, the configured node redirects again */
+        link->moving = 0;
+        ac = redisAsyncConnect(link->moved.host, link->moved.port);
 
     } else if (mcf->redis->unix_path[0] != '\0') {
         ac = redisAsyncConnectUnix(mcf->redis->unix_path);
@@ -953,10 +961,14 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_str_t *args)
 {
     u_char      *p;
-    size_t       len, argvlen[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    size_t       len, argvlen[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     ngx_uint_t   i;
-    const char  *argv[3 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    const char  *argv[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     u_char       name[CC_FN_MAX];
+
+    if (!ngx_http_callcenter_redis_connected()) {
+        return NGX_DECLINED;
+    }
 
     len = ngx_strlen(fn);
 
@@ -975,23 +987,27 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     argvlen[0] = sizeof("FCALL") - 1;
     argv[1] = (const char *) name;
     argvlen[1] = p - name;
-    argv[2] = "0";          /* no keys: the library names them */
+    /* one key, the site's anchor: it names the site's Cluster slot, the
+     * library names the others from it (cc_keys.h) */
+    argv[2] = "1";
     argvlen[2] = 1;
+    argv[3] = (const char *) ngx_http_callcenter_redis_conf->site_key.data;
+    argvlen[3] = ngx_http_callcenter_redis_conf->site_key.len;
 
     for (i = 0; i < n; i++) {
-        argv[3 + i] = (const char *) args[i].data;
-        argvlen[3 + i] = args[i].len;
+        argv[4 + i] = (const char *) args[i].data;
+        argvlen[4 + i] = args[i].len;
     }
 
     if (ngx_http_callcenter_redis_conf != NULL
         && ngx_http_callcenter_redis_conf->redis->replicas
         && ngx_http_callcenter_redis_answered(fn))
     {
-        return ngx_http_callcenter_redis_confirmed(r, handler, 3 + n, argv,
+        return ngx_http_callcenter_redis_confirmed(r, handler, 4 + n, argv,
                                                    argvlen);
     }
 
-    return ngx_http_callcenter_redis_command(r, handler, 3 + n, argv,
+    return ngx_http_callcenter_redis_command(r, handler, 4 + n, argv,
                                              argvlen);
 }
 
@@ -1216,6 +1232,32 @@ ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *r,
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "callcenter: redis command link: %s, reconnecting",
                           reply->str);
+            ngx_http_callcenter_redis_cmd.state =
+                                          NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
+            ngx_http_callcenter_redis_drop(&ngx_http_callcenter_redis_cmd);
+        }
+
+        reply = NULL;
+
+    } else if (reply->type == REDIS_REPLY_ERROR
+               && ac == ngx_http_callcenter_redis_cmd.ac
+               && !(ngx_http_callcenter_redis_conf->redis->given
+                    & CC_REDIS_GIVEN_SENTINEL)
+               && cc_redis_reply_moved(reply->str, reply->len,
+                                       &ngx_http_callcenter_redis_cmd.moved)
+                  == CC_REDIS_MOVED)
+    {
+        /*
+         * Redis Cluster: the site's slot is on another node: the link goes
+         * there (every command of the site with it); this one gets 503
+         */
+        if (ngx_http_callcenter_redis_cmd.state
+            != NGX_HTTP_CALLCENTER_REDIS_CONNECTING)
+        {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "callcenter: redis command link: %s, "
+                          "reconnecting there", reply->str);
+            ngx_http_callcenter_redis_cmd.moving = 1;
             ngx_http_callcenter_redis_cmd.state =
                                           NGX_HTTP_CALLCENTER_REDIS_CONNECTING;
             ngx_http_callcenter_redis_drop(&ngx_http_callcenter_redis_cmd);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cc_validate.h"
 #include "options.h"
 #include "queues_file.h"
 
@@ -36,6 +37,9 @@ const char cc_options_usage[] =
     "                          timeout, 1..604800 (default 86400)\n"
     "  --tick MS               work read timeout and full sweep period,\n"
     "                          10..60000 (default 1000)\n"
+    "  --site NAME             the site, [a-z0-9_-]{1,32}: its keys are\n"
+    "                          cc:{NAME}:..., one Redis Cluster slot\n"
+    "                          (default: none, keys cc:...)\n"
     "  --name NAME             consumer name in the routers group\n"
     "                          (default HOSTNAME-PID)\n"
     "  --strategy NAME         the default of a queue's strategy:\n"
@@ -134,6 +138,10 @@ cc_options_set(cc_options_t *opts, const char *key, const char *value)
     if (strcmp(key, "tick") == 0) {
         return cc_options_int(value, 10, 60000, &opts->tick_ms);
     }
+    if (strcmp(key, "site") == 0) {
+        opts->site = value;
+        return cc_valid_site(value, strlen(value)) ? 0 : -1;
+    }
     if (strcmp(key, "name") == 0) {
         opts->name = value;
         return cc_options_name(value);
@@ -157,7 +165,7 @@ cc_options_known(const char *key)
         "redis", "password", "db", "sentinel", "master", "replicas",
         "agents", "queues", "offer-timeout", "max-wait", "message-wait",
         "tick",
-        "name", "strategy"
+        "name", "site", "strategy"
     };
     size_t              i;
 

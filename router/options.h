@@ -22,6 +22,7 @@ typedef struct {
     int                        message_wait; /* seconds, a left message */
     int                        tick_ms;
     const char                *name;         /* NULL: hostname-pid */
+    const char                *site;         /* NULL: no site (cc_keys.h) */
     const char                *strategy_name; /* of queues by default */
     /* the engine's for strategy_name if it has one, else its default */
     const cc_strategy_t       *strategy;

@@ -2,6 +2,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -37,6 +38,11 @@ cc_redis_init(cc_redis_t *r, const cc_options_t *opts)
     r->backoff_ms = CC_REDIS_BACKOFF_MIN;
     r->down = 0;
     r->master[0] = '\0';
+
+    /* both fit: --site is at most CC_SITE_MAX bytes (options.c) */
+    (void) cc_site_anchor(r->site_key, sizeof(r->site_key), opts->site);
+    (void) cc_site_key(r->work_key, sizeof(r->work_key), opts->site,
+                       CC_KEY_WORK);
 
     if (opts->redis.given & CC_REDIS_GIVEN_SENTINEL) {
         cc_redis_sentinel_init(&r->sentinel, &r->addr);
@@ -357,8 +363,8 @@ cc_redis_backoff(cc_redis_t *r)
     }
 }
 
-redisReply *
-cc_redis_command(cc_redis_t *r, int argc, const char **argv)
+static redisReply *
+cc_redis_run(cc_redis_t *r, int argc, const char **argv)
 {
     redisReply  *reply;
 
@@ -384,6 +390,89 @@ cc_redis_command(cc_redis_t *r, int argc, const char **argv)
         r->backoff_ms = CC_REDIS_BACKOFF_MIN;
     }
 
+    return reply;
+}
+
+/*
+ * A MOVED or ASK reply: the connection moved to the node it names (1,
+ * ASKING sent first for ASK); 0 for any other reply; -1 when the node
+ * could not be reached.
+ */
+static int
+cc_redis_moved(cc_redis_t *r, const redisReply *reply)
+{
+    int                   kind;
+    redisReply           *asking;
+    cc_redis_endpoint_t   e;
+
+    kind = cc_redis_reply_moved(reply->str, reply->len, &e);
+    if (kind == 0 || (r->addr.given & CC_REDIS_GIVEN_SENTINEL)) {
+        return 0;
+    }
+
+    cc_log("redis: %s, connecting there", reply->str);
+
+    cc_redis_close(r);
+    r->addr.tcp = e;
+    r->addr.unix_path[0] = '\0';
+
+    if (cc_redis_connect_once(r) != 0) {
+        return -1;
+    }
+
+    if (kind == CC_REDIS_ASK) {
+        asking = redisCommand(r->ctx, "ASKING");
+        if (asking == NULL) {
+            cc_redis_failed(r, "ASKING", r->ctx->errstr);
+            return -1;
+        }
+        freeReplyObject(asking);
+    }
+
+    return 1;
+}
+
+redisReply *
+cc_redis_command(cc_redis_t *r, int argc, const char **argv)
+{
+    int           i, rc;
+    const char  **fcall;
+    redisReply   *reply;
+
+    fcall = NULL;
+
+    if (argc >= 3 && strcmp(argv[0], "FCALL") == 0
+        && strcmp(argv[2], "0") == 0)
+    {
+        fcall = malloc((argc + 1) * sizeof(argv[0]));
+        if (fcall == NULL) {
+            cc_log("redis: out of memory");
+            return NULL;
+        }
+
+        fcall[0] = argv[0];
+        fcall[1] = argv[1];
+        fcall[2] = "1";
+        fcall[3] = r->site_key;
+        for (i = 3; i < argc; i++) {
+            fcall[i + 1] = argv[i];
+        }
+
+        argv = fcall;
+        argc++;
+    }
+
+    reply = cc_redis_run(r, argc, argv);
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        rc = cc_redis_moved(r, reply);
+        if (rc != 0) {
+            freeReplyObject(reply);
+            reply = rc == 1 ? cc_redis_run(r, argc, argv) : NULL;
+        }
+    }
+
+    free(fcall);
     return reply;
 }
 

@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cc_functions.h"       /* CC_FN: the name every FCALL uses */
+#include "cc_keys.h"
 #include "cc_redis_sentinel.h"
 #include "options.h"
 
@@ -37,6 +38,8 @@ typedef struct {
     redisContext        *ctx;          /* NULL: not connected */
     int                  backoff_ms;
     int                  down;         /* the outage was logged */
+    char                 site_key[CC_SITE_KEY_MAX + 1]; /* every FCALL's */
+    char                 work_key[CC_SITE_KEY_MAX + sizeof(CC_KEY_WORK)];
 } cc_redis_t;
 
 void cc_redis_init(cc_redis_t *r, const cc_options_t *opts);
@@ -53,6 +56,12 @@ void cc_redis_backoff(cc_redis_t *r);
 /*
  * Runs one command.  NULL when the connection failed (it is dropped);
  * otherwise a reply to freeReplyObject, possibly an error reply.
+ * "FCALL NAME 0 ARGS..." goes as "FCALL NAME 1 SITE_KEY ARGS...": every
+ * FCALL declares the site's anchor key, so that it names its Cluster slot.
+ * A MOVED or ASK reply (Redis Cluster: the site's slot is on another node)
+ * moves the connection to that node (a numeric address, no DNS) and runs
+ * the command once more there; with one site per router every command
+ * goes to that one node from then on.
  */
 redisReply *cc_redis_command(cc_redis_t *r, int argc, const char **argv);
 

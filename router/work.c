@@ -27,7 +27,7 @@ cc_work_group(cc_redis_t *r)
     int          rc;
     redisReply  *reply;
     const char  *argv[] = {
-        "XGROUP", "CREATE", CC_KEY_WORK, CC_WORK_GROUP, "0", "MKSTREAM"
+        "XGROUP", "CREATE", r->work_key, CC_WORK_GROUP, "0", "MKSTREAM"
     };
 
     reply = cc_redis_command(r, 6, argv);
@@ -105,7 +105,7 @@ cc_work_read(cc_redis_t *r, const char *consumer, int block_ms,
     redisReply  *reply;
     const char  *argv[] = {
         "XREADGROUP", "GROUP", CC_WORK_GROUP, consumer, "BLOCK", block,
-        "COUNT", CC_WORK_STR(CC_WORK_COUNT), "STREAMS", CC_KEY_WORK, ">"
+        "COUNT", CC_WORK_STR(CC_WORK_COUNT), "STREAMS", r->work_key, ">"
     };
 
     snprintf(block, sizeof(block), "%d", block_ms);
@@ -138,7 +138,7 @@ cc_work_claim(cc_redis_t *r, const char *consumer, cc_work_t *w)
     int          rc;
     redisReply  *reply;
     const char  *argv[] = {
-        "XAUTOCLAIM", CC_KEY_WORK, CC_WORK_GROUP, consumer,
+        "XAUTOCLAIM", r->work_key, CC_WORK_GROUP, consumer,
         CC_WORK_STR(CC_WORK_CLAIM_IDLE), "0-0",
         "COUNT", CC_WORK_STR(CC_WORK_COUNT)
     };
@@ -175,7 +175,7 @@ cc_work_ack(cc_redis_t *r, cc_work_t *w)
     }
 
     argv[0] = "XACK";
-    argv[1] = CC_KEY_WORK;
+    argv[1] = r->work_key;
     argv[2] = CC_WORK_GROUP;
 
     for (i = 0; i < w->nids; i++) {

@@ -20,7 +20,8 @@ my $mon = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 syswrite($mon, "MONITOR\r\n");
 my $mbuf = '';
 
-# the arguments of the next FCALL of fn (after its "0" numkeys)
+# the arguments of the next FCALL of fn (after its one key, the anchor
+# of no site: "1" "cc:")
 sub fcall_args {
     my ($fn) = @_;
     my $sel = IO::Select->new($mon);
@@ -29,7 +30,7 @@ sub fcall_args {
         while ($mbuf =~ s/^([^\n]*)\r\n//) {
             my $line = $1;
             my $name = $t->fn($fn);
-            next unless $line =~ /"FCALL" "\Q$name\E" "0"(.*)$/i;
+            next unless $line =~ /"FCALL" "\Q$name\E" "1" "cc:"(.*)$/i;
             my @args;
             my $rest = $1;
             while ($rest =~ /\G\s*"((?:[^"\\]|\\.)*)"/g) {

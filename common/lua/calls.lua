@@ -190,9 +190,12 @@ local function assign(id, call, a, now)
     emit_agent(a, 'assigned', data)
 end
 
-local CALL_KEYS = {CC_KEY_CALL, CC_KEY_CALL_EVENTS, CC_KEY_CALL_OFFERED,
-                   CC_KEY_CALL_DECLINED, CC_KEY_CALL_CONNS, CC_KEY_CALL_RING,
-                   CC_KEY_CALL_ROUTING}
+-- a function, not a table: the names carry the site's prefix (cc_site)
+local function call_keys()
+    return {CC_KEY_CALL, CC_KEY_CALL_EVENTS, CC_KEY_CALL_OFFERED,
+            CC_KEY_CALL_DECLINED, CC_KEY_CALL_CONNS, CC_KEY_CALL_RING,
+            CC_KEY_CALL_ROUTING}
+end
 
 local function end_call(id, call, reason, now)
     local q = call.queue
@@ -224,7 +227,7 @@ local function end_call(id, call, reason, now)
     emit_call(id, 'ended', data)
     redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
     redis.call('ZREM', CC_KEY_CALLERS_STREAMS, id)
-    for _, fmt in ipairs(CALL_KEYS) do
+    for _, fmt in ipairs(call_keys()) do
         redis.call('EXPIRE', key(fmt, id), CALL_TTL)
     end
 end

@@ -70,6 +70,28 @@ test_format(void)
 }
 
 static void
+test_moved(void)
+{
+    cc_redis_endpoint_t  e;
+
+    CC_CHECK(cc_redis_reply_moved(S("MOVED 3999 127.0.0.1:7002"), &e)
+             == CC_REDIS_MOVED);
+    CC_CHECK(strcmp(e.host, "127.0.0.1") == 0 && e.port == 7002);
+    CC_CHECK(cc_redis_reply_moved(S("ASK 1 ::1:6380"), &e) == CC_REDIS_ASK);
+    CC_CHECK(strcmp(e.host, "::1") == 0 && e.port == 6380);
+
+    /* no DNS, no junk, nothing else */
+    CC_CHECK(cc_redis_reply_moved(S("MOVED 1 redis.example:6379"), &e) == 0);
+    CC_CHECK(cc_redis_reply_moved(S("MOVED 1 127.0.0.1:0"), &e) == 0);
+    CC_CHECK(cc_redis_reply_moved(S("MOVED 1 127.0.0.1:"), &e) == 0);
+    CC_CHECK(cc_redis_reply_moved(S("MOVED 1 127.0.0.1"), &e) == 0);
+    CC_CHECK(cc_redis_reply_moved(S("MOVED 1"), &e) == 0);
+    CC_CHECK(cc_redis_reply_moved(S("MOVED "), &e) == 0);
+    CC_CHECK(cc_redis_reply_moved(S(":1"), &e) == 0);
+    CC_CHECK(cc_redis_reply_moved(S("READONLY You can't write"), &e) == 0);
+}
+
+static void
 test_reply(void)
 {
     setup("a,b", NULL);
@@ -204,6 +226,7 @@ main(void)
     test_ask();
     test_format();
     test_reply();
+    test_moved();
     test_rotation();
     test_role();
     test_relink();

@@ -45,6 +45,7 @@ test_defaults(void)
     CC_CHECK(opts.message_wait == 86400);
     CC_CHECK(opts.tick_ms == 1000);
     CC_CHECK(opts.name == NULL);
+    CC_CHECK(opts.site == NULL);
     CC_CHECK(opts.strategy != NULL
              && strcmp(opts.strategy->name, "longest-idle") == 0);
     CC_CHECK(strcmp(opts.strategy_name, "longest-idle") == 0);
@@ -57,7 +58,7 @@ test_all(void)
                    "--queues", "conf/q.json",
                    "--password", "s3cret", "--db", "3", "--offer-timeout",
                    "45", "--max-wait", "0", "--message-wait=600",
-                   "--tick=250", "--name", "r1",
+                   "--tick=250", "--name", "r1", "--site", "eu-1_a",
                    "--strategy",
                    "longest-idle", NULL) == CC_OPTIONS_OK);
     CC_CHECK(strcmp(opts.redis.tcp.host, "10.0.0.5") == 0);
@@ -71,6 +72,7 @@ test_all(void)
     CC_CHECK(opts.message_wait == 600);
     CC_CHECK(opts.tick_ms == 250);
     CC_CHECK(strcmp(opts.name, "r1") == 0);
+    CC_CHECK(strcmp(opts.site, "eu-1_a") == 0);
 }
 
 /* --strategy takes the seven names: the default of the queues */
@@ -156,6 +158,7 @@ test_help(void)
     CC_CHECK(strstr(cc_options_usage, "--message-wait") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--tick") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--name") != NULL);
+    CC_CHECK(strstr(cc_options_usage, "--site") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--strategy") != NULL);
     CC_CHECK(strstr(cc_options_usage, "--help") != NULL);
 }
@@ -188,6 +191,11 @@ test_bad(void)
              == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--name", "", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--name", "has space", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--site", "", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--site", "Upper", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--site", "a{b}", NULL) == CC_OPTIONS_ERROR);
+    CC_CHECK(parse("--site", "a23456789012345678901234567890123", NULL)
+             == CC_OPTIONS_ERROR);
     CC_CHECK(parse("--strategy", "coin-toss", NULL) == CC_OPTIONS_ERROR);
     CC_CHECK(strstr(err, "coin-toss") != NULL);
 }
