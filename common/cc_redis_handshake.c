@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cc_functions.h"
+#include "cc_redis_sentinel.h"
 
 static void
 cc_redis_step(cc_redis_handshake_t *h, const char *what, int argc,
@@ -80,4 +81,15 @@ cc_redis_handshake_ok(const cc_redis_step_t *s, int error, const char *str,
     }
 
     return 0;
+}
+
+unsigned
+cc_redis_backoff_next(const cc_redis_addr_t *a, unsigned ms)
+{
+    unsigned  max;
+
+    max = (a->given & CC_REDIS_GIVEN_SENTINEL) ? CC_REDIS_SENTINEL_BACKOFF_MAX
+                                                : CC_REDIS_BACKOFF_MAX;
+
+    return ms >= max / 2 ? max : ms * 2;
 }

@@ -33,6 +33,17 @@ typedef struct {
     char             db[16];            /* SELECT's argument */
 } cc_redis_handshake_t;
 
+/*
+ * Waiting between attempts to connect: from CC_REDIS_BACKOFF_MIN, doubled
+ * after each failure, up to CC_REDIS_BACKOFF_MAX (with Sentinel at most a
+ * second: a failover must be followed fast).
+ */
+#define CC_REDIS_BACKOFF_MIN   100      /* ms */
+#define CC_REDIS_BACKOFF_MAX   5000     /* ms */
+
+/* The wait after one of ms ms: doubled, at most the address's maximum. */
+unsigned cc_redis_backoff_next(const cc_redis_addr_t *a, unsigned ms);
+
 /* Fills h (which points into a and itself: not to be copied). */
 void cc_redis_handshake(cc_redis_handshake_t *h, const cc_redis_addr_t *a,
     int link);

@@ -26,8 +26,6 @@
 #define NGX_HTTP_CALLCENTER_REDIS_HANDSHAKE   2
 #define NGX_HTTP_CALLCENTER_REDIS_READY       3
 
-#define NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN  100     /* ms */
-#define NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX  5000    /* ms */
 #define NGX_HTTP_CALLCENTER_REDIS_PING         5000    /* ms, idle link */
 #define NGX_HTTP_CALLCENTER_REDIS_ASK          500     /* ms, a sentinel's
                                                         * connect and answer */
@@ -333,7 +331,7 @@ ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle)
 
         link->ac = NULL;
         link->state = NGX_HTTP_CALLCENTER_REDIS_DOWN;
-        link->backoff = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN;
+        link->backoff = CC_REDIS_BACKOFF_MIN;
 
         link->timer.handler = ngx_http_callcenter_redis_timer_handler;
         link->timer.log = cycle->log;
@@ -532,12 +530,11 @@ ngx_http_callcenter_redis_connect(ngx_http_callcenter_redis_link_t *link)
 static void
 ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
 {
-    ngx_msec_t  delay, max;
+    ngx_msec_t  delay;
     ngx_uint_t  ready;
 
     ready = (link->state == NGX_HTTP_CALLCENTER_REDIS_READY);
     delay = link->backoff;
-    max = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MAX;
 
     /*
      * With Sentinel, short of a ready link: the master named is tried at
@@ -552,12 +549,6 @@ ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
         if (link->found || !cc_redis_sentinel_failed(&link->sentinel)) {
             delay = 0;
         }
-    }
-
-    if (ngx_http_callcenter_redis_conf->redis->given
-        & CC_REDIS_GIVEN_SENTINEL)
-    {
-        max = CC_REDIS_SENTINEL_BACKOFF_MAX;
     }
 
     link->ac = NULL;
@@ -580,14 +571,11 @@ ngx_http_callcenter_redis_lost(ngx_http_callcenter_redis_link_t *link)
 
     ngx_add_timer(&link->timer, delay);
 
-    if (delay == 0) {
-        /* not a failure round yet */
-
-    } else if (link->backoff * 2 > max) {
-        link->backoff = max;
-
-    } else {
-        link->backoff *= 2;
+    if (delay != 0) {
+        /* a failure round: wait longer next time */
+        link->backoff = cc_redis_backoff_next(
+                            ngx_http_callcenter_redis_conf->redis,
+                            (unsigned) link->backoff);
     }
 
     if (link->subscriber) {
@@ -668,7 +656,7 @@ static void
 ngx_http_callcenter_redis_ready(ngx_http_callcenter_redis_link_t *link)
 {
     link->state = NGX_HTTP_CALLCENTER_REDIS_READY;
-    link->backoff = NGX_HTTP_CALLCENTER_REDIS_BACKOFF_MIN;
+    link->backoff = CC_REDIS_BACKOFF_MIN;
 
     ngx_http_callcenter_metrics_link(link->subscriber, 1);
 

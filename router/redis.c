@@ -347,20 +347,14 @@ cc_redis_connect(cc_redis_t *r)
 void
 cc_redis_backoff(cc_redis_t *r)
 {
-    int              max;
     struct timespec  ts;
 
     ts.tv_sec = r->backoff_ms / 1000;
     ts.tv_nsec = (long) (r->backoff_ms % 1000) * 1000000L;
     nanosleep(&ts, NULL);
 
-    max = (r->addr.given & CC_REDIS_GIVEN_SENTINEL)
-          ? CC_REDIS_SENTINEL_BACKOFF_MAX : CC_REDIS_BACKOFF_MAX;
-
-    r->backoff_ms *= 2;
-    if (r->backoff_ms > max) {
-        r->backoff_ms = max;
-    }
+    r->backoff_ms = (int) cc_redis_backoff_next(&r->addr,
+                                                (unsigned) r->backoff_ms);
 }
 
 static redisReply *

@@ -24,8 +24,6 @@
  * once.
  */
 
-#define CC_REDIS_BACKOFF_MIN   100     /* ms */
-#define CC_REDIS_BACKOFF_MAX   5000    /* ms */
 
 typedef struct {
     const cc_options_t  *opts;

@@ -6,6 +6,7 @@
 #include "cc_functions.h"
 #include "cc_redis_addr.h"
 #include "cc_redis_handshake.h"
+#include "cc_redis_sentinel.h"
 #include "cc_test.h"
 
 
@@ -304,9 +305,38 @@ test_names(void)
              != NULL);
 }
 
+/* doubled from the first wait, up to the plain or the Sentinel maximum */
+static void
+test_backoff(void)
+{
+    unsigned          ms, n;
+    cc_redis_addr_t   plain, sentinel;
+    const char       *sentinels = "127.0.0.1:26379";
+
+    cc_redis_addr_init(&plain);
+    CC_CHECK(cc_redis_addr_parse(&plain, "127.0.0.1:6379", 14) == NULL);
+    cc_redis_addr_init(&sentinel);
+    CC_CHECK(cc_redis_addr_set(&sentinel, "sentinel", sentinels,
+                               strlen(sentinels)) == NULL);
+
+    CC_CHECK(cc_redis_backoff_next(&plain, CC_REDIS_BACKOFF_MIN)
+             == 2 * CC_REDIS_BACKOFF_MIN);
+
+    for (ms = CC_REDIS_BACKOFF_MIN, n = 0; n < 20; n++) {
+        ms = cc_redis_backoff_next(&plain, ms);
+    }
+    CC_CHECK(ms == CC_REDIS_BACKOFF_MAX);
+
+    for (ms = CC_REDIS_BACKOFF_MIN, n = 0; n < 20; n++) {
+        ms = cc_redis_backoff_next(&sentinel, ms);
+    }
+    CC_CHECK(ms == CC_REDIS_SENTINEL_BACKOFF_MAX);
+}
+
 int
 main(void)
 {
+    test_backoff();
     test_forms();
     test_bad_addresses();
     test_params();
