@@ -379,7 +379,6 @@ cc_router_step(cc_router_t *rt)
     int        rc;
 
     rt->work.nids = 0;
-    rt->work.queues.n = 0;
 
     now = cc_now_ms();
 

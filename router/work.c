@@ -51,8 +51,8 @@ cc_work_group(cc_redis_t *r)
 static void
 cc_work_entries(cc_work_t *w, const redisReply *entries)
 {
-    size_t             i, j;
-    const redisReply  *e, *id, *fields, *f, *v;
+    size_t             i;
+    const redisReply  *e, *id;
 
     if (entries->type != REDIS_REPLY_ARRAY) {
         return;
@@ -66,7 +66,6 @@ cc_work_entries(cc_work_t *w, const redisReply *entries)
         }
 
         id = e->element[0];
-        fields = e->element[1];
 
         if (id->type != REDIS_REPLY_STRING || id->len >= CC_WORK_ID_MAX
             || w->nids == sizeof(w->ids) / sizeof(w->ids[0]))
@@ -76,23 +75,6 @@ cc_work_entries(cc_work_t *w, const redisReply *entries)
 
         memcpy(w->ids[w->nids], id->str, id->len + 1);
         w->nids++;
-
-        if (fields->type != REDIS_REPLY_ARRAY) {
-            continue;
-        }
-
-        for (j = 0; j + 1 < fields->elements; j += 2) {
-            f = fields->element[j];
-            v = fields->element[j + 1];
-
-            if (f->type == REDIS_REPLY_STRING && strcmp(f->str, "queue") == 0
-                && v->type == REDIS_REPLY_STRING
-                && cc_queues_add(&w->queues, v->str, v->len) != 0)
-            {
-                cc_log("work: entry %s: bad or too many queues, left to "
-                       "the sweep", id->str);
-            }
-        }
     }
 }
 

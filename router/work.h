@@ -1,14 +1,14 @@
 #ifndef CC_ROUTER_WORK_H
 #define CC_ROUTER_WORK_H
 
-#include "queues.h"
 #include "redis.h"
 
 /*
  * The work stream cc:work, read through the consumer group "routers":
- * entries "queue Q" say that Q may have a call to route.  An entry is
- * acknowledged once its queue was routed; entries left pending by a router
- * that died are claimed by another one after CC_WORK_CLAIM_IDLE.
+ * entries "queue Q" say that something may be routed now (which queue
+ * does not matter: a step routes every queue).  An entry is acknowledged
+ * once a step ran after it; entries left pending by a router that died
+ * are claimed by another one after CC_WORK_CLAIM_IDLE.
  */
 
 #define CC_WORK_COUNT       100
@@ -18,7 +18,6 @@
 typedef struct {
     size_t       nids;
     char         ids[CC_WORK_COUNT * 2][CC_WORK_ID_MAX];
-    cc_queues_t  queues;
 } cc_work_t;
 
 /* Creates the group (and the stream) unless it exists; 0 or -1. */
