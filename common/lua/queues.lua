@@ -1,10 +1,5 @@
 -- Queues ------------------------------------------------------------------
 
-local function stat(q, field)
-    return tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q), field)
-                    or 0)
-end
-
 local function ewma(q, field, sample)
     local k = key(CC_KEY_QUEUE_STATS, q)
     local prev = tonumber(redis.call('HGET', k, field))

@@ -57,19 +57,24 @@ local function queue_figures(q, agents, now)
         messages_waiting = redis.call('ZCARD',
                                       key(CC_KEY_QUEUE_MESSAGES, q)),
     }
-    for _, o in ipairs(OUTCOMES) do
-        f[o] = stat(q, o)
+    -- every counter of the queue in one read
+    local counters = hash(key(CC_KEY_QUEUE_STATS, q)) or {}
+    local function stat(field)
+        return tonumber(counters[field]) or 0
     end
-    f.answered_in_sl = stat(q, 'answered_in_sl')
-    f.timed_out = stat(q, 'timeout')
+    for _, o in ipairs(OUTCOMES) do
+        f[o] = stat(o)
+    end
+    f.answered_in_sl = stat('answered_in_sl')
+    f.timed_out = stat('timeout')
     f.offers_lost = {}
     for _, r in ipairs(OFFERS_LOST) do
-        f.offers_lost[r] = stat(q, 'offers_' .. r)
+        f.offers_lost[r] = stat('offers_' .. r)
     end
     f.messages = {}
     for _, m in ipairs(MESSAGES) do
         local field = 'messages_' .. m[1] .. '_' .. m[2]
-        f.messages[field] = stat(q, field)
+        f.messages[field] = stat(field)
     end
     -- percent of the calls that left the queue answered in time
     if f.assigned + f.abandoned > 0 then
