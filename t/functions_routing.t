@@ -276,6 +276,28 @@ is_deeply(events("cc:call:$of:events", $cev)->[0][2]{to}, {queue => 'support'},
     '... to support');
 ok_call('cc_caller_hangup', $of, "tok-$of");
 
+# ------------------------------------------------------------- service
+# level per queue: answered within the queue's own service_level
+
+{
+    queues_load({sales => {service_level => 1000}, vip => {}, support => {},
+        closed => {}});
+    is($J->decode(ok_call('cc_status', 'json'))->{queues}{sales}
+        {service_level_seconds}, 1, 'the status page: the queue\'s own');
+    queues_load({sales => {service_level => 1}, vip => {}, support => {},
+        closed => {}});
+    my $in = sub { $t->redis_cmd('HGET', 'cc:queue:sales:stats',
+        'answered_in_sl') // 0 };
+    my $before = $in->();
+    my $sl = create('sales');
+    until_redis(hget("cc:call:$sl", 'created') + 2);
+    ok_call('cc_offer', $sl, 'ann', '', '');
+    ok_call('cc_agent_accept', 'ann', $sl);
+    ok_call('cc_caller_hangup', $sl, "tok-$sl");
+    is($in->(), $before, 'answered after 2 ms of a 1 ms service level: '
+        . 'not within it');
+}
+
 # ------------------------------------------------------------- sticky
 
 queues_load({sales => {sticky => 60000}, vip => {}, support => {},
