@@ -2,8 +2,9 @@
 # Installs what building and running callcenter needs on Debian 12, and
 # with --tests what its test suite needs too (Chromium, Node.js, clang and
 # libFuzzer's runtime for scripts/fuzz.sh, valgrind for bench/memcheck.sh,
-# Nchan for t/nchan.t, which loads it explicitly: its modules-enabled link
-# is for the system nginx, which tests never use; the Debian packaging
+# Nchan for t/nchan.t and bench/compare.pl, which load it explicitly: its
+# modules-enabled link is for the system nginx, which tests never use; wrk
+# for bench/compare.pl's intake figure; the Debian packaging
 # tools for t/debian.t, Prometheus and promtool for t/metrics.t,
 # redis-sentinel for t/sentinel.t).
 # Idempotent: does nothing when every package is present; never starts
@@ -15,7 +16,7 @@ pkgs="nginx nginx-dev redis-server libhiredis-dev libcjson-dev cmake gcc
 make pkg-config perl curl tzdata"
 if [ "${1:-}" = "--tests" ]; then
     pkgs="$pkgs chromium fonts-liberation clang libclang-rt-14-dev valgrind"
-    pkgs="$pkgs libnginx-mod-nchan"
+    pkgs="$pkgs libnginx-mod-nchan wrk"
     pkgs="$pkgs build-essential debhelper dpkg-dev help2man lintian"
     pkgs="$pkgs prometheus redis-sentinel"
     # node may come from elsewhere (nodesource bundles npm): only if missing

@@ -1,0 +1,519 @@
+#!/usr/bin/env perl
+# Figures side by side with Nchan, printed, never asserted (issue 8).
+# Starts its own redis-server and router, our nginx (2 workers, our
+# module) and a second stock nginx (2 workers) with Debian's
+# libnginx-mod-nchan and Nchan's Redis store on the same Redis: never both
+# modules in one nginx.  Each figure's runs alternate between the two
+# (ours first, then Nchan first...), and each figure is the median of
+# --runs runs.  Streams and publishing go through build/bench/cc-load.
+#
+#     perl bench/compare.pl [--calls 1000] [--messages 10] [--publishers 4]
+#         [--streams 10000] [--concurrent 20000] [--runs 3]
+#         [--intake-seconds 5] [--connections 50]
+#         [--only relay,memory,concurrent,intake]
+#
+# A quick run (under 2 minutes): --calls 100 --streams 1000
+# --concurrent 2000 --runs 1 --intake-seconds 2
+#
+# What each figure counts (README "Against Nchan" says it too):
+# - relay: ours, --calls live calls (POST /call, the caller's stream
+#   opened once so that it rings, accepted by agents through the agent
+#   API), then every caller stream and every agent stream open in
+#   cc-load; each round one message per call, from the caller (even
+#   calls) or its agent (odd calls), that must reach 2 streams: the
+#   caller's and the agent's.  Nchan: --calls channels, one SSE
+#   subscriber each, each round one POST per channel that must reach its
+#   1 subscriber.  Latency: every (message, stream) delivery, from the
+#   request written to the event read; messages/s: 2xx answers over the
+#   publishing time.  Same body on both sides.
+# - memory: --streams idle streams, ours one caller stream per call
+#   (calls made before the baseline: the figure is what an open stream
+#   adds, its call waiting in a queue once it opens), Nchan one
+#   subscriber per channel; each nginx restarted before its run so that
+#   no freed memory of a run before is reused; the sum of both workers'
+#   VmRSS, Redis used_memory, before and after, divided by the streams.
+# - intake: wrk, 50 connections, POST /call with a JSON body against a
+#   `return 201` location of our same nginx, same body.
+# - concurrent: two cc-load processes of --concurrent/2 streams each (100
+#   streams a call or channel); one holds its streams (--idle) while the
+#   other opens its own and sends one message a call or channel that
+#   every one of its streams must get; then the other way round.
+use strict; use warnings;
+use FindBin; use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
+use Getopt::Long;
+use IO::Socket::INET;
+use POSIX qw(ceil);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Time::HiRes qw(time sleep);
+use CCTest;
+use Bench;
+use CCLoad;
+
+my %o = (calls => 1000, messages => 10, publishers => 4, streams => 10000,
+    concurrent => 20000, runs => 3, 'intake-seconds' => 5,
+    connections => 50, only => 'relay,memory,concurrent,intake',
+    nchan => '/usr/lib/nginx/modules/ngx_nchan_module.so', timeout => 30,
+    'connect-rate' => '');
+GetOptions(\%o, 'calls=i', 'messages=i', 'publishers=i', 'streams=i',
+    'concurrent=i', 'runs=i', 'intake-seconds=i', 'connections=i',
+    'only=s', 'nchan=s', 'timeout=i', 'connect-rate=i')
+    or die "bad options\n";
+my %only = map { ($_ => 1) } split /,/, $o{only};
+die "no $o{nchan} (apt-get install libnginx-mod-nchan)\n" unless -f $o{nchan};
+die "no " . CCLoad::binary() . " (cmake --build build)\n"
+    if grep({ $only{$_} } qw(relay memory concurrent))
+        && !-x CCLoad::binary();
+die "no wrk (scripts/install-deps.sh --tests)\n"
+    if $only{intake} && !grep { -x "$_/wrk" } split /:/, $ENV{PATH};
+
+# ---------------------------------------------------------------- setup
+
+my $PER_CALL = 100;     # concurrent: streams a call or channel
+my $agents = ceil($o{calls} / 100);     # the agents file's capacity max
+my @agents = map { { id => "a$_", name => "Agent $_", queues => ['relay'],
+    capacity => ceil($o{calls} / $agents) } } 1 .. $agents;
+
+my $t = CCTest->new(checks => 0);   # figures only, no TAP
+$t->start_redis;
+$t->write_agents(\@agents);
+$t->write_queues({ map { ($_ => {}) } qw(relay idle intake many) });
+$t->start_router('--offer-timeout', 600);
+my $dir = $t->testdir;
+
+# Both: descriptors and connections for 20,000 streams on 2 workers
+my %big = (workers => 2, connections => 45000,
+    main => 'worker_rlimit_nofile 50000;');
+# Ours: the per-call message rate and budget, the streams per call and
+# per address are turned off (one client address opens every stream);
+# the graces are long so that a caller or agent between its first stream
+# and cc-load's stays present.
+my $limits = 'callcenter_message_rate off; callcenter_call_budget 0;'
+    . ' callcenter_streams_per_call 0; callcenter_streams_per_address 0;'
+    . ' callcenter_caller_grace 30m; callcenter_presence_grace 30m;';
+my $created = q(location = /created { default_type application/json;)
+    . q( return 201 '{"call":"x"}'; });
+$t->default_server(%big, http => $limits, extra => $created);
+
+my $n = $t->node;
+$n->{checks} = 0;
+$n->start_nginx(<<'EOF', %big, module => '', redis => '',
+location ~ ^/nchan/pub/(\w+)$ {
+            nchan_publisher; nchan_channel_id $1; nchan_redis_pass nchan_redis;
+        }
+        location ~ ^/nchan/sub/(\w+)$ {
+            nchan_subscriber; nchan_channel_id $1; nchan_redis_pass nchan_redis;
+        }
+EOF
+    main => "load_module $o{nchan}; $big{main}",
+    http => 'upstream nchan_redis {'
+        . ' nchan_redis_server redis://127.0.0.1:%%REDIS_PORT%%; }');
+nchan_ready();
+
+my %side = (
+    ours => { t => $t, addr => '127.0.0.1:' . $t->port },
+    nchan => { t => $n, addr => '127.0.0.1:' . $n->port },
+);
+
+# Every worker of the Nchan nginx says its Redis upstream is ready.
+sub nchan_ready {
+    my $ok = $n->wait_for(sub {
+        my ($log, %ready) = ($n->error_log);
+        $ready{$1} = 1
+            while $log =~ /(\d+)#\d+: nchan: Redis upstream nchan_redis: ready/g;
+        return !grep { !$ready{$_} } $n->_live_workers;
+    }, timeout => 15);
+    die "nchan: Redis upstream not ready:\n" . $n->error_log unless $ok;
+}
+
+sub restart {
+    my ($x) = @_;
+    my %opt = %{ $x->{nginx_opt} };
+    my $server = delete $opt{server};
+    $x->stop_nginx;
+    $x->start_nginx($server, %opt);
+    nchan_ready() if $x == $n;
+}
+
+# The run order of run r: ours first on odd runs, Nchan first on even.
+sub order { $_[0] % 2 ? qw(ours nchan) : qw(nchan ours) }
+
+sub median { Bench::percentile(50, @_) }
+
+# ---------------------------------------------------------------- http
+
+# Requests on one keep-alive connection to port (a new one every 500:
+# nginx's keepalive_requests is 1000): (status, body).
+my %KA;
+sub ka {
+    my ($port, $method, $path, $body, @headers) = @_;
+    my $c = $KA{$port} //= { n => 0 };
+    if (!$c->{sock} || $c->{n}++ >= 500) {
+        $c->{sock} = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+            PeerPort => $port) or die "connect $port: $!\n";
+        $c->{sock}->setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+        $c->{n} = 1;
+    }
+    my $s = $c->{sock};
+    print $s "$method $path HTTP/1.1\r\nHost: bench\r\n",
+        map({ "$_\r\n" } @headers),
+        defined $body ? ('Content-Length: ' . length($body) . "\r\n") : (),
+        "\r\n", $body // '';
+    my $status = <$s> // die "$method $path: no answer\n";
+    my ($len, $close) = (0, 0);
+    while (my $line = <$s>) {
+        last if $line eq "\r\n";
+        $len = $1 if $line =~ /^Content-Length:\s*(\d+)/i;
+        $close = 1 if $line =~ /^Connection:\s*close/i;
+    }
+    read($s, my $content, $len) if $len;
+    delete $c->{sock} if $close;
+    return ($status =~ m{^HTTP/1\.1 (\d+)} ? $1 : 0, $content // '');
+}
+
+my $JSON = CCTest->json;
+my $CHAT = '{"type":"chat","text":"%T"}';   # the body on both sides
+
+# n calls to queue q: [{call, token}, ...]
+sub create_calls {
+    my ($q, $count) = @_;
+    my $body = $JSON->encode({ queue => $q, name => 'Bench',
+        page => 'https://shop.example/' });
+    my @calls;
+    for (1 .. $count) {
+        my ($st, $c) = ka($t->port, 'POST', '/call', $body,
+            'Content-Type: application/json');
+        die "POST /call: $st $c\n" unless $st == 201;
+        push @calls, $JSON->decode($c);
+    }
+    return @calls;
+}
+
+sub caller_path { "/call/$_[0]{call}/events?token=$_[0]{token}" }
+
+# A caller's first stream, open and closed again: the call enters its
+# queue and rings; the caller stays present for callcenter_caller_grace.
+sub touch_caller {
+    my ($c) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $t->port) or die "connect: $!\n";
+    print $s "GET ", caller_path($c), " HTTP/1.1\r\nHost: bench\r\n\r\n";
+    my $line = <$s> // '';
+    die "caller stream: $line\n" unless $line =~ m{^HTTP/1\.1 200};
+    close $s;
+}
+
+# Newest first: no call behind moves up, so no position is sent again.
+sub hang_up {
+    for my $c (reverse @_) {
+        my ($st) = ka($t->port, 'POST',
+            "/call/$c->{call}/hangup?token=$c->{token}");
+        warn "hangup: $st\n" unless $st == 200;
+    }
+}
+
+# ---------------------------------------------------------------- memory
+
+sub rss_kb {
+    my ($x) = @_;
+    my $kb = 0;
+    for my $pid ($x->_live_workers) {
+        open my $fh, '<', "/proc/$pid/status" or next;
+        while (<$fh>) { $kb += $1 if /^VmRSS:\s+(\d+)/ }
+    }
+    return $kb;
+}
+
+sub used_memory {
+    my $info = $t->redis_cmd_ok('INFO', 'memory');
+    return $info =~ /^used_memory:(\d+)/m ? $1 : die "INFO: $info\n";
+}
+
+# (RSS KiB, used_memory) once neither moved by more than 1% of what the
+# streams cost for half a second (at most 20 s).
+sub settled {
+    my ($x, $count) = @_;
+    my @last = (rss_kb($x), used_memory());
+    my $deadline = time + 20;
+    while (time < $deadline) {
+        sleep 0.5;
+        my @now = (rss_kb($x), used_memory());
+        my $still = abs($now[0] - $last[0]) * 1024 < $count * 0.01 * 1024
+            && abs($now[1] - $last[1]) < $count * 0.01 * 64;
+        @last = @now;
+        last if $still;
+    }
+    return @last;
+}
+
+# Redis time (µs, INFO commandstats) since the last call, every command
+# of every client: the module's, the router's, Nchan's.
+sub redis_usec {
+    my $info = $t->redis_cmd_ok('INFO', 'commandstats');
+    $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
+    my $usec = 0;
+    $usec += $1 while $info =~ /usec=(\d+)/g;
+    return $usec;
+}
+
+# ---------------------------------------------------------------- figures
+
+my (%fig, @runs_log);
+sub note { my ($line) = @_; print "$line\n"; push @runs_log, $line }
+
+# relay, ours: live calls, their caller and agent streams in cc-load
+sub relay_ours {
+    my ($r) = @_;
+    my @calls = create_calls('relay', $o{calls});
+    my %call = map { ($_->{call} => $_) } @calls;
+    touch_caller($_) for @calls;
+    my %stream = map { ($_->{id} => $t->agent_online($_->{id})) } @agents;
+    my %agent_of_stream = map { ("$stream{$_}" => $_) } keys %stream;
+    my %holder;
+    my $deadline = time + 120;
+    while (keys %holder < @calls) {
+        my @got = Bench::events($deadline, values %stream)
+            or die "relay: " . keys(%holder) . " of " . @calls
+                . " calls accepted in 120 s\n";
+        for (@got) {
+            my ($s, $ev) = @$_;
+            next unless $ev->{event} eq 'offer';
+            my $id = $ev->{json}{call};
+            next unless $call{$id} && !$holder{$id};
+            my $a = $agent_of_stream{"$s"};
+            my ($st) = ka($t->port, 'POST', "/agent/calls/$id/accept", '',
+                "X-Agent: $a", 'Content-Type: application/json');
+            $holder{$id} = $a if $st == 200;
+        }
+    }
+    $_->close for values %stream;
+    redis_usec();
+
+    my $p = CCLoad->new("$dir/relay-ours-$r");
+    my $addr = $side{ours}{addr};
+    $p->stream($_, $addr, '/agent/events', "X-Agent: $_")
+        for sort values %{ { map { ($_ => $_) } values %holder } };
+    for my $i (0 .. $#calls) {
+        my $c = $calls[$i];
+        my $a = $holder{ $c->{call} };
+        $p->stream("c$i", $addr, caller_path($c));
+        if ($i % 2) {
+            $p->target($addr, 'POST', "/agent/calls/$c->{call}/messages",
+                ["X-Agent: $a", 'Content-Type: application/json'], $CHAT,
+                "c$i", $a);
+        } else {
+            $p->target($addr, 'POST',
+                "/call/$c->{call}/messages?token=$c->{token}",
+                ['Content-Type: application/json'], $CHAT, "c$i", $a);
+        }
+    }
+    my $rep = $p->run(messages => $o{messages},
+        publishers => $o{publishers}, timeout => $o{timeout},
+        connect_rate => $o{'connect-rate'});
+    $rep->{usec} = redis_usec();
+    for my $c (@calls) {
+        my ($st) = ka($t->port, 'POST', "/agent/calls/$c->{call}/end", '',
+            "X-Agent: $holder{ $c->{call} }",
+            'Content-Type: application/json');
+        warn "end: $st\n" unless $st == 200;
+    }
+    return $rep;
+}
+
+# relay, Nchan: a channel per stream, fresh ones each run
+sub relay_nchan {
+    my ($r) = @_;
+    my $p = CCLoad->new("$dir/relay-nchan-$r");
+    my $addr = $side{nchan}{addr};
+    for my $i (0 .. $o{calls} - 1) {
+        $p->stream("s$i", $addr, "/nchan/sub/r${r}s$i",
+            'Accept: text/event-stream');
+        $p->target($addr, 'POST', "/nchan/pub/r${r}s$i",
+            ['Content-Type: application/json'], $CHAT, "s$i");
+    }
+    redis_usec();
+    my $rep = $p->run(messages => $o{messages},
+        publishers => $o{publishers}, timeout => $o{timeout},
+        connect_rate => $o{'connect-rate'});
+    $rep->{usec} = redis_usec();
+    return $rep;
+}
+
+sub relay {
+    for my $r (1 .. $o{runs}) {
+        for my $side (order($r)) {
+            # (the Redis time of setting the calls up is not counted)
+            my $rep = $side eq 'ours' ? relay_ours($r) : relay_nchan($r);
+            my $us = $rep->{usec} / ($rep->{accepted} || 1);
+            note(sprintf "relay run %d %-5s: %d streams, %d published, %d "
+                . "accepted (%.0f/s), %d of %d delivered, %d lost, %d "
+                . "duplicated, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
+                . "max %.2f ms, Redis %.1f us a message", $r, $side,
+                @$rep{qw(opened published accepted accepted_per_second
+                delivered expected lost duplicated p50_ms p90_ms p99_ms
+                max_ms)}, $us);
+            push @{ $fig{relay_usec}{$side} }, $us;
+            push @{ $fig{relay_p50}{$side} }, $rep->{p50_ms};
+            push @{ $fig{relay_p99}{$side} }, $rep->{p99_ms};
+            push @{ $fig{relay_rate}{$side} }, $rep->{accepted_per_second};
+            push @{ $fig{relay_lost}{$side} }, $rep->{lost};
+        }
+    }
+}
+
+sub memory {
+    my $count = $o{streams};
+    for my $r (1 .. $o{runs}) {
+        for my $side (order($r)) {
+            my $x = $side{$side}{t};
+            restart($x);
+            my $p = CCLoad->new("$dir/memory-$side-$r");
+            my @calls;
+            if ($side eq 'ours') {
+                @calls = create_calls('idle', $count);
+                $p->stream("c$_", $side{ours}{addr}, caller_path($calls[$_]))
+                    for 0 .. $#calls;
+            } else {
+                $p->stream("s$_", $side{nchan}{addr}, "/nchan/sub/m${r}s$_",
+                    'Accept: text/event-stream') for 0 .. $count - 1;
+            }
+            my ($rss0, $mem0) = settled($x, $count);
+            $p->start_idle(connect_rate => $o{'connect-rate'});
+            my ($rss1, $mem1) = settled($x, $count);
+            $p->stop;
+            hang_up(@calls);
+            my ($kib, $bytes) = (($rss1 - $rss0) / $count,
+                ($mem1 - $mem0) / $count);
+            note(sprintf "memory run %d %-5s: %d idle streams: workers' RSS "
+                . "%+d KiB (%.2f KiB a stream), Redis used_memory %+d B "
+                . "(%.0f B a stream)", $r, $side, $count, $rss1 - $rss0,
+                $kib, $mem1 - $mem0, $bytes);
+            push @{ $fig{nginx_mem}{$side} }, $kib;
+            push @{ $fig{redis_mem}{$side} }, $bytes;
+        }
+    }
+}
+
+# wrk against path of our nginx: requests/s and the answers not 2xx
+sub wrk {
+    my ($path) = @_;
+    my $lua = CCTest::_write_file("$dir/post.lua", <<'EOF');
+wrk.method = "POST"
+wrk.body = '{"queue":"intake","name":"Bench","page":"https://shop.example/"}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+    my $url = 'http://127.0.0.1:' . $t->port . $path;
+    my $out = `wrk -t2 -c$o{connections} -d$o{'intake-seconds'}s -s '$lua' '$url' 2>&1`;
+    die "wrk: $out\n" unless $out =~ m{^Requests/sec:\s+([\d.]+)}m;
+    my $rate = $1;
+    my $bad = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/ ? $1 : 0;
+    return ($rate, $bad);
+}
+
+sub intake {
+    for my $r (1 .. $o{runs}) {
+        for my $side (order($r)) {
+            # (the reference is the return 201 location of our nginx)
+            my $ours = $side eq 'ours';
+            my ($rate, $bad) = wrk($ours ? '/call' : '/created');
+            note(sprintf "intake run %d: %-10s %.0f requests/s, %d not 2xx",
+                $r, $ours ? 'POST /call' : 'return 201', $rate, $bad);
+            push @{ $fig{intake}{ $ours ? 'ours' : 'ref' } }, $rate;
+        }
+    }
+}
+
+# concurrent: plans for the two processes of side
+sub concurrent_plans {
+    my ($side) = @_;
+    my $half = int($o{concurrent} / 2);
+    my $addr = $side{$side}{addr};
+    my (@plans, @calls);
+    for my $k (0, 1) {
+        my $p = CCLoad->new("$dir/concurrent-$side-$k");
+        my $groups = ceil($half / $PER_CALL);
+        my @mine = $side eq 'ours' ? create_calls('many', $groups) : ();
+        push @calls, @mine;
+        for my $g (0 .. $groups - 1) {
+            my $size = $g < $groups - 1 ? $PER_CALL
+                : $half - $PER_CALL * ($groups - 1);
+            my @labels = map { "g${g}s$_" } 0 .. $size - 1;
+            if ($side eq 'ours') {
+                my $c = $mine[$g];
+                $p->stream($_, $addr, caller_path($c)) for @labels;
+                $p->target($addr, 'POST',
+                    "/call/$c->{call}/messages?token=$c->{token}",
+                    ['Content-Type: application/json'], $CHAT, @labels);
+            } else {
+                $p->stream($_, $addr, "/nchan/sub/c${k}g$g",
+                    'Accept: text/event-stream') for @labels;
+                $p->target($addr, 'POST', "/nchan/pub/c${k}g$g",
+                    ['Content-Type: application/json'], $CHAT, @labels);
+            }
+        }
+        push @plans, $p;
+    }
+    return (\@plans, \@calls);
+}
+
+sub concurrent {
+    for my $side (order(1)) {
+        my ($plans, $calls) = concurrent_plans($side);
+        my ($delivered, $expected, $lost, $dup, $opened) = (0) x 5;
+        for my $k (0, 1) {
+            my ($idle, $busy) = @$plans[$k, 1 - $k];
+            $idle->start_idle(connect_rate => $o{'connect-rate'});
+            my $rep = $busy->run(messages => 1,
+                publishers => $o{publishers}, timeout => $o{timeout},
+                connect_rate => $o{'connect-rate'});
+            $idle->stop;
+            note(sprintf "concurrent %-5s: %d held by one cc-load, %d opened "
+                . "by the other (%d failed), %d of %d delivered, %d lost, %d "
+                . "duplicated, p99 %.2f ms", $side, $idle->streams,
+                @$rep{qw(opened failed delivered expected lost duplicated
+                p99_ms)});
+            $delivered += $rep->{delivered};
+            $expected += $rep->{expected};
+            $lost += $rep->{lost};
+            $dup += $rep->{duplicated};
+            $opened += $rep->{opened};
+        }
+        $fig{concurrent}{$side} = { opened => $opened, delivered => $delivered,
+            expected => $expected, lost => $lost, duplicated => $dup };
+        hang_up(@$calls);
+    }
+}
+
+relay() if $only{relay};
+memory() if $only{memory};
+concurrent() if $only{concurrent};
+intake() if $only{intake};      # last: its calls stay in Redis
+
+# ---------------------------------------------------------------- table
+
+sub row {
+    my ($name, $key, $fmt, $ref) = @_;
+    my $f = $fig{$key} or return;
+    my ($a, $b) = (median(@{ $f->{ours} }), median(@{ $f->{$ref // 'nchan'} }));
+    printf "| %s | %s | %s | %s |\n", $name, sprintf($fmt, $a),
+        sprintf($fmt, $b), $b ? sprintf('%.2f×', $a / $b) : '-';
+}
+
+print "\nmedians of $o{runs} run(s), alternating; ratio = ours / reference\n\n";
+print "| figure | ours | reference | ratio |\n|---|---|---|---|\n";
+row("relay p50, $o{calls} calls × $o{messages} messages, $o{publishers} publishers (ms)",
+    'relay_p50', '%.2f');
+row('relay p99 (ms)', 'relay_p99', '%.2f');
+row('relay messages accepted /s', 'relay_rate', '%.0f');
+row('relay Redis time per message accepted (µs, INFO commandstats)',
+    'relay_usec', '%.1f');
+row("nginx memory per idle stream, $o{streams} open (KiB)", 'nginx_mem', '%.2f');
+row('Redis memory per idle stream (B)', 'redis_mem', '%.0f');
+row("intake: POST /call /s against return 201, wrk $o{connections} connections",
+    'intake', '%.0f', 'ref');
+if (my $c = $fig{concurrent}) {
+    my @cell = map { my $x = $c->{$_};
+        $x ? sprintf('%d / %d, %d lost, %d duplicated', @$x{qw(delivered
+            expected lost duplicated)}) : '-' } qw(ours nchan);
+    printf "| %d concurrent streams (2 cc-load): delivered / expected "
+        . "| %s | %s | |\n", $o{concurrent}, @cell;
+}
