@@ -10,7 +10,7 @@
 #     perl bench/compare.pl [--calls 1000] [--messages 10] [--publishers 4]
 #         [--streams 10000] [--concurrent 20000] [--runs 3]
 #         [--intake-seconds 5] [--connections 50]
-#         [--only relay,memory,concurrent,intake]
+#         [--only relay,memory,concurrent,intake] [--agents N]
 #
 # A quick run (under 2 minutes): --calls 100 --streams 1000
 # --concurrent 2000 --runs 1 --intake-seconds 2
@@ -53,10 +53,10 @@ my %o = (calls => 1000, messages => 10, publishers => 4, streams => 10000,
     concurrent => 20000, runs => 3, 'intake-seconds' => 5,
     connections => 50, only => 'relay,memory,concurrent,intake',
     nchan => '/usr/lib/nginx/modules/ngx_nchan_module.so', timeout => 30,
-    'connect-rate' => '');
+    'connect-rate' => '', agents => 0);
 GetOptions(\%o, 'calls=i', 'messages=i', 'publishers=i', 'streams=i',
     'concurrent=i', 'runs=i', 'intake-seconds=i', 'connections=i',
-    'only=s', 'nchan=s', 'timeout=i', 'connect-rate=i')
+    'only=s', 'nchan=s', 'timeout=i', 'connect-rate=i', 'agents=i')
     or die "bad options\n";
 my %only = map { ($_ => 1) } split /,/, $o{only};
 die "no $o{nchan} (apt-get install libnginx-mod-nchan)\n" unless -f $o{nchan};
@@ -69,7 +69,9 @@ die "no wrk (scripts/install-deps.sh --tests)\n"
 # ---------------------------------------------------------------- setup
 
 my $PER_CALL = 100;     # concurrent: streams a call or channel
-my $agents = ceil($o{calls} / 100);     # the agents file's capacity max
+# agents: by default as few as the agents file's capacity max (100) allows
+my $agents = $o{agents} || ceil($o{calls} / 100);
+die "--agents: at most 100 calls an agent\n" if $o{calls} > 100 * $agents;
 my @agents = map { { id => "a$_", name => "Agent $_", queues => ['relay'],
     capacity => ceil($o{calls} / $agents) } } 1 .. $agents;
 
@@ -109,6 +111,7 @@ EOF
         . ' nchan_redis_server redis://127.0.0.1:%%REDIS_PORT%%; }');
 nchan_ready();
 
+my %KA;     # port => its keep-alive connection (ka below)
 my %side = (
     ours => { t => $t, addr => '127.0.0.1:' . $t->port },
     nchan => { t => $n, addr => '127.0.0.1:' . $n->port },
@@ -130,6 +133,7 @@ sub restart {
     my %opt = %{ $x->{nginx_opt} };
     my $server = delete $opt{server};
     $x->stop_nginx;
+    delete $KA{ $x->port };     # its keep-alive connection is gone
     $x->start_nginx($server, %opt);
     nchan_ready() if $x == $n;
 }
@@ -143,7 +147,6 @@ sub median { Bench::percentile(50, @_) }
 
 # Requests on one keep-alive connection to port (a new one every 500:
 # nginx's keepalive_requests is 1000): (status, body).
-my %KA;
 sub ka {
     my ($port, $method, $path, $body, @headers) = @_;
     my $c = $KA{$port} //= { n => 0 };
@@ -238,7 +241,7 @@ sub settled {
         sleep 0.5;
         my @now = (rss_kb($x), used_memory());
         my $still = abs($now[0] - $last[0]) * 1024 < $count * 0.01 * 1024
-            && abs($now[1] - $last[1]) < $count * 0.01 * 64;
+            && abs($now[1] - $last[1]) < $count * 4;
         @last = @now;
         last if $still;
     }
@@ -319,16 +322,20 @@ sub relay_ours {
     return $rep;
 }
 
-# relay, Nchan: a channel per stream, fresh ones each run
+# relay, Nchan: a channel per stream, fresh ones each run; side nchan2:
+# two subscribers a channel, the deliveries of ours
 sub relay_nchan {
-    my ($r) = @_;
-    my $p = CCLoad->new("$dir/relay-nchan-$r");
+    my ($r, $side) = @_;
+    my $p = CCLoad->new("$dir/relay-$side-$r");
     my $addr = $side{nchan}{addr};
+    my @subs = $side eq 'nchan2' ? ('x', 'y') : ('');
     for my $i (0 .. $o{calls} - 1) {
-        $p->stream("s$i", $addr, "/nchan/sub/r${r}s$i",
-            'Accept: text/event-stream');
-        $p->target($addr, 'POST', "/nchan/pub/r${r}s$i",
-            ['Content-Type: application/json'], $CHAT, "s$i");
+        my $ch = "${side}r${r}s$i";
+        $p->stream("s$i$_", $addr, "/nchan/sub/$ch",
+            'Accept: text/event-stream') for @subs;
+        $p->target($addr, 'POST', "/nchan/pub/$ch",
+            ['Content-Type: application/json'], $CHAT,
+            map { "s$i$_" } @subs);
     }
     redis_usec();
     my $rep = $p->run(messages => $o{messages},
@@ -340,11 +347,15 @@ sub relay_nchan {
 
 sub relay {
     for my $r (1 .. $o{runs}) {
-        for my $side (order($r)) {
+        # three sides: each goes first once in three runs
+        my @sides = qw(ours nchan nchan2);
+        push @sides, splice(@sides, 0, ($r - 1) % 3);
+        for my $side (@sides) {
             # (the Redis time of setting the calls up is not counted)
-            my $rep = $side eq 'ours' ? relay_ours($r) : relay_nchan($r);
+            my $rep = $side eq 'ours' ? relay_ours($r)
+                : relay_nchan($r, $side);
             my $us = $rep->{usec} / ($rep->{accepted} || 1);
-            note(sprintf "relay run %d %-5s: %d streams, %d published, %d "
+            note(sprintf "relay run %d %-6s: %d streams, %d published, %d "
                 . "accepted (%.0f/s), %d of %d delivered, %d lost, %d "
                 . "duplicated, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
                 . "max %.2f ms, Redis %.1f us a message", $r, $side,
@@ -367,16 +378,30 @@ sub memory {
             my $x = $side{$side}{t};
             restart($x);
             my $p = CCLoad->new("$dir/memory-$side-$r");
-            my @calls;
+            my $addr = $side{$side}{addr};
+            my (@calls, $made);
+            my $mem = used_memory();
+            # the calls or channels exist before the baseline: the figure
+            # is what holding a stream open adds; what making them live
+            # costs is printed apart
             if ($side eq 'ours') {
                 @calls = create_calls('idle', $count);
-                $p->stream("c$_", $side{ours}{addr}, caller_path($calls[$_]))
+                $mem = used_memory();
+                touch_caller($_) for @calls;
+                $p->stream("c$_", $addr, caller_path($calls[$_]))
                     for 0 .. $#calls;
             } else {
-                $p->stream("s$_", $side{nchan}{addr}, "/nchan/sub/m${r}s$_",
-                    'Accept: text/event-stream') for 0 .. $count - 1;
+                for my $i (0 .. $count - 1) {
+                    my ($st) = ka($x->port, 'POST', "/nchan/pub/m${r}s$i",
+                        '{"type":"chat","text":"hello"}',
+                        'Content-Type: application/json');
+                    die "nchan publish: $st\n" unless $st =~ /^20[12]$/;
+                    $p->stream("s$i", $addr, "/nchan/sub/m${r}s$i",
+                        'Accept: text/event-stream');
+                }
             }
             my ($rss0, $mem0) = settled($x, $count);
+            $made = ($mem0 - $mem) / $count;
             $p->start_idle(connect_rate => $o{'connect-rate'});
             my ($rss1, $mem1) = settled($x, $count);
             $p->stop;
@@ -385,10 +410,14 @@ sub memory {
                 ($mem1 - $mem0) / $count);
             note(sprintf "memory run %d %-5s: %d idle streams: workers' RSS "
                 . "%+d KiB (%.2f KiB a stream), Redis used_memory %+d B "
-                . "(%.0f B a stream)", $r, $side, $count, $rss1 - $rss0,
-                $kib, $mem1 - $mem0, $bytes);
+                . "(%.0f B a stream); before them, %s: %.0f B each",
+                $r, $side, $count, $rss1 - $rss0, $kib, $mem1 - $mem0,
+                $bytes, $side eq 'ours'
+                    ? "a call's first stream (the call enters its queue)"
+                    : 'a channel made with one message', $made);
             push @{ $fig{nginx_mem}{$side} }, $kib;
             push @{ $fig{redis_mem}{$side} }, $bytes;
+            push @{ $fig{redis_live}{$side} }, $made;
         }
     }
 }
@@ -506,8 +535,18 @@ row('relay p99 (ms)', 'relay_p99', '%.2f');
 row('relay messages accepted /s', 'relay_rate', '%.0f');
 row('relay Redis time per message accepted (µs, INFO commandstats)',
     'relay_usec', '%.1f');
+row('relay p50 against Nchan, 2 subscribers a channel (ms)', 'relay_p50',
+    '%.2f', 'nchan2');
+row('relay p99 against Nchan, 2 subscribers a channel (ms)', 'relay_p99',
+    '%.2f', 'nchan2');
+row('relay messages accepted /s against Nchan, 2 subscribers a channel',
+    'relay_rate', '%.0f', 'nchan2');
+row('relay Redis µs per message against Nchan, 2 subscribers a channel',
+    'relay_usec', '%.1f', 'nchan2');
 row("nginx memory per idle stream, $o{streams} open (KiB)", 'nginx_mem', '%.2f');
 row('Redis memory per idle stream (B)', 'redis_mem', '%.0f');
+row("Redis memory before it: a call's first stream (it enters its queue) / "
+    . 'a channel made with one message (B)', 'redis_live', '%.0f');
 row("intake: POST /call /s against return 201, wrk $o{connections} connections",
     'intake', '%.0f', 'ref');
 if (my $c = $fig{concurrent}) {
