@@ -226,6 +226,17 @@ sub rss_kb {
     return $kb;
 }
 
+# the same, proportional: a shared page counts once over the workers
+sub pss_kb {
+    my ($x) = @_;
+    my $kb = 0;
+    for my $pid ($x->_live_workers) {
+        open my $fh, '<', "/proc/$pid/smaps_rollup" or next;
+        while (<$fh>) { $kb += $1 if /^Pss:\s+(\d+)/ }
+    }
+    return $kb;
+}
+
 sub used_memory {
     my $info = $t->redis_cmd_ok('INFO', 'memory');
     return $info =~ /^used_memory:(\d+)/m ? $1 : die "INFO: $info\n";
@@ -401,17 +412,19 @@ sub memory {
                 }
             }
             my ($rss0, $mem0) = settled($x, $count);
+            my $pss0 = pss_kb($x);
             $made = ($mem0 - $mem) / $count;
             $p->start_idle(connect_rate => $o{'connect-rate'});
             my ($rss1, $mem1) = settled($x, $count);
+            my $pss = (pss_kb($x) - $pss0) / $count;
             $p->stop;
             hang_up(@calls);
             my ($kib, $bytes) = (($rss1 - $rss0) / $count,
                 ($mem1 - $mem0) / $count);
             note(sprintf "memory run %d %-5s: %d idle streams: workers' RSS "
-                . "%+d KiB (%.2f KiB a stream), Redis used_memory %+d B "
-                . "(%.0f B a stream); before them, %s: %.0f B each",
-                $r, $side, $count, $rss1 - $rss0, $kib, $mem1 - $mem0,
+                . "%+d KiB (%.2f KiB a stream; PSS %.2f), Redis used_memory "
+                . "%+d B (%.0f B a stream); before them, %s: %.0f B each",
+                $r, $side, $count, $rss1 - $rss0, $kib, $pss, $mem1 - $mem0,
                 $bytes, $side eq 'ours'
                     ? "a call's first stream (the call enters its queue)"
                     : 'a channel made with one message', $made);
