@@ -1,5 +1,11 @@
 -- Status ------------------------------------------------------------------
 
+-- (one block: its locals leave the library's, at most 200, alone; the
+-- router's sweep calls status_sweep)
+local status_sweep
+
+do
+
 local OUTCOMES = {'assigned', 'abandoned', 'ended'}
 local AGENT_STATES = {'available', 'busy', 'wrapup', 'away', 'offline'}
 local AGENT_UP = {'available', 'wrapup', 'away', 'offline'}
@@ -12,19 +18,42 @@ local ROUTER_COUNTS = {'offers', 'rings', 'conflicts', 'claims', 'sweeps'}
 local ROUTER_STATS_TTL_MS = 600000 -- a silent router's figures stay this long
 local ROUTERS_SHOWN = 64           -- the routers seen last, at most
 
+-- Status figures ----------------------------------------------------------
+--
+-- An answer reads the figures, it computes none (docs/DESIGN.md, "Status
+-- figures"): each agent's part of the answers is kept in cc:status:parts
+-- (its JSON member, its Prometheus samples: sorted by their text, so by
+-- agent) and its states are counted in the stats of its queues
+-- (agents_STATE), both made again from the agent's state (status_update)
+-- whenever a function changed it (status_touch, once the function is done)
+-- or when time alone changes it (its presence runs out, its wrap-up ends:
+-- cc:status:due, looked at by the router's sweep and by every answer).
+
+local STATUS_BUILT = '~'            -- its field of cc:status:agents: the
+                                    -- last repair's ms, once built
+local STATUS_REPAIR_MS = 1000       -- a sweep checks an agent this often
+
+-- What the answers show of agent a now, and when that changes with time
+-- alone (nil: never, until a function changes it).
 local function agent_figures(a, now)
     local h = hash(key(CC_KEY_AGENT, a)) or {}
+    local ck = key(CC_KEY_AGENT_CONNS, a)
+    redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+    -- the last connection to run out: present while one has not
+    local last = redis.call('ZRANGE', ck, -1, -1, 'WITHSCORES')[2]
     local f = {
         name = h.name or a, capacity = tonumber(h.capacity or 0),
-        status = h.status or 'away', present = present(a, now),
+        status = h.status or 'away', present = last ~= nil,
         calls = held(a),
         offers = #live_ids(key(CC_KEY_AGENT_OFFERS, a)),
         queues = h.queues and cjson.decode(h.queues) or {},
     }
+    local due = tonumber(last)
     if not f.present then
         f.status = 'offline'
     elseif f.status == 'available' and in_wrapup(h, now) then
         f.status = 'wrapup'
+        due = math.min(due, tonumber(h.wrapup_until))
     end
     f.states = {
         available = f.status == 'available'
@@ -34,10 +63,172 @@ local function agent_figures(a, now)
         away = f.status == 'away',
         offline = not f.present,
     }
+    return f, due
+end
+
+-- An agent's record in cc:status:agents: its states (a 0/1 per
+-- AGENT_STATES), its queues (JSON), then its parts of the answers (its
+-- JSON member, its callcenter_agent_calls and callcenter_agent_up
+-- samples), separated by tabs (none in any: JSON escapes them).
+local function status_record(a, f)
+    local bits, up = {}, {}
+    for i, state in ipairs(AGENT_STATES) do
+        bits[i] = f.states[state] and '1' or '0'
+    end
+    for i, s in ipairs(AGENT_UP) do
+        up[i] = 'callcenter_agent_up{agent="' .. a .. '",status="' .. s
+            .. '"} ' .. (f.status == s and '1' or '0')
+    end
+    return table.concat({
+        table.concat(bits), jstrings(f.queues),
+        js(a) .. ':' .. jobj{
+            'name', js(f.name), 'status', js(f.status),
+            'calls', jnum(f.calls), 'offers', jnum(f.offers),
+            'queues', jstrings(f.queues), 'capacity', jnum(f.capacity)},
+        'callcenter_agent_calls{agent="' .. a .. '"} ' .. jnum(f.calls),
+        table.concat(up, '\n')}, '\t')
+end
+
+-- the fields of a record: states, queues JSON, then its three parts
+local function record_fields(record)
+    local f = {}
+    for field in record:gmatch('[^\t]+') do
+        f[#f + 1] = field
+    end
     return f
 end
 
-local function queue_figures(q, agents, now)
+-- a's figures made again from its state: its record, its parts, the
+-- counts of its states in its queues (by the difference), its due time.
+local function status_update(a, now)
+    local old = redis.call('HGET', CC_KEY_STATUS_AGENTS, a) or nil
+    local new, due
+    if redis.call('SISMEMBER', CC_KEY_AGENTS, a) == 1 then
+        local f
+        f, due = agent_figures(a, now)
+        new = status_record(a, f)
+    end
+    if due then
+        redis.call('ZADD', CC_KEY_STATUS_DUE, due, a)
+    else
+        redis.call('ZREM', CC_KEY_STATUS_DUE, a)
+    end
+    if old == new then
+        return
+    end
+    local counts, order = {}, {}
+    local function count(fields, sign)
+        for _, q in ipairs(cjson.decode(fields[2])) do
+            for i, state in ipairs(AGENT_STATES) do
+                if fields[1]:sub(i, i) == '1' then
+                    local k = q .. ' ' .. state
+                    if not counts[k] then
+                        counts[k] = 0
+                        order[#order + 1] = {q, state, k}
+                    end
+                    counts[k] = counts[k] + sign
+                end
+            end
+        end
+    end
+    if old then
+        local fields = record_fields(old)
+        count(fields, -1)
+        redis.call('ZREM', CC_KEY_STATUS_PARTS, fields[3], fields[4],
+                   fields[5])
+    end
+    if new then
+        local fields = record_fields(new)
+        count(fields, 1)
+        redis.call('ZADD', CC_KEY_STATUS_PARTS, 0, fields[3], 0, fields[4],
+                   0, fields[5])
+        redis.call('HSET', CC_KEY_STATUS_AGENTS, a, new)
+    else
+        redis.call('HDEL', CC_KEY_STATUS_AGENTS, a)
+    end
+    for _, c in ipairs(order) do
+        if counts[c[3]] ~= 0 then
+            redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, c[1]),
+                       'agents_' .. c[2], counts[c[3]])
+        end
+    end
+end
+
+-- true once the figures are built
+local function status_built()
+    return redis.call('HEXISTS', CC_KEY_STATUS_AGENTS, STATUS_BUILT) == 1
+end
+
+-- The figures made from the state, when there are none: the first answer
+-- of this version (a library before it kept none), or a Redis that lost
+-- them.  O(agents), once.
+local function status_build(now)
+    if status_built() then
+        return
+    end
+    redis.call('DEL', CC_KEY_STATUS_AGENTS, CC_KEY_STATUS_PARTS,
+               CC_KEY_STATUS_DUE)
+    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY_QUEUES)) do
+        local zero = {}
+        for _, state in ipairs(AGENT_STATES) do
+            zero[#zero + 1] = 'agents_' .. state
+            zero[#zero + 1] = 0
+        end
+        redis.call('HSET', key(CC_KEY_QUEUE_STATS, q), unpack(zero))
+    end
+    for _, a in ipairs(redis.call('SMEMBERS', CC_KEY_AGENTS)) do
+        status_update(a, now)
+    end
+    redis.call('HSET', CC_KEY_STATUS_AGENTS, STATUS_BUILT, now)
+end
+
+-- the agents whose figures time changed by now (at most max, -1: all)
+local function status_due(now, max)
+    for _, a in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY_STATUS_DUE,
+                                  '-inf', now, 'LIMIT', 0, max)) do
+        status_update(a, now)
+    end
+end
+
+status_flush = function(ok)
+    if next(STATUS_TOUCHED) == nil then
+        return
+    end
+    local touched = STATUS_TOUCHED
+    STATUS_TOUCHED = {}
+    -- none built yet: the next answer builds them all
+    if ok and status_built() then
+        local now = now_ms()
+        for a in pairs(touched) do
+            status_update(a, now)
+        end
+    end
+end
+
+-- The router's sweep (cc_expire_agents): the agents due, and once a
+-- STATUS_REPAIR_MS one agent made again from its state and one record
+-- checked, at random: what a function of the version before changed
+-- (a rolling upgrade), or a held call whose keys expired, is right again.
+status_sweep = function(now, max)
+    local last = tonumber(redis.call('HGET', CC_KEY_STATUS_AGENTS,
+                                     STATUS_BUILT))
+    if not last then
+        return
+    end
+    status_due(now, max)
+    if now - last >= STATUS_REPAIR_MS then
+        local a = redis.call('SRANDMEMBER', CC_KEY_AGENTS)
+        local r = redis.call('HRANDFIELD', CC_KEY_STATUS_AGENTS)
+        for _, x in ipairs{a, r} do
+            if x and x ~= STATUS_BUILT then
+                status_update(x, now)
+            end
+        end
+        redis.call('HSET', CC_KEY_STATUS_AGENTS, STATUS_BUILT, now)
+    end
+end
+
+local function queue_figures(q, now)
     local s = settings(q)
     local arrived = now
     for _, fmt in ipairs{CC_KEY_QUEUE_ARRIVALS, CC_KEY_QUEUE_MESSAGES} do
@@ -50,8 +241,7 @@ local function queue_figures(q, agents, now)
     local f = {
         waiting = redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)),
         longest_wait = math.floor((now - arrived) / 1000),
-        agents = {available = 0, busy = 0, wrapup = 0, away = 0,
-                  offline = 0},
+        agents = {},
         open = open, opens_at = opens_at, strategy = s.strategy,
         service_level_seconds = math.floor(s.service_level / 1000),
         messages_waiting = redis.call('ZCARD',
@@ -61,6 +251,9 @@ local function queue_figures(q, agents, now)
     local counters = hash(key(CC_KEY_QUEUE_STATS, q)) or {}
     local function stat(field)
         return tonumber(counters[field]) or 0
+    end
+    for _, state in ipairs(AGENT_STATES) do
+        f.agents[state] = stat('agents_' .. state)
     end
     for _, o in ipairs(OUTCOMES) do
         f[o] = stat(o)
@@ -81,14 +274,14 @@ local function queue_figures(q, agents, now)
         f.service_level = math.floor(100 * f.answered_in_sl
                                      / (f.assigned + f.abandoned) + 0.5)
     end
-    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        for state, yes in pairs(agents[a].states) do
-            if yes then
-                f.agents[state] = f.agents[state] + 1
-            end
-        end
-    end
     return f
+end
+
+-- the parts of the answers in cc:status:parts from `from` up to `to`
+-- (excluded): each agent's, in the order of their ids
+local function agent_parts(from, to)
+    return redis.call('ZRANGEBYLEX', CC_KEY_STATUS_PARTS, '[' .. from,
+                      '(' .. to)
 end
 
 -- The routers seen last whose hashes have not expired: {names = {...}
@@ -111,49 +304,39 @@ local function router_figures(now)
     return routers
 end
 
-local function status_json(now, queues, qf, agents, af)
-    local qs, as = {}, {}
-    for _, q in ipairs(queues) do
+-- one queue's JSON member: its name, then its figures in this order
+local QUEUE_JSON = '%s:{"waiting":%d,"longest_wait":%d,"agents_available":%d,'
+    .. '"agents_busy":%d,"agents_wrapup":%d,"agents_away":%d,'
+    .. '"agents_offline":%d,"assigned":%d,"abandoned":%d,"ended":%d,'
+    .. '"service_level":%s,"service_level_seconds":%d,"open":%s,'
+    .. '"opens_at":%s,"strategy":%s,"messages_waiting":%d,"timed_out":%d,'
+    .. '"offers_rejected":%d,"offers_timed_out":%d,"offers_away":%d,'
+    .. '"offers_absent":%d,"messages_caller_keep":%d,'
+    .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
+    .. '"messages_agent_live":%d}'
+
+local function status_json(now, queues, qf)
+    local qs = {}
+    for i, q in ipairs(queues) do
         local f = qf[q]
-        qs[#qs + 1] = q
-        qs[#qs + 1] = jobj{
-            'waiting', jnum(f.waiting), 'longest_wait', jnum(f.longest_wait),
-            'agents_available', jnum(f.agents.available),
-            'agents_busy', jnum(f.agents.busy),
-            'agents_wrapup', jnum(f.agents.wrapup),
-            'agents_away', jnum(f.agents.away),
-            'agents_offline', jnum(f.agents.offline),
-            'assigned', jnum(f.assigned), 'abandoned', jnum(f.abandoned),
-            'ended', jnum(f.ended),
-            'service_level', f.service_level and jnum(f.service_level)
-                or 'null',
-            'service_level_seconds', jnum(f.service_level_seconds),
-            'open', f.open and 'true' or 'false',
-            'opens_at', f.opens_at and jnum(f.opens_at) or 'null',
-            'strategy', js(f.strategy),
-            'messages_waiting', jnum(f.messages_waiting),
-            'timed_out', jnum(f.timed_out),
-            'offers_rejected', jnum(f.offers_lost.rejected),
-            'offers_timed_out', jnum(f.offers_lost.timeout),
-            'offers_away', jnum(f.offers_lost.away),
-            'offers_absent', jnum(f.offers_lost.absent),
-            'messages_caller_keep', jnum(f.messages.messages_caller_keep),
-            'messages_caller_live', jnum(f.messages.messages_caller_live),
-            'messages_agent_keep', jnum(f.messages.messages_agent_keep),
-            'messages_agent_live', jnum(f.messages.messages_agent_live)}
+        local m = f.messages
+        qs[i] = string.format(QUEUE_JSON, js(q), f.waiting, f.longest_wait,
+            f.agents.available, f.agents.busy, f.agents.wrapup,
+            f.agents.away, f.agents.offline, f.assigned, f.abandoned,
+            f.ended, f.service_level and jnum(f.service_level) or 'null',
+            f.service_level_seconds, f.open and 'true' or 'false',
+            f.opens_at and jnum(f.opens_at) or 'null', js(f.strategy),
+            f.messages_waiting, f.timed_out, f.offers_lost.rejected,
+            f.offers_lost.timeout, f.offers_lost.away, f.offers_lost.absent,
+            m.messages_caller_keep, m.messages_caller_live,
+            m.messages_agent_keep, m.messages_agent_live)
     end
-    for _, a in ipairs(agents) do
-        local f = af[a]
-        as[#as + 1] = a
-        as[#as + 1] = jobj{
-            'name', js(f.name), 'status', js(f.status),
-            'calls', jnum(f.calls), 'offers', jnum(f.offers),
-            'queues', jstrings(f.queues), 'capacity', jnum(f.capacity)}
-    end
-    return jobj{'time', jnum(now), 'queues', jobj(qs), 'agents', jobj(as)}
+    -- the JSON members of the agents begin with their quoted id, '"'
+    return '{"time":' .. jnum(now) .. ',"queues":{' .. table.concat(qs, ',')
+        .. '},"agents":{' .. table.concat(agent_parts('"', '#'), ',') .. '}}'
 end
 
-local function status_prometheus(queues, qf, agents, af, routers)
+local function status_prometheus(queues, qf, routers)
     local out = {}
     local function metric(name, kind, help)
         out[#out + 1] = '# HELP ' .. name .. ' ' .. help
@@ -260,12 +443,16 @@ local function status_prometheus(queues, qf, agents, af, routers)
              return string.format('%.3f', routers.by[r].age)
          end)
     metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
-    each('callcenter_agent_calls', 'agent', agents,
-         function(a) return af[a].calls end)
+    for _, p in ipairs(agent_parts('callcenter_agent_calls{',
+                                   'callcenter_agent_calls|')) do
+        out[#out + 1] = p
+    end
     metric('callcenter_agent_up', 'gauge',
            '1 for the status the agent is in, 0 for the others.')
-    grid('callcenter_agent_up', 'agent', agents, 'status', AGENT_UP,
-         function(a, s) return af[a].status == s and 1 or 0 end)
+    for _, p in ipairs(agent_parts('callcenter_agent_up{',
+                                   'callcenter_agent_up|')) do
+        out[#out + 1] = p
+    end
     return table.concat(out, '\n') .. '\n'
 end
 
@@ -274,18 +461,16 @@ register('cc_status', function(fmt)
         fail('BADREQ', 'format must be json or prometheus')
     end
     local now = now_ms()
-    local agents, af = sorted_members(CC_KEY_AGENTS), {}
+    status_build(now)
+    status_due(now, -1)
     local queues, qf = sorted_members(CC_KEY_QUEUES), {}
-    for _, a in ipairs(agents) do
-        af[a] = agent_figures(a, now)
-    end
     for _, q in ipairs(queues) do
-        qf[q] = queue_figures(q, af, now)
+        qf[q] = queue_figures(q, now)
     end
     if fmt == 'json' then
-        return status_json(now, queues, qf, agents, af)
+        return status_json(now, queues, qf)
     end
-    return status_prometheus(queues, qf, agents, af, router_figures(now))
+    return status_prometheus(queues, qf, router_figures(now))
 end)
 
 -- A router's counts since its last report, once a step (a sweep even with
@@ -317,3 +502,4 @@ register('cc_router_stats', function(name, ...)
     return 'OK'
 end)
 
+end
