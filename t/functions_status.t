@@ -35,18 +35,21 @@ sub figures {
     return $s;
 }
 
-# the figures as kept, then as made again from the state alone
-sub kept_and_built {
-    my $kept = figures();
-    $t->redis_cmd('DEL', 'cc:status:agents');
-    return ($kept, figures());
+# the Prometheus text, but for what the clock moves by itself
+sub samples {
+    return join "\n", grep { !/longest_wait|last_seen/ }
+        split /\n/, ok_call('cc_status', 'prometheus');
 }
 
+# the figures as kept, then as made again from the state alone
 sub same {
     my ($what) = @_;
-    my ($kept, $built) = kept_and_built();
+    my ($kept, $text) = (figures(), samples());
+    $t->redis_cmd('DEL', 'cc:status:agents');
     local $Test::Builder::Level = $Test::Builder::Level + 1;
-    is_deeply($kept, $built, "$what: kept figures = figures from the state");
+    is_deeply($kept, figures(),
+        "$what: kept figures = figures from the state");
+    is($text, samples(), "$what: ... in Prometheus's too");
     return $kept;
 }
 
@@ -89,7 +92,8 @@ my $c1 = create('sales');
 ok_call('cc_offer', $c1, 'bob', 30000, '');
 $s = same('an offer to bob');
 is($s->{agents}{bob}{offers}, 1, 'bob: 1 offer');
-is($s->{queues}{sales}{agents_available}, 1, 'bob, at capacity, not available');
+is($s->{queues}{sales}{agents_available}, 1,
+    'bob, at capacity, not available');
 ok_call('cc_agent_accept', 'bob', $c1);
 $s = same('bob holds it');
 is_deeply([@{ $s->{agents}{bob} }{qw(calls offers)}], [1, 0],
@@ -179,5 +183,16 @@ ok($t->wait_for(sub {
         && $f->{agents}{bob}{capacity} == 3;
 }, timeout => 30, interval => 0.2), 'the sweep puts them right');
 same('after the repairs');
+
+# the module's way: the answer in parts, the same text
+for my $fmt (qw(json prometheus)) {
+    my $parts = ok_call('cc_status', $fmt, 'parts');
+    my $text = ok_call('cc_status', $fmt);
+    ok(ref $parts eq 'ARRAY' && !grep({ ref } @$parts), "$fmt: parts");
+    my $joined = join '', @$parts;
+    s/^\{"time":\d+//, s/(last_seen_seconds\S+ )\S+/$1/g
+        for $joined, $text;
+    is($joined, $text, "$fmt: their concatenation is the text");
+}
 
 done_testing;
