@@ -36,24 +36,27 @@ do
     -- What the answers show of agent a now, and when that changes with time
     -- alone (nil: never, until a function changes it).
     local function agent_figures(a, now)
-        local h = hash(key(CC_KEY_AGENT, a)) or {}
+        local h = redis.call('HMGET', key(CC_KEY_AGENT, a), 'name',
+                             'capacity', 'status', 'queues', 'wrapup_until')
         local ck = key(CC_KEY_AGENT_CONNS, a)
         redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
         -- the last connection to run out: present while one has not
         local last = redis.call('ZRANGE', ck, -1, -1, 'WITHSCORES')[2]
         local f = {
-            name = h.name or a, capacity = tonumber(h.capacity or 0),
-            status = h.status or 'away', present = last ~= nil,
+            name = h[1] or a, capacity = tonumber(h[2] or 0),
+            status = h[3] or 'away', present = last ~= nil,
             calls = held(a),
             offers = #live_ids(key(CC_KEY_AGENT_OFFERS, a)),
-            queues = h.queues and cjson.decode(h.queues) or {},
+            -- as cc_agents_load wrote it: jstrings of names
+            queues = h[4] or '[]',
         }
         local due = tonumber(last)
         if not f.present then
             f.status = 'offline'
-        elseif f.status == 'available' and in_wrapup(h, now) then
+        elseif f.status == 'available'
+            and in_wrapup({wrapup_until = h[5]}, now) then
             f.status = 'wrapup'
-            due = math.min(due, tonumber(h.wrapup_until))
+            due = math.min(due, tonumber(h[5]))
         end
         f.states = {
             available = f.status == 'available'
@@ -66,35 +69,45 @@ do
         return f, due
     end
 
-    -- An agent's record in cc:status:agents: its states (a 0/1 per
-    -- AGENT_STATES), its queues (JSON), then its parts of the answers (its
-    -- JSON member, its callcenter_agent_calls and callcenter_agent_up
-    -- samples), separated by tabs (none in any: JSON escapes them).
+    local AGENT_JSON = '"%s":{"name":%s,"status":"%s","calls":%d,"offers":%d,'
+        .. '"queues":%s,"capacity":%d}'
+    local AGENT_UP_SAMPLES = 'callcenter_agent_up{agent="%s",'
+        .. 'status="available"} %d\ncallcenter_agent_up{agent="%s",'
+        .. 'status="wrapup"} %d\ncallcenter_agent_up{agent="%s",'
+        .. 'status="away"} %d\ncallcenter_agent_up{agent="%s",'
+        .. 'status="offline"} %d'
+
+    -- An agent's record in cc:status:agents, tab-separated (JSON escapes
+    -- tabs): its states (a 0/1 per AGENT_STATES), its queues (NAME,NAME),
+    -- then its parts of the answers: its JSON member, its
+    -- callcenter_agent_calls sample, its callcenter_agent_up samples (one
+    -- per AGENT_UP).  Ids and queue names need no escaping.
     local function status_record(a, f)
-        local bits, up = {}, {}
+        local bits = {}
         for i, state in ipairs(AGENT_STATES) do
             bits[i] = f.states[state] and '1' or '0'
         end
-        for i, s in ipairs(AGENT_UP) do
-            up[i] = 'callcenter_agent_up{agent="' .. a .. '",status="' .. s
-                .. '"} ' .. (f.status == s and '1' or '0')
+        local function up(s)
+            return f.status == s and 1 or 0
         end
-        return table.concat({
-            table.concat(bits), jstrings(f.queues),
-            js(a) .. ':' .. jobj{
-                'name', js(f.name), 'status', js(f.status),
-                'calls', jnum(f.calls), 'offers', jnum(f.offers),
-                'queues', jstrings(f.queues), 'capacity', jnum(f.capacity)},
-            'callcenter_agent_calls{agent="' .. a .. '"} ' .. jnum(f.calls),
-            table.concat(up, '\n')}, '\t')
+        return table.concat(bits) .. '\t' .. f.queues:gsub('[%[%]"]', '')
+            .. '\t' .. string.format(AGENT_JSON, a, js(f.name), f.status,
+                                     f.calls, f.offers, f.queues, f.capacity)
+            .. '\tcallcenter_agent_calls{agent="' .. a .. '"} '
+            .. jnum(f.calls) .. '\t'
+            .. string.format(AGENT_UP_SAMPLES, a, up('available'), a,
+                             up('wrapup'), a, up('away'), a, up('offline'))
     end
 
-    -- the fields of a record: states, queues JSON, then its three parts
+    -- the five fields of a record
     local function record_fields(record)
-        local f = {}
-        for field in record:gmatch('[^\t]+') do
-            f[#f + 1] = field
+        local f, from = {}, 1
+        for i = 1, 4 do
+            local tab = record:find('\t', from, true)
+            f[i] = record:sub(from, tab - 1)
+            from = tab + 1
         end
+        f[5] = record:sub(from)
         return f
     end
 
@@ -116,9 +129,35 @@ do
         if old == new then
             return
         end
+        local was = old and record_fields(old) or {'', '', false, false, false}
+        local is = new and record_fields(new) or {'', '', false, false, false}
+        -- the parts that changed
+        local gone, came = {}, {}
+        for i = 3, 5 do
+            if was[i] ~= is[i] then
+                gone[#gone + 1] = was[i] or nil
+                came[#came + 1] = is[i] and 0 or nil
+                came[#came + 1] = is[i] or nil
+            end
+        end
+        if #gone > 0 then
+            redis.call('ZREM', CC_KEY_STATUS_PARTS, unpack(gone))
+        end
+        if #came > 0 then
+            redis.call('ZADD', CC_KEY_STATUS_PARTS, unpack(came))
+        end
+        if new then
+            redis.call('HSET', CC_KEY_STATUS_AGENTS, a, new)
+        else
+            redis.call('HDEL', CC_KEY_STATUS_AGENTS, a)
+        end
+        if was[1] == is[1] and was[2] == is[2] then
+            return
+        end
+        -- the counts: the old states out of the old queues, the new in
         local counts, order = {}, {}
         local function count(fields, sign)
-            for _, q in ipairs(cjson.decode(fields[2])) do
+            for q in fields[2]:gmatch('[^,]+') do
                 for i, state in ipairs(AGENT_STATES) do
                     if fields[1]:sub(i, i) == '1' then
                         local k = q .. ' ' .. state
@@ -131,21 +170,8 @@ do
                 end
             end
         end
-        if old then
-            local fields = record_fields(old)
-            count(fields, -1)
-            redis.call('ZREM', CC_KEY_STATUS_PARTS, fields[3], fields[4],
-                       fields[5])
-        end
-        if new then
-            local fields = record_fields(new)
-            count(fields, 1)
-            redis.call('ZADD', CC_KEY_STATUS_PARTS, 0, fields[3], 0, fields[4],
-                       0, fields[5])
-            redis.call('HSET', CC_KEY_STATUS_AGENTS, a, new)
-        else
-            redis.call('HDEL', CC_KEY_STATUS_AGENTS, a)
-        end
+        count(was, -1)
+        count(is, 1)
         for _, c in ipairs(order) do
             if counts[c[3]] ~= 0 then
                 redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, c[1]),
