@@ -263,20 +263,15 @@ do
         local function pick(i, f)
             return own[i] or defaults[f] or BUILTIN[f]
         end
-        local hours = cjson.decode(pick(3, 'hours'))
+        local hours = pick(3, 'hours')
         return {strategy = pick(1, 'strategy'),
                 service_level = tonumber(pick(2, 'service_level'))
                     or BUILTIN.service_level,
-                hours = hours ~= cjson.null and hours or nil}
+                hours = hours ~= 'null' and cjson.decode(hours) or nil}
     end
 
-    -- the counters of a queue's stats the answers show (OUTCOMES, the
-    -- agents_ of AGENT_STATES, offers_ of OFFERS_LOST, messages_ of MESSAGES)
-    local COUNTED = {'assigned', 'abandoned', 'ended', 'answered_in_sl',
-        'timeout', 'agents_available', 'agents_busy', 'agents_wrapup',
-        'agents_away', 'agents_offline', 'offers_rejected', 'offers_timeout',
-        'offers_away', 'offers_absent', 'messages_caller_keep',
-        'messages_caller_live', 'messages_agent_keep', 'messages_agent_live'}
+    -- a queue's counters: a field never counted is 0
+    local COUNTS = {__index = function() return 0 end}
 
     local function queue_figures(q, now, defaults)
         local s = shown_settings(q, defaults)
@@ -295,12 +290,12 @@ do
             service_level_seconds = math.floor(s.service_level / 1000),
             messages_waiting = redis.call('ZCARD',
                                           key(CC_KEY_QUEUE_MESSAGES, q)),
-            n = {},
+            n = setmetatable({}, COUNTS),
         }
         -- every counter of the queue in one read
-        local counters = hash(key(CC_KEY_QUEUE_STATS, q)) or {}
-        for _, field in ipairs(COUNTED) do
-            f.n[field] = tonumber(counters[field]) or 0
+        local counters = redis.call('HGETALL', key(CC_KEY_QUEUE_STATS, q))
+        for i = 1, #counters, 2 do
+            f.n[counters[i]] = tonumber(counters[i + 1])
         end
         -- percent of the calls that left the queue answered in time
         local left = f.n.assigned + f.n.abandoned
