@@ -49,8 +49,10 @@ static ngx_str_t  ngx_http_callcenter_status_channel =
     ngx_string("callcenter status");
 static ngx_str_t  ngx_http_callcenter_status_event = ngx_string("status");
 
-/* cc_status FORMAT parts: the answer in parts, joined here (no copy of the
- * whole text made in Redis's Lua, where strings cost time by the byte) */
+/*
+ * cc_status FORMAT parts: the answer in parts, joined here, so that Redis's
+ * Lua makes no copy of the whole text (its strings cost time by the byte)
+ */
 static ngx_str_t  ngx_http_callcenter_status_parts = ngx_string("parts");
 
 
