@@ -54,6 +54,10 @@ local function site(keys)
     SITE_ANCHOR = anchor
 end
 
+-- the status figures of the agents a function changed, once it is done
+-- (lua/status.lua)
+local status_flush
+
 -- NAME_VERSION: each version of the library has its own functions, so a
 -- rolling upgrade runs old and new side by side (embed.sh, CC_VERSION)
 local function register(name, body)
@@ -63,6 +67,7 @@ local function register(name, body)
             return redis.error_reply(bad)
         end
         local ok, res = pcall(body, unpack(args))
+        status_flush(ok)
         if ok then
             return res
         end

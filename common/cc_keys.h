@@ -58,6 +58,15 @@
 #define CC_KEY_AGENT_EVENTS     "cc:agent:%s:events"   /* stream: agent's */
 #define CC_KEY_AGENTS_WRAPUP    "cc:agents:wrapup"     /* zset: agent by when
                                                         * its wrap-up ends */
+#define CC_KEY_STATUS_AGENTS   "cc:status:agents"     /* hash: agent -> its
+                                                        * status figures; "~"
+                                                        * once built */
+#define CC_KEY_STATUS_PARTS    "cc:status:parts"      /* zset: each agent's
+                                                        * part of the status
+                                                        * answers, by text */
+#define CC_KEY_STATUS_DUE      "cc:status:due"        /* zset: agent by when
+                                                        * its figures change
+                                                        * with time alone */
 #define CC_KEY_CUSTOMER         "cc:customer:%s"       /* hash: a caller's last
                                                         * agent (SHA-1 of who) */
 #define CC_KEY_OFFERS           "cc:offers"            /* zset: by expiry */

@@ -21,7 +21,6 @@ typedef struct {
     ngx_event_t                 timer;
     u_char                     *data;       /* the last answer */
     size_t                      len;
-    size_t                      size;
     ngx_msec_t                  at;         /* when it came */
     cc_sse_id_t                 id;         /* its event's */
     u_char                      id_str[CC_SSE_ID_MAX];
@@ -33,6 +32,8 @@ typedef struct {
 static ngx_int_t ngx_http_callcenter_status_stream(ngx_http_request_t *r);
 static ngx_int_t ngx_http_callcenter_status_prometheus(ngx_http_request_t *r,
     u_char *data, size_t len);
+static ssize_t ngx_http_callcenter_status_len(redisReply *reply);
+static void ngx_http_callcenter_status_join(u_char *p, redisReply *reply);
 static void ngx_http_callcenter_status_reply(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_callcenter_status_ask(void);
@@ -48,11 +49,17 @@ static ngx_str_t  ngx_http_callcenter_status_channel =
     ngx_string("callcenter status");
 static ngx_str_t  ngx_http_callcenter_status_event = ngx_string("status");
 
+/*
+ * cc_status FORMAT parts: the answer in parts, joined here, so that Redis's
+ * Lua makes no copy of the whole text (its strings cost time by the byte)
+ */
+static ngx_str_t  ngx_http_callcenter_status_parts = ngx_string("parts");
+
 
 ngx_int_t
 ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
-    ngx_str_t                   format, stream;
+    ngx_str_t                   format, stream, args[2];
     ngx_uint_t                  sse;
     ngx_table_elt_t            *h;
     ngx_http_callcenter_ctx_t  *ctx;
@@ -111,8 +118,11 @@ ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
         return ngx_http_callcenter_status_prometheus(r, NULL, 0);
     }
 
+    args[0] = format;
+    args[1] = ngx_http_callcenter_status_parts;
+
     return ngx_http_callcenter_fcall(r, ngx_http_callcenter_status_reply,
-                                     "cc_status", 1, &format);
+                                     "cc_status", 2, args);
 }
 
 
@@ -138,9 +148,47 @@ ngx_http_callcenter_status_prometheus(ngx_http_request_t *r, u_char *data,
 }
 
 
+/* the length of an answer's text: its parts (strings) together, or -1 */
+
+static ssize_t
+ngx_http_callcenter_status_len(redisReply *reply)
+{
+    size_t  i, len;
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        return -1;
+    }
+
+    len = 0;
+
+    for (i = 0; i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING) {
+            return -1;
+        }
+
+        len += reply->element[i]->len;
+    }
+
+    return len;
+}
+
+
+static void
+ngx_http_callcenter_status_join(u_char *p, redisReply *reply)
+{
+    size_t  i;
+
+    for (i = 0; i < reply->elements; i++) {
+        p = ngx_cpymem(p, reply->element[i]->str, reply->element[i]->len);
+    }
+}
+
+
 static void
 ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
 {
+    u_char                     *text;
+    ssize_t                     len;
     ngx_http_callcenter_ctx_t  *ctx;
 
     static ngx_str_t  json = ngx_string("application/json");
@@ -154,21 +202,29 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
-    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+    len = (reply == NULL) ? -1 : ngx_http_callcenter_status_len(reply);
+
+    if (len == -1) {
         ngx_http_callcenter_finalize_reply_error(r, reply);
         return;
     }
 
+    text = ngx_pnalloc(r->pool, len ? len : 1);
+    if (text == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_callcenter_status_join(text, reply);
+
     if (ctx->status.len == 10) {
         ngx_http_finalize_request(r,
-                 ngx_http_callcenter_status_prometheus(r, (u_char *) reply->str,
-                                                       reply->len));
+                     ngx_http_callcenter_status_prometheus(r, text, len));
         return;
     }
 
     ngx_http_finalize_request(r,
-             ngx_http_callcenter_send(r, NGX_HTTP_OK, &json,
-                                      (u_char *) reply->str, reply->len));
+             ngx_http_callcenter_send(r, NGX_HTTP_OK, &json, text, len));
 }
 
 
@@ -255,20 +311,21 @@ ngx_http_callcenter_status_stream(ngx_http_request_t *r)
 static void
 ngx_http_callcenter_status_ask(void)
 {
-    ngx_str_t  format;
+    ngx_str_t  args[2];
 
     if (ngx_http_callcenter_status_feed.pending) {
         /* the answer on its way serves */
         return;
     }
 
-    ngx_str_set(&format, "json");
+    ngx_str_set(&args[0], "json");
+    args[1] = ngx_http_callcenter_status_parts;
 
     /* NGX_DECLINED (Redis away), NGX_ERROR: the next interval asks again */
 
     if (ngx_http_callcenter_redis_fcall(NULL,
                                         ngx_http_callcenter_status_feed_reply,
-                                        "cc_status", 1, &format)
+                                        "cc_status", 2, args)
         == NGX_OK)
     {
         ngx_http_callcenter_status_feed.pending = 1;
@@ -325,6 +382,8 @@ static void
 ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
     redisReply *reply)
 {
+    u_char                             *text;
+    ssize_t                             len;
     ngx_str_t                           a, b, id, data;
     ngx_uint_t                          changed;
     ngx_time_t                         *tp;
@@ -339,7 +398,9 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
         return;
     }
 
-    if (reply->type != REDIS_REPLY_STRING) {
+    len = ngx_http_callcenter_status_len(reply);
+
+    if (len == -1) {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                       "callcenter: cc_status: %s",
                       reply->type == REDIS_REPLY_ERROR ? reply->str
@@ -347,33 +408,28 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
         return;
     }
 
+    text = ngx_alloc(len ? len : 1, ngx_cycle->log);
+    if (text == NULL) {
+        return;
+    }
+
+    ngx_http_callcenter_status_join(text, reply);
+
     changed = 1;
 
     if (feed->data) {
         ngx_http_callcenter_status_figures(feed->data, feed->len, &a);
-        ngx_http_callcenter_status_figures((u_char *) reply->str, reply->len,
-                                           &b);
+        ngx_http_callcenter_status_figures(text, len, &b);
 
         changed = (a.len != b.len || ngx_memcmp(a.data, b.data, a.len) != 0);
     }
 
     /* kept even when unchanged: a new stream gets the latest time */
 
-    if (reply->len > feed->size) {
-        ngx_free(feed->data);
+    ngx_free(feed->data);
 
-        feed->data = ngx_alloc(reply->len, ngx_cycle->log);
-        if (feed->data == NULL) {
-            feed->len = 0;
-            feed->size = 0;
-            return;
-        }
-
-        feed->size = reply->len;
-    }
-
-    ngx_memcpy(feed->data, reply->str, reply->len);
-    feed->len = reply->len;
+    feed->data = text;
+    feed->len = len;
     feed->at = ngx_current_msec;
 
     if (changed) {

@@ -517,7 +517,9 @@ is_deeply($st->{agents}{alice}, {name => 'Alice', status => 'available',
     capacity => 2}, 'status: alice (calls and offers counted, no ids)');
 is($st->{agents}{carol}{calls}, 0, 'no call: 0');
 unlike(ok_call('cc_status', 'json'), qr/\Q$c4\E/, 'no call id anywhere');
-$t->redis_cmd('DEL', 'cc:agent:bob:conns');
+# his streams end, no grace (the library keeps figures: a function, not a
+# key deleted behind its back, says so)
+ok_call('cc_agent_close', 'bob', $_, 0) for qw(k2 k3 k5);
 is($J->decode(ok_call('cc_status', 'json'))->{agents}{bob}{status},
     'offline', 'not present: offline');
 fails('BADREQ', '.*', 'cc_status', 'xml');

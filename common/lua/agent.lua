@@ -78,6 +78,7 @@ register('cc_agent_open', function(a, conn, ttl, last_id)
     local now = now_ms()
     local was = present(a, now)
     redis.call('ZADD', key(CC_KEY_AGENT_CONNS, a), now + tonumber(ttl), conn)
+    status_touch(a)
     local status = agent_status(a)
     if not was and status == 'available' then
         work_for_agent(a)
@@ -128,6 +129,7 @@ register('cc_agent_presence', function(ttl, ...)
     for i = 1, #conns, 2 do
         redis.call('ZADD', key(CC_KEY_AGENT_CONNS, conns[i]), until_,
                    conns[i + 1])
+        status_present(conns[i])
     end
     return redis.status_reply('OK')
 end)
@@ -135,6 +137,7 @@ end)
 register('cc_agent_close', function(a, conn, grace)
     redis.call('ZADD', key(CC_KEY_AGENT_CONNS, a), 'XX',
                now_ms() + tonumber(grace), conn)
+    status_touch(a)
     return redis.status_reply('OK')
 end)
 

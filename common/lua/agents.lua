@@ -1,5 +1,21 @@
 -- Agents ------------------------------------------------------------------
 
+-- The agents whose figures (status, presence, calls, offers, wrap-up,
+-- profile) this function changed: the status figures of each are computed
+-- again once, when the function is done (status_flush, lua/status.lua).
+local STATUS_TOUCHED = {}
+
+local function status_touch(a)
+    STATUS_TOUCHED[a] = true
+end
+
+-- A refreshed presence: an agent whose figures say offline is not in
+-- cc:status:due (every present one is, by when its presence runs out), and
+-- is due now.
+local function status_present(a)
+    redis.call('ZADD', CC_KEY_STATUS_DUE, 'NX', 0, a)
+end
+
 local function agent_check(a)
     if redis.call('SISMEMBER', CC_KEY_AGENTS, a) == 0 then
         fail('FORBIDDEN', 'agent not configured')
@@ -143,6 +159,7 @@ end
 -- A gave up a call it held: idle again when it holds none, and its freed
 -- capacity may serve its queues.
 local function release_agent(a, now)
+    status_touch(a)
     if held(a) == 0 then
         redis.call('HSET', key(CC_KEY_AGENT, a), 'idle_since', now)
     end
@@ -159,12 +176,14 @@ local function start_wrapup(a, q, now)
     redis.call('HSET', key(CC_KEY_AGENT, a), 'wrapup_until', until_,
                'wrapup_queue', q)
     redis.call('ZADD', CC_KEY_AGENTS_WRAPUP, until_, a)
+    status_touch(a)
     emit_status(a, now)
 end
 
 -- The wrap-up is over (ran out, or the agent said available or away);
 -- true when there was one.
 local function end_wrapup(a)
+    status_touch(a)
     redis.call('ZREM', CC_KEY_AGENTS_WRAPUP, a)
     return redis.call('HDEL', key(CC_KEY_AGENT, a), 'wrapup_until',
                       'wrapup_queue') > 0

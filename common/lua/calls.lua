@@ -75,6 +75,7 @@ local function make_offer(id, call, agents, timeout, now)
         redis.call('SADD', key(CC_KEY_CALL_RING, id), a)
         redis.call('SADD', key(CC_KEY_AGENT_OFFERS, a), id)
         redis.call('SADD', key(CC_KEY_CALL_OFFERED, id), a)
+        status_touch(a)
     end
     call_key_life(id, CC_KEY_CALL_RING, call.created)
     call_key_life(id, CC_KEY_CALL_OFFERED, call.created)
@@ -88,6 +89,7 @@ end
 local function revoke_one(id, a, reason)
     redis.call('SREM', key(CC_KEY_CALL_RING, id), a)
     redis.call('SREM', key(CC_KEY_AGENT_OFFERS, a), id)
+    status_touch(a)
     emit_agent(a, 'revoked', call_data(id, {'reason', js(reason)}))
 end
 
@@ -167,6 +169,7 @@ local function assign(id, call, a, now)
     revoke_offer(id, call, 'taken', a)
     redis.call('SREM', key(CC_KEY_AGENT_OFFERS, a), id)
     redis.call('SADD', key(CC_KEY_AGENT_CALLS, a), id)
+    status_touch(a)
     leave_queue(q, id, now)
     redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'assigned', 1)
     if now - tonumber(call.created) <= s.service_level then

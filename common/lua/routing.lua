@@ -89,6 +89,7 @@ register('cc_agents_load', function(json)
             touched[q] = true
         end
         redis.call('SADD', CC_KEY_AGENTS, p.id)
+        status_touch(p.id)
         listed[p.id] = true
     end
     local count = 0
@@ -97,6 +98,7 @@ register('cc_agents_load', function(json)
             count = count + 1
         else
             redis.call('SREM', CC_KEY_AGENTS, a)
+            status_touch(a)
             for _, q in ipairs(agent_queues(a)) do
                 redis.call('SREM', key(CC_KEY_QUEUE_AGENTS, q), a)
                 touched[q] = true
@@ -560,6 +562,7 @@ register('cc_expire_agents', function(max)
         end
         out[#out + 1] = {a, 'wrapup_end', q or ''}
     end
+    status_sweep(now, tonumber(max))
     return out
 end)
 

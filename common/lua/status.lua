@@ -1,319 +1,571 @@
 -- Status ------------------------------------------------------------------
 
-local OUTCOMES = {'assigned', 'abandoned', 'ended'}
-local AGENT_STATES = {'available', 'busy', 'wrapup', 'away', 'offline'}
-local AGENT_UP = {'available', 'wrapup', 'away', 'offline'}
-local OFFERS_LOST = {'rejected', 'timeout', 'away', 'absent'}
-local MESSAGES = {{'caller', 'keep'}, {'caller', 'live'}, {'agent', 'keep'},
-                  {'agent', 'live'}}
--- a router's counters (router/stats.c), in the order cc_router_stats
--- takes them
-local ROUTER_COUNTS = {'offers', 'rings', 'conflicts', 'claims', 'sweeps'}
-local ROUTER_STATS_TTL_MS = 600000 -- a silent router's figures stay this long
-local ROUTERS_SHOWN = 64           -- the routers seen last, at most
+-- (one block: its locals leave the library's, at most 200, alone; the
+-- router's sweep calls status_sweep)
+local status_sweep
 
-local function agent_figures(a, now)
-    local h = hash(key(CC_KEY_AGENT, a)) or {}
-    local f = {
-        name = h.name or a, capacity = tonumber(h.capacity or 0),
-        status = h.status or 'away', present = present(a, now),
-        calls = held(a),
-        offers = #live_ids(key(CC_KEY_AGENT_OFFERS, a)),
-        queues = h.queues and cjson.decode(h.queues) or {},
-    }
-    if not f.present then
-        f.status = 'offline'
-    elseif f.status == 'available' and in_wrapup(h, now) then
-        f.status = 'wrapup'
-    end
-    f.states = {
-        available = f.status == 'available'
-            and f.calls + f.offers < f.capacity,
-        busy = f.present and f.calls > 0,
-        wrapup = f.status == 'wrapup',
-        away = f.status == 'away',
-        offline = not f.present,
-    }
-    return f
-end
+do
+    local OUTCOMES = {'assigned', 'abandoned', 'ended'}
+    local AGENT_STATES = {'available', 'busy', 'wrapup', 'away', 'offline'}
+    local AGENT_UP = {'available', 'wrapup', 'away', 'offline'}
+    local OFFERS_LOST = {'rejected', 'timeout', 'away', 'absent'}
+    local MESSAGES = {{'caller', 'keep'}, {'caller', 'live'}, {'agent', 'keep'},
+                      {'agent', 'live'}}
+    -- a router's counters (router/stats.c), in the order cc_router_stats
+    -- takes them
+    local ROUTER_COUNTS = {'offers', 'rings', 'conflicts', 'claims', 'sweeps'}
+    local ROUTER_STATS_TTL_MS = 600000 -- a silent router's figures stay
+                                       -- this long
+    local ROUTERS_SHOWN = 64           -- the routers seen last, at most
 
-local function queue_figures(q, agents, now)
-    local s = settings(q)
-    local arrived = now
-    for _, fmt in ipairs{CC_KEY_QUEUE_ARRIVALS, CC_KEY_QUEUE_MESSAGES} do
-        local oldest = redis.call('ZRANGE', key(fmt, q), 0, 0, 'WITHSCORES')
-        if oldest[2] then
-            arrived = math.min(arrived, tonumber(oldest[2]))
+    -- Status figures ----------------------------------------------------------
+    --
+    -- An answer reads the figures, it computes none (docs/DESIGN.md, "Status
+    -- figures"): each agent's part of the answers is kept in cc:status:parts
+    -- (its JSON member, its Prometheus samples: sorted by their text, so by
+    -- agent) and its states are counted in the stats of its queues
+    -- (agents_STATE), both made again from the agent's state (status_update)
+    -- whenever a function changed it (status_touch, once the function is done)
+    -- or when time alone changes it (its presence runs out, its wrap-up ends:
+    -- cc:status:due, looked at by the router's sweep and by every answer).
+
+    local STATUS_BUILT = '~'            -- its field of cc:status:agents: the
+                                        -- last repair's ms, once built
+    local STATUS_REPAIR_MS = 1000       -- a sweep checks an agent this often
+
+    -- What the answers show of agent a now, and when that changes with time
+    -- alone (nil: never, until a function changes it).
+    local function agent_figures(a, now)
+        local h = redis.call('HMGET', key(CC_KEY_AGENT, a), 'name',
+                             'capacity', 'status', 'queues', 'wrapup_until')
+        local ck = key(CC_KEY_AGENT_CONNS, a)
+        redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+        -- the last connection to run out: present while one has not
+        local last = redis.call('ZRANGE', ck, -1, -1, 'WITHSCORES')[2]
+        local f = {
+            name = h[1] or a, capacity = tonumber(h[2] or 0),
+            status = h[3] or 'away', present = last ~= nil,
+            calls = held(a),
+            offers = #live_ids(key(CC_KEY_AGENT_OFFERS, a)),
+            -- as cc_agents_load wrote it: jstrings of names
+            queues = h[4] or '[]',
+        }
+        local due = tonumber(last)
+        if not f.present then
+            f.status = 'offline'
+        elseif f.status == 'available'
+            and in_wrapup({wrapup_until = h[5]}, now) then
+            f.status = 'wrapup'
+            due = math.min(due, tonumber(h[5]))
         end
+        f.states = {
+            available = f.status == 'available'
+                and f.calls + f.offers < f.capacity,
+            busy = f.present and f.calls > 0,
+            wrapup = f.status == 'wrapup',
+            away = f.status == 'away',
+            offline = not f.present,
+        }
+        return f, due
     end
-    local open, opens_at = opening(s, now)
-    local f = {
-        waiting = redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)),
-        longest_wait = math.floor((now - arrived) / 1000),
-        agents = {available = 0, busy = 0, wrapup = 0, away = 0,
-                  offline = 0},
-        open = open, opens_at = opens_at, strategy = s.strategy,
-        service_level_seconds = math.floor(s.service_level / 1000),
-        messages_waiting = redis.call('ZCARD',
-                                      key(CC_KEY_QUEUE_MESSAGES, q)),
-    }
-    -- every counter of the queue in one read
-    local counters = hash(key(CC_KEY_QUEUE_STATS, q)) or {}
-    local function stat(field)
-        return tonumber(counters[field]) or 0
+
+    local AGENT_JSON = '"%s":{"name":%s,"status":"%s","calls":%d,"offers":%d,'
+        .. '"queues":%s,"capacity":%d}'
+    local AGENT_UP_SAMPLES = 'callcenter_agent_up{agent="%s",'
+        .. 'status="available"} %d\ncallcenter_agent_up{agent="%s",'
+        .. 'status="wrapup"} %d\ncallcenter_agent_up{agent="%s",'
+        .. 'status="away"} %d\ncallcenter_agent_up{agent="%s",'
+        .. 'status="offline"} %d'
+
+    -- An agent's record in cc:status:agents, tab-separated (JSON escapes
+    -- tabs): its states (a 0/1 per AGENT_STATES), its queues (NAME,NAME),
+    -- then its parts of the answers: its JSON member, its
+    -- callcenter_agent_calls sample, its callcenter_agent_up samples (one
+    -- per AGENT_UP).  Ids and queue names need no escaping.
+    local function status_record(a, f)
+        local bits = {}
+        for i, state in ipairs(AGENT_STATES) do
+            bits[i] = f.states[state] and '1' or '0'
+        end
+        local function up(s)
+            return f.status == s and 1 or 0
+        end
+        return table.concat(bits) .. '\t' .. f.queues:gsub('[%[%]"]', '')
+            .. '\t' .. string.format(AGENT_JSON, a, js(f.name), f.status,
+                                     f.calls, f.offers, f.queues, f.capacity)
+            .. '\tcallcenter_agent_calls{agent="' .. a .. '"} '
+            .. jnum(f.calls) .. '\t'
+            .. string.format(AGENT_UP_SAMPLES, a, up('available'), a,
+                             up('wrapup'), a, up('away'), a, up('offline'))
     end
-    for _, o in ipairs(OUTCOMES) do
-        f[o] = stat(o)
+
+    -- the five fields of a record
+    local function record_fields(record)
+        local f, from = {}, 1
+        for i = 1, 4 do
+            local tab = record:find('\t', from, true)
+            f[i] = record:sub(from, tab - 1)
+            from = tab + 1
+        end
+        f[5] = record:sub(from)
+        return f
     end
-    f.answered_in_sl = stat('answered_in_sl')
-    f.timed_out = stat('timeout')
-    f.offers_lost = {}
-    for _, r in ipairs(OFFERS_LOST) do
-        f.offers_lost[r] = stat('offers_' .. r)
-    end
-    f.messages = {}
-    for _, m in ipairs(MESSAGES) do
-        local field = 'messages_' .. m[1] .. '_' .. m[2]
-        f.messages[field] = stat(field)
-    end
-    -- percent of the calls that left the queue answered in time
-    if f.assigned + f.abandoned > 0 then
-        f.service_level = math.floor(100 * f.answered_in_sl
-                                     / (f.assigned + f.abandoned) + 0.5)
-    end
-    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        for state, yes in pairs(agents[a].states) do
-            if yes then
-                f.agents[state] = f.agents[state] + 1
+
+    -- a's figures made again from its state: its record, its parts, the
+    -- counts of its states in its queues (by the difference), its due time.
+    local function status_update(a, now)
+        local old = redis.call('HGET', CC_KEY_STATUS_AGENTS, a) or nil
+        local new, due
+        if redis.call('SISMEMBER', CC_KEY_AGENTS, a) == 1 then
+            local f
+            f, due = agent_figures(a, now)
+            new = status_record(a, f)
+        end
+        if due then
+            redis.call('ZADD', CC_KEY_STATUS_DUE, due, a)
+        else
+            redis.call('ZREM', CC_KEY_STATUS_DUE, a)
+        end
+        if old == new then
+            return
+        end
+        local was = old and record_fields(old) or {'', '', false, false, false}
+        local is = new and record_fields(new) or {'', '', false, false, false}
+        -- the parts that changed
+        local gone, came = {}, {}
+        for i = 3, 5 do
+            if was[i] ~= is[i] then
+                gone[#gone + 1] = was[i] or nil
+                came[#came + 1] = is[i] and 0 or nil
+                came[#came + 1] = is[i] or nil
+            end
+        end
+        if #gone > 0 then
+            redis.call('ZREM', CC_KEY_STATUS_PARTS, unpack(gone))
+        end
+        if #came > 0 then
+            redis.call('ZADD', CC_KEY_STATUS_PARTS, unpack(came))
+        end
+        if new then
+            redis.call('HSET', CC_KEY_STATUS_AGENTS, a, new)
+        else
+            redis.call('HDEL', CC_KEY_STATUS_AGENTS, a)
+        end
+        if was[1] == is[1] and was[2] == is[2] then
+            return
+        end
+        -- the counts: the old states out of the old queues, the new in
+        local counts, order = {}, {}
+        local function count(fields, sign)
+            for q in fields[2]:gmatch('[^,]+') do
+                for i, state in ipairs(AGENT_STATES) do
+                    if fields[1]:sub(i, i) == '1' then
+                        local k = q .. ' ' .. state
+                        if not counts[k] then
+                            counts[k] = 0
+                            order[#order + 1] = {q, state, k}
+                        end
+                        counts[k] = counts[k] + sign
+                    end
+                end
+            end
+        end
+        count(was, -1)
+        count(is, 1)
+        for _, c in ipairs(order) do
+            if counts[c[3]] ~= 0 then
+                redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, c[1]),
+                           'agents_' .. c[2], counts[c[3]])
             end
         end
     end
-    return f
-end
 
--- The routers seen last whose hashes have not expired: {names = {...}
--- sorted, by = {NAME = {offers = N, ..., age = seconds}}}, each NAME
--- escaped for a label value
-local function router_figures(now)
-    local seen = redis.call('ZREVRANGE', CC_KEY_ROUTERS, 0,
-                            ROUTERS_SHOWN - 1, 'WITHSCORES')
-    local routers = {names = {}, by = {}}
-    for i = 1, #seen, 2 do
-        local h = hash(key(CC_KEY_ROUTER_STATS, seen[i]))
-        if h then
-            local label = seen[i]:gsub('[\\"]', '\\%0')
-            h.age = math.max(0, now - tonumber(seen[i + 1])) / 1000
-            routers.by[label] = h
-            routers.names[#routers.names + 1] = label
+    -- true once the figures are built
+    local function status_built()
+        return redis.call('HEXISTS', CC_KEY_STATUS_AGENTS, STATUS_BUILT) == 1
+    end
+
+    -- The figures made from the state, when there are none: the first answer
+    -- of this version (a library before it kept none), or a Redis that lost
+    -- them.  O(agents), once.
+    local function status_build(now)
+        if status_built() then
+            return
+        end
+        redis.call('DEL', CC_KEY_STATUS_AGENTS, CC_KEY_STATUS_PARTS,
+                   CC_KEY_STATUS_DUE)
+        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY_QUEUES)) do
+            local zero = {}
+            for _, state in ipairs(AGENT_STATES) do
+                zero[#zero + 1] = 'agents_' .. state
+                zero[#zero + 1] = 0
+            end
+            redis.call('HSET', key(CC_KEY_QUEUE_STATS, q), unpack(zero))
+        end
+        for _, a in ipairs(redis.call('SMEMBERS', CC_KEY_AGENTS)) do
+            status_update(a, now)
+        end
+        redis.call('HSET', CC_KEY_STATUS_AGENTS, STATUS_BUILT, now)
+    end
+
+    -- the agents whose figures time changed by now (at most max, -1: all)
+    local function status_due(now, max)
+        for _, a in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY_STATUS_DUE,
+                                      '-inf', now, 'LIMIT', 0, max)) do
+            status_update(a, now)
         end
     end
-    table.sort(routers.names)
-    return routers
-end
 
-local function status_json(now, queues, qf, agents, af)
-    local qs, as = {}, {}
-    for _, q in ipairs(queues) do
-        local f = qf[q]
-        qs[#qs + 1] = q
-        qs[#qs + 1] = jobj{
-            'waiting', jnum(f.waiting), 'longest_wait', jnum(f.longest_wait),
-            'agents_available', jnum(f.agents.available),
-            'agents_busy', jnum(f.agents.busy),
-            'agents_wrapup', jnum(f.agents.wrapup),
-            'agents_away', jnum(f.agents.away),
-            'agents_offline', jnum(f.agents.offline),
-            'assigned', jnum(f.assigned), 'abandoned', jnum(f.abandoned),
-            'ended', jnum(f.ended),
-            'service_level', f.service_level and jnum(f.service_level)
-                or 'null',
-            'service_level_seconds', jnum(f.service_level_seconds),
-            'open', f.open and 'true' or 'false',
-            'opens_at', f.opens_at and jnum(f.opens_at) or 'null',
-            'strategy', js(f.strategy),
-            'messages_waiting', jnum(f.messages_waiting),
-            'timed_out', jnum(f.timed_out),
-            'offers_rejected', jnum(f.offers_lost.rejected),
-            'offers_timed_out', jnum(f.offers_lost.timeout),
-            'offers_away', jnum(f.offers_lost.away),
-            'offers_absent', jnum(f.offers_lost.absent),
-            'messages_caller_keep', jnum(f.messages.messages_caller_keep),
-            'messages_caller_live', jnum(f.messages.messages_caller_live),
-            'messages_agent_keep', jnum(f.messages.messages_agent_keep),
-            'messages_agent_live', jnum(f.messages.messages_agent_live)}
-    end
-    for _, a in ipairs(agents) do
-        local f = af[a]
-        as[#as + 1] = a
-        as[#as + 1] = jobj{
-            'name', js(f.name), 'status', js(f.status),
-            'calls', jnum(f.calls), 'offers', jnum(f.offers),
-            'queues', jstrings(f.queues), 'capacity', jnum(f.capacity)}
-    end
-    return jobj{'time', jnum(now), 'queues', jobj(qs), 'agents', jobj(as)}
-end
-
-local function status_prometheus(queues, qf, agents, af, routers)
-    local out = {}
-    local function metric(name, kind, help)
-        out[#out + 1] = '# HELP ' .. name .. ' ' .. help
-        out[#out + 1] = '# TYPE ' .. name .. ' ' .. kind
-    end
-    -- value: a count, or a string already formatted (a ratio)
-    local function sample(name, labels, value)
-        out[#out + 1] = name .. '{' .. labels .. '} '
-            .. (type(value) == 'string' and value or jnum(value))
-    end
-    -- one sample per subject: label="subject"
-    local function each(name, label, subjects, value_of)
-        for _, s in ipairs(subjects) do
-            sample(name, label .. '="' .. s .. '"', value_of(s))
+    status_flush = function(ok)
+        if next(STATUS_TOUCHED) == nil then
+            return
         end
-    end
-    -- one sample per subject and value: label="subject",label2="value"
-    local function grid(name, label, subjects, label2, values, value_of)
-        for _, s in ipairs(subjects) do
-            for _, v in ipairs(values) do
-                sample(name, label .. '="' .. s .. '",' .. label2 .. '="'
-                       .. v .. '"', value_of(s, v))
+        local touched = STATUS_TOUCHED
+        STATUS_TOUCHED = {}
+        -- none built yet: the next answer builds them all
+        if ok and status_built() then
+            local now = now_ms()
+            for a in pairs(touched) do
+                status_update(a, now)
             end
         end
     end
-    metric('callcenter_queue_waiting', 'gauge', 'Calls waiting in the queue.')
-    each('callcenter_queue_waiting', 'queue', queues,
-         function(q) return qf[q].waiting end)
-    metric('callcenter_queue_messages_waiting', 'gauge',
-           'Calls waiting in the queue whose caller left a message.')
-    each('callcenter_queue_messages_waiting', 'queue', queues,
-         function(q) return qf[q].messages_waiting end)
-    metric('callcenter_queue_open', 'gauge',
-           '1 while the queue is within its hours, else 0.')
-    each('callcenter_queue_open', 'queue', queues,
-         function(q) return qf[q].open and 1 or 0 end)
-    metric('callcenter_queue_longest_wait_seconds', 'gauge',
-           'Wait of the oldest call waiting in the queue.')
-    each('callcenter_queue_longest_wait_seconds', 'queue', queues,
-         function(q) return qf[q].longest_wait end)
-    metric('callcenter_queue_agents', 'gauge',
-           'Agents of the queue by state.')
-    grid('callcenter_queue_agents', 'queue', queues, 'state', AGENT_STATES,
-         function(q, s) return qf[q].agents[s] end)
-    metric('callcenter_queue_calls_total', 'counter',
-           'Calls of the queue by outcome.')
-    grid('callcenter_queue_calls_total', 'queue', queues, 'outcome',
-         OUTCOMES, function(q, o) return qf[q][o] end)
-    metric('callcenter_queue_answered_in_service_level_total', 'counter',
-           'Calls of the queue answered within the service level time.')
-    each('callcenter_queue_answered_in_service_level_total', 'queue', queues,
-         function(q) return qf[q].answered_in_sl end)
-    metric('callcenter_queue_calls_timed_out_total', 'counter',
-           'Calls of the queue ended for waiting too long.')
-    each('callcenter_queue_calls_timed_out_total', 'queue', queues,
-         function(q) return qf[q].timed_out end)
-    metric('callcenter_queue_service_level_ratio', 'gauge',
-           'Share of the calls that left the queue answered within the '
-           .. 'service level time (none before the first).')
-    for _, q in ipairs(queues) do
-        if qf[q].service_level then
-            sample('callcenter_queue_service_level_ratio',
-                   'queue="' .. q .. '"', string.format('%.4f',
-                   qf[q].answered_in_sl
-                   / (qf[q].assigned + qf[q].abandoned)))
+
+    -- The router's sweep (cc_expire_agents): the agents due, and once a
+    -- STATUS_REPAIR_MS one agent made again from its state and one record
+    -- checked, at random: what a function of the version before changed
+    -- (a rolling upgrade), or a held call whose keys expired, is right again.
+    status_sweep = function(now, max)
+        local last = tonumber(redis.call('HGET', CC_KEY_STATUS_AGENTS,
+                                         STATUS_BUILT))
+        if not last then
+            return
+        end
+        status_due(now, max)
+        if now - last >= STATUS_REPAIR_MS then
+            local a = redis.call('SRANDMEMBER', CC_KEY_AGENTS)
+            local r = redis.call('HRANDFIELD', CC_KEY_STATUS_AGENTS)
+            for _, x in ipairs{a, r} do
+                if x and x ~= STATUS_BUILT then
+                    status_update(x, now)
+                end
+            end
+            redis.call('HSET', CC_KEY_STATUS_AGENTS, STATUS_BUILT, now)
         end
     end
-    metric('callcenter_queue_offers_lost_total', 'counter',
-           'Offers of the queue that went back to the queue, by reason.')
-    grid('callcenter_queue_offers_lost_total', 'queue', queues, 'reason',
-         OFFERS_LOST, function(q, r) return qf[q].offers_lost[r] end)
-    metric('callcenter_queue_messages_total', 'counter',
-           'Messages accepted in calls of the queue, by sender and kind.')
-    for _, q in ipairs(queues) do
-        for _, m in ipairs(MESSAGES) do
-            sample('callcenter_queue_messages_total', 'queue="' .. q
-                   .. '",from="' .. m[1] .. '",kind="' .. m[2] .. '"',
-                   qf[q].messages['messages_' .. m[1] .. '_' .. m[2]])
+
+    -- What the answers show of q's settings, as settings(q) has them (its
+    -- own, else the defaults, else BUILTIN): three fields read, the defaults
+    -- once an answer, not every setting twice a queue.
+    local function shown_settings(q, defaults)
+        local own = redis.call('HMGET', key(CC_KEY_QUEUE, q), 'strategy',
+                               'service_level', 'hours')
+        local function pick(i, f)
+            return own[i] or defaults[f] or BUILTIN[f]
+        end
+        local hours = pick(3, 'hours')
+        return {strategy = pick(1, 'strategy'),
+                service_level = tonumber(pick(2, 'service_level'))
+                    or BUILTIN.service_level,
+                hours = hours ~= 'null' and cjson.decode(hours) or nil}
+    end
+
+    -- a queue's counters: a field never counted is 0
+    local COUNTS = {__index = function() return 0 end}
+
+    local function queue_figures(q, now, defaults)
+        local s = shown_settings(q, defaults)
+        local arrived = now
+        for _, fmt in ipairs{CC_KEY_QUEUE_ARRIVALS, CC_KEY_QUEUE_MESSAGES} do
+            local oldest = redis.call('ZRANGE', key(fmt, q), 0, 0, 'WITHSCORES')
+            if oldest[2] then
+                arrived = math.min(arrived, tonumber(oldest[2]))
+            end
+        end
+        local open, opens_at = opening(s, now)
+        local f = {
+            waiting = redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)),
+            longest_wait = math.floor((now - arrived) / 1000),
+            open = open, opens_at = opens_at, strategy = s.strategy,
+            service_level_seconds = math.floor(s.service_level / 1000),
+            messages_waiting = redis.call('ZCARD',
+                                          key(CC_KEY_QUEUE_MESSAGES, q)),
+            n = setmetatable({}, COUNTS),
+        }
+        -- every counter of the queue in one read
+        local counters = redis.call('HGETALL', key(CC_KEY_QUEUE_STATS, q))
+        for i = 1, #counters, 2 do
+            f.n[counters[i]] = tonumber(counters[i + 1])
+        end
+        -- percent of the calls that left the queue answered in time
+        local left = f.n.assigned + f.n.abandoned
+        if left > 0 then
+            f.service_level = math.floor(100 * f.n.answered_in_sl / left + 0.5)
+        end
+        return f
+    end
+
+    -- the parts of the answers in cc:status:parts from `from` up to `to`
+    -- (excluded): each agent's, in the order of their ids
+    local function agent_parts(from, to)
+        return redis.call('ZRANGEBYLEX', CC_KEY_STATUS_PARTS, '[' .. from,
+                          '(' .. to)
+    end
+
+    -- The routers seen last whose hashes have not expired: {names = {...}
+    -- sorted, by = {NAME = {offers = N, ..., age = seconds}}}, each NAME
+    -- escaped for a label value
+    local function router_figures(now)
+        local seen = redis.call('ZREVRANGE', CC_KEY_ROUTERS, 0,
+                                ROUTERS_SHOWN - 1, 'WITHSCORES')
+        local routers = {names = {}, by = {}}
+        for i = 1, #seen, 2 do
+            local h = hash(key(CC_KEY_ROUTER_STATS, seen[i]))
+            if h then
+                local label = seen[i]:gsub('[\\"]', '\\%0')
+                h.age = math.max(0, now - tonumber(seen[i + 1])) / 1000
+                routers.by[label] = h
+                routers.names[#routers.names + 1] = label
+            end
+        end
+        table.sort(routers.names)
+        return routers
+    end
+
+    -- An answer is a list of strings whose concatenation is its text: the
+    -- module's way takes them as they are, for every string a function makes
+    -- costs Redis time by the byte.  add(out, list, sep): list's items, sep
+    -- between them.
+    local function add(out, list, sep)
+        for i, item in ipairs(list) do
+            if i > 1 then
+                out[#out + 1] = sep
+            end
+            out[#out + 1] = item
         end
     end
-    metric('callcenter_router_decisions_total', 'counter',
-           'Decisions the router committed, by kind (offer: to one agent, '
-           .. 'ring: to several at once).')
-    grid('callcenter_router_decisions_total', 'router', routers.names,
-         'kind', {'offer', 'ring'}, function(r, k)
-             return tonumber(routers.by[r][k .. 's'] or 0) end)
-    local function router_counter(name, field, help)
-        metric(name, 'counter', help)
-        each(name, 'router', routers.names,
-             function(r) return tonumber(routers.by[r][field] or 0) end)
+
+    -- one queue's JSON member: its name, then its figures in this order
+    local QUEUE_JSON = '%s:{"waiting":%d,"longest_wait":%d,'
+        .. '"agents_available":%d,"agents_busy":%d,"agents_wrapup":%d,'
+        .. '"agents_away":%d,"agents_offline":%d,"assigned":%d,'
+        .. '"abandoned":%d,"ended":%d,"service_level":%s,'
+        .. '"service_level_seconds":%d,"open":%s,"opens_at":%s,'
+        .. '"strategy":%s,"messages_waiting":%d,"timed_out":%d,'
+        .. '"offers_rejected":%d,"offers_timed_out":%d,"offers_away":%d,'
+        .. '"offers_absent":%d,"messages_caller_keep":%d,'
+        .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
+        .. '"messages_agent_live":%d}'
+
+    local function status_json(now, queues, qf)
+        local qs = {}
+        for i, q in ipairs(queues) do
+            local f = qf[q]
+            local n = f.n
+            qs[i] = string.format(QUEUE_JSON, js(q), f.waiting, f.longest_wait,
+                n.agents_available, n.agents_busy, n.agents_wrapup,
+                n.agents_away, n.agents_offline, n.assigned, n.abandoned,
+                n.ended, f.service_level and jnum(f.service_level) or 'null',
+                f.service_level_seconds, f.open and 'true' or 'false',
+                f.opens_at and jnum(f.opens_at) or 'null', js(f.strategy),
+                f.messages_waiting, n.timeout, n.offers_rejected,
+                n.offers_timeout, n.offers_away, n.offers_absent,
+                n.messages_caller_keep, n.messages_caller_live,
+                n.messages_agent_keep, n.messages_agent_live)
+        end
+        local out = {'{"time":', jnum(now), ',"queues":{'}
+        add(out, qs, ',')
+        out[#out + 1] = '},"agents":{'
+        -- the JSON members of the agents begin with their quoted id, '"'
+        add(out, agent_parts('"', '#'), ',')
+        out[#out + 1] = '}}'
+        return out
     end
-    router_counter('callcenter_router_conflicts_total', 'conflicts',
-                   'Decisions the library refused: the state had changed '
-                   .. 'since the router read it.')
-    router_counter('callcenter_router_claims_total', 'claims',
-                   'Work entries the router claimed that another left '
-                   .. 'unacknowledged (XAUTOCLAIM).')
-    router_counter('callcenter_router_sweeps_total', 'sweeps',
-                   'Full sweeps of the router (one a tick).')
-    metric('callcenter_router_last_seen_seconds', 'gauge',
-           'Seconds since the router last reported (each sweep).')
-    each('callcenter_router_last_seen_seconds', 'router', routers.names,
-         function(r)
-             return string.format('%.3f', routers.by[r].age)
-         end)
-    metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
-    each('callcenter_agent_calls', 'agent', agents,
-         function(a) return af[a].calls end)
-    metric('callcenter_agent_up', 'gauge',
-           '1 for the status the agent is in, 0 for the others.')
-    grid('callcenter_agent_up', 'agent', agents, 'status', AGENT_UP,
-         function(a, s) return af[a].status == s and 1 or 0 end)
-    return table.concat(out, '\n') .. '\n'
+
+    local function status_prometheus(queues, qf, routers)
+        local out = {}
+        local function line(text)
+            out[#out + 1] = text
+            out[#out + 1] = '\n'
+        end
+        local function metric(name, kind, help)
+            line('# HELP ' .. name .. ' ' .. help)
+            line('# TYPE ' .. name .. ' ' .. kind)
+        end
+        -- name{LABELS} value for each subject (labels[i]: its label) and, with
+        -- label2, each of values (label2="value" added); value_of(subject,
+        -- value): a count, or a string already formatted (a ratio, an age)
+        local function grid(name, labels, subjects, label2, values, value_of)
+            local more = {''}
+            if label2 then
+                for i, v in ipairs(values) do
+                    more[i] = ',' .. label2 .. '="' .. v .. '"'
+                end
+            end
+            for i, s in ipairs(subjects) do
+                for j, m in ipairs(more) do
+                    local x = value_of(s, label2 and values[j])
+                    line(string.format(type(x) == 'string' and '%s{%s%s} %s'
+                                       or '%s{%s%s} %d', name, labels[i], m, x))
+                end
+            end
+        end
+        local ql = {}
+        for i, q in ipairs(queues) do
+            ql[i] = 'queue="' .. q .. '"'
+        end
+        local function per_queue(name, kind, help, label2, values, value_of)
+            metric(name, kind, help)
+            grid(name, ql, queues, label2, values,
+                 function(q, v) return value_of(qf[q], v) end)
+        end
+        -- the count of the field prefix .. value
+        local function counted(prefix)
+            return function(f, v) return f.n[prefix .. v] end
+        end
+        per_queue('callcenter_queue_waiting', 'gauge',
+                  'Calls waiting in the queue.', nil, nil,
+                  function(f) return f.waiting end)
+        per_queue('callcenter_queue_messages_waiting', 'gauge',
+                  'Calls waiting in the queue whose caller left a '
+                  .. 'message.', nil, nil,
+                  function(f) return f.messages_waiting end)
+        per_queue('callcenter_queue_open', 'gauge',
+                  '1 while the queue is within its hours, else 0.', nil, nil,
+                  function(f) return f.open and 1 or 0 end)
+        per_queue('callcenter_queue_longest_wait_seconds', 'gauge',
+                  'Wait of the oldest call waiting in the queue.', nil, nil,
+                  function(f) return f.longest_wait end)
+        per_queue('callcenter_queue_agents', 'gauge',
+                  'Agents of the queue by state.', 'state', AGENT_STATES,
+                  counted('agents_'))
+        per_queue('callcenter_queue_calls_total', 'counter',
+                  'Calls of the queue by outcome.', 'outcome', OUTCOMES,
+                  counted(''))
+        per_queue('callcenter_queue_answered_in_service_level_total', 'counter',
+                  'Calls of the queue answered within the service level time.',
+                  nil, nil, function(f) return f.n.answered_in_sl end)
+        per_queue('callcenter_queue_calls_timed_out_total', 'counter',
+                  'Calls of the queue ended for waiting too long.', nil, nil,
+                  function(f) return f.n.timeout end)
+        -- none before the first call left the queue
+        local sl_queues, sl_labels = {}, {}
+        for i, q in ipairs(queues) do
+            if qf[q].service_level then
+                sl_queues[#sl_queues + 1] = q
+                sl_labels[#sl_labels + 1] = ql[i]
+            end
+        end
+        metric('callcenter_queue_service_level_ratio', 'gauge',
+               'Share of the calls that left the queue answered within the '
+               .. 'service level time (none before the first).')
+        grid('callcenter_queue_service_level_ratio', sl_labels, sl_queues, nil,
+             nil, function(q)
+                 local n = qf[q].n
+                 return string.format('%.4f', n.answered_in_sl
+                                      / (n.assigned + n.abandoned))
+             end)
+        per_queue('callcenter_queue_offers_lost_total', 'counter',
+                  'Offers of the queue that went back to the queue, by reason.',
+                  'reason', OFFERS_LOST, counted('offers_'))
+        metric('callcenter_queue_messages_total', 'counter',
+               'Messages accepted in calls of the queue, by sender and kind.')
+        for i, q in ipairs(queues) do
+            for _, m in ipairs(MESSAGES) do
+                local field = 'messages_' .. m[1] .. '_' .. m[2]
+                line(string.format('callcenter_queue_messages_total{%s,'
+                                   .. 'from="%s",kind="%s"} %d', ql[i],
+                                   m[1], m[2], qf[q].n[field]))
+            end
+        end
+        local rl = {}
+        for i, r in ipairs(routers.names) do
+            rl[i] = 'router="' .. r .. '"'
+        end
+        local function per_router(name, kind, help, label2, values, value_of)
+            metric(name, kind, help)
+            grid(name, rl, routers.names, label2, values,
+                 function(r, v) return value_of(routers.by[r], v) end)
+        end
+        per_router('callcenter_router_decisions_total', 'counter',
+                   'Decisions the router committed, by kind (offer: to one '
+                   .. 'agent, ring: to several at once).', 'kind',
+                   {'offer', 'ring'},
+                   function(h, k) return tonumber(h[k .. 's'] or 0) end)
+        local function router_counter(name, field, help)
+            per_router(name, 'counter', help, nil, nil,
+                       function(h) return tonumber(h[field] or 0) end)
+        end
+        router_counter('callcenter_router_conflicts_total', 'conflicts',
+                       'Decisions the library refused: the state had changed '
+                       .. 'since the router read it.')
+        router_counter('callcenter_router_claims_total', 'claims',
+                       'Work entries the router claimed that another left '
+                       .. 'unacknowledged (XAUTOCLAIM).')
+        router_counter('callcenter_router_sweeps_total', 'sweeps',
+                       'Full sweeps of the router (one a tick).')
+        per_router('callcenter_router_last_seen_seconds', 'gauge',
+                   'Seconds since the router last reported (each sweep).', nil,
+                   nil, function(h) return string.format('%.3f', h.age) end)
+        metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
+        for _, p in ipairs(agent_parts('callcenter_agent_calls{',
+                                       'callcenter_agent_calls|')) do
+            line(p)
+        end
+        metric('callcenter_agent_up', 'gauge',
+               '1 for the status the agent is in, 0 for the others.')
+        for _, p in ipairs(agent_parts('callcenter_agent_up{',
+                                       'callcenter_agent_up|')) do
+            line(p)
+        end
+        return out
+    end
+
+    -- parts "parts": the answer as a list of strings, its text their
+    -- concatenation (the module's way)
+    register('cc_status', function(fmt, parts)
+        if fmt ~= 'json' and fmt ~= 'prometheus' then
+            fail('BADREQ', 'format must be json or prometheus')
+        end
+        local now = now_ms()
+        status_build(now)
+        status_due(now, -1)
+        local defaults = hash(CC_KEY_QUEUES_DEFAULTS) or {}
+        local queues, qf = sorted_members(CC_KEY_QUEUES), {}
+        for _, q in ipairs(queues) do
+            qf[q] = queue_figures(q, now, defaults)
+        end
+        local answer = fmt == 'json' and status_json(now, queues, qf)
+            or status_prometheus(queues, qf, router_figures(now))
+        return parts == 'parts' and answer or table.concat(answer)
+    end)
+
+    -- A router's counts since its last report, once a step (a sweep even with
+    -- nothing to count: it says the router lives): added to its hash, which
+    -- expires when the router goes silent.
+    register('cc_router_stats', function(name, ...)
+        local counts = {...}
+        if type(name) ~= 'string' or not name:match('^[!-~]+$') or #name > 64
+        then
+            fail('BADREQ', 'router name')
+        end
+        for i = 1, #ROUTER_COUNTS do
+            local n = tonumber(counts[i])
+            if not n or n < 0 or n ~= math.floor(n) or n > 1e12 then
+                fail('BADREQ', ROUTER_COUNTS[i] .. ': want a count')
+            end
+            counts[i] = jnum(n)
+        end
+        local k = key(CC_KEY_ROUTER_STATS, name)
+        for i, field in ipairs(ROUTER_COUNTS) do
+            redis.call('HINCRBY', k, field, counts[i])
+        end
+        redis.call('PEXPIRE', k, ROUTER_STATS_TTL_MS)
+        local now = now_ms()
+        redis.call('ZADD', CC_KEY_ROUTERS, now, name)
+        redis.call('ZREMRANGEBYSCORE', CC_KEY_ROUTERS, '-inf',
+                   now - ROUTER_STATS_TTL_MS)
+        redis.call('PEXPIRE', CC_KEY_ROUTERS, ROUTER_STATS_TTL_MS)
+        return 'OK'
+    end)
 end
-
-register('cc_status', function(fmt)
-    if fmt ~= 'json' and fmt ~= 'prometheus' then
-        fail('BADREQ', 'format must be json or prometheus')
-    end
-    local now = now_ms()
-    local agents, af = sorted_members(CC_KEY_AGENTS), {}
-    local queues, qf = sorted_members(CC_KEY_QUEUES), {}
-    for _, a in ipairs(agents) do
-        af[a] = agent_figures(a, now)
-    end
-    for _, q in ipairs(queues) do
-        qf[q] = queue_figures(q, af, now)
-    end
-    if fmt == 'json' then
-        return status_json(now, queues, qf, agents, af)
-    end
-    return status_prometheus(queues, qf, agents, af, router_figures(now))
-end)
-
--- A router's counts since its last report, once a step (a sweep even with
--- nothing to count: it says the router lives): added to its hash, which
--- expires when the router goes silent.
-register('cc_router_stats', function(name, ...)
-    local counts = {...}
-    if type(name) ~= 'string' or not name:match('^[!-~]+$') or #name > 64
-    then
-        fail('BADREQ', 'router name')
-    end
-    for i = 1, #ROUTER_COUNTS do
-        local n = tonumber(counts[i])
-        if not n or n < 0 or n ~= math.floor(n) or n > 1e12 then
-            fail('BADREQ', ROUTER_COUNTS[i] .. ': want a count')
-        end
-        counts[i] = jnum(n)
-    end
-    local k = key(CC_KEY_ROUTER_STATS, name)
-    for i, field in ipairs(ROUTER_COUNTS) do
-        redis.call('HINCRBY', k, field, counts[i])
-    end
-    redis.call('PEXPIRE', k, ROUTER_STATS_TTL_MS)
-    local now = now_ms()
-    redis.call('ZADD', CC_KEY_ROUTERS, now, name)
-    redis.call('ZREMRANGEBYSCORE', CC_KEY_ROUTERS, '-inf',
-               now - ROUTER_STATS_TTL_MS)
-    redis.call('PEXPIRE', CC_KEY_ROUTERS, ROUTER_STATS_TTL_MS)
-    return 'OK'
-end)
-

@@ -1,0 +1,198 @@
+#!/usr/bin/perl
+# The status figures the library keeps (cc:status:*, the agents_STATE
+# counts in each queue's stats), driven with FCALL against a real
+# redis-server: after every change of state, the answer equals the one made
+# from the state alone (the figures deleted, built again); the changes time
+# alone makes (presence running out, wrap-up ending) show without any
+# function but the answer, and the router's sweep takes them; an agents
+# file reload that removes an agent or changes its queues; a Redis whose
+# figures were written by no version (a library before them), and changes
+# made behind the library's back (such a library, during a rolling
+# upgrade), put right by the sweep.
+
+use strict;
+use warnings;
+use Test::More;
+
+use lib 't/lib';
+use CCTest;
+
+my $t = CCTest->new(skip_missing => 0);
+plan(skip_all => 'redis-server not found')
+    unless CCTest::redis_server_binary();
+$t->start_redis;
+$t->load_functions;
+my $J = $t->json;
+
+sub ok_call { $t->fcall_ok(@_) }
+sub redis_ms { $t->redis_ms }
+
+# the answer's figures, but for what the clock moves by itself
+sub figures {
+    my $s = $J->decode(ok_call('cc_status', 'json'));
+    delete $s->{time};
+    delete $_->{longest_wait} for values %{ $s->{queues} };
+    return $s;
+}
+
+# the Prometheus text, but for what the clock moves by itself
+sub samples {
+    return join "\n", grep { !/longest_wait|last_seen/ }
+        split /\n/, ok_call('cc_status', 'prometheus');
+}
+
+# the figures as kept, then as made again from the state alone
+sub same {
+    my ($what) = @_;
+    my ($kept, $text) = (figures(), samples());
+    $t->redis_cmd('DEL', 'cc:status:agents');
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    is_deeply($kept, figures(),
+        "$what: kept figures = figures from the state");
+    is($text, samples(), "$what: ... in Prometheus's too");
+    return $kept;
+}
+
+sub load {
+    ok_call('cc_agents_load', $J->encode([map { {
+        id => $_->[0], name => ucfirst $_->[0], queues => $_->[1],
+        skills => [], capacity => $_->[2] } } @_]));
+}
+
+load(['alice', ['sales', 'support'], 2], ['bob', ['sales'], 1],
+     ['carol', ['support'], 1]);
+ok_call('cc_queues_load', $J->encode({sales => {wrapup => 400}}), '{}');
+
+my $s = same('agents loaded, none present');
+is($s->{agents}{alice}{status}, 'offline', 'alice offline');
+is($s->{queues}{sales}{agents_offline}, 2, 'sales: 2 offline');
+is($t->redis_cmd('HGET', 'cc:queue:sales:stats', 'agents_offline'), 2,
+    '... counted in its stats');
+
+ok_call('cc_agent_open', 'alice', 'ka', 600000, '');
+ok_call('cc_agent_open', 'bob', 'kb', 600000, '');
+$s = same('alice and bob present');
+is($s->{queues}{sales}{agents_away}, 2, 'sales: 2 away');
+ok_call('cc_agent_status', 'alice', 'available');
+ok_call('cc_agent_status', 'bob', 'available');
+$s = same('available');
+is($s->{queues}{sales}{agents_available}, 2, 'sales: 2 available');
+is($s->{queues}{support}{agents_available}, 1, 'support: alice available');
+
+my $n = 0;
+sub create {
+    my ($q) = @_;
+    my $id = 's' . ++$n;
+    ok_call('cc_call_create', $id, "tok-$id", $q, '{}', '[]', 60000, '', '');
+    ok_call('cc_caller_open', $id, "tok-$id", "k-$id", 600000);
+    return $id;
+}
+
+my $c1 = create('sales');
+ok_call('cc_offer', $c1, 'bob', 30000, '');
+$s = same('an offer to bob');
+is($s->{agents}{bob}{offers}, 1, 'bob: 1 offer');
+is($s->{queues}{sales}{agents_available}, 1,
+    'bob, at capacity, not available');
+ok_call('cc_agent_accept', 'bob', $c1);
+$s = same('bob holds it');
+is_deeply([@{ $s->{agents}{bob} }{qw(calls offers)}], [1, 0],
+    'bob: 1 call, no offer');
+is($s->{queues}{sales}{agents_busy}, 1, 'sales: bob busy');
+
+my $c2 = create('sales');
+ok_call('cc_ring', $c2, '', 'alice');
+same('ring-all');
+ok_call('cc_agent_reject', 'alice', $c2);
+same('a reject');
+ok_call('cc_offer', $c2, 'alice', 30000, '');
+ok_call('cc_agent_accept', 'alice', $c2);
+ok_call('cc_agent_transfer', 'alice', $c2, 'queue', 'support');
+same('a transfer to a queue');
+
+# wrap-up: ends by time alone, shown by the answer with no sweep
+ok_call('cc_agent_end', 'bob', $c1);
+$s = same('bob ended his call');
+is($s->{agents}{bob}{status}, 'wrapup', 'bob: wrapup');
+is($s->{queues}{sales}{agents_wrapup}, 1, 'sales: 1 in wrap-up');
+my $until = $t->redis_cmd('HGET', 'cc:agent:bob', 'wrapup_until');
+$t->until_redis($until);
+is(figures()->{agents}{bob}{status}, 'available',
+    'its end shows in the next answer, no sweep');
+is($t->redis_cmd('HGET', 'cc:queue:sales:stats', 'agents_wrapup'), 0,
+    '... and in the counts');
+same('after the wrap-up');
+
+# presence runs out: the answer shows it; or the router's sweep takes it
+ok_call('cc_agent_open', 'carol', 'kc', 300, '');
+is(figures()->{agents}{carol}{status}, 'away', 'carol present, away');
+$t->until_redis(redis_ms() + 300);
+is(figures()->{agents}{carol}{status}, 'offline',
+    'her presence ran out: offline');
+ok_call('cc_agent_open', 'carol', 'kc2', 300, '');
+$t->until_redis(redis_ms() + 300);
+ok_call('cc_expire_agents', 10);
+is($t->redis_cmd('ZSCORE', 'cc:status:due', 'carol'), undef,
+    'the sweep took her presence running out');
+is($t->redis_cmd('HGET', 'cc:queue:support:stats', 'agents_offline'), 1,
+    '... in the counts');
+same('presence ran out');
+
+# a refresh that finds no connection (a Redis that lost them) makes the
+# agent present again
+ok_call('cc_agent_presence', 600000, 'carol', 'kc3');
+is(figures()->{agents}{carol}{status}, 'away', 'present again by a refresh');
+same('present again');
+ok_call('cc_agent_close', 'carol', 'kc3', 0);
+is(figures()->{agents}{carol}{status}, 'offline', 'closed, no grace');
+
+# the agents file: bob goes, alice leaves support
+load(['alice', ['sales'], 2], ['carol', ['support'], 1]);
+$s = same('a reload');
+ok(!exists $s->{agents}{bob}, 'bob is gone from the figures');
+is($s->{queues}{sales}{agents_available}, 1, 'sales: alice alone');
+is_deeply([map { $s->{queues}{support}{"agents_$_"} }
+    qw(available busy wrapup away offline)], [0, 0, 0, 0, 1],
+    'support: carol alone, offline');
+unlike(ok_call('cc_status', 'prometheus'), qr/agent="bob"/,
+    'prometheus: no bob');
+load(['alice', ['sales', 'support'], 2], ['bob', ['sales'], 1],
+     ['carol', ['support'], 1]);
+$s = same('bob back, alice in support again');
+is($s->{agents}{bob}{status}, 'available', 'bob available, as he was');
+
+# the figures missing (a Redis from before them): built from the state
+$t->redis_cmd('DEL', 'cc:status:agents', 'cc:status:parts', 'cc:status:due');
+$t->redis_cmd('HDEL', "cc:queue:$_:stats", map { "agents_$_" }
+    qw(available busy wrapup away offline)) for qw(sales support);
+ok_call('cc_agent_status', 'alice', 'away');     # no figures to keep yet
+$s = figures();
+is($s->{agents}{alice}{status}, 'away', 'built: alice away');
+is($s->{queues}{sales}{agents_available}, 1, 'built: sales, bob available');
+same('built from a Redis without figures');
+
+# behind the library's back (a library before these figures, during a
+# rolling upgrade): the sweep makes an agent again from its state, one a
+# second, so it is right again within a few
+$t->redis_cmd('HSET', 'cc:agent:alice', 'status', 'available');
+$t->redis_cmd('HSET', 'cc:agent:bob', 'capacity', 3);
+ok($t->wait_for(sub {
+    ok_call('cc_expire_agents', 10);
+    my $f = figures();
+    $f->{agents}{alice}{status} eq 'available'
+        && $f->{agents}{bob}{capacity} == 3;
+}, timeout => 30, interval => 0.2), 'the sweep puts them right');
+same('after the repairs');
+
+# the module's way: the answer in parts, the same text
+for my $fmt (qw(json prometheus)) {
+    my $parts = ok_call('cc_status', $fmt, 'parts');
+    my $text = ok_call('cc_status', $fmt);
+    ok(ref $parts eq 'ARRAY' && !grep({ ref } @$parts), "$fmt: parts");
+    my $joined = join '', @$parts;
+    s/^\{"time":\d+//, s/(last_seen_seconds\S+ )\S+/$1/g
+        for $joined, $text;
+    is($joined, $text, "$fmt: their concatenation is the text");
+}
+
+done_testing;
