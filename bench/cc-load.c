@@ -106,8 +106,8 @@ cc_raise_nofile(uint64_t sockets)
     rlim_t         need;
     struct rlimit  rl;
 
-    /* stdio, epoll, the ready file, some slack */
-    need = (rlim_t) sockets + 32;
+    /* stdio, epoll, the ready file */
+    need = (rlim_t) sockets + 8;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
         fprintf(stderr, "cc-load: getrlimit: %s\n", strerror(errno));
