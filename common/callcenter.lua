@@ -9,9 +9,10 @@
 -- call hash vanished (its keys expired) may linger in a set: it is
 -- skipped and dropped there, never an error.
 
-local AGENT_MAXLEN = 10000
-local CALL_MAXLEN = 100000
-local WORK_MAXLEN = 10000
+-- strings: a number argument of redis.call costs a conversion each call
+local AGENT_MAXLEN = '10000'
+local CALL_MAXLEN = '100000'
+local WORK_MAXLEN = '10000'
 local CALL_TTL = 86400            -- s an ended call's keys are kept
 local CALL_LIFE_MS = 8 * 86400000 -- a live call's keys expire this long
                                   -- after it was created (> any wait)
@@ -75,8 +76,19 @@ end
 
 -- Keys, clock, JSON -------------------------------------------------------
 
+-- fmt (a CC_KEY_* name with one %s) with name in place of %s; a
+-- concatenation of fmt's two parts, found once a name: string.format costs
+-- ten times as much, and the hot functions build several keys each
+local key_parts = {}
+
 local function key(fmt, name)
-    return string.format(fmt, name)
+    local p = key_parts[fmt]
+    if not p then
+        local at = fmt:find('%s', 1, true)
+        p = {fmt:sub(1, at - 1), fmt:sub(at + 2)}
+        key_parts[fmt] = p
+    end
+    return p[1] .. name .. p[2]
 end
 
 local function now_ms()
@@ -127,6 +139,21 @@ local function hash(k)
     local h = {}
     for i = 1, #flat, 2 do
         h[flat[i]] = flat[i + 1]
+    end
+    return h
+end
+
+-- the fields `names` of hash k, as a table (nil: no hash, or it lacks the
+-- first name): HMGET, for a function that needs a few fields of a hash
+-- that holds more (a call's holds the caller's details)
+local function hash_fields(k, names)
+    local f = redis.call('HMGET', k, unpack(names))
+    if not f[1] then
+        return nil
+    end
+    local h = {}
+    for i, name in ipairs(names) do
+        h[name] = f[i] or nil
     end
     return h
 end

@@ -1,30 +1,21 @@
 -- Caller side -------------------------------------------------------------
 
 -- The call if token is its token; an unknown call and a wrong token fail
--- alike, after the same constant-time comparison of the SHA-1 digests.
--- The fields the caller side reads: all but the caller's details, which
--- may be up to a body's size and are no function's business here.
-local CALLER_FIELDS = {'id', 'token', 'queue', 'state', 'created', 'skills',
+-- alike, after the same comparison of SHA-1 digests (Lua strings are
+-- interned: == compares two pointers, whatever the bytes).  fields: the
+-- call's fields the function reads, token first (HMGET: the caller's
+-- details may be up to a body's size and are no business here, and each
+-- field read costs); CALLER_FIELDS by default.
+local CALLER_FIELDS = {'token', 'id', 'queue', 'state', 'created', 'skills',
     'priority', 'agent', 'assigned_at', 'offer_agent', 'offer_expires',
     'reason', 'pending', 'parked', 'left_message', 'bucket', 'bucket_at',
     'kept_bytes'}
 
-local function caller_call(id, token)
-    local f = redis.call('HMGET', key(CC_KEY_CALL, id), unpack(CALLER_FIELDS))
-    local call
-    if f[1] then
-        call = {}
-        for i, name in ipairs(CALLER_FIELDS) do
-            call[name] = f[i] or nil
-        end
-    end
-    local stored = call and call.token or string.rep('0', 40)
+local function caller_call(id, token, fields)
+    local call = hash_fields(key(CC_KEY_CALL, id),
+                             fields or CALLER_FIELDS)
     local given = redis.sha1hex(token)
-    local diff = #stored == #given and 0 or 1
-    for i = 1, #given do
-        diff = bit.bor(diff, bit.bxor(given:byte(i), stored:byte(i) or 0))
-    end
-    if not call or diff ~= 0 then
+    if not call or call.token ~= given then
         fail('FORBIDDEN', 'forbidden')
     end
     return call
@@ -106,8 +97,12 @@ end
 -- call until its stream is gone for the grace: a waiting call whose caller
 -- left is then abandoned (cc_expire_calls).  At most max_streams (0: no
 -- limit) live connections a call: so the zset stays that small.
+-- what cc_caller_open reads: enter_queue's and rings()' fields
+local OPEN_FIELDS = {'token', 'queue', 'state', 'created', 'skills',
+    'priority', 'pending', 'parked', 'left_message'}
+
 register('cc_caller_open', function(id, token, conn, ttl, max_streams)
-    local call = caller_call(id, token)
+    local call = caller_call(id, token, OPEN_FIELDS)
     if conn and call.state ~= 'ended' then
         local ck = key(CC_KEY_CALL_CONNS, id)
         local now = now_ms()
@@ -209,9 +204,13 @@ local function message_quota(call, message, kind, rate, burst, budget, now)
     return fields
 end
 
+-- what cc_caller_message reads: message_quota's fields and where it goes
+local MESSAGE_FIELDS = {'token', 'queue', 'state', 'created', 'agent',
+    'left_message', 'bucket', 'bucket_at', 'kept_bytes'}
+
 register('cc_caller_message', function(id, token, message, kind, rate,
                                        burst, budget)
-    local call = caller_call(id, token)
+    local call = caller_call(id, token, MESSAGE_FIELDS)
     kind = message_kind(kind)
     if call.state == 'ended' then
         fail('CONFLICT', 'call has ended')

@@ -40,9 +40,10 @@ local function ever_offered(id, a)
     return redis.call('SISMEMBER', key(CC_KEY_CALL_OFFERED, id), a) == 1
 end
 
--- The call held (assigned, or ended while assigned) by a, else NOTFOUND.
-local function held_call(a, id)
-    local call = call_get(id)
+-- The call held (assigned, or ended while assigned) by a, else NOTFOUND;
+-- call: the call as the caller read it already (nil: read here).
+local function held_call(a, id, call)
+    call = call or call_get(id)
     if not call or call.agent ~= a then
         live_ids(key(CC_KEY_AGENT_CALLS, a))
         fail('NOTFOUND', 'call not found')
@@ -233,13 +234,12 @@ local function end_call(id, call, reason, now)
 end
 
 -- a message event's data; an agent's names the agent (a call may have had
--- several, through transfers)
+-- several, through transfers); one concatenation, the text call_data
+-- would give
 local function message_data(id, from, message, a)
-    if a then
-        return call_data(id, {'from', js(from), 'agent', agent_json(a),
-                              'message', message})
-    end
-    return call_data(id, {'from', js(from), 'message', message})
+    local agent = a and ',"agent":' .. agent_json(a) or ''
+    return call_head(id) .. ',"from":' .. js(from) .. agent
+        .. ',"message":' .. message .. '}'
 end
 
 -- A message goes to the call's stream (id ev: the id the 202 answers and
@@ -269,7 +269,7 @@ end
 -- stands).
 local function deliver(id, a, data, kind, q, from)
     redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q),
-               'messages_' .. from .. '_' .. kind, 1)
+               'messages_' .. from .. '_' .. kind, '1')
     if kind == 'keep' then
         return emit_message(id, a, data)
     end

@@ -11,11 +11,15 @@ local function ewma(q, field, sample)
 end
 
 -- Who staffs q now: agents (available ones), staffed capacity (present
--- and not away), free slots (of agents that may take a call).  O(agents).
+-- and not away), free slots (of agents that may take a call).  O(agents):
+-- of each, only the fields its state needs (the hash holds more).
+local STAFFING_FIELDS = {'capacity', 'status', 'wrapup_until'}
+
 local function staffing(q, now)
     local st = {ready = 0, staffed = 0, free = 0}
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        local state, h, n = agent_state(a, now)
+        local state, h, n = agent_state(a, now,
+            hash_fields(key(CC_KEY_AGENT, a), STAFFING_FIELDS))
         local capacity = tonumber(h.capacity) or 0
         if state ~= 'offline' and state ~= 'away' then
             st.staffed = st.staffed + capacity
