@@ -152,8 +152,10 @@ local function hash_fields(k, names)
         return nil
     end
     local h = {}
-    for i, name in ipairs(names) do
-        h[name] = f[i] or nil
+    for i = 1, #names do
+        if f[i] then
+            h[names[i]] = f[i]
+        end
     end
     return h
 end

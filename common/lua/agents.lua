@@ -64,10 +64,9 @@ end
 
 -- What an agent is now: offline (no stream past the grace), away, wrapup,
 -- busy (load >= capacity) or available (may take one more call), with
--- its hash and load.  h: the agent's hash when the caller read it
--- already (at least capacity, status, wrapup_until).
-local function agent_state(a, now, h)
-    h = h or hash(key(CC_KEY_AGENT, a)) or {}
+-- its hash and load.
+local function agent_state(a, now)
+    local h = hash(key(CC_KEY_AGENT, a)) or {}
     local n = load(a)
     local state = 'available'
     if not present(a, now) then

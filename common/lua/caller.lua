@@ -46,21 +46,25 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
         fail('CONFLICT', 'call exists')
     end
     priority = tonumber(priority) or 0
-    redis.call('HSET', ck, 'id', id, 'token', redis.sha1hex(token),
-               'queue', q, 'state', 'queued', 'created', now,
-               'caller', caller, 'skills', skills, 'priority', priority)
+    -- one HSET: pending, since the call waits in its queue once its
+    -- caller's first stream opens (cc_caller_open): a link nobody follows
+    -- never takes a place there
+    local fields = {'id', id, 'token', redis.sha1hex(token), 'queue', q,
+        'state', 'queued', 'created', now, 'caller', caller,
+        'skills', skills, 'priority', priority,
+        'pending', '1'}
     if customer ~= '' then
         local who = redis.sha1hex(customer)
         local last = redis.call('HGET', key(CC_KEY_CUSTOMER, who), 'agent')
-        redis.call('HSET', ck, 'customer', who)
+        fields[#fields + 1] = 'customer'
+        fields[#fields + 1] = who
         if last then
-            redis.call('HSET', ck, 'sticky_agent', last)
+            fields[#fields + 1] = 'sticky_agent'
+            fields[#fields + 1] = last
         end
     end
+    redis.call('HSET', ck, unpack(fields))
     call_key_life(id, CC_KEY_CALL, now)
-    -- the call waits in its queue once its caller's first stream opens
-    -- (cc_caller_open): a link nobody follows never takes a place there
-    redis.call('HSET', ck, 'pending', '1')
     redis.call('ZADD', CC_KEY_CALLERS_LEAVING,
                now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
     local s = settings(q)
@@ -107,10 +111,14 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
         local ck = key(CC_KEY_CALL_CONNS, id)
         local now = now_ms()
         local max = tonumber(max_streams) or 0
-        if max > 0 and open_streams(ck, now) >= max then
+        -- a pending call's first stream: there is no other, open or run out
+        if max > 0 and not call.pending and open_streams(ck, now) >= max
+        then
             fail('TOOMANY', 'too many streams')
         end
-        redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+        if not call.pending then
+            redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+        end
         redis.call('ZADD', ck, now + tonumber(ttl), conn)
         call_key_life(id, CC_KEY_CALL_CONNS, call.created)
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)

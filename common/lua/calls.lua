@@ -244,12 +244,13 @@ end
 
 -- A message goes to the call's stream (id ev: the id the 202 answers and
 -- the transcript holds) and to the agent's stream, whose copy names ev as
--- event_id so a dashboard merging both knows it for the same message.
+-- event_id so a dashboard merging both knows it for the same message (a
+-- stream id: digits and a dash, nothing to escape).
 local function emit_message(id, a, data)
     local ev = emit_call(id, 'message', data)
     if a then
         emit_agent(a, 'message',
-                   data:sub(1, -2) .. ',"event_id":' .. js(ev) .. '}')
+                   data:sub(1, -2) .. ',"event_id":"' .. ev .. '"}')
     end
     return ev
 end

@@ -11,22 +11,29 @@ local function ewma(q, field, sample)
 end
 
 -- Who staffs q now: agents (available ones), staffed capacity (present
--- and not away), free slots (of agents that may take a call).  O(agents):
--- of each, only the fields its state needs (the hash holds more).
+-- and not away), free slots (of agents that may take a call), by
+-- agent_state's rules.  O(agents), so each costs few reads and no write:
+-- its hash's three fields, its presence for an agent not away, its load
+-- by set sizes (an estimate may count an id whose call's keys expired,
+-- which the agent's own functions drop: live_ids).
 local STAFFING_FIELDS = {'capacity', 'status', 'wrapup_until'}
 
 local function staffing(q, now)
     local st = {ready = 0, staffed = 0, free = 0}
+    local after = '(' .. now
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        local state, h, n = agent_state(a, now,
-            hash_fields(key(CC_KEY_AGENT, a), STAFFING_FIELDS))
+        local h = hash_fields(key(CC_KEY_AGENT, a), STAFFING_FIELDS) or {}
         local capacity = tonumber(h.capacity) or 0
-        if state ~= 'offline' and state ~= 'away' then
+        if h.status == 'available' and redis.call('ZCOUNT',
+                key(CC_KEY_AGENT_CONNS, a), after, '+inf') > 0 then
             st.staffed = st.staffed + capacity
-        end
-        if state == 'available' then
-            st.ready = st.ready + 1
-            st.free = st.free + capacity - n
+            local n = not in_wrapup(h, now)
+                and redis.call('SCARD', key(CC_KEY_AGENT_OFFERS, a))
+                    + redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a))
+            if n and n < capacity then
+                st.ready = st.ready + 1
+                st.free = st.free + capacity - n
+            end
         end
     end
     return st
@@ -231,8 +238,10 @@ local function enter_queue(id, call, now)
     if redis.call('ZADD', wk, rank_score(s, call.created, call.priority), id)
         == 1 then
         local rank = redis.call('ZRANK', wk, id)
-        local ctx = update_positions(q, now, rank, {gone = {}, s = s})
+        local ctx = {gone = {}, s = s}
         show_position(q, rank, id, now, ctx)
+        -- those behind it moved by one place
+        update_positions(q, now, rank + 1, ctx)
     end
     if rings(call) then
         enter_ready(id, call, q, s)
