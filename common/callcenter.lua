@@ -76,19 +76,21 @@ end
 
 -- Keys, clock, JSON -------------------------------------------------------
 
--- fmt (a CC_KEY_* name with one %s) with name in place of %s; a
--- concatenation of fmt's two parts, found once a name: string.format costs
--- ten times as much, and the hot functions build several keys each
-local key_parts = {}
-
-local function key(fmt, name)
-    local p = key_parts[fmt]
-    if not p then
-        local at = fmt:find('%s', 1, true)
-        p = {fmt:sub(1, at - 1), fmt:sub(at + 2)}
-        key_parts[fmt] = p
+-- fmt (a CC_KEY_* name with one %s) with name in place of %s: a
+-- concatenation of fmt's two parts, found once a name (string.format costs
+-- ten times as much, and the hot functions build several keys each)
+local key
+do
+    local parts = {}
+    key = function(fmt, name)
+        local p = parts[fmt]
+        if not p then
+            local at = fmt:find('%s', 1, true)
+            p = {fmt:sub(1, at - 1), fmt:sub(at + 2)}
+            parts[fmt] = p
+        end
+        return p[1] .. name .. p[2]
     end
-    return p[1] .. name .. p[2]
 end
 
 local function now_ms()
@@ -158,6 +160,48 @@ local function hash_fields(k, names)
         end
     end
     return h
+end
+
+-- What build(reply, ...) makes of Redis replies alone, kept under name (a
+-- key's): the same replies again give the same value (read it only),
+-- not built again; decoding is what most functions would pay for settings
+-- and profiles, several times the reads.  At most 1024 names kept (a
+-- site's prefix makes other names).
+local remembered
+do
+    local kept, count = {}, 0
+
+    local function same_reply(x, y)
+        if #x ~= #y then
+            return false
+        end
+        for i = 1, #x do
+            if x[i] ~= y[i] then
+                return false
+            end
+        end
+        return true
+    end
+
+    remembered = function(name, build, ...)
+        local replies = {...}
+        local k = kept[name]
+        if k then
+            local same = true
+            for i = 1, #replies do
+                same = same and same_reply(k[i], replies[i])
+            end
+            if same then
+                return k.value
+            end
+        elseif count >= 1024 then
+            kept, count = {}, 0
+        end
+        count = count + (k and 0 or 1)
+        replies.value = build(...)
+        kept[name] = replies
+        return replies.value
+    end
 end
 
 local function sorted_members(k)

@@ -228,14 +228,14 @@ end)
 
 -- what cc_agent_message reads of the call: whose it is (held_call), and
 -- whether it rings a yet (offered_now)
-local AGENT_MESSAGE_FIELDS = {'id', 'queue', 'state', 'agent', 'offer_agent',
+CALL_FIELDS.agent_message = {'id', 'queue', 'state', 'agent', 'offer_agent',
     'offer_expires'}
 
 register('cc_agent_message', function(a, id, message, kind)
     agent_check(a)
     kind = message_kind(kind)
     local call = hash_fields(key(CC_KEY_CALL, id),
-                             AGENT_MESSAGE_FIELDS)
+                             CALL_FIELDS.agent_message)
     if call and call.agent ~= a and offered_now(call, a, now_ms()) then
         fail('CONFLICT', 'call is not yours yet')
     end

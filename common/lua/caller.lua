@@ -3,17 +3,23 @@
 -- The call if token is its token; an unknown call and a wrong token fail
 -- alike, after the same comparison of SHA-1 digests (Lua strings are
 -- interned: == compares two pointers, whatever the bytes).  fields: the
--- call's fields the function reads, token first (HMGET: the caller's
--- details may be up to a body's size and are no business here, and each
--- field read costs); CALLER_FIELDS by default.
-local CALLER_FIELDS = {'token', 'id', 'queue', 'state', 'created', 'skills',
+-- call's fields the function reads, token first (CALL_FIELDS: the
+-- caller's details may be up to a body's size and are no business here,
+-- and each field read costs); all a caller function may need by default.
+CALL_FIELDS.caller = {'token', 'id', 'queue', 'state', 'created', 'skills',
     'priority', 'agent', 'assigned_at', 'offer_agent', 'offer_expires',
     'reason', 'pending', 'parked', 'left_message', 'bucket', 'bucket_at',
     'kept_bytes'}
+-- cc_caller_open: enter_queue's and rings()' fields
+CALL_FIELDS.open = {'token', 'queue', 'state', 'created', 'skills',
+    'priority', 'pending', 'parked', 'left_message'}
+-- cc_caller_message: message_quota's fields and where the message goes
+CALL_FIELDS.message = {'token', 'queue', 'state', 'created', 'agent',
+    'left_message', 'bucket', 'bucket_at', 'kept_bytes'}
 
 local function caller_call(id, token, fields)
     local call = hash_fields(key(CC_KEY_CALL, id),
-                             fields or CALLER_FIELDS)
+                             fields or CALL_FIELDS.caller)
     local given = redis.sha1hex(token)
     if not call or call.token ~= given then
         fail('FORBIDDEN', 'forbidden')
@@ -101,12 +107,8 @@ end
 -- call until its stream is gone for the grace: a waiting call whose caller
 -- left is then abandoned (cc_expire_calls).  At most max_streams (0: no
 -- limit) live connections a call: so the zset stays that small.
--- what cc_caller_open reads: enter_queue's and rings()' fields
-local OPEN_FIELDS = {'token', 'queue', 'state', 'created', 'skills',
-    'priority', 'pending', 'parked', 'left_message'}
-
 register('cc_caller_open', function(id, token, conn, ttl, max_streams)
-    local call = caller_call(id, token, OPEN_FIELDS)
+    local call = caller_call(id, token, CALL_FIELDS.open)
     if conn and call.state ~= 'ended' then
         local ck = key(CC_KEY_CALL_CONNS, id)
         local now = now_ms()
@@ -212,13 +214,9 @@ local function message_quota(call, message, kind, rate, burst, budget, now)
     return fields
 end
 
--- what cc_caller_message reads: message_quota's fields and where it goes
-local MESSAGE_FIELDS = {'token', 'queue', 'state', 'created', 'agent',
-    'left_message', 'bucket', 'bucket_at', 'kept_bytes'}
-
 register('cc_caller_message', function(id, token, message, kind, rate,
                                        burst, budget)
-    local call = caller_call(id, token, MESSAGE_FIELDS)
+    local call = caller_call(id, token, CALL_FIELDS.message)
     kind = message_kind(kind)
     if call.state == 'ended' then
         fail('CONFLICT', 'call has ended')

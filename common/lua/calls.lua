@@ -4,6 +4,10 @@ local function call_get(id)
     return hash(key(CC_KEY_CALL, id))
 end
 
+-- The fields of the call hash a function reads when it needs few
+-- (hash_fields), by the function (lua/caller.lua, lua/agent.lua).
+local CALL_FIELDS = {}
+
 -- Every key of a live call expires CALL_LIFE_MS after the call was
 -- created (end_call brings it down to CALL_TTL): set on each key as it
 -- comes to exist.
@@ -242,19 +246,6 @@ local function message_data(id, from, message, a)
         .. ',"message":' .. message .. '}'
 end
 
--- A message goes to the call's stream (id ev: the id the 202 answers and
--- the transcript holds) and to the agent's stream, whose copy names ev as
--- event_id so a dashboard merging both knows it for the same message (a
--- stream id: digits and a dash, nothing to escape).
-local function emit_message(id, a, data)
-    local ev = emit_call(id, 'message', data)
-    if a then
-        emit_agent(a, 'message',
-                   data:sub(1, -2) .. ',"event_id":"' .. ev .. '"}')
-    end
-    return ev
-end
-
 -- kind `keep` (stored, published) or `live` (typing: published only, no
 -- part of any history); default keep
 local function message_kind(kind)
@@ -267,12 +258,20 @@ end
 
 -- Delivers a message of the kind to the call and, when a holds it, to a:
 -- the event id, for `live` the tip of the call's stream (where a resume
--- stands).
+-- stands).  A kept one goes to the call's stream (its id: the one the 202
+-- answers and the transcript holds) and to the agent's, whose copy names
+-- it as event_id so a dashboard merging both knows it for the same
+-- message (a stream id: digits and a dash, nothing to escape).
 local function deliver(id, a, data, kind, q, from)
     redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q),
                'messages_' .. from .. '_' .. kind, '1')
     if kind == 'keep' then
-        return emit_message(id, a, data)
+        local ev = emit_call(id, 'message', data)
+        if a then
+            emit_agent(a, 'message',
+                       data:sub(1, -2) .. ',"event_id":"' .. ev .. '"}')
+        end
+        return ev
     end
     local ck = key(CC_KEY_CALL_EVENTS, id)
     publish_live(ck, 'message', data)

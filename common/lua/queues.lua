@@ -16,18 +16,17 @@ end
 -- its hash's three fields, its presence for an agent not away, its load
 -- by set sizes (an estimate may count an id whose call's keys expired,
 -- which the agent's own functions drop: live_ids).
-local STAFFING_FIELDS = {'capacity', 'status', 'wrapup_until'}
-
 local function staffing(q, now)
     local st = {ready = 0, staffed = 0, free = 0}
     local after = '(' .. now
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        local h = hash_fields(key(CC_KEY_AGENT, a), STAFFING_FIELDS) or {}
-        local capacity = tonumber(h.capacity) or 0
-        if h.status == 'available' and redis.call('ZCOUNT',
+        local f = redis.call('HMGET', key(CC_KEY_AGENT, a), 'capacity',
+                             'status', 'wrapup_until')
+        local capacity = tonumber(f[1]) or 0
+        if f[2] == 'available' and redis.call('ZCOUNT',
                 key(CC_KEY_AGENT_CONNS, a), after, '+inf') > 0 then
             st.staffed = st.staffed + capacity
-            local n = not in_wrapup(h, now)
+            local n = not in_wrapup({wrapup_until = f[3] or nil}, now)
                 and redis.call('SCARD', key(CC_KEY_AGENT_OFFERS, a))
                     + redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a))
             if n and n < capacity then
@@ -187,14 +186,22 @@ local function ready_key(q, pk)
     return string.format(CC_KEY_QUEUE_READY, q, pk)
 end
 
--- q's profiles: {{key, skills set}, ...}
-local function profiles(q)
-    local flat = redis.call('HGETALL', key(CC_KEY_QUEUE_PROFILES, q))
-    local list = {}
-    for i = 1, #flat, 2 do
-        list[#list + 1] = {flat[i], set_of(cjson.decode(flat[i + 1]))}
+-- q's profiles: {{key, skills set}, ...}, made once for the same reply
+-- (remembered): read them only
+local profiles
+do
+    local function profiles_of(flat)
+        local list = {}
+        for i = 1, #flat, 2 do
+            list[#list + 1] = {flat[i], set_of(cjson.decode(flat[i + 1]))}
+        end
+        return list
     end
-    return list
+
+    profiles = function(q)
+        local pk = key(CC_KEY_QUEUE_PROFILES, q)
+        return remembered(pk, profiles_of, redis.call('HGETALL', pk))
+    end
 end
 
 -- call: skills (JSON), created, priority

@@ -23,66 +23,41 @@ local STRATEGIES = {
     ['ring-all'] = true,
 }
 
--- The settings made of the two HGETALLs of a queue key (cc:queue:Q), by
--- that key: {defaults' reply, queue's reply, settings}.  settings() is a
--- function of those replies alone and nobody changes its table, so the
--- same replies give the same table, without the building and decoding
--- that cost most functions three times the two reads.  At most
--- SETTINGS_KEPT queue keys (a site's prefix makes others).
-local SETTINGS_KEPT = 1024
-local settings_kept, settings_count = {}, 0
-
-local function same_reply(x, y)
-    if #x ~= #y then
-        return false
-    end
-    for i = 1, #x do
-        if x[i] ~= y[i] then
-            return false
-        end
-    end
-    return true
-end
-
 -- q's settings: its own (cc:queue:Q), else the defaults, else BUILTIN;
 -- numbers as numbers, hours decoded (nil: always open); s.given[f]: f
--- came from Redis, not BUILTIN.  The table is shared: read it only.
-local function settings(q)
-    local qk = key(CC_KEY_QUEUE, q)
-    local replies = {redis.call('HGETALL', CC_KEY_QUEUES_DEFAULTS),
-                     redis.call('HGETALL', qk)}
-    local kept = settings_kept[qk]
-    if kept and same_reply(kept[1], replies[1])
-        and same_reply(kept[2], replies[2]) then
-        return kept[3]
-    end
-    local s, given = {}, {}
-    for _, flat in ipairs(replies) do
-        for i = 1, #flat, 2 do
-            s[flat[i]] = flat[i + 1]
-            given[flat[i]] = true
+-- came from Redis, not BUILTIN.  Made once for the same two replies
+-- (remembered): read the table only.
+local settings
+do
+    local function settings_of(defaults, own)
+        local s, given = {}, {}
+        for _, flat in ipairs{defaults, own} do
+            for i = 1, #flat, 2 do
+                s[flat[i]] = flat[i + 1]
+                given[flat[i]] = true
+            end
         end
-    end
-    for f, v in pairs(BUILTIN) do
-        if not given[f] then
-            s[f] = v
-        elseif NUMERIC[f] then
-            s[f] = tonumber(s[f]) or v
+        for f, v in pairs(BUILTIN) do
+            if not given[f] then
+                s[f] = v
+            elseif NUMERIC[f] then
+                s[f] = tonumber(s[f]) or v
+            end
         end
-    end
-    s.given = given
-    s.hours = cjson.decode(s.hours)
-    if s.hours == cjson.null then
-        s.hours = nil
-    end
-    if not kept then
-        if settings_count >= SETTINGS_KEPT then
-            settings_kept, settings_count = {}, 0
+        s.given = given
+        s.hours = cjson.decode(s.hours)
+        if s.hours == cjson.null then
+            s.hours = nil
         end
-        settings_count = settings_count + 1
+        return s
     end
-    settings_kept[qk] = {replies[1], replies[2], s}
-    return s
+
+    settings = function(q)
+        local qk = key(CC_KEY_QUEUE, q)
+        return remembered(qk, settings_of,
+                          redis.call('HGETALL', CC_KEY_QUEUES_DEFAULTS),
+                          redis.call('HGETALL', qk))
+    end
 end
 
 -- With weight w per priority level a call's rank is created - level * w:
