@@ -2,8 +2,9 @@
 # Redis time per operation, printed, never asserted: the microseconds
 # Redis spends in the FCALLs the module sends for one caller chat message,
 # one agent chat message, one new call (cc_call_create, then the caller's
-# first stream open, cc_caller_open, which puts it in its queue) and one
-# status answer (cc_status json), each against a reference Lua script
+# first stream open, cc_caller_open, which puts it in its queue; again in
+# a queue nobody waits in, one call at a time) and one status answer
+# (cc_status json), each against a reference Lua script
 # doing HGET + XADD + PUBLISH (a message's least: read the call, store and
 # publish the event) in the same Redis, the same minute.  usec_per_call of
 # INFO commandstats after CONFIG RESETSTAT, the commands pipelined;
@@ -95,17 +96,22 @@ my @limits = (10000, 20, 1048576);
 # -- the state
 my @agents = map { { id => sprintf('a%03d', $_), name => "Agent $_",
     queues => [queue_of($_)], capacity => 5 } } 0 .. $o{agents} - 1;
+# and a queue nobody waits in, staffed like the others: a new call there
+# is the usual case of a center that keeps up
+my $per_queue = int($o{agents} / $o{queues});
+push @agents, map { { id => sprintf('idle%03d', $_), name => "Idle $_",
+    queues => ['idle'], capacity => 5 } } 1 .. $per_queue;
 $t->load_agents(\@agents);
 ok_pipeline(map { (fc('cc_agent_open', $_->{id}, "conn-$_->{id}", 600000,
     ''), fc('cc_agent_status', $_->{id}, 'available')) } @agents);
 
 my $seq = 0;
 sub new_calls {
-    my ($n, $prefix) = @_;
+    my ($n, $prefix, $queue) = @_;
     my @ids = map { sprintf '%s%06d', $prefix, ++$seq } 1 .. $n;
     my $i = 0;
     my @create = map { fc('cc_call_create', $_, "tok-$_",
-        queue_of($i++), $caller, '[]', 60000, '', '') } @ids;
+        $queue // queue_of($i++), $caller, '[]', 60000, '', '') } @ids;
     my @open = map { fc('cc_caller_open', $_, "tok-$_", "conn-$_", $ttl, 4) }
         @ids;
     return (\@ids, \@create, \@open);
@@ -149,6 +155,11 @@ sub per_message {
     return @cmds;
 }
 
+sub median {
+    my @v = sort { $a <=> $b } @_;
+    return $v[$#v / 2];
+}
+
 my %figures;
 for my $round (1 .. $o{rounds}) {
     push @{ $figures{reference} }, usec_per_call('evalsha', per_message(sub {
@@ -167,13 +178,16 @@ for my $round (1 .. $o{rounds}) {
         + $figures{caller_open}[-1];
     # the state as before: the new calls leave their queues
     ok_pipeline(map { fc('cc_caller_hangup', $_, "tok-$_") } @$ids);
+    # one at a time in the idle queue: each finds it empty
+    my @idle;
+    for my $k (1 .. 100) {
+        my ($id, $c1, $o1) = new_calls(1, "idle$round-", 'idle');
+        push @idle, usec_per_call('fcall', @$c1) + usec_per_call('fcall', @$o1);
+        ok_pipeline(fc('cc_caller_hangup', $id->[0], "tok-$id->[0]"));
+    }
+    push @{ $figures{new_call_idle} }, median(@idle);
     push @{ $figures{status} }, usec_per_call('fcall',
         map { fc('cc_status', 'json') } 1 .. 20);
-}
-
-sub median {
-    my @v = sort { $a <=> $b } @_;
-    return $v[$#v / 2];
 }
 
 my $refm = median(@{ $figures{reference} });
@@ -181,7 +195,7 @@ printf "redis ops: %d agents, %d queues, %d calls waiting, %d ops a "
     . "figure, medians of %d rounds (usec_per_call, INFO commandstats)\n",
     $o{agents}, $o{queues}, $o{calls}, $o{ops}, $o{rounds};
 for my $f (qw(reference caller_message agent_message call_create
-              caller_open new_call status)) {
+              caller_open new_call new_call_idle status)) {
     my $m = median(@{ $figures{$f} });
     printf "  %-15s %9.1f us  %7.1fx reference   (rounds: %s)\n", $f, $m,
         $m / $refm, join(' ', map { sprintf '%.1f', $_ } @{ $figures{$f} });

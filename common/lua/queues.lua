@@ -15,11 +15,16 @@ end
 -- agent_state's rules.  O(agents), so each costs few reads and no write:
 -- its hash's three fields, its presence for an agent not away, its load
 -- by set sizes (an estimate may count an id whose call's keys expired,
--- which the agent's own functions drop: live_ids).
-local function staffing(q, now)
+-- which the agent's own functions drop: live_ids).  enough: free slots
+-- past which reading on would change no estimate for the call at that
+-- position (it waits 0); the counts stop there.
+local function staffing(q, now, enough)
     local st = {ready = 0, staffed = 0, free = 0}
     local after = '(' .. now
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
+        if enough and st.free >= enough then
+            break
+        end
         local f = redis.call('HMGET', key(CC_KEY_AGENT, a), 'capacity',
                              'status', 'wrapup_until')
         local capacity = tonumber(f[1]) or 0
@@ -43,6 +48,9 @@ end
 -- (an EWMA of its calls' durations) plus its wrap-up, shared among the
 -- staffed capacity (docs/DESIGN.md, "Estimated wait").
 local function estimated_wait(q, position, st, s)
+    if position <= st.free then
+        return 0                -- a free slot takes it at once
+    end
     local aht = tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q),
                                     'aht_ewma_ms')) or DEFAULT_AHT_MS
     return math.ceil(math.max(0, position - st.free) * (aht + s.wrapup)
@@ -129,8 +137,10 @@ end
 local function update_positions(q, now, from, ctx)
     local wk = key(CC_KEY_QUEUE_WAITING, q)
     ctx = ctx or {gone = {}}
+    local n = redis.call('ZCARD', wk)
+    -- no read past the last (a call entering at the end has none behind)
     local function range(lo, hi)
-        lo = math.max(lo, from)
+        lo, hi = math.max(lo, from), math.min(hi, n - 1)
         if lo <= hi then
             for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
                 show_position(q, lo + i - 1, id, now, ctx)
@@ -138,7 +148,7 @@ local function update_positions(q, now, from, ctx)
         end
     end
     range(0, EXACT_POSITIONS - 1)
-    for _, b in ipairs(boundaries(redis.call('ZCARD', wk))) do
+    for _, b in ipairs(boundaries(n)) do
         range(b - 1, b)
     end
     for _, id in ipairs(ctx.gone) do
