@@ -187,12 +187,14 @@ local KEPT_OVERHEAD = 96
 -- in thousandths of a message, and bucket_at) refills at rate (messages
 -- per second x 1000) up to burst messages; both kinds count.  budget:
 -- bytes of kept messages a call may store (field kept_bytes).  rate or
--- budget 0: no such limit.  Returns the fields to write, or fails.
-local function message_quota(call, message, kind, rate, burst, budget, now)
+-- budget 0: no such limit (and no clock read).  Returns the fields to
+-- write, or fails.
+local function message_quota(call, message, kind, rate, burst, budget)
     local fields = {}
     rate, burst, budget = tonumber(rate) or 0, tonumber(burst) or 0,
         tonumber(budget) or 0
     if rate > 0 then
+        local now = now_ms()
         local full = burst * 1000
         local level = math.min(full, (tonumber(call.bucket) or full)
             + math.floor((now - (tonumber(call.bucket_at) or now)) * rate
@@ -223,10 +225,8 @@ register('cc_caller_message', function(id, token, message, kind, rate,
     if call.state == 'ended' then
         fail('CONFLICT', 'call has ended')
     end
-    local now = now_ms()
     local ck = key(CC_KEY_CALL, id)
-    local fields = message_quota(call, message, kind, rate, burst, budget,
-                                 now)
+    local fields = message_quota(call, message, kind, rate, burst, budget)
     if #fields > 0 then
         redis.call('HSET', ck, unpack(fields))
     end
