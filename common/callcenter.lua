@@ -162,11 +162,11 @@ local function hash_fields(k, names)
     return h
 end
 
--- What build(reply, ...) makes of Redis replies alone, kept under name (a
--- key's): the same replies again give the same value (read it only),
--- not built again; decoding is what most functions would pay for settings
--- and profiles, several times the reads.  At most 1024 names kept (a
--- site's prefix makes other names).
+-- What build(reply, ...) makes of Redis replies alone, kept by name (the
+-- key read): the same replies again give the same value, not built again
+-- (it is shared: read it only).  Most functions read settings and
+-- profiles, and building them cost several times the reads.  At most 1024
+-- names kept (a site's prefix makes other names).
 local remembered
 do
     local kept, count = {}, 0
