@@ -4,9 +4,9 @@
 # one agent chat message, one new call (cc_call_create, then the caller's
 # first stream open, cc_caller_open, which puts it in its queue; again in
 # a queue nobody waits in, one call at a time) and one status answer
-# (cc_status json), each against a reference Lua script
-# doing HGET + XADD + PUBLISH (a message's least: read the call, store and
-# publish the event) in the same Redis, the same minute.  usec_per_call of
+# (cc_status json), each against a reference Lua script doing HGET + XADD
+# + PUBLISH (a message's least: read the call, store and publish the
+# event) in the same Redis, the same minute.  usec_per_call of
 # INFO commandstats after CONFIG RESETSTAT, the commands pipelined;
 # rounds alternate reference and operations, medians of the rounds.
 # The state: --agents agents present and available over --queues queues,
