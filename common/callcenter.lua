@@ -9,9 +9,10 @@
 -- call hash vanished (its keys expired) may linger in a set: it is
 -- skipped and dropped there, never an error.
 
-local AGENT_MAXLEN = 10000
-local CALL_MAXLEN = 100000
-local WORK_MAXLEN = 10000
+-- strings: a number argument of redis.call costs a conversion each call
+local AGENT_MAXLEN = '10000'
+local CALL_MAXLEN = '100000'
+local WORK_MAXLEN = '10000'
 local CALL_TTL = 86400            -- s an ended call's keys are kept
 local CALL_LIFE_MS = 8 * 86400000 -- a live call's keys expire this long
                                   -- after it was created (> any wait)
@@ -80,8 +81,21 @@ end
 
 -- Keys, clock, JSON -------------------------------------------------------
 
-local function key(fmt, name)
-    return string.format(fmt, name)
+-- fmt (a CC_KEY_* name with one %s) with name in place of %s: a
+-- concatenation of fmt's two parts, found once a name (string.format costs
+-- ten times as much, and the hot functions build several keys each)
+local key
+do
+    local parts = {}
+    key = function(fmt, name)
+        local p = parts[fmt]
+        if not p then
+            local at = fmt:find('%s', 1, true)
+            p = {fmt:sub(1, at - 1), fmt:sub(at + 2)}
+            parts[fmt] = p
+        end
+        return p[1] .. name .. p[2]
+    end
 end
 
 local function now_ms()
@@ -134,6 +148,65 @@ local function hash(k)
         h[flat[i]] = flat[i + 1]
     end
     return h
+end
+
+-- the fields `names` of hash k, as a table (nil: no hash, or it lacks the
+-- first name): HMGET, for a function that needs a few fields of a hash
+-- that holds more (a call's holds the caller's details)
+local function hash_fields(k, names)
+    local f = redis.call('HMGET', k, unpack(names))
+    if not f[1] then
+        return nil
+    end
+    local h = {}
+    for i = 1, #names do
+        if f[i] then
+            h[names[i]] = f[i]
+        end
+    end
+    return h
+end
+
+-- What build(reply, ...) makes of Redis replies alone, kept by name (the
+-- key read): the same replies again give the same value, not built again
+-- (it is shared: read it only).  Most functions read settings and
+-- profiles, and building them cost several times the reads.  At most 1024
+-- names kept (a site's prefix makes other names).
+local remembered
+do
+    local kept, count = {}, 0
+
+    local function same_reply(x, y)
+        if #x ~= #y then
+            return false
+        end
+        for i = 1, #x do
+            if x[i] ~= y[i] then
+                return false
+            end
+        end
+        return true
+    end
+
+    remembered = function(name, build, ...)
+        local replies = {...}
+        local k = kept[name]
+        if k then
+            local same = true
+            for i = 1, #replies do
+                same = same and same_reply(k[i], replies[i])
+            end
+            if same then
+                return k.value
+            end
+        elseif count >= 1024 then
+            kept, count = {}, 0
+        end
+        count = count + (k and 0 or 1)
+        replies.value = build(...)
+        kept[name] = replies
+        return replies.value
+    end
 end
 
 local function sorted_members(k)

@@ -229,14 +229,20 @@ register('cc_agent_reject', function(a, id)
     return redis.status_reply('OK')
 end)
 
+-- what cc_agent_message reads of the call: whose it is (held_call), and
+-- whether it rings a yet (offered_now)
+CALL_FIELDS.agent_message = {'id', 'queue', 'state', 'agent', 'offer_agent',
+    'offer_expires'}
+
 register('cc_agent_message', function(a, id, message, kind)
     agent_check(a)
     kind = message_kind(kind)
-    local call = call_get(id)
+    local call = hash_fields(key(CC_KEY_CALL, id),
+                             CALL_FIELDS.agent_message)
     if call and call.agent ~= a and offered_now(call, a, now_ms()) then
         fail('CONFLICT', 'call is not yours yet')
     end
-    call = held_call(a, id)
+    call = held_call(a, id, call)
     return deliver(id, a, message_data(id, 'agent', message, a), kind,
                    call.queue, 'agent')
 end)

@@ -1,30 +1,27 @@
 -- Caller side -------------------------------------------------------------
 
 -- The call if token is its token; an unknown call and a wrong token fail
--- alike, after the same constant-time comparison of the SHA-1 digests.
--- The fields the caller side reads: all but the caller's details, which
--- may be up to a body's size and are no function's business here.
-local CALLER_FIELDS = {'id', 'token', 'queue', 'state', 'created', 'skills',
+-- alike, after the same comparison of SHA-1 digests (Lua strings are
+-- interned: == compares two pointers, whatever the bytes).  fields: the
+-- call's fields the function reads, token first (CALL_FIELDS: the
+-- caller's details may be up to a body's size and are no business here,
+-- and each field read costs); all a caller function may need by default.
+CALL_FIELDS.caller = {'token', 'id', 'queue', 'state', 'created', 'skills',
     'priority', 'agent', 'assigned_at', 'offer_agent', 'offer_expires',
     'reason', 'pending', 'parked', 'left_message', 'bucket', 'bucket_at',
     'kept_bytes'}
+-- cc_caller_open: enter_queue's and rings()' fields
+CALL_FIELDS.open = {'token', 'queue', 'state', 'created', 'skills',
+    'priority', 'pending', 'parked', 'left_message'}
+-- cc_caller_message: message_quota's fields and where the message goes
+CALL_FIELDS.message = {'token', 'queue', 'state', 'created', 'agent',
+    'left_message', 'bucket', 'bucket_at', 'kept_bytes'}
 
-local function caller_call(id, token)
-    local f = redis.call('HMGET', key(CC_KEY_CALL, id), unpack(CALLER_FIELDS))
-    local call
-    if f[1] then
-        call = {}
-        for i, name in ipairs(CALLER_FIELDS) do
-            call[name] = f[i] or nil
-        end
-    end
-    local stored = call and call.token or string.rep('0', 40)
+local function caller_call(id, token, fields)
+    local call = hash_fields(key(CC_KEY_CALL, id),
+                             fields or CALL_FIELDS.caller)
     local given = redis.sha1hex(token)
-    local diff = #stored == #given and 0 or 1
-    for i = 1, #given do
-        diff = bit.bor(diff, bit.bxor(given:byte(i), stored:byte(i) or 0))
-    end
-    if not call or diff ~= 0 then
+    if not call or call.token ~= given then
         fail('FORBIDDEN', 'forbidden')
     end
     return call
@@ -55,28 +52,33 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
         fail('CONFLICT', 'call exists')
     end
     priority = tonumber(priority) or 0
-    redis.call('HSET', ck, 'id', id, 'token', redis.sha1hex(token),
-               'queue', q, 'state', 'queued', 'created', now,
-               'caller', caller, 'skills', skills, 'priority', priority)
+    -- one HSET: pending, since the call waits in its queue once its
+    -- caller's first stream opens (cc_caller_open): a link nobody follows
+    -- never takes a place there
+    local fields = {'id', id, 'token', redis.sha1hex(token), 'queue', q,
+        'state', 'queued', 'created', now, 'caller', caller,
+        'skills', skills, 'priority', priority,
+        'pending', '1'}
     if customer ~= '' then
         local who = redis.sha1hex(customer)
         local last = redis.call('HGET', key(CC_KEY_CUSTOMER, who), 'agent')
-        redis.call('HSET', ck, 'customer', who)
+        fields[#fields + 1] = 'customer'
+        fields[#fields + 1] = who
         if last then
-            redis.call('HSET', ck, 'sticky_agent', last)
+            fields[#fields + 1] = 'sticky_agent'
+            fields[#fields + 1] = last
         end
     end
+    redis.call('HSET', ck, unpack(fields))
     call_key_life(id, CC_KEY_CALL, now)
-    -- the call waits in its queue once its caller's first stream opens
-    -- (cc_caller_open): a link nobody follows never takes a place there
-    redis.call('HSET', ck, 'pending', '1')
     redis.call('ZADD', CC_KEY_CALLERS_LEAVING,
                now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
     local s = settings(q)
     local position = redis.call('ZCOUNT', key(CC_KEY_QUEUE_WAITING, q),
                                 '-inf', rank_score(s, now, priority)) + 1
     local status, opens_at = queue_state(s, now)
-    return {position, estimated_wait(q, position, staffing(q, now), s),
+    return {position, estimated_wait(q, position,
+                                     staffing(q, now, position), s),
             status, opens_at and jnum(opens_at) or ''}
 end)
 
@@ -107,15 +109,19 @@ end
 -- left is then abandoned (cc_expire_calls).  At most max_streams (0: no
 -- limit) live connections a call: so the zset stays that small.
 register('cc_caller_open', function(id, token, conn, ttl, max_streams)
-    local call = caller_call(id, token)
+    local call = caller_call(id, token, CALL_FIELDS.open)
     if conn and call.state ~= 'ended' then
         local ck = key(CC_KEY_CALL_CONNS, id)
         local now = now_ms()
         local max = tonumber(max_streams) or 0
-        if max > 0 and open_streams(ck, now) >= max then
+        -- a pending call's first stream: there is no other, open or run out
+        if max > 0 and not call.pending and open_streams(ck, now) >= max
+        then
             fail('TOOMANY', 'too many streams')
         end
-        redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+        if not call.pending then
+            redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+        end
         redis.call('ZADD', ck, now + tonumber(ttl), conn)
         call_key_life(id, CC_KEY_CALL_CONNS, call.created)
         redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
@@ -181,12 +187,14 @@ local KEPT_OVERHEAD = 96
 -- in thousandths of a message, and bucket_at) refills at rate (messages
 -- per second x 1000) up to burst messages; both kinds count.  budget:
 -- bytes of kept messages a call may store (field kept_bytes).  rate or
--- budget 0: no such limit.  Returns the fields to write, or fails.
-local function message_quota(call, message, kind, rate, burst, budget, now)
+-- budget 0: no such limit (and no clock read).  Returns the fields to
+-- write, or fails.
+local function message_quota(call, message, kind, rate, burst, budget)
     local fields = {}
     rate, burst, budget = tonumber(rate) or 0, tonumber(burst) or 0,
         tonumber(budget) or 0
     if rate > 0 then
+        local now = now_ms()
         local full = burst * 1000
         local level = math.min(full, (tonumber(call.bucket) or full)
             + math.floor((now - (tonumber(call.bucket_at) or now)) * rate
@@ -194,7 +202,8 @@ local function message_quota(call, message, kind, rate, burst, budget, now)
         if level < 1000 then
             fail('TOOMANY', 'too many messages')
         end
-        fields = {'bucket', level - 1000, 'bucket_at', now}
+        -- integers as jnum writes them: cheaper than Lua's own %.14g
+        fields = {'bucket', jnum(level - 1000), 'bucket_at', jnum(now)}
     end
     if kind == 'keep' then
         -- what Redis keeps: the message, the event around it, the entry
@@ -204,22 +213,20 @@ local function message_quota(call, message, kind, rate, burst, budget, now)
             fail('TOOMANY', 'too many messages')
         end
         fields[#fields + 1] = 'kept_bytes'
-        fields[#fields + 1] = kept
+        fields[#fields + 1] = jnum(kept)
     end
     return fields
 end
 
 register('cc_caller_message', function(id, token, message, kind, rate,
                                        burst, budget)
-    local call = caller_call(id, token)
+    local call = caller_call(id, token, CALL_FIELDS.message)
     kind = message_kind(kind)
     if call.state == 'ended' then
         fail('CONFLICT', 'call has ended')
     end
-    local now = now_ms()
     local ck = key(CC_KEY_CALL, id)
-    local fields = message_quota(call, message, kind, rate, burst, budget,
-                                 now)
+    local fields = message_quota(call, message, kind, rate, burst, budget)
     if #fields > 0 then
         redis.call('HSET', ck, unpack(fields))
     end

@@ -4,6 +4,10 @@ local function call_get(id)
     return hash(key(CC_KEY_CALL, id))
 end
 
+-- The fields of the call hash a function reads when it needs few
+-- (hash_fields), by the function (lua/caller.lua, lua/agent.lua).
+local CALL_FIELDS = {}
+
 -- Every key of a live call expires CALL_LIFE_MS after the call was
 -- created (end_call brings it down to CALL_TTL): set on each key as it
 -- comes to exist.
@@ -40,9 +44,10 @@ local function ever_offered(id, a)
     return redis.call('SISMEMBER', key(CC_KEY_CALL_OFFERED, id), a) == 1
 end
 
--- The call held (assigned, or ended while assigned) by a, else NOTFOUND.
-local function held_call(a, id)
-    local call = call_get(id)
+-- The call held (assigned, or ended while assigned) by a, else NOTFOUND;
+-- call: the call as the caller read it already (nil: read here).
+local function held_call(a, id, call)
+    call = call or call_get(id)
     if not call or call.agent ~= a then
         live_ids(key(CC_KEY_AGENT_CALLS, a))
         fail('NOTFOUND', 'call not found')
@@ -236,25 +241,12 @@ local function end_call(id, call, reason, now)
 end
 
 -- a message event's data; an agent's names the agent (a call may have had
--- several, through transfers)
+-- several, through transfers); one concatenation, the text call_data
+-- would give
 local function message_data(id, from, message, a)
-    if a then
-        return call_data(id, {'from', js(from), 'agent', agent_json(a),
-                              'message', message})
-    end
-    return call_data(id, {'from', js(from), 'message', message})
-end
-
--- A message goes to the call's stream (id ev: the id the 202 answers and
--- the transcript holds) and to the agent's stream, whose copy names ev as
--- event_id so a dashboard merging both knows it for the same message.
-local function emit_message(id, a, data)
-    local ev = emit_call(id, 'message', data)
-    if a then
-        emit_agent(a, 'message',
-                   data:sub(1, -2) .. ',"event_id":' .. js(ev) .. '}')
-    end
-    return ev
+    local agent = a and ',"agent":' .. agent_json(a) or ''
+    return call_head(id) .. ',"from":' .. js(from) .. agent
+        .. ',"message":' .. message .. '}'
 end
 
 -- kind `keep` (stored, published) or `live` (typing: published only, no
@@ -269,12 +261,20 @@ end
 
 -- Delivers a message of the kind to the call and, when a holds it, to a:
 -- the event id, for `live` the tip of the call's stream (where a resume
--- stands).
+-- stands).  A kept one goes to the call's stream (its id: the one the 202
+-- answers and the transcript holds) and to the agent's, whose copy names
+-- it as event_id so a dashboard merging both knows it for the same
+-- message (a stream id: digits and a dash, nothing to escape).
 local function deliver(id, a, data, kind, q, from)
     redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q),
-               'messages_' .. from .. '_' .. kind, 1)
+               'messages_' .. from .. '_' .. kind, '1')
     if kind == 'keep' then
-        return emit_message(id, a, data)
+        local ev = emit_call(id, 'message', data)
+        if a then
+            emit_agent(a, 'message',
+                       data:sub(1, -2) .. ',"event_id":"' .. ev .. '"}')
+        end
+        return ev
     end
     local ck = key(CC_KEY_CALL_EVENTS, id)
     publish_live(ck, 'message', data)

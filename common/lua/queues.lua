@@ -11,18 +11,33 @@ local function ewma(q, field, sample)
 end
 
 -- Who staffs q now: agents (available ones), staffed capacity (present
--- and not away), free slots (of agents that may take a call).  O(agents).
-local function staffing(q, now)
+-- and not away), free slots (of agents that may take a call), by
+-- agent_state's rules.  O(agents), so each costs few reads and no write:
+-- its hash's three fields, its presence for an agent not away, its load
+-- by set sizes (an estimate may count an id whose call's keys expired,
+-- which the agent's own functions drop: live_ids).  enough: free slots
+-- past which reading on would change no estimate for the call at that
+-- position (it waits 0); the counts stop there.
+local function staffing(q, now, enough)
     local st = {ready = 0, staffed = 0, free = 0}
+    local after = '(' .. now
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        local state, h, n = agent_state(a, now)
-        local capacity = tonumber(h.capacity) or 0
-        if state ~= 'offline' and state ~= 'away' then
-            st.staffed = st.staffed + capacity
+        if enough and st.free >= enough then
+            break
         end
-        if state == 'available' then
-            st.ready = st.ready + 1
-            st.free = st.free + capacity - n
+        local f = redis.call('HMGET', key(CC_KEY_AGENT, a), 'capacity',
+                             'status', 'wrapup_until')
+        local capacity = tonumber(f[1]) or 0
+        if f[2] == 'available' and redis.call('ZCOUNT',
+                key(CC_KEY_AGENT_CONNS, a), after, '+inf') > 0 then
+            st.staffed = st.staffed + capacity
+            local n = not in_wrapup({wrapup_until = f[3] or nil}, now)
+                and redis.call('SCARD', key(CC_KEY_AGENT_OFFERS, a))
+                    + redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a))
+            if n and n < capacity then
+                st.ready = st.ready + 1
+                st.free = st.free + capacity - n
+            end
         end
     end
     return st
@@ -33,6 +48,9 @@ end
 -- (an EWMA of its calls' durations) plus its wrap-up, shared among the
 -- staffed capacity (docs/DESIGN.md, "Estimated wait").
 local function estimated_wait(q, position, st, s)
+    if position <= st.free then
+        return 0                -- a free slot takes it at once
+    end
     local aht = tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q),
                                     'aht_ewma_ms')) or DEFAULT_AHT_MS
     return math.ceil(math.max(0, position - st.free) * (aht + s.wrapup)
@@ -119,8 +137,10 @@ end
 local function update_positions(q, now, from, ctx)
     local wk = key(CC_KEY_QUEUE_WAITING, q)
     ctx = ctx or {gone = {}}
+    local n = redis.call('ZCARD', wk)
+    -- no read past the last (a call entering at the end has none behind)
     local function range(lo, hi)
-        lo = math.max(lo, from)
+        lo, hi = math.max(lo, from), math.min(hi, n - 1)
         if lo <= hi then
             for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
                 show_position(q, lo + i - 1, id, now, ctx)
@@ -128,7 +148,7 @@ local function update_positions(q, now, from, ctx)
         end
     end
     range(0, EXACT_POSITIONS - 1)
-    for _, b in ipairs(boundaries(redis.call('ZCARD', wk))) do
+    for _, b in ipairs(boundaries(n)) do
         range(b - 1, b)
     end
     for _, id in ipairs(ctx.gone) do
@@ -176,14 +196,22 @@ local function ready_key(q, pk)
     return string.format(CC_KEY_QUEUE_READY, q, pk)
 end
 
--- q's profiles: {{key, skills set}, ...}
-local function profiles(q)
-    local flat = redis.call('HGETALL', key(CC_KEY_QUEUE_PROFILES, q))
-    local list = {}
-    for i = 1, #flat, 2 do
-        list[#list + 1] = {flat[i], set_of(cjson.decode(flat[i + 1]))}
+-- q's profiles: {{key, skills set}, ...}, made once for the same reply
+-- (remembered): read them only
+local profiles
+do
+    local function profiles_of(flat)
+        local list = {}
+        for i = 1, #flat, 2 do
+            list[#list + 1] = {flat[i], set_of(cjson.decode(flat[i + 1]))}
+        end
+        return list
     end
-    return list
+
+    profiles = function(q)
+        local pk = key(CC_KEY_QUEUE_PROFILES, q)
+        return remembered(pk, profiles_of, redis.call('HGETALL', pk))
+    end
 end
 
 -- call: skills (JSON), created, priority
@@ -227,8 +255,10 @@ local function enter_queue(id, call, now)
     if redis.call('ZADD', wk, rank_score(s, call.created, call.priority), id)
         == 1 then
         local rank = redis.call('ZRANK', wk, id)
-        local ctx = update_positions(q, now, rank, {gone = {}, s = s})
+        local ctx = {gone = {}, s = s}
         show_position(q, rank, id, now, ctx)
+        -- those behind it moved by one place
+        update_positions(q, now, rank + 1, ctx)
     end
     if rings(call) then
         enter_ready(id, call, q, s)

@@ -25,27 +25,39 @@ local STRATEGIES = {
 
 -- q's settings: its own (cc:queue:Q), else the defaults, else BUILTIN;
 -- numbers as numbers, hours decoded (nil: always open); s.given[f]: f
--- came from Redis, not BUILTIN.
-local function settings(q)
-    local s = {given = {}}
-    for f, v in pairs(BUILTIN) do
-        s[f] = v
-    end
-    for _, k in ipairs{CC_KEY_QUEUES_DEFAULTS, key(CC_KEY_QUEUE, q)} do
-        local flat = redis.call('HGETALL', k)
-        for i = 1, #flat, 2 do
-            s[flat[i]] = flat[i + 1]
-            s.given[flat[i]] = true
+-- came from Redis, not BUILTIN.  Made once for the same two replies
+-- (remembered): read the table only.
+local settings
+do
+    local function settings_of(defaults, own)
+        local s, given = {}, {}
+        for _, flat in ipairs{defaults, own} do
+            for i = 1, #flat, 2 do
+                s[flat[i]] = flat[i + 1]
+                given[flat[i]] = true
+            end
         end
+        for f, v in pairs(BUILTIN) do
+            if not given[f] then
+                s[f] = v
+            elseif NUMERIC[f] then
+                s[f] = tonumber(s[f]) or v
+            end
+        end
+        s.given = given
+        s.hours = cjson.decode(s.hours)
+        if s.hours == cjson.null then
+            s.hours = nil
+        end
+        return s
     end
-    for f in pairs(NUMERIC) do
-        s[f] = tonumber(s[f]) or BUILTIN[f]
+
+    settings = function(q)
+        local qk = key(CC_KEY_QUEUE, q)
+        return remembered(qk, settings_of,
+                          redis.call('HGETALL', CC_KEY_QUEUES_DEFAULTS),
+                          redis.call('HGETALL', qk))
     end
-    s.hours = cjson.decode(s.hours)
-    if s.hours == cjson.null then
-        s.hours = nil
-    end
-    return s
 end
 
 -- With weight w per priority level a call's rank is created - level * w:

@@ -1,0 +1,202 @@
+#!/usr/bin/env perl
+# Redis time per operation, printed, never asserted: the microseconds
+# Redis spends in the FCALLs the module sends for one caller chat message,
+# one agent chat message, one new call (cc_call_create, then the caller's
+# first stream open, cc_caller_open, which puts it in its queue; again in
+# a queue nobody waits in, one call at a time) and one status answer
+# (cc_status json), each against a reference Lua script doing HGET + XADD
+# + PUBLISH (a message's least: read the call, store and publish the
+# event) in the same Redis, the same minute.  usec_per_call of
+# INFO commandstats after CONFIG RESETSTAT, the commands pipelined;
+# rounds alternate reference and operations, medians of the rounds.
+# The state: --agents agents present and available over --queues queues,
+# --calls calls waiting (nobody routes them: no router runs), the
+# messages on calls assigned (cc_offer + cc_agent_accept).  Starts its
+# own redis-server with this tree's library, like the tests.
+#     perl bench/redis_ops.pl [--agents N] [--queues N] [--calls N]
+#                             [--ops N] [--rounds N]
+use strict; use warnings;
+use FindBin; use lib "$FindBin::Bin/../t/lib";
+use Getopt::Long;
+use CCTest;
+
+my %o = (agents => 200, queues => 20, calls => 2000, ops => 1000,
+         rounds => 3);
+GetOptions(\%o, 'agents=i', 'queues=i', 'calls=i', 'ops=i', 'rounds=i')
+    or die "bad options\n";
+die "--agents must be at least --queues\n" if $o{agents} < $o{queues};
+
+my $t = CCTest->new(checks => 0);   # figures only, no TAP
+$t->start_redis;
+$t->load_functions;
+
+# as the module sends them: one key, the anchor of no site (cc:)
+sub fc { ['FCALL', $t->fn(shift), 1, 'cc:', @_] }
+
+sub queue_of { sprintf 'q%02d', $_[0] % $o{queues} }
+
+# Commands written in batches, replies read after each batch; error
+# replies counted (a refused message costs less: the figure would lie).
+sub pipeline {
+    my @cmds = @_;
+    my $errors = 0;
+    my $last;
+    while (my @batch = splice @cmds, 0, 500) {
+        my $out = join '', map { CCTest::redis_encode(@$_) } @batch;
+        my $s = $t->_redis_sock;
+        while (length $out) {
+            my $n = syswrite($s, $out) // die "redis write: $!\n";
+            substr($out, 0, $n, '');
+        }
+        for my $cmd (@batch) {
+            my $r = $t->_redis_reply;
+            if (ref $r eq 'CCTest::Error') {
+                warn "redis @$cmd[0, 1]: " . $r->message . "\n"
+                    unless $errors++;
+            }
+            $last = $r;
+        }
+    }
+    return ($errors, $last);
+}
+
+sub ok_pipeline {
+    my ($errors) = pipeline(@_);
+    die "setup: $errors errors\n" if $errors;
+}
+
+# usec_per_call of the command (fcall, evalsha) over the commands given,
+# alone since CONFIG RESETSTAT
+sub usec_per_call {
+    my ($cmd, @cmds) = @_;
+    $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
+    my ($errors) = pipeline(@cmds);
+    my $info = $t->redis_cmd_ok('INFO', 'commandstats');
+    my ($calls, $usec) = $info =~ /^cmdstat_$cmd:calls=(\d+),usec=(\d+)/m
+        or die "no cmdstat_$cmd\n";
+    warn "$cmd: $errors of $calls failed\n" if $errors;
+    return $usec / $calls;
+}
+
+# What the module's caller JSON holds (the widget's name and email, what
+# nginx adds: ip, user_agent, languages, referer, time)
+my $caller = CCTest->json->canonical->encode({
+    name => 'Jane Caller', email => 'jane@example.com', ip => '127.0.0.1',
+    user_agent => 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/'
+        . '20100101 Firefox/120.0',
+    language => 'en', languages => 'en-US,en;q=0.9,de;q=0.8',
+    referer => 'https://shop.example.com/orders/12345?tab=help',
+    time => '2026-12-02T01:00:00Z' });
+my $chat = '{"type":"chat","text":"Hello, I have a question about my '
+    . 'order 12345, it has not arrived yet."}';
+my $ttl = 90000;                # 2 heartbeats + the grace
+# callcenter_message_rate 10r/s burst=20, callcenter_call_budget 1m
+my @limits = (10000, 20, 1048576);
+
+# -- the state
+my @agents = map { { id => sprintf('a%03d', $_), name => "Agent $_",
+    queues => [queue_of($_)], capacity => 5 } } 0 .. $o{agents} - 1;
+# and a queue nobody waits in, staffed like the others: a new call there
+# is the usual case of a center that keeps up
+my $per_queue = int($o{agents} / $o{queues});
+push @agents, map { { id => sprintf('idle%03d', $_), name => "Idle $_",
+    queues => ['idle'], capacity => 5 } } 1 .. $per_queue;
+$t->load_agents(\@agents);
+ok_pipeline(map { (fc('cc_agent_open', $_->{id}, "conn-$_->{id}", 600000,
+    ''), fc('cc_agent_status', $_->{id}, 'available')) } @agents);
+
+my $seq = 0;
+sub new_calls {
+    my ($n, $prefix, $queue) = @_;
+    my @ids = map { sprintf '%s%06d', $prefix, ++$seq } 1 .. $n;
+    my $i = 0;
+    my @create = map { fc('cc_call_create', $_, "tok-$_",
+        $queue // queue_of($i++), $caller, '[]', 60000, '', '') } @ids;
+    my @open = map { fc('cc_caller_open', $_, "tok-$_", "conn-$_", $ttl, 4) }
+        @ids;
+    return (\@ids, \@create, \@open);
+}
+
+my (undef, $create, $open) = new_calls($o{calls}, 'wait');
+ok_pipeline(@$create, @$open);
+
+# the message calls: one on each of the first agents, assigned; each round
+# sends at most 5 messages a call, well within the burst of 20
+my $per_call = 5;
+my $nmsg = int(($o{ops} + $per_call - 1) / $per_call);
+die "--ops needs more agents\n" if $nmsg > $o{agents};
+my ($held) = new_calls($nmsg, 'talk');
+my $i = 0;
+for my $id (@$held) {
+    my $a = $agents[$i]{id};
+    my $q = queue_of($i++);
+    ok_pipeline(fc('cc_call_create', $id, "tok-$id", $q, $caller, '[]',
+        60000, '', ''), fc('cc_caller_open', $id, "tok-$id", "conn-$id",
+        $ttl, 4), fc('cc_offer', $id, $a, 60000, ''),
+        fc('cc_agent_accept', $a, $id));
+}
+my @held = map { [$held->[$_], $agents[$_]{id}] } 0 .. $#$held;
+
+# the reference: read the call, store the event, publish it, as a message
+my $ref = $t->redis_cmd_ok('SCRIPT', 'LOAD', <<'LUA');
+local h = redis.call('HGET', KEYS[1], 'state')
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*',
+                      'event', 'message', 'data', ARGV[1])
+redis.call('PUBLISH', KEYS[2], id .. ' message ' .. ARGV[1])
+return id
+LUA
+
+sub per_message {
+    my ($make) = @_;
+    my @cmds;
+    for my $k (0 .. $o{ops} - 1) {
+        push @cmds, $make->(@{ $held[$k % @held] });
+    }
+    return @cmds;
+}
+
+sub median {
+    my @v = sort { $a <=> $b } @_;
+    return $v[$#v / 2];
+}
+
+my %figures;
+for my $round (1 .. $o{rounds}) {
+    push @{ $figures{reference} }, usec_per_call('evalsha', per_message(sub {
+        ['EVALSHA', $ref, 2, "cc:call:$_[0]", "ref:events:$_[0]",
+         qq({"call":"$_[0]","from":"caller","message":$chat})] }));
+    push @{ $figures{caller_message} }, usec_per_call('fcall',
+        per_message(sub { fc('cc_caller_message', $_[0], "tok-$_[0]", $chat,
+                             'keep', @limits) }));
+    push @{ $figures{agent_message} }, usec_per_call('fcall',
+        per_message(sub { fc('cc_agent_message', $_[1], $_[0], $chat,
+                             'keep') }));
+    my ($ids, $c, $op) = new_calls($o{ops}, "new$round-");
+    push @{ $figures{call_create} }, usec_per_call('fcall', @$c);
+    push @{ $figures{caller_open} }, usec_per_call('fcall', @$op);
+    push @{ $figures{new_call} }, $figures{call_create}[-1]
+        + $figures{caller_open}[-1];
+    # the state as before: the new calls leave their queues
+    ok_pipeline(map { fc('cc_caller_hangup', $_, "tok-$_") } @$ids);
+    # one at a time in the idle queue: each finds it empty
+    my @idle;
+    for my $k (1 .. 100) {
+        my ($id, $c1, $o1) = new_calls(1, "idle$round-", 'idle');
+        push @idle, usec_per_call('fcall', @$c1) + usec_per_call('fcall', @$o1);
+        ok_pipeline(fc('cc_caller_hangup', $id->[0], "tok-$id->[0]"));
+    }
+    push @{ $figures{new_call_idle} }, median(@idle);
+    push @{ $figures{status} }, usec_per_call('fcall',
+        map { fc('cc_status', 'json') } 1 .. 20);
+}
+
+my $refm = median(@{ $figures{reference} });
+printf "redis ops: %d agents, %d queues, %d calls waiting, %d ops a "
+    . "figure, medians of %d rounds (usec_per_call, INFO commandstats)\n",
+    $o{agents}, $o{queues}, $o{calls}, $o{ops}, $o{rounds};
+for my $f (qw(reference caller_message agent_message call_create
+              caller_open new_call new_call_idle status)) {
+    my $m = median(@{ $figures{$f} });
+    printf "  %-15s %9.1f us  %7.1fx reference   (rounds: %s)\n", $f, $m,
+        $m / $refm, join(' ', map { sprintf '%.1f', $_ } @{ $figures{$f} });
+}
