@@ -81,7 +81,7 @@ end
 
 -- Keys, clock, JSON -------------------------------------------------------
 
--- fmt (a CC_KEY_* name with one %s) with name in place of %s: a
+-- fmt (a CC_KEY name with one %s) with name in place of %s: a
 -- concatenation of fmt's two parts, found once a name (string.format costs
 -- ten times as much, and the hot functions build several keys each)
 local key
@@ -235,15 +235,15 @@ local function tip(k)
 end
 
 local function emit_call(id, event, data)
-    return emit(key(CC_KEY_CALL_EVENTS, id), event, data, CALL_MAXLEN)
+    return emit(key(CC_KEY.CALL_EVENTS, id), event, data, CALL_MAXLEN)
 end
 
 local function emit_agent(a, event, data)
-    return emit(key(CC_KEY_AGENT_EVENTS, a), event, data, AGENT_MAXLEN)
+    return emit(key(CC_KEY.AGENT_EVENTS, a), event, data, AGENT_MAXLEN)
 end
 
 local function work(q)
-    redis.call('XADD', CC_KEY_WORK, 'MAXLEN', '~', WORK_MAXLEN, '*',
+    redis.call('XADD', CC_KEY.WORK, 'MAXLEN', '~', WORK_MAXLEN, '*',
                'queue', q)
 end
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Turns the Redis function library (Lua) into a C string, so that the module
 # and the router load the very same text, with the key names of cc_keys.h
-# defined as Lua locals right after the library's "#!lua" line:
+# defined right after the library's "#!lua" line (CC_KEY.NAME):
 #     embed.sh IN.lua OUT.c OUT.h
 # The library is IN.lua with each line "--#include PATH" replaced by the
 # file PATH (relative to IN's directory): one source per part (lua/*.lua).
@@ -22,12 +22,18 @@ keys=$here/cc_keys.h
 lua() {
     sed -n "1s/\$/_$2/p" "$1"
     echo "local CC_VERSION = '$2'"
-    sed -n 's/^#define \(CC_[A-Z_]*\) *\("[^"]*"\).*/local \1 = \2/p' "$keys"
+    # the key names in one table, CC_KEY.NAME for CC_KEY_NAME: a Lua
+    # function holds at most 200 locals, and the library's main chunk is one
+    echo 'local CC_KEY = {'
+    sed -n 's/^#define CC_KEY_\([A-Z_]*\) *\("[^"]*"\).*/    \1 = \2,/p' "$keys"
+    echo '}'
+    sed -n 's/^#define \(CC_[A-Z_]*\) *\("[^"]*"\).*/local \1 = \2/p' "$keys" |
+        grep -v '^local CC_KEY_' || true
     # cc_site(P): every "cc:..." key name with the prefix P in place of
     # "cc:" (register() sets P, from the key each FCALL declares)
     echo 'local function cc_site(p)'
     sed -n \
-        's/^#define \(CC_KEY_[A-Z_]*\) *"cc:\([^"]*\)".*/    \1 = p .. "\2"/p' \
+        's/^#define CC_KEY_\([A-Z_]*\) *"cc:\([^"]*\)".*/    CC_KEY.\1 = p .. "\2"/p' \
         "$keys"
     echo 'end'
     sed '1d' "$1" | while IFS= read -r line; do

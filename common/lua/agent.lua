@@ -77,13 +77,13 @@ register('cc_agent_open', function(a, conn, ttl, last_id)
     end
     local now = now_ms()
     local was = present(a, now)
-    redis.call('ZADD', key(CC_KEY_AGENT_CONNS, a), now + tonumber(ttl), conn)
+    redis.call('ZADD', key(CC_KEY.AGENT_CONNS, a), now + tonumber(ttl), conn)
     status_touch(a)
     local status = agent_status(a)
     if not was and status == 'available' then
         work_for_agent(a)
     end
-    local ek = key(CC_KEY_AGENT_EVENTS, a)
+    local ek = key(CC_KEY.AGENT_EVENTS, a)
     local tip, gap = stream_tip(ek, resume and last_id or nil)
     if resume and not gap then
         return {ek, last_id}
@@ -95,18 +95,18 @@ register('cc_agent_open', function(a, conn, ttl, last_id)
     end
     local shown, extra = shown_status(a, now)
     add('status', status_data(a, shown, extra))
-    for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_OFFERS),
+    for _, call in ipairs(by_field(agent_calls(a, CC_KEY.AGENT_OFFERS),
                                    'offer_expires')) do
         if offered_now(call, a, now) then
             add('offer', offer_data(call.id, call, now))
         end
     end
-    for _, call in ipairs(by_field(agent_calls(a, CC_KEY_AGENT_CALLS),
+    for _, call in ipairs(by_field(agent_calls(a, CC_KEY.AGENT_CALLS),
                                    'assigned_at')) do
         add('assigned', call_data(call.id, {'agent', agent_json(a)}))
         if resume then
             for _, e in ipairs(redis.call('XRANGE',
-                                          key(CC_KEY_CALL_EVENTS, call.id),
+                                          key(CC_KEY.CALL_EVENTS, call.id),
                                           id_ms(last_id), '+',
                                           'COUNT', RESUME_ENTRIES)) do
                 local f = e[2]
@@ -127,7 +127,7 @@ register('cc_agent_presence', function(ttl, ...)
     local until_ = now_ms() + tonumber(ttl)
     local conns = {...}
     for i = 1, #conns, 2 do
-        redis.call('ZADD', key(CC_KEY_AGENT_CONNS, conns[i]), until_,
+        redis.call('ZADD', key(CC_KEY.AGENT_CONNS, conns[i]), until_,
                    conns[i + 1])
         status_present(conns[i])
     end
@@ -135,7 +135,7 @@ register('cc_agent_presence', function(ttl, ...)
 end)
 
 register('cc_agent_close', function(a, conn, grace)
-    redis.call('ZADD', key(CC_KEY_AGENT_CONNS, a), 'XX',
+    redis.call('ZADD', key(CC_KEY.AGENT_CONNS, a), 'XX',
                now_ms() + tonumber(grace), conn)
     status_touch(a)
     return redis.status_reply('OK')
@@ -144,7 +144,7 @@ end)
 -- The agent goes away (reason: why, when the library decided it, e.g.
 -- no_answer): its offers go back to their queues.
 local function set_away(a, now, reason)
-    local ak = key(CC_KEY_AGENT, a)
+    local ak = key(CC_KEY.AGENT, a)
     redis.call('HSET', ak, 'status', 'away')
     end_wrapup(a)
     if reason then
@@ -153,7 +153,7 @@ local function set_away(a, now, reason)
         redis.call('HDEL', ak, 'away_reason')
     end
     emit_status(a, now)
-    for _, call in ipairs(agent_calls(a, CC_KEY_AGENT_OFFERS)) do
+    for _, call in ipairs(agent_calls(a, CC_KEY.AGENT_OFFERS)) do
         if rings_agent(call, a) then
             drop_from_ring(call.id, call, a, 'away', now)
         end
@@ -167,7 +167,7 @@ register('cc_agent_status', function(a, status)
     end
     agent_check(a)
     local now = now_ms()
-    local ak = key(CC_KEY_AGENT, a)
+    local ak = key(CC_KEY.AGENT, a)
     if status == 'away' then
         set_away(a, now)
         return redis.status_reply('OK')
@@ -178,7 +178,7 @@ register('cc_agent_status', function(a, status)
     end_wrapup(a)
     emit_status(a, now)
     if before ~= 'available'
-        and redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a)) == 0 then
+        and redis.call('SCARD', key(CC_KEY.AGENT_CALLS, a)) == 0 then
         redis.call('HSET', ak, 'idle_since', now)
     end
     work_for_agent(a)
@@ -219,7 +219,7 @@ register('cc_agent_reject', function(a, id)
     if not offered then
         fail('CONFLICT', 'offer expired or taken')
     end
-    local ak = key(CC_KEY_AGENT, a)
+    local ak = key(CC_KEY.AGENT, a)
     local delay = settings(call.queue).reject_delay
     redis.call('HDEL', ak, 'no_answer')
     if delay > 0 then
@@ -237,7 +237,7 @@ CALL_FIELDS.agent_message = {'id', 'queue', 'state', 'agent', 'offer_agent',
 register('cc_agent_message', function(a, id, message, kind)
     agent_check(a)
     kind = message_kind(kind)
-    local call = hash_fields(key(CC_KEY_CALL, id),
+    local call = hash_fields(key(CC_KEY.CALL, id),
                              CALL_FIELDS.agent_message)
     if call and call.agent ~= a and offered_now(call, a, now_ms()) then
         fail('CONFLICT', 'call is not yours yet')
@@ -259,7 +259,7 @@ register('cc_agent_transfer', function(a, id, kind, target)
         if target == a then
             fail('BADREQ', 'cannot transfer to yourself')
         end
-        if redis.call('SISMEMBER', CC_KEY_AGENTS, target) == 0 then
+        if redis.call('SISMEMBER', CC_KEY.AGENTS, target) == 0 then
             fail('BADREQ', 'unknown agent')
         end
         if not can_take(target, now) then
@@ -267,14 +267,14 @@ register('cc_agent_transfer', function(a, id, kind, target)
         end
         to = jobj{'agent', agent_json(target)}
     else
-        if redis.call('SISMEMBER', CC_KEY_QUEUES, target) == 0 then
+        if redis.call('SISMEMBER', CC_KEY.QUEUES, target) == 0 then
             fail('BADREQ', 'unknown queue')
         end
         to = jobj{'queue', js(target)}
     end
-    local ck = key(CC_KEY_CALL, id)
+    local ck = key(CC_KEY.CALL, id)
     redis.call('HDEL', ck, 'agent', 'assigned_at', 'position')
-    redis.call('SREM', key(CC_KEY_AGENT_CALLS, a), id)
+    redis.call('SREM', key(CC_KEY.AGENT_CALLS, a), id)
     local data = call_data(id, {'to', to})
     emit_call(id, 'transferred', data)
     emit_agent(a, 'transferred', data)
@@ -284,7 +284,7 @@ register('cc_agent_transfer', function(a, id, kind, target)
                    now)
     else
         redis.call('HSET', ck, 'state', 'queued', 'queue', target)
-        redis.call('DEL', key(CC_KEY_CALL_DECLINED, id))
+        redis.call('DEL', key(CC_KEY.CALL_DECLINED, id))
         call.queue = target
         call.state = 'queued'
         enter_queue(id, call, now)
@@ -313,7 +313,7 @@ register('cc_agent_call', function(a, id)
     -- swaps the head for the event id, keeping the message as it came
     local head = #call_head(id)
     local transcript = {}
-    for _, e in ipairs(redis.call('XRANGE', key(CC_KEY_CALL_EVENTS, id),
+    for _, e in ipairs(redis.call('XRANGE', key(CC_KEY.CALL_EVENTS, id),
                                   '-', '+')) do
         local f = e[2]
         if f[2] == 'message' then
@@ -321,7 +321,7 @@ register('cc_agent_call', function(a, id)
                 .. f[4]:sub(head + 1)
         end
     end
-    local routing = redis.call('LRANGE', key(CC_KEY_CALL_ROUTING, id), 0, -1)
+    local routing = redis.call('LRANGE', key(CC_KEY.CALL_ROUTING, id), 0, -1)
     return jobj{'call', js(id), 'queue', js(call.queue),
                 'state', js(call.state), 'created', call.created,
                 'priority', jnum(tonumber(call.priority) or 0),

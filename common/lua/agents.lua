@@ -13,11 +13,11 @@ end
 -- cc:status:due (every present one is, by when its presence runs out), and
 -- is due now.
 local function status_present(a)
-    redis.call('ZADD', CC_KEY_STATUS_DUE, 'NX', 0, a)
+    redis.call('ZADD', CC_KEY.STATUS_DUE, 'NX', 0, a)
 end
 
 local function agent_check(a)
-    if redis.call('SISMEMBER', CC_KEY_AGENTS, a) == 0 then
+    if redis.call('SISMEMBER', CC_KEY.AGENTS, a) == 0 then
         fail('FORBIDDEN', 'agent not configured')
     end
 end
@@ -29,13 +29,13 @@ local function connected(k, now)
 end
 
 local function present(a, now)
-    return connected(key(CC_KEY_AGENT_CONNS, a), now)
+    return connected(key(CC_KEY.AGENT_CONNS, a), now)
 end
 
 -- A caller is present while a stream of the call is open or closed less
 -- than the grace ago (cc_caller_close scores it now+grace): read only.
 local function caller_present(id, now)
-    return redis.call('ZCOUNT', key(CC_KEY_CALL_CONNS, id), '(' .. now,
+    return redis.call('ZCOUNT', key(CC_KEY.CALL_CONNS, id), '(' .. now,
                       '+inf') > 0
 end
 
@@ -44,7 +44,7 @@ end
 local function live_ids(k)
     local ids = {}
     for _, id in ipairs(redis.call('SMEMBERS', k)) do
-        if redis.call('EXISTS', key(CC_KEY_CALL, id)) == 1 then
+        if redis.call('EXISTS', key(CC_KEY.CALL, id)) == 1 then
             ids[#ids + 1] = id
         else
             redis.call('SREM', k, id)
@@ -54,15 +54,15 @@ local function live_ids(k)
 end
 
 local function held(a)
-    return #live_ids(key(CC_KEY_AGENT_CALLS, a))
+    return #live_ids(key(CC_KEY.AGENT_CALLS, a))
 end
 
 local function load(a)
-    return #live_ids(key(CC_KEY_AGENT_OFFERS, a)) + held(a)
+    return #live_ids(key(CC_KEY.AGENT_OFFERS, a)) + held(a)
 end
 
 local function agent_queues(a)
-    local q = redis.call('HGET', key(CC_KEY_AGENT, a), 'queues')
+    local q = redis.call('HGET', key(CC_KEY.AGENT, a), 'queues')
     if q then
         return cjson.decode(q)
     end
@@ -70,7 +70,7 @@ local function agent_queues(a)
 end
 
 local function agent_status(a)
-    return redis.call('HGET', key(CC_KEY_AGENT, a), 'status')
+    return redis.call('HGET', key(CC_KEY.AGENT, a), 'status')
 end
 
 -- in wrap-up after a call: offered nothing until wrapup_until
@@ -82,7 +82,7 @@ end
 -- busy (load >= capacity) or available (may take one more call), with
 -- its hash and load.
 local function agent_state(a, now)
-    local h = hash(key(CC_KEY_AGENT, a)) or {}
+    local h = hash(key(CC_KEY.AGENT, a)) or {}
     local n = load(a)
     local state = 'available'
     if not present(a, now) then
@@ -111,7 +111,7 @@ end
 
 local function agent_json(a)
     return jobj{'id', js(a),
-                'name', js(redis.call('HGET', key(CC_KEY_AGENT, a), 'name')
+                'name', js(redis.call('HGET', key(CC_KEY.AGENT, a), 'name')
                            or a)}
 end
 
@@ -119,7 +119,7 @@ end
 -- its own profile from the first one); extra: {name, encoded value, ...}
 -- (why the router set the agent away, until when a wrap-up lasts)
 local function status_data(a, status, extra)
-    local h = hash(key(CC_KEY_AGENT, a))
+    local h = hash(key(CC_KEY.AGENT, a))
     local members = {'status', js(status)}
     for _, v in ipairs(extra or {}) do
         members[#members + 1] = v
@@ -134,7 +134,7 @@ end
 -- The status an agent's stream shows: wrap-up (with its end and queue)
 -- over available.
 local function shown_status(a, now)
-    local h = hash(key(CC_KEY_AGENT, a)) or {}
+    local h = hash(key(CC_KEY.AGENT, a)) or {}
     if h.status == 'available' and in_wrapup(h, now) then
         return 'wrapup', {'until', h.wrapup_until,
                           'queue', js(h.wrapup_queue or '')}
@@ -161,7 +161,7 @@ end
 local function release_agent(a, now)
     status_touch(a)
     if held(a) == 0 then
-        redis.call('HSET', key(CC_KEY_AGENT, a), 'idle_since', now)
+        redis.call('HSET', key(CC_KEY.AGENT, a), 'idle_since', now)
     end
     work_for_agent(a)
 end
@@ -173,9 +173,9 @@ local function start_wrapup(a, q, now)
         return
     end
     local until_ = now + ms
-    redis.call('HSET', key(CC_KEY_AGENT, a), 'wrapup_until', until_,
+    redis.call('HSET', key(CC_KEY.AGENT, a), 'wrapup_until', until_,
                'wrapup_queue', q)
-    redis.call('ZADD', CC_KEY_AGENTS_WRAPUP, until_, a)
+    redis.call('ZADD', CC_KEY.AGENTS_WRAPUP, until_, a)
     status_touch(a)
     emit_status(a, now)
 end
@@ -184,8 +184,8 @@ end
 -- true when there was one.
 local function end_wrapup(a)
     status_touch(a)
-    redis.call('ZREM', CC_KEY_AGENTS_WRAPUP, a)
-    return redis.call('HDEL', key(CC_KEY_AGENT, a), 'wrapup_until',
+    redis.call('ZREM', CC_KEY.AGENTS_WRAPUP, a)
+    return redis.call('HDEL', key(CC_KEY.AGENT, a), 'wrapup_until',
                       'wrapup_queue') > 0
 end
 

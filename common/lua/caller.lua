@@ -18,7 +18,7 @@ CALL_FIELDS.message = {'token', 'queue', 'state', 'created', 'agent',
     'left_message', 'bucket', 'bucket_at', 'kept_bytes'}
 
 local function caller_call(id, token, fields)
-    local call = hash_fields(key(CC_KEY_CALL, id),
+    local call = hash_fields(key(CC_KEY.CALL, id),
                              fields or CALL_FIELDS.caller)
     local given = redis.sha1hex(token)
     if not call or call.token ~= given then
@@ -35,8 +35,8 @@ end
 register('cc_call_create', function(id, token, q, caller, skills, grace,
                                     priority, customer)
     local now = now_ms()
-    local ck = key(CC_KEY_CALL, id)
-    if redis.call('SISMEMBER', CC_KEY_QUEUES, q) == 0 then
+    local ck = key(CC_KEY.CALL, id)
+    if redis.call('SISMEMBER', CC_KEY.QUEUES, q) == 0 then
         fail('BADREQ', 'unknown queue')
     end
     priority = priority or ''
@@ -61,7 +61,7 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
         'pending', '1'}
     if customer ~= '' then
         local who = redis.sha1hex(customer)
-        local last = redis.call('HGET', key(CC_KEY_CUSTOMER, who), 'agent')
+        local last = redis.call('HGET', key(CC_KEY.CUSTOMER, who), 'agent')
         fields[#fields + 1] = 'customer'
         fields[#fields + 1] = who
         if last then
@@ -70,11 +70,11 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
         end
     end
     redis.call('HSET', ck, unpack(fields))
-    call_key_life(id, CC_KEY_CALL, now)
-    redis.call('ZADD', CC_KEY_CALLERS_LEAVING,
+    call_key_life(id, CC_KEY.CALL, now)
+    redis.call('ZADD', CC_KEY.CALLERS_LEAVING,
                now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
     local s = settings(q)
-    local position = redis.call('ZCOUNT', key(CC_KEY_QUEUE_WAITING, q),
+    local position = redis.call('ZCOUNT', key(CC_KEY.QUEUE_WAITING, q),
                                 '-inf', rank_score(s, now, priority)) + 1
     local status, opens_at = queue_state(s, now)
     return {position, estimated_wait(q, position,
@@ -87,7 +87,7 @@ end)
 -- call by when the last refresh runs out, so that cc_expire_calls looks
 -- at the call then, as it does at cc:callers:leaving.
 local function streams_run_out(id, until_)
-    redis.call('ZADD', CC_KEY_CALLERS_STREAMS, 'GT', until_, id)
+    redis.call('ZADD', CC_KEY.CALLERS_STREAMS, 'GT', until_, id)
 end
 
 -- A closed stream leaves this one member in the call's connections,
@@ -111,7 +111,7 @@ end
 register('cc_caller_open', function(id, token, conn, ttl, max_streams)
     local call = caller_call(id, token, CALL_FIELDS.open)
     if conn and call.state ~= 'ended' then
-        local ck = key(CC_KEY_CALL_CONNS, id)
+        local ck = key(CC_KEY.CALL_CONNS, id)
         local now = now_ms()
         local max = tonumber(max_streams) or 0
         -- a pending call's first stream: there is no other, open or run out
@@ -123,18 +123,18 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
             redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
         end
         redis.call('ZADD', ck, now + tonumber(ttl), conn)
-        call_key_life(id, CC_KEY_CALL_CONNS, call.created)
-        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        call_key_life(id, CC_KEY.CALL_CONNS, call.created)
+        redis.call('ZREM', CC_KEY.CALLERS_LEAVING, id)
         streams_run_out(id, now + tonumber(ttl))
         if call.pending then
-            redis.call('HDEL', key(CC_KEY_CALL, id), 'pending')
+            redis.call('HDEL', key(CC_KEY.CALL, id), 'pending')
             call.pending = nil
             enter_queue(id, call, now)
-            call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
+            call_key_life(id, CC_KEY.CALL_EVENTS, call.created)
             work(call.queue)
         elseif call.parked then
             -- back, after leaving a message: rings again
-            redis.call('HDEL', key(CC_KEY_CALL, id), 'parked')
+            redis.call('HDEL', key(CC_KEY.CALL, id), 'parked')
             call.parked = nil
             if rings(call) then
                 enter_ready(id, call, call.queue, settings(call.queue))
@@ -142,13 +142,13 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
             end
         end
     end
-    return key(CC_KEY_CALL_EVENTS, id)
+    return key(CC_KEY.CALL_EVENTS, id)
 end)
 
 -- state and created of a call that is not over, else nil (ended or
 -- vanished: nothing to refresh)
 local function live_call(id)
-    local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'state', 'created')
+    local f = redis.call('HMGET', key(CC_KEY.CALL, id), 'state', 'created')
     if f[1] and f[1] ~= 'ended' then
         return f[2]
     end
@@ -158,9 +158,9 @@ register('cc_caller_presence', function(ttl, id, conn)
     local created = live_call(id)
     if created then
         local until_ = now_ms() + tonumber(ttl)
-        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), until_, conn)
-        call_key_life(id, CC_KEY_CALL_CONNS, created)
-        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+        redis.call('ZADD', key(CC_KEY.CALL_CONNS, id), until_, conn)
+        call_key_life(id, CC_KEY.CALL_CONNS, created)
+        redis.call('ZREM', CC_KEY.CALLERS_LEAVING, id)
         streams_run_out(id, until_)
     end
     return redis.status_reply('OK')
@@ -169,11 +169,11 @@ end)
 register('cc_caller_close', function(id, conn, grace)
     local until_ = now_ms() + tonumber(grace)
     local created = live_call(id)
-    local ck = key(CC_KEY_CALL_CONNS, id)
+    local ck = key(CC_KEY.CALL_CONNS, id)
     if created and redis.call('ZREM', ck, conn) == 1 then
         redis.call('ZADD', ck, 'GT', until_, CLOSED_CONN)
-        call_key_life(id, CC_KEY_CALL_CONNS, created)
-        redis.call('ZADD', CC_KEY_CALLERS_LEAVING, until_, id)
+        call_key_life(id, CC_KEY.CALL_CONNS, created)
+        redis.call('ZADD', CC_KEY.CALLERS_LEAVING, until_, id)
     end
     return redis.status_reply('OK')
 end)
@@ -225,7 +225,7 @@ register('cc_caller_message', function(id, token, message, kind, rate,
     if call.state == 'ended' then
         fail('CONFLICT', 'call has ended')
     end
-    local ck = key(CC_KEY_CALL, id)
+    local ck = key(CC_KEY.CALL, id)
     local fields = message_quota(call, message, kind, rate, burst, budget)
     if #fields > 0 then
         redis.call('HSET', ck, unpack(fields))
@@ -240,9 +240,9 @@ register('cc_caller_message', function(id, token, message, kind, rate,
         -- (a pending call too: its caller never came, yet left a word)
         redis.call('HSET', ck, 'left_message', ev)
         -- a pending call's stream begins here, not in cc_caller_open
-        call_key_life(id, CC_KEY_CALL_EVENTS, call.created)
-        redis.call('ZREM', key(CC_KEY_QUEUE_ARRIVALS, call.queue), id)
-        redis.call('ZADD', key(CC_KEY_QUEUE_MESSAGES, call.queue),
+        call_key_life(id, CC_KEY.CALL_EVENTS, call.created)
+        redis.call('ZREM', key(CC_KEY.QUEUE_ARRIVALS, call.queue), id)
+        redis.call('ZADD', key(CC_KEY.QUEUE_MESSAGES, call.queue),
                    call.created, id)
     end
     return ev

@@ -1,7 +1,7 @@
 -- Calls -------------------------------------------------------------------
 
 local function call_get(id)
-    return hash(key(CC_KEY_CALL, id))
+    return hash(key(CC_KEY.CALL, id))
 end
 
 -- The fields of the call hash a function reads when it needs few
@@ -18,7 +18,7 @@ end
 -- The agents a call rings now: its ring set, or the one offer_agent of a
 -- call offered by the library before ring sets (a rolling upgrade).
 local function ringing(id, call)
-    local agents = redis.call('SMEMBERS', key(CC_KEY_CALL_RING, id))
+    local agents = redis.call('SMEMBERS', key(CC_KEY.CALL_RING, id))
     if #agents == 0 and call.offer_agent then
         agents = {call.offer_agent}
     end
@@ -31,7 +31,7 @@ local function rings_agent(call, a)
     if call.state ~= 'offered' then
         return false
     end
-    local rk = key(CC_KEY_CALL_RING, call.id)
+    local rk = key(CC_KEY.CALL_RING, call.id)
     return redis.call('SISMEMBER', rk, a) == 1
         or (call.offer_agent == a and redis.call('SCARD', rk) == 0)
 end
@@ -41,7 +41,7 @@ local function offered_now(call, a, now)
 end
 
 local function ever_offered(id, a)
-    return redis.call('SISMEMBER', key(CC_KEY_CALL_OFFERED, id), a) == 1
+    return redis.call('SISMEMBER', key(CC_KEY.CALL_OFFERED, id), a) == 1
 end
 
 -- The call held (assigned, or ended while assigned) by a, else NOTFOUND;
@@ -49,7 +49,7 @@ end
 local function held_call(a, id, call)
     call = call or call_get(id)
     if not call or call.agent ~= a then
-        live_ids(key(CC_KEY_AGENT_CALLS, a))
+        live_ids(key(CC_KEY.AGENT_CALLS, a))
         fail('NOTFOUND', 'call not found')
     end
     if call.state == 'ended' then
@@ -72,18 +72,18 @@ local function make_offer(id, call, agents, timeout, now)
     call.state = 'offered'
     call.offer_agent = agents[1]
     call.offer_expires = tostring(now + timeout)
-    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'offered',
+    redis.call('HSET', key(CC_KEY.CALL, id), 'state', 'offered',
                'offer_agent', agents[1], 'offer_expires', call.offer_expires)
-    redis.call('ZADD', CC_KEY_OFFERS, call.offer_expires, id)
+    redis.call('ZADD', CC_KEY.OFFERS, call.offer_expires, id)
     leave_ready(id, call.queue)
     for _, a in ipairs(agents) do
-        redis.call('SADD', key(CC_KEY_CALL_RING, id), a)
-        redis.call('SADD', key(CC_KEY_AGENT_OFFERS, a), id)
-        redis.call('SADD', key(CC_KEY_CALL_OFFERED, id), a)
+        redis.call('SADD', key(CC_KEY.CALL_RING, id), a)
+        redis.call('SADD', key(CC_KEY.AGENT_OFFERS, a), id)
+        redis.call('SADD', key(CC_KEY.CALL_OFFERED, id), a)
         status_touch(a)
     end
-    call_key_life(id, CC_KEY_CALL_RING, call.created)
-    call_key_life(id, CC_KEY_CALL_OFFERED, call.created)
+    call_key_life(id, CC_KEY.CALL_RING, call.created)
+    call_key_life(id, CC_KEY.CALL_OFFERED, call.created)
     local data = offer_data(id, call, now)
     for _, a in ipairs(agents) do
         emit_agent(a, 'offer', data)
@@ -92,8 +92,8 @@ end
 
 -- a no longer rings for the call, told why.
 local function revoke_one(id, a, reason)
-    redis.call('SREM', key(CC_KEY_CALL_RING, id), a)
-    redis.call('SREM', key(CC_KEY_AGENT_OFFERS, a), id)
+    redis.call('SREM', key(CC_KEY.CALL_RING, id), a)
+    redis.call('SREM', key(CC_KEY.AGENT_OFFERS, a), id)
     status_touch(a)
     emit_agent(a, 'revoked', call_data(id, {'reason', js(reason)}))
 end
@@ -108,27 +108,27 @@ local function revoke_offer(id, call, reason, keep)
             revoked[#revoked + 1] = a
         end
     end
-    redis.call('DEL', key(CC_KEY_CALL_RING, id))
-    redis.call('HDEL', key(CC_KEY_CALL, id), 'offer_agent', 'offer_expires')
-    redis.call('ZREM', CC_KEY_OFFERS, id)
+    redis.call('DEL', key(CC_KEY.CALL_RING, id))
+    redis.call('HDEL', key(CC_KEY.CALL, id), 'offer_agent', 'offer_expires')
+    redis.call('ZREM', CC_KEY.OFFERS, id)
     return revoked
 end
 
 -- a said no to the call (reason: rejected, timeout, away, absent): it is
 -- declined for it, and counted.
 local function decline(id, call, a, reason)
-    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, call.queue),
+    redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, call.queue),
                'offers_' .. reason, 1)
-    redis.call('SADD', key(CC_KEY_CALL_DECLINED, id), a)
-    call_key_life(id, CC_KEY_CALL_DECLINED, call.created)
+    redis.call('SADD', key(CC_KEY.CALL_DECLINED, id), a)
+    call_key_life(id, CC_KEY.CALL_DECLINED, call.created)
 end
 
 -- Back to the queue to ring someone else: at its arrival place, where it
 -- still is, or (offered by a transfer to an agent) entering it again.
 local function back_to_queue(id, call, now)
     call.state = 'queued'
-    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'queued')
-    if redis.call('ZSCORE', key(CC_KEY_QUEUE_WAITING, call.queue), id) then
+    redis.call('HSET', key(CC_KEY.CALL, id), 'state', 'queued')
+    if redis.call('ZSCORE', key(CC_KEY.QUEUE_WAITING, call.queue), id) then
         if rings(call) then
             enter_ready(id, call, call.queue, settings(call.queue))
         end
@@ -152,33 +152,33 @@ end
 local function drop_from_ring(id, call, a, reason, now)
     revoke_one(id, a, reason)
     decline(id, call, a, reason)
-    if redis.call('SCARD', key(CC_KEY_CALL_RING, id)) == 0 then
-        redis.call('HDEL', key(CC_KEY_CALL, id), 'offer_agent',
+    if redis.call('SCARD', key(CC_KEY.CALL_RING, id)) == 0 then
+        redis.call('HDEL', key(CC_KEY.CALL, id), 'offer_agent',
                    'offer_expires')
-        redis.call('ZREM', CC_KEY_OFFERS, id)
+        redis.call('ZREM', CC_KEY.OFFERS, id)
         back_to_queue(id, call, now)
     end
 end
 
 local function customer_key(call)
-    return key(CC_KEY_CUSTOMER, call.customer)
+    return key(CC_KEY.CUSTOMER, call.customer)
 end
 
 local function assign(id, call, a, now)
     local q = call.queue
     local s = settings(q)
-    local ak = key(CC_KEY_AGENT, a)
-    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'assigned',
+    local ak = key(CC_KEY.AGENT, a)
+    redis.call('HSET', key(CC_KEY.CALL, id), 'state', 'assigned',
                'agent', a, 'assigned_at', now)
     -- ring-all: the others learn someone was quicker
     revoke_offer(id, call, 'taken', a)
-    redis.call('SREM', key(CC_KEY_AGENT_OFFERS, a), id)
-    redis.call('SADD', key(CC_KEY_AGENT_CALLS, a), id)
+    redis.call('SREM', key(CC_KEY.AGENT_OFFERS, a), id)
+    redis.call('SADD', key(CC_KEY.AGENT_CALLS, a), id)
     status_touch(a)
     leave_queue(q, id, now)
-    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'assigned', 1)
+    redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'assigned', 1)
     if now - tonumber(call.created) <= s.service_level then
-        redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'answered_in_sl', 1)
+        redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'answered_in_sl', 1)
     end
     ewma(q, 'wait_ewma_ms', now - tonumber(call.created))
     -- fewest-calls: answered in q today (the queue's day)
@@ -200,14 +200,14 @@ end
 
 -- a function, not a table: the names carry the site's prefix (cc_site)
 local function call_keys()
-    return {CC_KEY_CALL, CC_KEY_CALL_EVENTS, CC_KEY_CALL_OFFERED,
-            CC_KEY_CALL_DECLINED, CC_KEY_CALL_CONNS, CC_KEY_CALL_RING,
-            CC_KEY_CALL_ROUTING}
+    return {CC_KEY.CALL, CC_KEY.CALL_EVENTS, CC_KEY.CALL_OFFERED,
+            CC_KEY.CALL_DECLINED, CC_KEY.CALL_CONNS, CC_KEY.CALL_RING,
+            CC_KEY.CALL_ROUTING}
 end
 
 local function end_call(id, call, reason, now)
     local q = call.queue
-    redis.call('HSET', key(CC_KEY_CALL, id), 'state', 'ended',
+    redis.call('HSET', key(CC_KEY.CALL, id), 'state', 'ended',
                'reason', reason, 'ended_at', now)
     leave_queue(q, id, now)
     local data = call_data(id, {'reason', js(reason)})
@@ -218,7 +218,7 @@ local function end_call(id, call, reason, now)
             work_for_agent(a)
         end
     elseif call.state == 'assigned' then
-        redis.call('SREM', key(CC_KEY_AGENT_CALLS, call.agent), id)
+        redis.call('SREM', key(CC_KEY.AGENT_CALLS, call.agent), id)
         emit_agent(call.agent, 'ended', data)
         ewma(q, 'aht_ewma_ms', now - tonumber(call.assigned_at))
         start_wrapup(call.agent, q, now)
@@ -228,13 +228,13 @@ local function end_call(id, call, reason, now)
     -- counts in no figure, so a link fetched by a machine moves none
     if not call.pending then
         if reason == 'abandoned' or reason == 'timeout' then
-            redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), reason, 1)
+            redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), reason, 1)
         end
-        redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q), 'ended', 1)
+        redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'ended', 1)
     end
     emit_call(id, 'ended', data)
-    redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
-    redis.call('ZREM', CC_KEY_CALLERS_STREAMS, id)
+    redis.call('ZREM', CC_KEY.CALLERS_LEAVING, id)
+    redis.call('ZREM', CC_KEY.CALLERS_STREAMS, id)
     for _, fmt in ipairs(call_keys()) do
         redis.call('EXPIRE', key(fmt, id), CALL_TTL)
     end
@@ -266,7 +266,7 @@ end
 -- it as event_id so a dashboard merging both knows it for the same
 -- message (a stream id: digits and a dash, nothing to escape).
 local function deliver(id, a, data, kind, q, from)
-    redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, q),
+    redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q),
                'messages_' .. from .. '_' .. kind, '1')
     if kind == 'keep' then
         local ev = emit_call(id, 'message', data)
@@ -276,10 +276,10 @@ local function deliver(id, a, data, kind, q, from)
         end
         return ev
     end
-    local ck = key(CC_KEY_CALL_EVENTS, id)
+    local ck = key(CC_KEY.CALL_EVENTS, id)
     publish_live(ck, 'message', data)
     if a then
-        publish_live(key(CC_KEY_AGENT_EVENTS, a), 'message', data)
+        publish_live(key(CC_KEY.AGENT_EVENTS, a), 'message', data)
     end
     return tip(ck)
 end

@@ -9,18 +9,18 @@
 -- 1: the lease is name's for ttl ms; 0: another router holds it, and will
 -- step once more when it is done
 register('cc_lease_take', function(name, ttl)
-    if redis.call('SET', CC_KEY_ROUTING_LEASE, name, 'NX', 'PX', ttl) then
+    if redis.call('SET', CC_KEY.ROUTING_LEASE, name, 'NX', 'PX', ttl) then
         return 1
     end
-    redis.call('SET', CC_KEY_ROUTING_AGAIN, name, 'PX', ttl)
+    redis.call('SET', CC_KEY.ROUTING_AGAIN, name, 'PX', ttl)
     return 0
 end)
 
 -- Gives the lease back: 1 when another router asked for a step meanwhile
 -- (then name takes the lease again and steps), else 0.
 register('cc_lease_release', function(name)
-    if redis.call('GET', CC_KEY_ROUTING_LEASE) == name then
-        redis.call('DEL', CC_KEY_ROUTING_LEASE)
+    if redis.call('GET', CC_KEY.ROUTING_LEASE) == name then
+        redis.call('DEL', CC_KEY.ROUTING_LEASE)
     end
-    return redis.call('DEL', CC_KEY_ROUTING_AGAIN)
+    return redis.call('DEL', CC_KEY.ROUTING_AGAIN)
 end)

@@ -1,7 +1,7 @@
 -- Queues ------------------------------------------------------------------
 
 local function ewma(q, field, sample)
-    local k = key(CC_KEY_QUEUE_STATS, q)
+    local k = key(CC_KEY.QUEUE_STATS, q)
     local prev = tonumber(redis.call('HGET', k, field))
     local v = sample
     if prev then
@@ -21,19 +21,19 @@ end
 local function staffing(q, now, enough)
     local st = {ready = 0, staffed = 0, free = 0}
     local after = '(' .. now
-    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
+    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY.QUEUE_AGENTS, q))) do
         if enough and st.free >= enough then
             break
         end
-        local f = redis.call('HMGET', key(CC_KEY_AGENT, a), 'capacity',
+        local f = redis.call('HMGET', key(CC_KEY.AGENT, a), 'capacity',
                              'status', 'wrapup_until')
         local capacity = tonumber(f[1]) or 0
         if f[2] == 'available' and redis.call('ZCOUNT',
-                key(CC_KEY_AGENT_CONNS, a), after, '+inf') > 0 then
+                key(CC_KEY.AGENT_CONNS, a), after, '+inf') > 0 then
             st.staffed = st.staffed + capacity
             local n = not in_wrapup({wrapup_until = f[3] or nil}, now)
-                and redis.call('SCARD', key(CC_KEY_AGENT_OFFERS, a))
-                    + redis.call('SCARD', key(CC_KEY_AGENT_CALLS, a))
+                and redis.call('SCARD', key(CC_KEY.AGENT_OFFERS, a))
+                    + redis.call('SCARD', key(CC_KEY.AGENT_CALLS, a))
             if n and n < capacity then
                 st.ready = st.ready + 1
                 st.free = st.free + capacity - n
@@ -51,7 +51,7 @@ local function estimated_wait(q, position, st, s)
     if position <= st.free then
         return 0                -- a free slot takes it at once
     end
-    local aht = tonumber(redis.call('HGET', key(CC_KEY_QUEUE_STATS, q),
+    local aht = tonumber(redis.call('HGET', key(CC_KEY.QUEUE_STATS, q),
                                     'aht_ewma_ms')) or DEFAULT_AHT_MS
     return math.ceil(math.max(0, position - st.free) * (aht + s.wrapup)
                      / 1000 / math.max(1, st.staffed))
@@ -106,7 +106,7 @@ end
 -- what one update reads once: s, st}; a call that vanished goes to
 -- ctx.gone.
 local function show_position(q, rank, id, now, ctx)
-    local ck = key(CC_KEY_CALL, id)
+    local ck = key(CC_KEY.CALL, id)
     local f = redis.call('HMGET', ck, 'state', 'position')
     if not f[1] then
         ctx.gone[#ctx.gone + 1] = id
@@ -135,7 +135,7 @@ end
 -- moved by one place.  Only those whose shown position changes can, each
 -- found by one ZRANGE: O(log n).
 local function update_positions(q, now, from, ctx)
-    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    local wk = key(CC_KEY.QUEUE_WAITING, q)
     ctx = ctx or {gone = {}}
     local n = redis.call('ZCARD', wk)
     -- no read past the last (a call entering at the end has none behind)
@@ -193,7 +193,7 @@ local function skills_key(skills)
 end
 
 local function ready_key(q, pk)
-    return string.format(CC_KEY_QUEUE_READY, q, pk)
+    return string.format(CC_KEY.QUEUE_READY, q, pk)
 end
 
 -- q's profiles: {{key, skills set}, ...}, made once for the same reply
@@ -209,7 +209,7 @@ do
     end
 
     profiles = function(q)
-        local pk = key(CC_KEY_QUEUE_PROFILES, q)
+        local pk = key(CC_KEY.QUEUE_PROFILES, q)
         return remembered(pk, profiles_of, redis.call('HGETALL', pk))
     end
 end
@@ -241,8 +241,8 @@ end
 -- max_wait, or by message_wait once its caller left a message
 -- (cc_expire_calls).
 local function waits_in(q, call)
-    return key(call.left_message and CC_KEY_QUEUE_MESSAGES
-               or CC_KEY_QUEUE_ARRIVALS, q)
+    return key(call.left_message and CC_KEY.QUEUE_MESSAGES
+               or CC_KEY.QUEUE_ARRIVALS, q)
 end
 
 -- id (call: queue, created, priority, skills, state, left_message) waits
@@ -250,7 +250,7 @@ end
 local function enter_queue(id, call, now)
     local q = call.queue
     local s = settings(q)
-    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    local wk = key(CC_KEY.QUEUE_WAITING, q)
     redis.call('ZADD', waits_in(q, call), call.created, id)
     if redis.call('ZADD', wk, rank_score(s, call.created, call.priority), id)
         == 1 then
@@ -267,9 +267,9 @@ end
 
 -- id waits in q no more
 leave_queue = function(q, id, now)
-    local wk = key(CC_KEY_QUEUE_WAITING, q)
-    redis.call('ZREM', key(CC_KEY_QUEUE_ARRIVALS, q), id)
-    redis.call('ZREM', key(CC_KEY_QUEUE_MESSAGES, q), id)
+    local wk = key(CC_KEY.QUEUE_WAITING, q)
+    redis.call('ZREM', key(CC_KEY.QUEUE_ARRIVALS, q), id)
+    redis.call('ZREM', key(CC_KEY.QUEUE_MESSAGES, q), id)
     leave_ready(id, q)
     local rank = redis.call('ZRANK', wk, id)
     if rank then

@@ -1,18 +1,21 @@
 -- Routers -----------------------------------------------------------------
 
+-- (one block: its locals leave the library's, at most 200, alone)
+do
+
 -- q's profiles become the skill sets of its agents now.  A new set's index
 -- is filled from the calls waiting in q: one walk of the queue per change
 -- of its agents' skills (a reload), never per routing step.
 local function rebuild_profiles(q)
     local want = {}
-    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q))) do
-        local f = redis.call('HMGET', key(CC_KEY_AGENT, a), 'skills_key',
+    for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY.QUEUE_AGENTS, q))) do
+        local f = redis.call('HMGET', key(CC_KEY.AGENT, a), 'skills_key',
                              'skills')
         if f[1] then
             want[f[1]] = f[2]
         end
     end
-    local pk = key(CC_KEY_QUEUE_PROFILES, q)
+    local pk = key(CC_KEY.QUEUE_PROFILES, q)
     local have, added = {}, {}
     for _, p in ipairs(profiles(q)) do
         have[p[1]] = true
@@ -31,9 +34,9 @@ local function rebuild_profiles(q)
         return
     end
     local s = settings(q)
-    for _, id in ipairs(redis.call('ZRANGE', key(CC_KEY_QUEUE_WAITING, q), 0,
+    for _, id in ipairs(redis.call('ZRANGE', key(CC_KEY.QUEUE_WAITING, q), 0,
                                    -1)) do
-        local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'state', 'skills',
+        local f = redis.call('HMGET', key(CC_KEY.CALL, id), 'state', 'skills',
                              'created', 'priority', 'pending', 'parked')
         local call = {state = f[1], pending = f[5], parked = f[6]}
         if f[1] and rings(call) then
@@ -51,10 +54,10 @@ end
 -- A queue is known when an agent names it or the queues file does
 -- (cc:queue:Q exists): nothing a caller sends adds one.
 local function known_queues(named)
-    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY_QUEUES)) do
-        if not named[q] and redis.call('EXISTS', key(CC_KEY_QUEUE, q)) == 0
+    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
+        if not named[q] and redis.call('EXISTS', key(CC_KEY.QUEUE, q)) == 0
         then
-            redis.call('SREM', CC_KEY_QUEUES, q)
+            redis.call('SREM', CC_KEY.QUEUES, q)
         end
     end
 end
@@ -65,12 +68,12 @@ register('cc_agents_load', function(json)
     local now = now_ms()
     local listed, named, touched = {}, {}, {}
     for i, p in ipairs(cjson.decode(json)) do
-        local ak = key(CC_KEY_AGENT, p.id)
+        local ak = key(CC_KEY.AGENT, p.id)
         local keep = set_of(p.queues)
         for _, q in ipairs(agent_queues(p.id)) do
             touched[q] = true
             if not keep[q] then
-                redis.call('SREM', key(CC_KEY_QUEUE_AGENTS, q), p.id)
+                redis.call('SREM', key(CC_KEY.QUEUE_AGENTS, q), p.id)
             end
         end
         local tiers = type(p.tiers) == 'table' and p.tiers or {}
@@ -83,24 +86,24 @@ register('cc_agents_load', function(json)
         redis.call('HSETNX', ak, 'status', 'away')
         redis.call('HSETNX', ak, 'idle_since', now)
         for _, q in ipairs(p.queues) do
-            redis.call('SADD', key(CC_KEY_QUEUE_AGENTS, q), p.id)
-            redis.call('SADD', CC_KEY_QUEUES, q)
+            redis.call('SADD', key(CC_KEY.QUEUE_AGENTS, q), p.id)
+            redis.call('SADD', CC_KEY.QUEUES, q)
             named[q] = true
             touched[q] = true
         end
-        redis.call('SADD', CC_KEY_AGENTS, p.id)
+        redis.call('SADD', CC_KEY.AGENTS, p.id)
         status_touch(p.id)
         listed[p.id] = true
     end
     local count = 0
-    for _, a in ipairs(redis.call('SMEMBERS', CC_KEY_AGENTS)) do
+    for _, a in ipairs(redis.call('SMEMBERS', CC_KEY.AGENTS)) do
         if listed[a] then
             count = count + 1
         else
-            redis.call('SREM', CC_KEY_AGENTS, a)
+            redis.call('SREM', CC_KEY.AGENTS, a)
             status_touch(a)
             for _, q in ipairs(agent_queues(a)) do
-                redis.call('SREM', key(CC_KEY_QUEUE_AGENTS, q), a)
+                redis.call('SREM', key(CC_KEY.QUEUE_AGENTS, q), a)
                 touched[q] = true
             end
         end
@@ -173,10 +176,10 @@ end
 -- Calls keep their place when a queue's priority or aging changes: each
 -- waiting call's rank is computed again (a walk, once per such reload).
 local function rescore(q, s)
-    local wk = key(CC_KEY_QUEUE_WAITING, q)
+    local wk = key(CC_KEY.QUEUE_WAITING, q)
     local pks = profiles(q)
     for _, id in ipairs(redis.call('ZRANGE', wk, 0, -1)) do
-        local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'created',
+        local f = redis.call('HMGET', key(CC_KEY.CALL, id), 'created',
                              'priority')
         if f[1] then
             local score = rank_score(s, f[1], f[2])
@@ -215,7 +218,7 @@ register('cc_queues_load', function(settings_json, defaults_json)
         local seen, at = {[q] = true}, target(q)
         while at do
             if all[at] == nil
-                and redis.call('SISMEMBER', CC_KEY_QUEUES, at) == 0 then
+                and redis.call('SISMEMBER', CC_KEY.QUEUES, at) == 0 then
                 fail('BADREQ', 'overflow to unknown queue ' .. at)
             end
             if seen[at] then
@@ -226,28 +229,28 @@ register('cc_queues_load', function(settings_json, defaults_json)
         end
     end
     local before = {}
-    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY_QUEUES)) do
+    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
         before[q] = settings(q)
     end
-    redis.call('DEL', CC_KEY_QUEUES_DEFAULTS)
+    redis.call('DEL', CC_KEY.QUEUES_DEFAULTS)
     if #default_fields > 0 then
-        redis.call('HSET', CC_KEY_QUEUES_DEFAULTS, unpack(default_fields))
+        redis.call('HSET', CC_KEY.QUEUES_DEFAULTS, unpack(default_fields))
     end
     local named, count = {}, 0
-    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY_QUEUES)) do
-        if #redis.call('SMEMBERS', key(CC_KEY_QUEUE_AGENTS, q)) > 0 then
+    for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
+        if #redis.call('SMEMBERS', key(CC_KEY.QUEUE_AGENTS, q)) > 0 then
             named[q] = true
         end
         if not all[q] then
-            redis.call('DEL', key(CC_KEY_QUEUE, q))
+            redis.call('DEL', key(CC_KEY.QUEUE, q))
         end
     end
     for q, f in pairs(fields) do
-        redis.call('DEL', key(CC_KEY_QUEUE, q))
+        redis.call('DEL', key(CC_KEY.QUEUE, q))
         -- an empty object still makes the queue known
-        redis.call('HSET', key(CC_KEY_QUEUE, q), 'configured', '1',
+        redis.call('HSET', key(CC_KEY.QUEUE, q), 'configured', '1',
                    unpack(f))
-        redis.call('SADD', CC_KEY_QUEUES, q)
+        redis.call('SADD', CC_KEY.QUEUES, q)
         count = count + 1
     end
     known_queues(named)
@@ -271,8 +274,8 @@ register('cc_queue_hours', function(q, hours, day_offset)
     if not tostring(day_offset):match('^%-?%d+$') then
         fail('BADREQ', 'day offset must be an integer')
     end
-    if redis.call('EXISTS', key(CC_KEY_QUEUE, q)) == 1 then
-        redis.call('HSET', key(CC_KEY_QUEUE, q), 'hours', value,
+    if redis.call('EXISTS', key(CC_KEY.QUEUE, q)) == 1 then
+        redis.call('HSET', key(CC_KEY.QUEUE, q), 'hours', value,
                    'day_offset', day_offset)
     end
     return redis.status_reply('OK')
@@ -286,7 +289,7 @@ end)
 register('cc_routing_state', function()
     local now = now_ms()
     local active = {}
-    for _, q in ipairs(sorted_members(CC_KEY_QUEUES)) do
+    for _, q in ipairs(sorted_members(CC_KEY.QUEUES)) do
         local pks = profiles(q)
         for _, p in ipairs(pks) do
             if redis.call('ZCARD', ready_key(q, p[1])) > 0 then
@@ -299,7 +302,7 @@ register('cc_routing_state', function()
     end
     local states, order = {}, {}
     for _, e in ipairs(active) do
-        for _, a in ipairs(sorted_members(key(CC_KEY_QUEUE_AGENTS, e.q))) do
+        for _, a in ipairs(sorted_members(key(CC_KEY.QUEUE_AGENTS, e.q))) do
             local st = states[a]
             if not st then
                 local state, h, n = agent_state(a, now)
@@ -332,7 +335,7 @@ register('cc_routing_state', function()
                                                      ready_key(e.q, p[1]),
                                                      0, n - 1) or {}) do
                 -- the fields routing needs, not the caller's details
-                local f = redis.call('HMGET', key(CC_KEY_CALL, id), 'state',
+                local f = redis.call('HMGET', key(CC_KEY.CALL, id), 'state',
                                      'queue', 'created', 'priority', 'skills',
                                      'sticky_agent', 'routed', 'pending',
                                      'parked')
@@ -346,7 +349,7 @@ register('cc_routing_state', function()
                         'priority', jnum(tonumber(f[4]) or 0),
                         'skills', f[5] or '[]',
                         'declined', jstrings(sorted_members(
-                            key(CC_KEY_CALL_DECLINED, id))),
+                            key(CC_KEY.CALL_DECLINED, id))),
                         'sticky', jnullable(f[6]), 'last', jnullable(f[7])}
                 end
             end
@@ -368,7 +371,7 @@ register('cc_routing_state', function()
             'priority_aging', jnum(e.s.priority_aging),
             'tier_wait', jnum(e.s.tier_wait), 'sticky', jnum(e.s.sticky),
             'rr_last', jnullable(redis.call('HGET',
-                                            key(CC_KEY_QUEUE_STATS, e.q),
+                                            key(CC_KEY.QUEUE_STATS, e.q),
                                             'rr_last'))}
     end
     for _, a in ipairs(order) do
@@ -388,7 +391,7 @@ end)
 local function ready_call(id, now)
     local call = call_get(id)
     if not call or not rings(call)
-        or not redis.call('ZSCORE', key(CC_KEY_QUEUE_WAITING, call.queue),
+        or not redis.call('ZSCORE', key(CC_KEY.QUEUE_WAITING, call.queue),
                           id) then
         fail('CONFLICT', 'call not waiting')
     end
@@ -405,7 +408,7 @@ end
 -- Why a may not be offered the call now, or nil.
 local function cannot_offer(call, a, s, now)
     local q = call.queue
-    if redis.call('SISMEMBER', key(CC_KEY_QUEUE_AGENTS, q), a) == 0 then
+    if redis.call('SISMEMBER', key(CC_KEY.QUEUE_AGENTS, q), a) == 0 then
         return 'agent not in queue'
     end
     local state, h = agent_state(a, now)
@@ -441,11 +444,11 @@ end
 -- The call keeps its last ROUTING_KEPT records.
 local function keep_record(id, call, record, reason)
     if record then
-        local rk = key(CC_KEY_CALL_ROUTING, id)
+        local rk = key(CC_KEY.CALL_ROUTING, id)
         redis.call('RPUSH', rk, record)
         redis.call('LTRIM', rk, -ROUTING_KEPT, -1)
-        call_key_life(id, CC_KEY_CALL_ROUTING, call.created)
-        redis.call('HSET', key(CC_KEY_CALL, id), 'routed', reason)
+        call_key_life(id, CC_KEY.CALL_ROUTING, call.created)
+        redis.call('HSET', key(CC_KEY.CALL, id), 'routed', reason)
     end
 end
 
@@ -461,7 +464,7 @@ register('cc_offer', function(id, a, timeout, record)
     end
     timeout = tonumber(timeout) or 0
     make_offer(id, call, {a}, timeout > 0 and timeout or s.offer_timeout, now)
-    redis.call('HSET', key(CC_KEY_QUEUE_STATS, call.queue), 'rr_last', a)
+    redis.call('HSET', key(CC_KEY.QUEUE_STATS, call.queue), 'rr_last', a)
     keep_record(id, call, record, reason)
     return redis.status_reply('OK')
 end)
@@ -503,10 +506,10 @@ end)
 
 -- a let an offer of q ring out: after max_no_answer in a row, away
 local function no_answer(a, q, now)
-    local n = redis.call('HINCRBY', key(CC_KEY_AGENT, a), 'no_answer', 1)
+    local n = redis.call('HINCRBY', key(CC_KEY.AGENT, a), 'no_answer', 1)
     local max = settings(q).max_no_answer
     if max > 0 and n >= max and agent_status(a) == 'available' then
-        redis.call('HDEL', key(CC_KEY_AGENT, a), 'no_answer')
+        redis.call('HDEL', key(CC_KEY.AGENT, a), 'no_answer')
         set_away(a, now, 'no_answer')
     end
 end
@@ -516,13 +519,13 @@ end
 register('cc_expire_offers', function(max)
     local now = now_ms()
     local withdrawn = {}
-    local offers = redis.call('ZRANGE', CC_KEY_OFFERS, 0, tonumber(max) - 1,
+    local offers = redis.call('ZRANGE', CC_KEY.OFFERS, 0, tonumber(max) - 1,
                               'WITHSCORES')
     for i = 1, #offers, 2 do
         local id = offers[i]
         local call = call_get(id)
         if not call or call.state ~= 'offered' then
-            redis.call('ZREM', CC_KEY_OFFERS, id)   -- vanished
+            redis.call('ZREM', CC_KEY.OFFERS, id)   -- vanished
         elseif tonumber(offers[i + 1]) <= now then
             local agents = ringing(id, call)
             requeue(id, call, 'timeout', now)
@@ -552,9 +555,9 @@ end)
 register('cc_expire_agents', function(max)
     local now = now_ms()
     local out = {}
-    for _, a in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY_AGENTS_WRAPUP,
+    for _, a in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY.AGENTS_WRAPUP,
                                   '-inf', now, 'LIMIT', 0, tonumber(max))) do
-        local q = redis.call('HGET', key(CC_KEY_AGENT, a), 'wrapup_queue')
+        local q = redis.call('HGET', key(CC_KEY.AGENT, a), 'wrapup_queue')
         end_wrapup(a)
         if agent_status(a) == 'available' then
             emit_status(a, now)
@@ -577,10 +580,10 @@ local function overflow(id, call, target, now)
         revoke_offer(id, call, 'overflow')
     end
     leave_queue(call.queue, id, now)
-    local ck = key(CC_KEY_CALL, id)
+    local ck = key(CC_KEY.CALL, id)
     redis.call('HSET', ck, 'state', 'queued', 'queue', target)
     redis.call('HDEL', ck, 'position')
-    redis.call('DEL', key(CC_KEY_CALL_DECLINED, id))
+    redis.call('DEL', key(CC_KEY.CALL_DECLINED, id))
     call.queue = target
     call.state = 'queued'
     emit_call(id, 'transferred',
@@ -623,28 +626,28 @@ register('cc_expire_calls', function(max_wait, max, message_wait)
                 if not call.left_message then
                     over(id, call, 'abandoned')
                 elseif not call.parked then
-                    redis.call('HSET', key(CC_KEY_CALL, id), 'parked', '1')
+                    redis.call('HSET', key(CC_KEY.CALL, id), 'parked', '1')
                     leave_ready(id, call.queue)
                 end
-            elseif k == CC_KEY_CALLERS_STREAMS then
+            elseif k == CC_KEY.CALLERS_STREAMS then
                 streams_run_out(id, redis.call('ZRANGE',
-                    key(CC_KEY_CALL_CONNS, id), -1, -1, 'WITHSCORES')[2])
+                    key(CC_KEY.CALL_CONNS, id), -1, -1, 'WITHSCORES')[2])
             end
         end
     end
-    gone(CC_KEY_CALLERS_LEAVING)
+    gone(CC_KEY.CALLERS_LEAVING)
     if #ended < max then
-        gone(CC_KEY_CALLERS_STREAMS)
+        gone(CC_KEY.CALLERS_STREAMS)
     end
     -- calls that the library before queue settings (a module not upgraded
     -- yet) put in their queue: ranked, indexed, swept like ours
-    for _, k in ipairs{CC_KEY_OLD_WAITING, CC_KEY_OLD_MESSAGES} do
+    for _, k in ipairs{CC_KEY.OLD_WAITING, CC_KEY.OLD_MESSAGES} do
         for _, id in ipairs(redis.call('ZRANGE', k, 0, max - 1)) do
             redis.call('ZREM', k, id)
             local call = call_get(id)
             if waiting(call) and not call.pending then
                 local s = settings(call.queue)
-                redis.call('ZADD', key(CC_KEY_QUEUE_WAITING, call.queue),
+                redis.call('ZADD', key(CC_KEY.QUEUE_WAITING, call.queue),
                            rank_score(s, call.created, call.priority), id)
                 redis.call('ZADD', waits_in(call.queue, call), call.created,
                            id)
@@ -670,12 +673,12 @@ register('cc_expire_calls', function(max_wait, max, message_wait)
             end
         end
     end
-    for _, q in ipairs(sorted_members(CC_KEY_QUEUES)) do
+    for _, q in ipairs(sorted_members(CC_KEY.QUEUES)) do
         local s = settings(q)
         local to = s.overflow_queue
         if s.overflow_after > 0 and to ~= '' and #ended < max
-            and redis.call('SISMEMBER', CC_KEY_QUEUES, to) == 1 then
-            sweep(q, CC_KEY_QUEUE_ARRIVALS, now - s.overflow_after,
+            and redis.call('SISMEMBER', CC_KEY.QUEUES, to) == 1 then
+            sweep(q, CC_KEY.QUEUE_ARRIVALS, now - s.overflow_after,
                   function(id, call)
                       ended[#ended + 1] = {id, q,
                           jnum(now - tonumber(call.created)), 'overflow', to}
@@ -684,13 +687,14 @@ register('cc_expire_calls', function(max_wait, max, message_wait)
         end
         local wait = s.given.max_wait and s.max_wait or max_wait
         if wait > 0 and #ended < max then
-            sweep(q, CC_KEY_QUEUE_ARRIVALS, now - wait,
+            sweep(q, CC_KEY.QUEUE_ARRIVALS, now - wait,
                   function(id, call) over(id, call, 'timeout') end)
         end
         if #ended < max then
-            sweep(q, CC_KEY_QUEUE_MESSAGES, now - message_wait,
+            sweep(q, CC_KEY.QUEUE_MESSAGES, now - message_wait,
                   function(id, call) over(id, call, 'timeout') end)
         end
     end
     return ended
 end)
+end

@@ -53,9 +53,9 @@ do
     end
 
     settings = function(q)
-        local qk = key(CC_KEY_QUEUE, q)
+        local qk = key(CC_KEY.QUEUE, q)
         return remembered(qk, settings_of,
-                          redis.call('HGETALL', CC_KEY_QUEUES_DEFAULTS),
+                          redis.call('HGETALL', CC_KEY.QUEUES_DEFAULTS),
                           redis.call('HGETALL', qk))
     end
 end

@@ -36,9 +36,9 @@ do
     -- What the answers show of agent a now, and when that changes with time
     -- alone (nil: never, until a function changes it).
     local function agent_figures(a, now)
-        local h = redis.call('HMGET', key(CC_KEY_AGENT, a), 'name',
+        local h = redis.call('HMGET', key(CC_KEY.AGENT, a), 'name',
                              'capacity', 'status', 'queues', 'wrapup_until')
-        local ck = key(CC_KEY_AGENT_CONNS, a)
+        local ck = key(CC_KEY.AGENT_CONNS, a)
         redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
         -- the last connection to run out: present while one has not
         local last = redis.call('ZRANGE', ck, -1, -1, 'WITHSCORES')[2]
@@ -46,7 +46,7 @@ do
             name = h[1] or a, capacity = tonumber(h[2] or 0),
             status = h[3] or 'away', present = last ~= nil,
             calls = held(a),
-            offers = #live_ids(key(CC_KEY_AGENT_OFFERS, a)),
+            offers = #live_ids(key(CC_KEY.AGENT_OFFERS, a)),
             -- as cc_agents_load wrote it: jstrings of names
             queues = h[4] or '[]',
         }
@@ -114,17 +114,17 @@ do
     -- a's figures made again from its state: its record, its parts, the
     -- counts of its states in its queues (by the difference), its due time.
     local function status_update(a, now)
-        local old = redis.call('HGET', CC_KEY_STATUS_AGENTS, a) or nil
+        local old = redis.call('HGET', CC_KEY.STATUS_AGENTS, a) or nil
         local new, due
-        if redis.call('SISMEMBER', CC_KEY_AGENTS, a) == 1 then
+        if redis.call('SISMEMBER', CC_KEY.AGENTS, a) == 1 then
             local f
             f, due = agent_figures(a, now)
             new = status_record(a, f)
         end
         if due then
-            redis.call('ZADD', CC_KEY_STATUS_DUE, due, a)
+            redis.call('ZADD', CC_KEY.STATUS_DUE, due, a)
         else
-            redis.call('ZREM', CC_KEY_STATUS_DUE, a)
+            redis.call('ZREM', CC_KEY.STATUS_DUE, a)
         end
         if old == new then
             return
@@ -141,15 +141,15 @@ do
             end
         end
         if #gone > 0 then
-            redis.call('ZREM', CC_KEY_STATUS_PARTS, unpack(gone))
+            redis.call('ZREM', CC_KEY.STATUS_PARTS, unpack(gone))
         end
         if #came > 0 then
-            redis.call('ZADD', CC_KEY_STATUS_PARTS, unpack(came))
+            redis.call('ZADD', CC_KEY.STATUS_PARTS, unpack(came))
         end
         if new then
-            redis.call('HSET', CC_KEY_STATUS_AGENTS, a, new)
+            redis.call('HSET', CC_KEY.STATUS_AGENTS, a, new)
         else
-            redis.call('HDEL', CC_KEY_STATUS_AGENTS, a)
+            redis.call('HDEL', CC_KEY.STATUS_AGENTS, a)
         end
         if was[1] == is[1] and was[2] == is[2] then
             return
@@ -174,7 +174,7 @@ do
         count(is, 1)
         for _, c in ipairs(order) do
             if counts[c[3]] ~= 0 then
-                redis.call('HINCRBY', key(CC_KEY_QUEUE_STATS, c[1]),
+                redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, c[1]),
                            'agents_' .. c[2], counts[c[3]])
             end
         end
@@ -182,7 +182,7 @@ do
 
     -- true once the figures are built
     local function status_built()
-        return redis.call('HEXISTS', CC_KEY_STATUS_AGENTS, STATUS_BUILT) == 1
+        return redis.call('HEXISTS', CC_KEY.STATUS_AGENTS, STATUS_BUILT) == 1
     end
 
     -- The figures made from the state, when there are none: the first answer
@@ -192,25 +192,25 @@ do
         if status_built() then
             return
         end
-        redis.call('DEL', CC_KEY_STATUS_AGENTS, CC_KEY_STATUS_PARTS,
-                   CC_KEY_STATUS_DUE)
-        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY_QUEUES)) do
+        redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
+                   CC_KEY.STATUS_DUE)
+        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
             local zero = {}
             for _, state in ipairs(AGENT_STATES) do
                 zero[#zero + 1] = 'agents_' .. state
                 zero[#zero + 1] = 0
             end
-            redis.call('HSET', key(CC_KEY_QUEUE_STATS, q), unpack(zero))
+            redis.call('HSET', key(CC_KEY.QUEUE_STATS, q), unpack(zero))
         end
-        for _, a in ipairs(redis.call('SMEMBERS', CC_KEY_AGENTS)) do
+        for _, a in ipairs(redis.call('SMEMBERS', CC_KEY.AGENTS)) do
             status_update(a, now)
         end
-        redis.call('HSET', CC_KEY_STATUS_AGENTS, STATUS_BUILT, now)
+        redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
     end
 
     -- the agents whose figures time changed by now (at most max, -1: all)
     local function status_due(now, max)
-        for _, a in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY_STATUS_DUE,
+        for _, a in ipairs(redis.call('ZRANGEBYSCORE', CC_KEY.STATUS_DUE,
                                       '-inf', now, 'LIMIT', 0, max)) do
             status_update(a, now)
         end
@@ -236,21 +236,21 @@ do
     -- checked, at random: what a function of the version before changed
     -- (a rolling upgrade), or a held call whose keys expired, is right again.
     status_sweep = function(now, max)
-        local last = tonumber(redis.call('HGET', CC_KEY_STATUS_AGENTS,
+        local last = tonumber(redis.call('HGET', CC_KEY.STATUS_AGENTS,
                                          STATUS_BUILT))
         if not last then
             return
         end
         status_due(now, max)
         if now - last >= STATUS_REPAIR_MS then
-            local a = redis.call('SRANDMEMBER', CC_KEY_AGENTS)
-            local r = redis.call('HRANDFIELD', CC_KEY_STATUS_AGENTS)
+            local a = redis.call('SRANDMEMBER', CC_KEY.AGENTS)
+            local r = redis.call('HRANDFIELD', CC_KEY.STATUS_AGENTS)
             for _, x in ipairs{a, r} do
                 if x and x ~= STATUS_BUILT then
                     status_update(x, now)
                 end
             end
-            redis.call('HSET', CC_KEY_STATUS_AGENTS, STATUS_BUILT, now)
+            redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
         end
     end
 
@@ -258,7 +258,7 @@ do
     -- own, else the defaults, else BUILTIN): three fields read, the defaults
     -- once an answer, not every setting twice a queue.
     local function shown_settings(q, defaults)
-        local own = redis.call('HMGET', key(CC_KEY_QUEUE, q), 'strategy',
+        local own = redis.call('HMGET', key(CC_KEY.QUEUE, q), 'strategy',
                                'service_level', 'hours')
         local function pick(i, f)
             return own[i] or defaults[f] or BUILTIN[f]
@@ -276,7 +276,7 @@ do
     local function queue_figures(q, now, defaults)
         local s = shown_settings(q, defaults)
         local arrived = now
-        for _, fmt in ipairs{CC_KEY_QUEUE_ARRIVALS, CC_KEY_QUEUE_MESSAGES} do
+        for _, fmt in ipairs{CC_KEY.QUEUE_ARRIVALS, CC_KEY.QUEUE_MESSAGES} do
             local oldest = redis.call('ZRANGE', key(fmt, q), 0, 0, 'WITHSCORES')
             if oldest[2] then
                 arrived = math.min(arrived, tonumber(oldest[2]))
@@ -284,16 +284,16 @@ do
         end
         local open, opens_at = opening(s, now)
         local f = {
-            waiting = redis.call('ZCARD', key(CC_KEY_QUEUE_WAITING, q)),
+            waiting = redis.call('ZCARD', key(CC_KEY.QUEUE_WAITING, q)),
             longest_wait = math.floor((now - arrived) / 1000),
             open = open, opens_at = opens_at, strategy = s.strategy,
             service_level_seconds = math.floor(s.service_level / 1000),
             messages_waiting = redis.call('ZCARD',
-                                          key(CC_KEY_QUEUE_MESSAGES, q)),
+                                          key(CC_KEY.QUEUE_MESSAGES, q)),
             n = setmetatable({}, COUNTS),
         }
         -- every counter of the queue in one read
-        local counters = redis.call('HGETALL', key(CC_KEY_QUEUE_STATS, q))
+        local counters = redis.call('HGETALL', key(CC_KEY.QUEUE_STATS, q))
         for i = 1, #counters, 2 do
             f.n[counters[i]] = tonumber(counters[i + 1])
         end
@@ -308,7 +308,7 @@ do
     -- the parts of the answers in cc:status:parts from `from` up to `to`
     -- (excluded): each agent's, in the order of their ids
     local function agent_parts(from, to)
-        return redis.call('ZRANGEBYLEX', CC_KEY_STATUS_PARTS, '[' .. from,
+        return redis.call('ZRANGEBYLEX', CC_KEY.STATUS_PARTS, '[' .. from,
                           '(' .. to)
     end
 
@@ -316,11 +316,11 @@ do
     -- sorted, by = {NAME = {offers = N, ..., age = seconds}}}, each NAME
     -- escaped for a label value
     local function router_figures(now)
-        local seen = redis.call('ZREVRANGE', CC_KEY_ROUTERS, 0,
+        local seen = redis.call('ZREVRANGE', CC_KEY.ROUTERS, 0,
                                 ROUTERS_SHOWN - 1, 'WITHSCORES')
         local routers = {names = {}, by = {}}
         for i = 1, #seen, 2 do
-            local h = hash(key(CC_KEY_ROUTER_STATS, seen[i]))
+            local h = hash(key(CC_KEY.ROUTER_STATS, seen[i]))
             if h then
                 local label = seen[i]:gsub('[\\"]', '\\%0')
                 h.age = math.max(0, now - tonumber(seen[i + 1])) / 1000
@@ -530,8 +530,8 @@ do
         local now = now_ms()
         status_build(now)
         status_due(now, -1)
-        local defaults = hash(CC_KEY_QUEUES_DEFAULTS) or {}
-        local queues, qf = sorted_members(CC_KEY_QUEUES), {}
+        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
+        local queues, qf = sorted_members(CC_KEY.QUEUES), {}
         for _, q in ipairs(queues) do
             qf[q] = queue_figures(q, now, defaults)
         end
@@ -556,16 +556,16 @@ do
             end
             counts[i] = jnum(n)
         end
-        local k = key(CC_KEY_ROUTER_STATS, name)
+        local k = key(CC_KEY.ROUTER_STATS, name)
         for i, field in ipairs(ROUTER_COUNTS) do
             redis.call('HINCRBY', k, field, counts[i])
         end
         redis.call('PEXPIRE', k, ROUTER_STATS_TTL_MS)
         local now = now_ms()
-        redis.call('ZADD', CC_KEY_ROUTERS, now, name)
-        redis.call('ZREMRANGEBYSCORE', CC_KEY_ROUTERS, '-inf',
+        redis.call('ZADD', CC_KEY.ROUTERS, now, name)
+        redis.call('ZREMRANGEBYSCORE', CC_KEY.ROUTERS, '-inf',
                    now - ROUTER_STATS_TTL_MS)
-        redis.call('PEXPIRE', CC_KEY_ROUTERS, ROUTER_STATS_TTL_MS)
+        redis.call('PEXPIRE', CC_KEY.ROUTERS, ROUTER_STATS_TTL_MS)
         return 'OK'
     end)
 end
