@@ -109,8 +109,8 @@ struct ngx_http_callcenter_sse_stream_s {
 
     ngx_uint_t                          party;
     ngx_uint_t                          local;    /* scf->local */
-    ngx_str_t                           present;
-    ngx_str_t                           conn_id;
+    ngx_http_callcenter_presence_t      presence; /* an agent's or caller's
+                                                   * connection */
 
     /* attached: through the request's filters */
     ngx_chain_t                        *out;      /* being written */
@@ -1502,18 +1502,6 @@ ngx_http_callcenter_sse_deliver(ngx_http_callcenter_sse_channel_t *ch,
 
 /* heartbeats, presence of the stream's agent or caller */
 
-/* ms a stream's connection counts as present without news: two heartbeats
- * and the grace of its party */
-
-static ngx_msec_t
-ngx_http_callcenter_sse_grace(ngx_http_callcenter_loc_conf_t *lcf,
-    ngx_uint_t party)
-{
-    return party == NGX_HTTP_CALLCENTER_AGENT ? lcf->presence_grace
-                                              : lcf->caller_grace;
-}
-
-
 ngx_int_t
 ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
     ngx_str_t *ttl, ngx_int_t *rc)
@@ -1564,51 +1552,11 @@ ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
         return NGX_DECLINED;
     }
 
-    ttl->len = ngx_sprintf(ttl->data, "%M", 2 * lcf->heartbeat
-                           + ngx_http_callcenter_sse_grace(lcf, party))
+    ttl->len = ngx_sprintf(ttl->data, "%M",
+                           ngx_http_callcenter_presence_ttl(lcf, party))
                - ttl->data;
 
     return NGX_OK;
-}
-
-
-static void
-ngx_http_callcenter_sse_presence(ngx_http_callcenter_sse_stream_t *st,
-    ngx_uint_t close)
-{
-    u_char                           ms[NGX_INT_T_LEN];
-    ngx_str_t                        args[3];
-    ngx_msec_t                       grace;
-    ngx_uint_t                       agent;
-    ngx_http_callcenter_loc_conf_t  *lcf;
-
-    lcf = st->conf;
-
-    agent = (st->party == NGX_HTTP_CALLCENTER_AGENT);
-    grace = ngx_http_callcenter_sse_grace(lcf, st->party);
-
-    if (close) {
-        /* cc_agent_close A conn grace, cc_caller_close ID conn grace */
-        args[0] = st->present;
-        args[1] = st->conn_id;
-        args[2].data = ms;
-        args[2].len = ngx_sprintf(ms, "%M", grace) - ms;
-
-        (void) ngx_http_callcenter_redis_fcall(NULL, NULL,
-                                 agent ? "cc_agent_close" : "cc_caller_close",
-                                 3, args);
-        return;
-    }
-
-    /* cc_agent_presence ttl A conn, cc_caller_presence ttl ID conn */
-    args[0].data = ms;
-    args[0].len = ngx_sprintf(ms, "%M", 2 * lcf->heartbeat + grace) - ms;
-    args[1] = st->present;
-    args[2] = st->conn_id;
-
-    (void) ngx_http_callcenter_redis_fcall(NULL, NULL,
-                           agent ? "cc_agent_presence" : "cc_caller_presence",
-                           3, args);
 }
 
 
@@ -1631,10 +1579,6 @@ ngx_http_callcenter_sse_heartbeat_handler(ngx_event_t *ev)
     {
         ngx_http_callcenter_sse_end(st, NGX_ERROR);
         return;
-    }
-
-    if (st->present.len) {
-        ngx_http_callcenter_sse_presence(st, 0);
     }
 
     ngx_add_timer(ev, st->conf->heartbeat);
@@ -1857,9 +1801,7 @@ ngx_http_callcenter_sse_cleanup(void *data)
         c->idle = 0;
     }
 
-    if (st->present.len) {
-        ngx_http_callcenter_sse_presence(st, 1);
-    }
+    ngx_http_callcenter_presence_close(&st->presence);
 
     if (st->address) {
         ngx_http_callcenter_sse_address_release(st->address);
@@ -2103,13 +2045,22 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     st->name.len = scf->channel.len;
     p = ngx_cpymem(p, scf->channel.data, scf->channel.len);
 
-    st->present.data = p;
-    st->present.len = scf->present.len;
+    st->presence.id.data = p;
+    st->presence.id.len = scf->present.len;
     p = ngx_cpymem(p, scf->present.data, scf->present.len);
 
-    st->conn_id.data = p;
-    st->conn_id.len = scf->conn_id.len;
+    st->presence.conn.data = p;
+    st->presence.conn.len = scf->conn_id.len;
     ngx_memcpy(p, scf->conn_id.data, scf->conn_id.len);
+
+    /* its open registered the connection: refreshed from now on, closed
+     * by the cleanup whatever happens next */
+    if (scf->present.len
+        && ngx_http_callcenter_presence_add(&st->presence, lcf, st->party)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     /* the headers */
 

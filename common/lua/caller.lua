@@ -148,14 +148,28 @@ local function live_call(id)
     end
 end
 
-register('cc_caller_presence', function(ttl, id, conn)
-    local created = live_call(id)
-    if created then
-        local until_ = now_ms() + tonumber(ttl)
-        redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), until_, conn)
-        call_key_life(id, CC_KEY_CALL_CONNS, created)
-        redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
-        streams_run_out(id, until_)
+-- ttl, then call and connection pairs: a worker's streams of callers, one
+-- FCALL a heartbeat (one pair: a stream's own, as the module before did)
+register('cc_caller_presence', function(ttl, ...)
+    local until_ = now_ms() + tonumber(ttl)
+    local conns = {...}
+    local seen = {}
+    for i = 1, #conns, 2 do
+        local id = conns[i]
+        local first = seen[id] == nil
+        if first then
+            seen[id] = live_call(id) or false
+        end
+        local created = seen[id]
+        if created then
+            redis.call('ZADD', key(CC_KEY_CALL_CONNS, id), until_,
+                       conns[i + 1])
+        end
+        if created and first then
+            call_key_life(id, CC_KEY_CALL_CONNS, created)
+            redis.call('ZREM', CC_KEY_CALLERS_LEAVING, id)
+            streams_run_out(id, until_)
+        end
     end
     return redis.status_reply('OK')
 end)
