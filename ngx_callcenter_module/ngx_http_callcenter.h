@@ -16,8 +16,9 @@
 #include "cc_redis_addr.h"
 
 
-/* random bytes of an event stream's connection id */
-#define NGX_HTTP_CALLCENTER_CONN_BYTES  12
+/* random bytes of an event stream's connection id: unique within one
+ * call's or agent's connections, 11 characters a member in Redis */
+#define NGX_HTTP_CALLCENTER_CONN_BYTES  8
 
 
 /* what a location serves */

@@ -2,7 +2,9 @@
 # its streams with one FCALL a heartbeat per party (at most 128
 # connections a call), not one a stream; every connection is refreshed,
 # several of one call too; a closed stream's connection is never
-# refreshed after its close, an ended call's no more.
+# refreshed after its close, an ended call's no more.  An open stream
+# costs Redis no member of cc:callers:streams: its call's member of
+# cc:callers:leaving waits for the last of its connections.
 use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 
@@ -119,5 +121,36 @@ is($now->{ agent_key('alice') }{$closed}, $score,
     'the closed agent connection was never refreshed');
 is_deeply($now->{ call_key($c1->{call}) }, $ended,
     'the ended call\'s connections were refreshed no more');
+
+# the library: cc:callers:leaving holds each call until the last of its
+# connections may run out, open, refreshed or closed
+is($t->redis_cmd('ZCARD', 'cc:callers:streams'), 0,
+    'no member of cc:callers:streams for the open streams');
+my $c2 = $calls[2]{call};
+# both at once: a heartbeat may come between two reads
+my $both = $t->redis_cmd('EVAL', 'return {redis.call("ZRANGE", KEYS[1], -1, '
+    . '-1, "WITHSCORES")[2], redis.call("ZSCORE", KEYS[2], ARGV[1])}', 2,
+    call_key($c2), 'cc:callers:leaving', $c2);
+is($both->[1], $both->[0],
+    'a call with open streams: looked at when their refresh runs out');
+my $x = $t->create_call(queue => 'sales', -stream => 0);
+$t->fcall_ok('cc_caller_open', $x->{call}, $x->{token}, 'long', 600000, 0);
+$t->fcall_ok('cc_caller_open', $x->{call}, $x->{token}, 'short', 5000, 0);
+my $long = $t->redis_cmd('ZSCORE', call_key($x->{call}), 'long');
+is($t->redis_cmd('ZSCORE', 'cc:callers:leaving', $x->{call}), $long,
+    'two streams: the later expiry counts');
+$t->fcall_ok('cc_caller_close', $x->{call}, 'long', 1000);
+cmp_ok($t->redis_cmd('ZSCORE', 'cc:callers:leaving', $x->{call}), '<', $long,
+    'the long one closes: looked at after its grace');
+$t->fcall_ok('cc_caller_open', $x->{call}, $x->{token}, 'long', 600000, 0);
+$t->fcall_ok('cc_caller_close', $x->{call}, 'short', 1000);
+is($t->redis_cmd('ZSCORE', 'cc:callers:leaving', $x->{call}),
+    $t->redis_cmd('ZSCORE', call_key($x->{call}), 'long'),
+    'the short one closes: looked at when the other one may run out, not '
+    . 'after the grace (its worker may be killed meanwhile)');
+$t->fcall_ok('cc_caller_presence', 900000, $x->{call}, 'long');
+is($t->redis_cmd('ZSCORE', 'cc:callers:leaving', $x->{call}),
+    $t->redis_cmd('ZSCORE', call_key($x->{call}), 'long'),
+    'a refresh moves it on');
 
 done_testing;
