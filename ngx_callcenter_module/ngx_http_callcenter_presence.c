@@ -20,6 +20,8 @@
 
 /* connections an FCALL refreshes at most: its Redis time stays short */
 #define NGX_HTTP_CALLCENTER_PRESENCE_BATCH  128
+#define NGX_HTTP_CALLCENTER_PRESENCE_ARGS                                    \
+    (1 + 2 * NGX_HTTP_CALLCENTER_PRESENCE_BATCH)     /* ttl, then pairs */
 
 
 typedef struct {
@@ -37,6 +39,8 @@ static void ngx_http_callcenter_presence_refresh(ngx_event_t *ev);
 
 static ngx_queue_t  ngx_http_callcenter_presence_groups;
 static ngx_uint_t   ngx_http_callcenter_presence_initialized;
+static ngx_str_t    ngx_http_callcenter_presence_args[
+                                           NGX_HTTP_CALLCENTER_PRESENCE_ARGS];
 
 
 /* ms a connection counts as present without news: two heartbeats and the
@@ -175,9 +179,7 @@ static void
 ngx_http_callcenter_presence_refresh(ngx_event_t *ev)
 {
     u_char                                 ms[NGX_INT_T_LEN];
-    ngx_str_t                              args[1
-                                             + 2
-                                             * NGX_HTTP_CALLCENTER_PRESENCE_BATCH];
+    ngx_str_t                             *args;
     ngx_uint_t                             n;
     const char                            *fn;
     ngx_queue_t                           *q;
@@ -190,6 +192,7 @@ ngx_http_callcenter_presence_refresh(ngx_event_t *ev)
         return;
     }
 
+    args = ngx_http_callcenter_presence_args;
     fn = g->party == NGX_HTTP_CALLCENTER_AGENT ? "cc_agent_presence"
                                                 : "cc_caller_presence";
 
@@ -206,7 +209,7 @@ ngx_http_callcenter_presence_refresh(ngx_event_t *ev)
         args[n++] = p->id;
         args[n++] = p->conn;
 
-        if (n == 1 + 2 * NGX_HTTP_CALLCENTER_PRESENCE_BATCH
+        if (n == NGX_HTTP_CALLCENTER_PRESENCE_ARGS
             || ngx_queue_next(q) == ngx_queue_sentinel(&g->members))
         {
             (void) ngx_http_callcenter_redis_fcall(NULL, NULL, fn, n, args);
