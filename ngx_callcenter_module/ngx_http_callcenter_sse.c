@@ -1923,6 +1923,11 @@ ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
     }
 #endif
 
+    /* each event goes out as written, no Nagle wait behind the one before */
+    if (st->core->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
+        c->error = 1;
+    }
+
     if (c->read->ready) {
         /* the client may have left meanwhile */
         ngx_post_event(c->read, &ngx_posted_events);
