@@ -16,8 +16,9 @@
 #include "cc_redis_addr.h"
 
 
-/* random bytes of an event stream's connection id */
-#define NGX_HTTP_CALLCENTER_CONN_BYTES  12
+/* random bytes of an event stream's connection id: unique within one
+ * call's or agent's connections, 11 characters a member in Redis */
+#define NGX_HTTP_CALLCENTER_CONN_BYTES  8
 
 
 /* what a location serves */
@@ -84,7 +85,8 @@ ngx_int_t ngx_http_callcenter_redis_command(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
     const size_t *argvlen);
 /* FCALL fn_VERSION 0 args[0] .. args[n - 1]: fn of this build's version
- * of the library callcenter.lua (CC_FN) */
+ * of the library callcenter.lua (CC_FN); more than FCALL_ARGS args (a
+ * batch) cost an allocation */
 #define NGX_HTTP_CALLCENTER_FCALL_ARGS  8
 ngx_int_t ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
@@ -139,6 +141,28 @@ void ngx_http_callcenter_sse_local(ngx_str_t *channel, ngx_str_t *id,
     ngx_str_t *event, ngx_str_t *data);
 /* whether the worker has streams on the local channel */
 ngx_uint_t ngx_http_callcenter_sse_local_streams(ngx_str_t *channel);
+
+/*
+ * Presence (ngx_http_callcenter_presence.c): the worker keeps the
+ * connections of its streams present, one FCALL a heartbeat for all those
+ * of a party with the same settings (cc_agent_presence,
+ * cc_caller_presence); _close() sends the connection's close at once
+ * (cc_agent_close, cc_caller_close).  _ttl(): the ms a connection counts as
+ * present without news, what the stream's open registers it for.
+ */
+
+typedef struct {
+    ngx_queue_t                 queue;
+    ngx_str_t                   id;          /* agent id or call id */
+    ngx_str_t                   conn;        /* its connection id */
+    void                       *group;       /* NULL: not kept present */
+} ngx_http_callcenter_presence_t;
+
+ngx_int_t ngx_http_callcenter_presence_add(ngx_http_callcenter_presence_t *p,
+    ngx_http_callcenter_loc_conf_t *lcf, ngx_uint_t party);
+void ngx_http_callcenter_presence_close(ngx_http_callcenter_presence_t *p);
+ngx_msec_t ngx_http_callcenter_presence_ttl(
+    ngx_http_callcenter_loc_conf_t *lcf, ngx_uint_t party);
 
 /*
  * Before the FCALL that opens a stream of party (NGX_HTTP_CALLCENTER_AGENT

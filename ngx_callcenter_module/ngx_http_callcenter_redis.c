@@ -949,9 +949,10 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_str_t *args)
 {
     u_char      *p;
-    size_t       len, argvlen[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    size_t       len, *lens, argvlen[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    ngx_int_t    rc;
     ngx_uint_t   i;
-    const char  *argv[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
+    const char **vals, *argv[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     u_char       name[CC_FN_MAX];
 
     if (!ngx_http_callcenter_redis_connected()) {
@@ -960,10 +961,22 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
 
     len = ngx_strlen(fn);
 
-    if (n > NGX_HTTP_CALLCENTER_FCALL_ARGS
-        || len + sizeof("_" CC_FUNCTIONS_VERSION) > CC_FN_MAX)
-    {
+    if (len + sizeof("_" CC_FUNCTIONS_VERSION) > CC_FN_MAX) {
         return NGX_ERROR;
+    }
+
+    vals = argv;
+    lens = argvlen;
+
+    if (n > NGX_HTTP_CALLCENTER_FCALL_ARGS) {
+        /* a batch: hiredis copies the arguments, these go at once */
+        vals = ngx_alloc((4 + n) * (sizeof(char *) + sizeof(size_t)),
+                         ngx_cycle->log);
+        if (vals == NULL) {
+            return NGX_ERROR;
+        }
+
+        lens = (size_t *) (vals + 4 + n);
     }
 
     /* this build's version of the function: CC_FN(fn) */
@@ -971,32 +984,39 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     p = ngx_cpymem(p, "_" CC_FUNCTIONS_VERSION,
                    sizeof("_" CC_FUNCTIONS_VERSION) - 1);
 
-    argv[0] = "FCALL";
-    argvlen[0] = sizeof("FCALL") - 1;
-    argv[1] = (const char *) name;
-    argvlen[1] = p - name;
+    vals[0] = "FCALL";
+    lens[0] = sizeof("FCALL") - 1;
+    vals[1] = (const char *) name;
+    lens[1] = p - name;
     /* one key, the site's anchor: it names the site's Cluster slot, the
      * library names the others from it (cc_keys.h) */
-    argv[2] = "1";
-    argvlen[2] = 1;
-    argv[3] = (const char *) ngx_http_callcenter_redis_conf->site_key.data;
-    argvlen[3] = ngx_http_callcenter_redis_conf->site_key.len;
+    vals[2] = "1";
+    lens[2] = 1;
+    vals[3] = (const char *) ngx_http_callcenter_redis_conf->site_key.data;
+    lens[3] = ngx_http_callcenter_redis_conf->site_key.len;
 
     for (i = 0; i < n; i++) {
-        argv[4 + i] = (const char *) args[i].data;
-        argvlen[4 + i] = args[i].len;
+        vals[4 + i] = (const char *) args[i].data;
+        lens[4 + i] = args[i].len;
     }
 
     if (ngx_http_callcenter_redis_conf != NULL
         && ngx_http_callcenter_redis_conf->redis->replicas
         && ngx_http_callcenter_redis_answered(fn))
     {
-        return ngx_http_callcenter_redis_confirmed(r, handler, 4 + n, argv,
-                                                   argvlen);
+        rc = ngx_http_callcenter_redis_confirmed(r, handler, 4 + n, vals,
+                                                 lens);
+
+    } else {
+        rc = ngx_http_callcenter_redis_command(r, handler, 4 + n, vals,
+                                               lens);
     }
 
-    return ngx_http_callcenter_redis_command(r, handler, 4 + n, argv,
-                                             argvlen);
+    if (vals != argv) {
+        ngx_free(vals);
+    }
+
+    return rc;
 }
 
 

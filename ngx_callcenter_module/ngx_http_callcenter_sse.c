@@ -8,6 +8,14 @@
  * one it wrote.  A local channel is the module's own (the status streams):
  * no Redis, its streams live at once.  A second table counts the streams of
  * each client address.
+ *
+ * An HTTP/1.x stream outlives its request: once the response head and the
+ * first events are sent, the request is logged and freed (its pool, the
+ * header buffers) and the stream goes on with the connection alone, as
+ * ngx_http_set_keepalive() shrinks an idle connection; its output is one
+ * buffer, chunked here, held only while unsent.  Other streams (HTTP/2, a
+ * content encoding, a client that does not read its head) stay attached
+ * and write through the request's filters.
  */
 
 
@@ -37,6 +45,10 @@
                                                   * its body: fields the
                                                   * module adds, framing */
 #define NGX_HTTP_CALLCENTER_SSE_BUF      4096    /* output buffers */
+/* a chunk's framing, and room for the last chunk */
+#define NGX_HTTP_CALLCENTER_SSE_CHUNK                                         \
+    (sizeof("ffffffffffffffff" CRLF CRLF "0" CRLF CRLF) - 1)
+#define NGX_HTTP_CALLCENTER_SSE_LAST     "0" CRLF CRLF
 
 #define NGX_HTTP_CALLCENTER_SSE_HELLO    "retry: 3000\n\n"
 #define NGX_HTTP_CALLCENTER_SSE_BYE      "retry: 1000\n\n"
@@ -56,14 +68,20 @@ typedef struct {
 } ngx_http_callcenter_sse_address_t;
 
 
-typedef struct {
-    /* first: the request's ctx, copied, read on by the module's code */
-    ngx_http_callcenter_ctx_t           api;
+typedef struct ngx_http_callcenter_sse_stream_s
+    ngx_http_callcenter_sse_stream_t;
 
-    ngx_http_request_t                 *request;
+struct ngx_http_callcenter_sse_stream_s {
+    ngx_http_request_t                 *request;  /* NULL: detached */
+    ngx_connection_t                   *connection;
+    ngx_http_callcenter_loc_conf_t     *conf;
+    ngx_http_core_loc_conf_t           *core;
+
     ngx_http_callcenter_sse_channel_t  *channel;  /* NULL: unlinked */
     ngx_str_t                           name;     /* the channel */
     ngx_queue_t                         queue;    /* in channel->streams */
+    ngx_queue_t                         range;    /* in the XRANGEs sent,
+                                                   * while pending */
     cc_sse_id_t                         last;     /* last id written */
 
     ngx_uint_t                          phase;
@@ -76,22 +94,46 @@ typedef struct {
                                                      * its output to drain
                                                      * below the low-water
                                                      * mark */
+    unsigned                            detachable:1;
+    unsigned                            ending:1;   /* end posted */
+    unsigned                            closing:1;  /* detached: close once
+                                                     * sent */
+    unsigned                            chunked:1;  /* detached: frame */
+    unsigned                            gone:1;     /* freed by the XRANGE
+                                                     * reply */
 
     ngx_event_t                         heartbeat;
-    ngx_event_t                         end;        /* posted: finalize */
+    ngx_event_t                         end;        /* posted: finalize or
+                                                     * detach */
     ngx_int_t                           end_rc;
 
     ngx_uint_t                          party;
     ngx_uint_t                          local;    /* scf->local */
-    ngx_str_t                           present;
-    ngx_str_t                           conn_id;
+    ngx_http_callcenter_presence_t      presence; /* an agent's or caller's
+                                                   * connection */
 
+    /* attached: through the request's filters */
     ngx_chain_t                        *out;      /* being written */
     ngx_chain_t                        *free;
     ngx_chain_t                        *busy;
-
     ngx_event_handler_pt                read_handler;  /* the connection's */
-} ngx_http_callcenter_sse_stream_t;
+
+    /* detached: one buffer, freed once sent */
+    u_char                             *start;
+    u_char                             *pos;
+    u_char                             *last_byte;
+    u_char                             *end_byte;
+    ngx_http_callcenter_sse_address_t  *address;  /* the count it holds */
+};
+
+
+/* the request's ctx while the stream is attached to it */
+
+typedef struct {
+    /* first: the request's ctx, copied, read on by the module's code */
+    ngx_http_callcenter_ctx_t           api;
+    ngx_http_callcenter_sse_stream_t   *stream;
+} ngx_http_callcenter_sse_ctx_t;
 
 
 static void ngx_http_callcenter_sse_channel_leave(
@@ -104,6 +146,9 @@ static ngx_int_t ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     ngx_http_callcenter_stream_conf_t *scf);
 static void ngx_http_callcenter_sse_deliver(
     ngx_http_callcenter_sse_channel_t *ch, cc_sse_message_t *m);
+static void ngx_http_callcenter_sse_cleanup(void *data);
+static ngx_int_t ngx_http_callcenter_sse_flush(
+    ngx_http_callcenter_sse_stream_t *st);
 
 
 static ngx_rbtree_t       ngx_http_callcenter_sse_channels;
@@ -111,6 +156,13 @@ static ngx_rbtree_node_t  ngx_http_callcenter_sse_sentinel;
 static ngx_rbtree_t       ngx_http_callcenter_sse_addresses;
 static ngx_rbtree_node_t  ngx_http_callcenter_sse_address_sentinel;
 static ngx_uint_t         ngx_http_callcenter_sse_initialized;
+
+/*
+ * The streams whose XRANGE is on its way, oldest first: the worker's own
+ * commands, answered in the order sent on the one command link (a lost
+ * link answers all of them, NULL, before the next is sent).
+ */
+static ngx_queue_t        ngx_http_callcenter_sse_ranges;
 
 
 static void
@@ -126,6 +178,7 @@ ngx_http_callcenter_sse_init(void)
     ngx_rbtree_init(&ngx_http_callcenter_sse_addresses,
                     &ngx_http_callcenter_sse_address_sentinel,
                     ngx_str_rbtree_insert_value);
+    ngx_queue_init(&ngx_http_callcenter_sse_ranges);
     ngx_http_callcenter_sse_initialized = 1;
 }
 
@@ -294,7 +347,7 @@ ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
 
     if (ch == NULL) {
         ch = ngx_alloc(sizeof(ngx_http_callcenter_sse_channel_t)
-                       + st->name.len, st->request->connection->log);
+                       + st->name.len, st->connection->log);
         if (ch == NULL) {
             return NGX_ERROR;
         }
@@ -581,8 +634,10 @@ ngx_http_callcenter_sse_exit_process(void)
 
 /* output */
 
+/* attached: room for size bytes at the end of the chain */
+
 static u_char *
-ngx_http_callcenter_sse_reserve(ngx_http_callcenter_sse_stream_t *st,
+ngx_http_callcenter_sse_chain_reserve(ngx_http_callcenter_sse_stream_t *st,
     size_t size)
 {
     size_t        cap;
@@ -632,21 +687,105 @@ ngx_http_callcenter_sse_reserve(ngx_http_callcenter_sse_stream_t *st,
 }
 
 
+/* detached: room for size bytes and their chunk framing */
+
+static u_char *
+ngx_http_callcenter_sse_buf_reserve(ngx_http_callcenter_sse_stream_t *st,
+    size_t size)
+{
+    u_char  *p;
+    size_t   need, unsent, cap;
+
+    need = size + NGX_HTTP_CALLCENTER_SSE_CHUNK;
+    unsent = st->last_byte - st->pos;
+
+    if ((size_t) (st->end_byte - st->last_byte) < need) {
+        cap = st->end_byte - st->start;
+
+        if (cap - unsent >= need) {
+            /* what was sent makes room */
+            ngx_memmove(st->start, st->pos, unsent);
+
+        } else {
+            cap = ngx_max(unsent + need, 2 * cap);
+
+            p = ngx_alloc(cap, st->connection->log);
+            if (p == NULL) {
+                return NULL;
+            }
+
+            if (unsent) {
+                ngx_memcpy(p, st->pos, unsent);
+            }
+
+            if (st->start) {
+                ngx_free(st->start);
+            }
+
+            st->start = p;
+            st->end_byte = p + cap;
+        }
+
+        st->pos = st->start;
+        st->last_byte = st->start + unsent;
+    }
+
+    if (st->chunked) {
+        return ngx_sprintf(st->last_byte, "%xz" CRLF, size);
+    }
+
+    return st->last_byte;
+}
+
+
+/* the bytes to write at most size, then ngx_http_callcenter_sse_commit() */
+
+static u_char *
+ngx_http_callcenter_sse_reserve(ngx_http_callcenter_sse_stream_t *st,
+    size_t size)
+{
+    if (st->request) {
+        return ngx_http_callcenter_sse_chain_reserve(st, size);
+    }
+
+    return ngx_http_callcenter_sse_buf_reserve(st, size);
+}
+
+
+/* what was written ends at p */
+
+static void
+ngx_http_callcenter_sse_commit(ngx_http_callcenter_sse_stream_t *st, u_char *p)
+{
+    ngx_chain_t  *cl;
+
+    if (st->request) {
+        for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
+        cl->buf->last = p;
+        return;
+    }
+
+    if (st->chunked) {
+        *p++ = CR;
+        *p++ = LF;
+    }
+
+    st->last_byte = p;
+}
+
+
 static ngx_int_t
 ngx_http_callcenter_sse_raw(ngx_http_callcenter_sse_stream_t *st,
     const char *s, size_t len)
 {
-    u_char       *p;
-    ngx_chain_t  *cl;
+    u_char  *p;
 
     p = ngx_http_callcenter_sse_reserve(st, len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
-
-    cl->buf->last = ngx_cpymem(p, s, len);
+    ngx_http_callcenter_sse_commit(st, ngx_cpymem(p, s, len));
 
     return NGX_OK;
 }
@@ -657,9 +796,8 @@ ngx_http_callcenter_sse_event(ngx_http_callcenter_sse_stream_t *st,
     u_char *id, size_t id_len, u_char *event, size_t event_len, u_char *data,
     size_t data_len)
 {
-    size_t        len;
-    u_char       *p;
-    ngx_chain_t  *cl;
+    size_t   len;
+    u_char  *p;
 
     len = cc_sse_frame_len(id_len, event_len, (char *) data, data_len);
 
@@ -668,11 +806,11 @@ ngx_http_callcenter_sse_event(ngx_http_callcenter_sse_stream_t *st,
         return NGX_ERROR;
     }
 
-    for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
-
-    cl->buf->last = (u_char *) cc_sse_frame((char *) p, (char *) id, id_len,
-                                            (char *) event, event_len,
-                                            (char *) data, data_len);
+    ngx_http_callcenter_sse_commit(st,
+                            (u_char *) cc_sse_frame((char *) p, (char *) id,
+                                                    id_len, (char *) event,
+                                                    event_len, (char *) data,
+                                                    data_len));
 
     return NGX_OK;
 }
@@ -686,6 +824,10 @@ ngx_http_callcenter_sse_unsent(ngx_http_callcenter_sse_stream_t *st)
 {
     size_t        n;
     ngx_chain_t  *cl;
+
+    if (st->request == NULL) {
+        return st->last_byte - st->pos;
+    }
 
     n = 0;
 
@@ -710,15 +852,11 @@ static ngx_uint_t
 ngx_http_callcenter_sse_fits(ngx_http_callcenter_sse_stream_t *st,
     size_t len)
 {
-    size_t                           unsent;
-    ngx_http_callcenter_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(st->request,
-                                       ngx_http_callcenter_module);
+    size_t  unsent;
 
     unsent = ngx_http_callcenter_sse_unsent(st);
 
-    return unsent == 0 || unsent + len <= lcf->stream_buffer;
+    return unsent == 0 || unsent + len <= st->conf->stream_buffer;
 }
 
 
@@ -727,36 +865,28 @@ ngx_http_callcenter_sse_fits(ngx_http_callcenter_sse_stream_t *st,
 static ngx_uint_t
 ngx_http_callcenter_sse_low(ngx_http_callcenter_sse_stream_t *st)
 {
-    size_t                           unsent;
-    ngx_http_callcenter_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(st->request,
-                                       ngx_http_callcenter_module);
+    size_t  unsent;
 
     unsent = ngx_http_callcenter_sse_unsent(st);
 
-    return unsent <= lcf->stream_buffer / 2
+    return unsent <= st->conf->stream_buffer / 2
            && ngx_http_callcenter_sse_fits(st, st->room);
 }
 
 
-/*
- * Sends what was written; a catch-up waiting for its output to drain reads
- * on.  NGX_ERROR: the stream must end.
- */
+/* attached: through the filters; all sent, the stream may detach */
 
 static ngx_int_t
-ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
+ngx_http_callcenter_sse_filter(ngx_http_callcenter_sse_stream_t *st)
 {
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t               *cl;
-    ngx_connection_t          *c;
-    ngx_http_request_t        *r;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_int_t            rc;
+    ngx_buf_t           *b;
+    ngx_chain_t         *cl;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
 
     r = st->request;
-    c = r->connection;
+    c = st->connection;
 
     if (st->out) {
         for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
@@ -784,18 +914,98 @@ ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
         return NGX_ERROR;
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
     if (c->buffered & NGX_HTTP_WRITE_BUFFERED) {
         if (!c->write->timer_set) {
-            ngx_add_timer(c->write, clcf->send_timeout);
+            ngx_add_timer(c->write, st->core->send_timeout);
         }
 
     } else if (c->write->timer_set) {
         ngx_del_timer(c->write);
     }
 
-    if (ngx_handle_write_event(c->write, clcf->send_lowat) != NGX_OK) {
+    if (ngx_handle_write_event(c->write, st->core->send_lowat) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (st->detachable && !st->ending && !st->closing && st->busy == NULL
+        && !c->buffered && !st->end.posted)
+    {
+        /* once the request is nobody else's: ngx_http_callcenter_sse_detach */
+        ngx_post_event(&st->end, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+/* detached: straight to the socket */
+
+static ngx_int_t
+ngx_http_callcenter_sse_send(ngx_http_callcenter_sse_stream_t *st)
+{
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = st->connection;
+
+    while (st->pos < st->last_byte) {
+        n = c->send(c, st->pos, st->last_byte - st->pos);
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (n == NGX_AGAIN || n == 0) {
+            break;
+        }
+
+        st->pos += n;
+    }
+
+    if (st->pos < st->last_byte) {
+        if (!c->write->timer_set) {
+            ngx_add_timer(c->write, st->core->send_timeout);
+        }
+
+        return ngx_handle_write_event(c->write, 0);
+    }
+
+    /* an idle stream holds no buffer */
+
+    if (st->start) {
+        ngx_free(st->start);
+        st->start = NULL;
+        st->pos = NULL;
+        st->last_byte = NULL;
+        st->end_byte = NULL;
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (st->closing && !st->end.posted) {
+        ngx_post_event(&st->end, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Sends what was written; a catch-up waiting for its output to drain reads
+ * on.  NGX_ERROR: the stream must end.
+ */
+
+static ngx_int_t
+ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
+{
+    ngx_int_t  rc;
+
+    rc = st->request ? ngx_http_callcenter_sse_filter(st)
+                     : ngx_http_callcenter_sse_send(st);
+
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -811,6 +1021,17 @@ ngx_http_callcenter_sse_flush(ngx_http_callcenter_sse_stream_t *st)
 }
 
 
+static ngx_http_callcenter_sse_stream_t *
+ngx_http_callcenter_sse_get(ngx_http_request_t *r)
+{
+    ngx_http_callcenter_sse_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    return ctx->stream;
+}
+
+
 static void
 ngx_http_callcenter_sse_write_handler(ngx_http_request_t *r)
 {
@@ -818,7 +1039,7 @@ ngx_http_callcenter_sse_write_handler(ngx_http_request_t *r)
     ngx_http_callcenter_sse_stream_t  *st;
 
     c = r->connection;
-    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    st = ngx_http_callcenter_sse_get(r);
 
     if (c->write->timedout) {
         c->timedout = 1;
@@ -844,12 +1065,49 @@ ngx_http_callcenter_sse_end(ngx_http_callcenter_sse_stream_t *st,
 {
     ngx_http_callcenter_sse_channel_leave(st);
 
+    /* nothing more is written: a detached one may still be sending */
+    if (st->heartbeat.timer_set) {
+        ngx_del_timer(&st->heartbeat);
+    }
+
+    st->ending = 1;
     st->end_rc = rc;
 
     if (!st->end.posted) {
         ngx_post_event(&st->end, &ngx_posted_events);
     }
 }
+
+
+/* detached: the connection goes, ngx_http_callcenter_sse_cleanup() with it */
+
+static void
+ngx_http_callcenter_sse_close(ngx_http_callcenter_sse_stream_t *st)
+{
+    struct linger      linger;
+    ngx_connection_t  *c;
+
+    c = st->connection;
+
+    if (c->timedout && st->core->reset_timedout_connection) {
+        linger.l_onoff = 1;
+        linger.l_linger = 0;
+
+        if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, (const void *) &linger,
+                       sizeof(struct linger))
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, ngx_socket_errno,
+                          "setsockopt(SO_LINGER) failed");
+        }
+    }
+
+    ngx_http_close_connection(c);
+}
+
+
+static void ngx_http_callcenter_sse_detach(
+    ngx_http_callcenter_sse_stream_t *st);
 
 
 static void
@@ -861,10 +1119,26 @@ ngx_http_callcenter_sse_end_handler(ngx_event_t *ev)
 
     st = ev->data;
     r = st->request;
-    c = r->connection;
+    c = st->connection;
 
-    ngx_http_finalize_request(r, st->end_rc);
-    ngx_http_run_posted_requests(c);
+    if (r && !st->ending) {
+        ngx_http_callcenter_sse_detach(st);
+        return;
+    }
+
+    if (r) {
+        ngx_http_finalize_request(r, st->end_rc);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    if (st->end_rc != NGX_ERROR && st->pos < st->last_byte) {
+        /* the last words first: ngx_http_callcenter_sse_send() posts */
+        st->closing = 1;
+        return;
+    }
+
+    ngx_http_callcenter_sse_close(st);
 }
 
 
@@ -882,8 +1156,18 @@ ngx_http_callcenter_sse_bye(ngx_http_callcenter_sse_stream_t *st)
         return NGX_ERROR;
     }
 
-    for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
-    cl->buf->last_buf = 1;
+    if (st->request) {
+        for (cl = st->out; cl->next; cl = cl->next) { /* void */ }
+        cl->buf->last_buf = 1;
+
+    } else if (st->chunked) {
+        /* the last chunk: the reserve left room for it */
+        st->last_byte = ngx_cpymem(st->last_byte,
+                                   NGX_HTTP_CALLCENTER_SSE_LAST,
+                                   sizeof(NGX_HTTP_CALLCENTER_SSE_LAST) - 1);
+    }
+
+    st->closing = 1;
 
     return ngx_http_callcenter_sse_flush(st);
 }
@@ -896,11 +1180,26 @@ ngx_http_callcenter_sse_range_reply(ngx_http_request_t *r, redisReply *reply)
 {
     size_t                             i, j, len;
     ngx_uint_t                         more;
+    ngx_queue_t                       *q;
     redisReply                        *e, *f, *event, *data;
     cc_sse_id_t                        id;
     ngx_http_callcenter_sse_stream_t  *st;
 
-    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    /* r is NULL: the worker's command; the stream is the oldest waiting */
+
+    if (ngx_queue_empty(&ngx_http_callcenter_sse_ranges)) {
+        return;
+    }
+
+    q = ngx_queue_head(&ngx_http_callcenter_sse_ranges);
+    ngx_queue_remove(q);
+    st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, range);
+
+    if (st->gone) {
+        ngx_free(st);
+        return;
+    }
+
     st->pending = 0;
     st->room = 0;
     more = 0;
@@ -1045,12 +1344,13 @@ ngx_http_callcenter_sse_catchup(ngx_http_callcenter_sse_stream_t *st)
     argv[5] = (char *) count;
     argvlen[5] = ngx_sprintf(count, "%ui", st->page) - count;
 
-    rc = ngx_http_callcenter_redis_command(st->request,
+    rc = ngx_http_callcenter_redis_command(NULL,
                                            ngx_http_callcenter_sse_range_reply,
                                            6, argv, argvlen);
 
     if (rc == NGX_OK) {
         st->pending = 1;
+        ngx_queue_insert_tail(&ngx_http_callcenter_sse_ranges, &st->range);
 
     } else if (rc == NGX_ERROR) {
         ngx_http_callcenter_sse_end(st, NGX_ERROR);
@@ -1175,7 +1475,7 @@ ngx_http_callcenter_sse_deliver(ngx_http_callcenter_sse_channel_t *ch,
                                  cc_sse_frame_len(id_len, m->event_len,
                                                   m->data, m->data_len)))
         {
-            ngx_log_error(NGX_LOG_INFO, st->request->connection->log, 0,
+            ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                           "callcenter: client does not read its event "
                           "stream, %uz bytes unsent",
                           ngx_http_callcenter_sse_unsent(st));
@@ -1201,18 +1501,6 @@ ngx_http_callcenter_sse_deliver(ngx_http_callcenter_sse_channel_t *ch,
 
 
 /* heartbeats, presence of the stream's agent or caller */
-
-/* ms a stream's connection counts as present without news: two heartbeats
- * and the grace of its party */
-
-static ngx_msec_t
-ngx_http_callcenter_sse_grace(ngx_http_callcenter_loc_conf_t *lcf,
-    ngx_uint_t party)
-{
-    return party == NGX_HTTP_CALLCENTER_AGENT ? lcf->presence_grace
-                                              : lcf->caller_grace;
-}
-
 
 ngx_int_t
 ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
@@ -1264,8 +1552,8 @@ ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
         return NGX_DECLINED;
     }
 
-    ttl->len = ngx_sprintf(ttl->data, "%M", 2 * lcf->heartbeat
-                           + ngx_http_callcenter_sse_grace(lcf, party))
+    ttl->len = ngx_sprintf(ttl->data, "%M",
+                           ngx_http_callcenter_presence_ttl(lcf, party))
                - ttl->data;
 
     return NGX_OK;
@@ -1273,51 +1561,9 @@ ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
 
 
 static void
-ngx_http_callcenter_sse_presence(ngx_http_callcenter_sse_stream_t *st,
-    ngx_uint_t close)
-{
-    u_char                           ms[NGX_INT_T_LEN];
-    ngx_str_t                        args[3];
-    ngx_msec_t                       grace;
-    ngx_uint_t                       agent;
-    ngx_http_callcenter_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(st->request,
-                                       ngx_http_callcenter_module);
-
-    agent = (st->party == NGX_HTTP_CALLCENTER_AGENT);
-    grace = ngx_http_callcenter_sse_grace(lcf, st->party);
-
-    if (close) {
-        /* cc_agent_close A conn grace, cc_caller_close ID conn grace */
-        args[0] = st->present;
-        args[1] = st->conn_id;
-        args[2].data = ms;
-        args[2].len = ngx_sprintf(ms, "%M", grace) - ms;
-
-        (void) ngx_http_callcenter_redis_fcall(NULL, NULL,
-                                 agent ? "cc_agent_close" : "cc_caller_close",
-                                 3, args);
-        return;
-    }
-
-    /* cc_agent_presence ttl A conn, cc_caller_presence ttl ID conn */
-    args[0].data = ms;
-    args[0].len = ngx_sprintf(ms, "%M", 2 * lcf->heartbeat + grace) - ms;
-    args[1] = st->present;
-    args[2] = st->conn_id;
-
-    (void) ngx_http_callcenter_redis_fcall(NULL, NULL,
-                           agent ? "cc_agent_presence" : "cc_caller_presence",
-                           3, args);
-}
-
-
-static void
 ngx_http_callcenter_sse_heartbeat_handler(ngx_event_t *ev)
 {
     ngx_http_callcenter_sse_stream_t  *st;
-    ngx_http_callcenter_loc_conf_t    *lcf;
 
     st = ev->data;
 
@@ -1335,54 +1581,32 @@ ngx_http_callcenter_sse_heartbeat_handler(ngx_event_t *ev)
         return;
     }
 
-    if (st->present.len) {
-        ngx_http_callcenter_sse_presence(st, 0);
-    }
-
-    lcf = ngx_http_get_module_loc_conf(st->request,
-                                       ngx_http_callcenter_module);
-    ngx_add_timer(ev, lcf->heartbeat);
+    ngx_add_timer(ev, st->conf->heartbeat);
 }
 
 
 /* the client */
 
-static void
-ngx_http_callcenter_sse_read_handler(ngx_http_request_t *r)
+/* whether the client closed its side (it sends nothing while streaming) */
+
+static ngx_uint_t
+ngx_http_callcenter_sse_client_gone(ngx_connection_t *c)
 {
-    int                                n;
-    char                               buf[1];
-    ngx_err_t                          err;
-    ngx_event_t                       *rev;
-    ngx_connection_t                  *c;
-    ngx_http_callcenter_sse_stream_t  *st;
+    int           n;
+    char          buf[1];
+    ngx_err_t     err;
+    ngx_event_t  *rev;
 
-    c = r->connection;
     rev = c->read;
-
-#if (NGX_HTTP_V2)
-
-    if (r->stream) {
-        if (c->error) {
-            err = 0;
-            goto closed;
-        }
-
-        return;
-    }
-
-#endif
+    err = 0;
 
 #if (NGX_HAVE_EPOLLRDHUP)
 
     if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
         if (!rev->pending_eof) {
-            return;
+            return 0;
         }
 
-        rev->eof = 1;
-        c->error = 1;
-        err = 0;
         goto closed;
     }
 
@@ -1391,17 +1615,13 @@ ngx_http_callcenter_sse_read_handler(ngx_http_request_t *r)
     n = recv(c->fd, buf, 1, MSG_PEEK);
 
     if (n == 0) {
-        rev->eof = 1;
-        c->error = 1;
-        err = 0;
         goto closed;
 
     } else if (n == -1) {
         err = ngx_socket_errno;
 
         if (err != NGX_EAGAIN) {
-            rev->eof = 1;
-            c->error = 1;
+            rev->error = 1;
             goto closed;
         }
     }
@@ -1415,18 +1635,47 @@ ngx_http_callcenter_sse_read_handler(ngx_http_request_t *r)
         }
     }
 
-    return;
+    return 0;
 
 closed:
 
-    if (err) {
-        rev->error = 1;
-    }
+    rev->eof = 1;
+    c->error = 1;
 
     ngx_log_error(NGX_LOG_INFO, c->log, err,
                   "client closed the event stream");
 
-    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    return 1;
+}
+
+
+static void
+ngx_http_callcenter_sse_read_handler(ngx_http_request_t *r)
+{
+    ngx_connection_t                  *c;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    c = r->connection;
+
+#if (NGX_HTTP_V2)
+
+    if (r->stream) {
+        if (!c->error) {
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "client closed the event stream");
+
+    } else
+
+#endif
+
+    if (!ngx_http_callcenter_sse_client_gone(c)) {
+        return;
+    }
+
+    st = ngx_http_callcenter_sse_get(r);
     ngx_http_callcenter_sse_channel_leave(st);
 
     ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
@@ -1442,12 +1691,10 @@ static void
 ngx_http_callcenter_sse_conn_read(ngx_event_t *rev)
 {
     ngx_connection_t                  *c;
-    ngx_http_request_t                *r;
     ngx_http_callcenter_sse_stream_t  *st;
 
     c = rev->data;
-    r = c->data;
-    st = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+    st = ngx_http_callcenter_sse_get(c->data);
 
     if (c->close) {
         ngx_http_callcenter_sse_channel_leave(st);
@@ -1457,6 +1704,76 @@ ngx_http_callcenter_sse_conn_read(ngx_event_t *rev)
     st->read_handler(rev);
 }
 
+
+/* detached: the connection's handlers, c->data is the stream */
+
+static void
+ngx_http_callcenter_sse_detached_read(ngx_event_t *rev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    c = rev->data;
+    st = c->data;
+
+    if (c->close) {
+        /*
+         * an exiting worker waits for no posted event: closed now, or
+         * once the last words are sent (the write timer keeps it)
+         */
+        if (!st->ending && ngx_http_callcenter_sse_bye(st) == NGX_OK
+            && st->pos < st->last_byte)
+        {
+            ngx_http_callcenter_sse_end(st, NGX_OK);
+            return;
+        }
+
+        if (st->ending && st->pos < st->last_byte) {
+            return;
+        }
+
+        ngx_http_callcenter_sse_channel_leave(st);
+        ngx_http_callcenter_sse_close(st);
+        return;
+    }
+
+    if (ngx_http_callcenter_sse_client_gone(c)) {
+        ngx_http_callcenter_sse_channel_leave(st);
+        ngx_http_callcenter_sse_close(st);
+    }
+}
+
+
+static void
+ngx_http_callcenter_sse_detached_write(ngx_event_t *wev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    c = wev->data;
+    st = c->data;
+
+    if (wev->timedout) {
+        c->timedout = 1;
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "callcenter: event stream timed out");
+        ngx_http_callcenter_sse_channel_leave(st);
+        ngx_http_callcenter_sse_close(st);
+        return;
+    }
+
+    if (ngx_http_callcenter_sse_flush(st) != NGX_OK) {
+        c->error = 1;
+        ngx_http_callcenter_sse_channel_leave(st);
+        ngx_http_callcenter_sse_close(st);
+    }
+}
+
+
+/*
+ * Attached: the stream goes with r's pool; detached, with the connection's.
+ * The stream itself is freed here, or by its XRANGE's reply on its way.
+ */
 
 static void
 ngx_http_callcenter_sse_cleanup(void *data)
@@ -1477,38 +1794,144 @@ ngx_http_callcenter_sse_cleanup(void *data)
         ngx_delete_posted_event(&st->end);
     }
 
-    c = st->request->connection;
+    c = st->connection;
 
     if (c->read->handler == ngx_http_callcenter_sse_conn_read) {
         c->read->handler = st->read_handler;
         c->idle = 0;
     }
 
-    if (st->present.len) {
-        ngx_http_callcenter_sse_presence(st, 1);
+    ngx_http_callcenter_presence_close(&st->presence);
+
+    if (st->address) {
+        ngx_http_callcenter_sse_address_release(st->address);
     }
+
+    if (st->start) {
+        ngx_free(st->start);
+    }
+
+    if (st->pending) {
+        st->gone = 1;
+        return;
+    }
+
+    ngx_free(st);
 }
 
 
-static ngx_int_t
-ngx_http_callcenter_sse_strdup(ngx_pool_t *pool, ngx_str_t *dst,
-    ngx_str_t *src)
+/*
+ * Once the response head and what followed it are sent and nobody else
+ * holds the request: the request is logged and freed, the header buffers
+ * too (as ngx_http_set_keepalive() does), and the stream goes on with the
+ * connection.  What the request's pool counted for the stream (its
+ * cleanup, its address) moves to the connection's.
+ */
+
+static void
+ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
 {
-    dst->len = src->len;
+    ngx_buf_t               *b;
+    ngx_chain_t             *cl, *ln;
+    ngx_connection_t        *c;
+    ngx_pool_cleanup_t      *cln, *own;
+    ngx_http_request_t      *r;
+    ngx_http_connection_t   *hc;
 
-    if (src->len == 0) {
-        dst->data = NULL;
-        return NGX_OK;
+    r = st->request;
+    c = st->connection;
+
+    if (r->main->count != 1 || r->blocked || r->postponed
+        || r->discard_body || r->reading_body || st->busy || st->out
+        || c->buffered || c->error || st->closing)
+    {
+        return;
     }
 
-    dst->data = ngx_pnalloc(pool, src->len);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
+    own = ngx_pool_cleanup_add(c->pool, 0);
+    if (own == NULL) {
+        return;
     }
 
-    ngx_memcpy(dst->data, src->data, src->len);
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
 
-    return NGX_OK;
+        if (cln->handler == ngx_http_callcenter_sse_cleanup) {
+            cln->handler = NULL;
+
+        } else if (cln->handler == ngx_http_callcenter_sse_address_release) {
+            st->address = cln->data;
+            cln->handler = NULL;
+        }
+    }
+
+    own->handler = ngx_http_callcenter_sse_cleanup;
+    own->data = st;
+
+    st->chunked = r->chunked;
+    st->free = NULL;
+    st->request = NULL;
+
+    if (c->read->handler == ngx_http_callcenter_sse_conn_read) {
+        c->read->handler = st->read_handler;
+    }
+
+    hc = r->http_connection;
+
+    ngx_http_free_request(r, 0);
+
+    c->data = st;
+    c->destroyed = 0;
+    c->idle = 1;
+    c->log->action = "sending events";
+
+    c->read->handler = ngx_http_callcenter_sse_detached_read;
+    c->write->handler = ngx_http_callcenter_sse_detached_write;
+
+    /* the header buffers: the stream reads no more requests */
+
+    b = c->buffer;
+
+    if (b && b->start && ngx_pfree(c->pool, b->start) == NGX_OK) {
+        b->start = NULL;
+        b->pos = NULL;
+        b->last = NULL;
+        b->end = NULL;
+    }
+
+    for (cl = hc->free; cl; /* void */) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+
+    hc->free = NULL;
+
+    for (cl = hc->busy; cl; /* void */) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+
+    hc->busy = NULL;
+    hc->nbusy = 0;
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+        ngx_ssl_free_buffer(c);
+    }
+#endif
+
+    /* each event goes out as written, no Nagle wait behind the one before */
+    if (st->core->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
+        c->error = 1;
+    }
+
+    if (c->read->ready) {
+        /* the client may have left meanwhile */
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
 }
 
 
@@ -1537,6 +1960,7 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
 {
     int                                sndbuf;
     size_t                             entry;
+    u_char                            *p;
     ngx_int_t                          rc;
     ngx_uint_t                         i;
     cc_sse_id_t                        last, snap;
@@ -1545,6 +1969,7 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     ngx_pool_cleanup_t                *cln;
     ngx_http_callcenter_ctx_t         *api;
     ngx_http_callcenter_event_t       *ev;
+    ngx_http_callcenter_sse_ctx_t     *ctx;
     ngx_http_callcenter_loc_conf_t    *lcf;
     ngx_http_callcenter_sse_stream_t  *st;
 
@@ -1575,15 +2000,42 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    st = ngx_pcalloc(r->pool, sizeof(ngx_http_callcenter_sse_stream_t));
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_callcenter_sse_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the stream outlives the request: its own memory, its strings after */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    st = ngx_alloc(sizeof(ngx_http_callcenter_sse_stream_t)
+                   + scf->channel.len + scf->present.len + scf->conn_id.len,
+                   c->log);
     if (st == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_memzero(st, sizeof(ngx_http_callcenter_sse_stream_t));
+
+    /* freed with r's pool until the stream detaches */
+    cln->handler = ngx_http_callcenter_sse_cleanup;
+    cln->data = st;
+
     st->request = r;
+    st->connection = c;
+    st->conf = lcf;
+    st->core = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
     st->last = last;
     st->party = scf->party;
     st->local = scf->local;
+    ctx->stream = st;
+
+    /* counted out by the cleanup */
+    ngx_http_callcenter_metrics_stream(st->party, 1);
 
     /* a catch-up page of the largest entries fills half the buffer */
 
@@ -1592,13 +2044,24 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     st->page = ngx_min(ngx_max(lcf->stream_buffer / 2 / entry, 1),
                        NGX_HTTP_CALLCENTER_SSE_PAGE);
 
-    if (ngx_http_callcenter_sse_strdup(r->pool, &st->name, &scf->channel)
-        != NGX_OK
-        || ngx_http_callcenter_sse_strdup(r->pool, &st->present,
-                                          &scf->present)
-           != NGX_OK
-        || ngx_http_callcenter_sse_strdup(r->pool, &st->conn_id,
-                                          &scf->conn_id)
+    p = (u_char *) (st + 1);
+
+    st->name.data = p;
+    st->name.len = scf->channel.len;
+    p = ngx_cpymem(p, scf->channel.data, scf->channel.len);
+
+    st->presence.id.data = p;
+    st->presence.id.len = scf->present.len;
+    p = ngx_cpymem(p, scf->present.data, scf->present.len);
+
+    st->presence.conn.data = p;
+    st->presence.conn.len = scf->conn_id.len;
+    ngx_memcpy(p, scf->conn_id.data, scf->conn_id.len);
+
+    /* its open registered the connection: refreshed from now on, closed
+     * by the cleanup whatever happens next */
+    if (scf->present.len
+        && ngx_http_callcenter_presence_add(&st->presence, lcf, st->party)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1640,29 +2103,19 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
 
     api = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
     if (api) {
-        st->api = *api;
+        ctx->api = *api;
     }
 
-    ngx_http_set_ctx(r, st, ngx_http_callcenter_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_callcenter_module);
 
     if (ngx_exiting || ngx_terminate) {
         /* come back to another worker */
         return ngx_http_callcenter_sse_bye(st);
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
     /* from here on the stream's own reference ends it */
 
     r->main->count++;
-
-    cln->handler = ngx_http_callcenter_sse_cleanup;
-    cln->data = st;
-
-    ngx_http_callcenter_metrics_stream(st->party, 1);
 
     st->heartbeat.handler = ngx_http_callcenter_sse_heartbeat_handler;
     st->heartbeat.data = st;
@@ -1680,6 +2133,10 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
         st->read_handler = c->read->handler;
         c->read->handler = ngx_http_callcenter_sse_conn_read;
         c->idle = 1;
+
+        /* the body goes out as written: no filter changes it later */
+        st->detachable = (r->headers_out.content_encoding == NULL
+                          && (r->chunked || !r->keepalive));
 
         /*
          * the kernel holds about the stream buffer too (Linux doubles the

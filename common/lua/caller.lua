@@ -83,11 +83,20 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
 end)
 
 -- A stream may end without its close reaching Redis (its worker killed,
--- Redis away then): its refresh stops.  cc:callers:streams holds each
--- call by when the last refresh runs out, so that cc_expire_calls looks
--- at the call then, as it does at cc:callers:leaving.
+-- Redis away then): its refresh stops, and cc_expire_calls must look at
+-- the call once the last refresh runs out.  The library before kept that
+-- in cc:callers:streams, still read (and kept for the calls it holds:
+-- streams_run_out).  Now the call's member in cc:callers:leaving moves,
+-- never before its caller may be gone (ZADD GT: the latest expiry of its
+-- streams, on any node): an open stream costs Redis no member of its own.
+-- cc_expire_calls, finding the caller present, drops the member; the next
+-- refresh adds it again.
 local function streams_run_out(id, until_)
     redis.call('ZADD', CC_KEY.CALLERS_STREAMS, 'GT', until_, id)
+end
+
+local function watch_caller(id, until_)
+    redis.call('ZADD', CC_KEY.CALLERS_LEAVING, 'GT', until_, id)
 end
 
 -- A closed stream leaves this one member in the call's connections,
@@ -124,8 +133,7 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
         end
         redis.call('ZADD', ck, now + tonumber(ttl), conn)
         call_key_life(id, CC_KEY.CALL_CONNS, call.created)
-        redis.call('ZREM', CC_KEY.CALLERS_LEAVING, id)
-        streams_run_out(id, now + tonumber(ttl))
+        watch_caller(id, now + tonumber(ttl))
         if call.pending then
             redis.call('HDEL', key(CC_KEY.CALL, id), 'pending')
             call.pending = nil
@@ -154,14 +162,27 @@ local function live_call(id)
     end
 end
 
-register('cc_caller_presence', function(ttl, id, conn)
-    local created = live_call(id)
-    if created then
-        local until_ = now_ms() + tonumber(ttl)
-        redis.call('ZADD', key(CC_KEY.CALL_CONNS, id), until_, conn)
-        call_key_life(id, CC_KEY.CALL_CONNS, created)
-        redis.call('ZREM', CC_KEY.CALLERS_LEAVING, id)
-        streams_run_out(id, until_)
+-- ttl, then call and connection pairs: a worker's streams of callers, one
+-- FCALL a heartbeat (one pair: a stream's own, as the module before did)
+register('cc_caller_presence', function(ttl, ...)
+    local until_ = now_ms() + tonumber(ttl)
+    local conns = {...}
+    local seen = {}
+    for i = 1, #conns, 2 do
+        local id = conns[i]
+        local first = seen[id] == nil
+        if first then
+            seen[id] = live_call(id) or false
+        end
+        local created = seen[id]
+        if created then
+            redis.call('ZADD', key(CC_KEY.CALL_CONNS, id), until_,
+                       conns[i + 1])
+        end
+        if created and first then
+            call_key_life(id, CC_KEY.CALL_CONNS, created)
+            watch_caller(id, until_)
+        end
     end
     return redis.status_reply('OK')
 end)
@@ -173,7 +194,10 @@ register('cc_caller_close', function(id, conn, grace)
     if created and redis.call('ZREM', ck, conn) == 1 then
         redis.call('ZADD', ck, 'GT', until_, CLOSED_CONN)
         call_key_life(id, CC_KEY.CALL_CONNS, created)
-        redis.call('ZADD', CC_KEY.CALLERS_LEAVING, until_, id)
+        -- looked at when the last of its connections runs out, the other
+        -- streams' too: that of a worker killed later is not refreshed
+        redis.call('ZADD', CC_KEY.CALLERS_LEAVING,
+                   redis.call('ZRANGE', ck, -1, -1, 'WITHSCORES')[2], id)
     end
     return redis.status_reply('OK')
 end)
