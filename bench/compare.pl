@@ -242,31 +242,61 @@ sub used_memory {
     return $info =~ /^used_memory:(\d+)/m ? $1 : die "INFO: $info\n";
 }
 
-# (RSS KiB, used_memory) once neither moved by more than 1% of what the
-# streams cost for half a second (at most 20 s).
+# (RSS KiB, used_memory) once neither moved by more than about 1% of
+# what the streams cost over a second, twice half a second apart (at most
+# 30 s): what the run before left to Redis (hang-ups, the router's work)
+# is done by then.
 sub settled {
     my ($x, $count) = @_;
     my @last = (rss_kb($x), used_memory());
-    my $deadline = time + 20;
-    while (time < $deadline) {
+    my ($still, $deadline) = (0, time + 30);
+    while ($still < 2 && time < $deadline) {
         sleep 0.5;
         my @now = (rss_kb($x), used_memory());
-        my $still = abs($now[0] - $last[0]) * 1024 < $count * 0.01 * 1024
-            && abs($now[1] - $last[1]) < $count * 4;
+        $still = abs($now[0] - $last[0]) < $count * 0.01
+            && abs($now[1] - $last[1]) < $count * 4 ? $still + 1 : 0;
         @last = @now;
-        last if $still;
     }
     return @last;
 }
 
-# Redis time (µs, INFO commandstats) since the last call, every command
-# of every client: the module's, the router's, Nchan's.
-sub redis_usec {
+# CPU seconds (user + system) the processes used so far
+sub cpu {
+    my $ticks = 0;
+    for my $pid (@_) {
+        my $stat = CCTest::_read_file("/proc/$pid/stat");
+        $ticks += $1 + $2 if $stat =~ /^\d+ \(.*?\) (?:\S+ ){11}(\d+) (\d+)/;
+    }
+    return $ticks / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
+# CPU used since the last call by side x's nginx workers, redis-server and
+# the router: {nginx, redis, router} in seconds.  (Redis INFO commandstats
+# counts a script's commands twice, in the script's time and their own.)
+my %CPU_AT;
+sub cpu_since {
+    my ($x) = @_;
+    my %now = (nginx => cpu($x->_live_workers), redis => cpu($t->{redis_pid}),
+        router => cpu(map { $_->{pid} } @{ $t->{routers} }));
+    my $last = $CPU_AT{$x} // {};
+    $CPU_AT{$x} = \%now;
+    return { map { ($_ => $now{$_} - ($last->{$_} // 0)) } keys %now };
+}
+
+# The commands of the most Redis time since the last call (INFO
+# commandstats, then CONFIG RESETSTAT), per one of count: "fcall 1.00 x
+# 41.6 us, ..." (a script's commands are counted in its time too).
+sub top_commands {
+    my ($count, $most) = @_;
     my $info = $t->redis_cmd_ok('INFO', 'commandstats');
     $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
-    my $usec = 0;
-    $usec += $1 while $info =~ /usec=(\d+)/g;
-    return $usec;
+    my @rows = sort { $b->[2] <=> $a->[2] } map {
+        /^cmdstat_(\S+):calls=(\d+),usec=(\d+)/ ? [$1, $2, $3] : () }
+        split /\r?\n/, $info;
+    $count ||= 1;
+    return join ', ', map { sprintf '%s %.2f x %.1f us', $_->[0],
+        $_->[1] / $count, $_->[2] / $_->[1] } grep { $_->[1] }
+        @rows[0 .. ($#rows < $most - 1 ? $#rows : $most - 1)];
 }
 
 # ---------------------------------------------------------------- figures
@@ -300,7 +330,6 @@ sub relay_ours {
         }
     }
     $_->close for values %stream;
-    redis_usec();
 
     my $p = CCLoad->new("$dir/relay-ours-$r");
     my $addr = $side{ours}{addr};
@@ -320,10 +349,13 @@ sub relay_ours {
                 ['Content-Type: application/json'], $CHAT, "c$i", $a);
         }
     }
+    cpu_since($t);
+    top_commands();
     my $rep = $p->run(messages => $o{messages},
         publishers => $o{publishers}, timeout => $o{timeout},
         connect_rate => $o{'connect-rate'});
-    $rep->{usec} = redis_usec();
+    $rep->{cpu} = cpu_since($t);
+    $rep->{top} = top_commands($rep->{accepted}, 4);
     for my $c (@calls) {
         my ($st) = ka($t->port, 'POST', "/agent/calls/$c->{call}/end", '',
             "X-Agent: $holder{ $c->{call} }",
@@ -348,11 +380,13 @@ sub relay_nchan {
             ['Content-Type: application/json'], $CHAT,
             map { "s$i$_" } @subs);
     }
-    redis_usec();
+    cpu_since($n);
+    top_commands();
     my $rep = $p->run(messages => $o{messages},
         publishers => $o{publishers}, timeout => $o{timeout},
         connect_rate => $o{'connect-rate'});
-    $rep->{usec} = redis_usec();
+    $rep->{cpu} = cpu_since($n);
+    $rep->{top} = top_commands($rep->{accepted}, 4);
     return $rep;
 }
 
@@ -365,15 +399,19 @@ sub relay {
             # (the Redis time of setting the calls up is not counted)
             my $rep = $side eq 'ours' ? relay_ours($r)
                 : relay_nchan($r, $side);
-            my $us = $rep->{usec} / ($rep->{accepted} || 1);
+            my %us = map { ($_ => 1e6 * $rep->{cpu}{$_}
+                / ($rep->{accepted} || 1)) } keys %{ $rep->{cpu} };
             note(sprintf "relay run %d %-6s: %d streams, %d published, %d "
                 . "accepted (%.0f/s), %d of %d delivered, %d lost, %d "
                 . "duplicated, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
-                . "max %.2f ms, Redis %.1f us a message", $r, $side,
-                @$rep{qw(opened published accepted accepted_per_second
-                delivered expected lost duplicated p50_ms p90_ms p99_ms
-                max_ms)}, $us);
-            push @{ $fig{relay_usec}{$side} }, $us;
+                . "max %.2f ms; CPU a message: nginx workers %.1f us, "
+                . "redis-server %.1f us, router %.1f us; Redis a message: "
+                . "%s", $r, $side, @$rep{qw(opened published accepted
+                accepted_per_second delivered expected lost duplicated
+                p50_ms p90_ms p99_ms max_ms)}, @us{qw(nginx redis router)},
+                $rep->{top});
+            push @{ $fig{relay_redis}{$side} }, $us{redis};
+            push @{ $fig{relay_nginx}{$side} }, $us{nginx};
             push @{ $fig{relay_p50}{$side} }, $rep->{p50_ms};
             push @{ $fig{relay_p99}{$side} }, $rep->{p99_ms};
             push @{ $fig{relay_rate}{$side} }, $rep->{accepted_per_second};
@@ -448,7 +486,8 @@ EOF
     die "wrk: $out\n" unless $out =~ m{^Requests/sec:\s+([\d.]+)}m;
     my $rate = $1;
     my $bad = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/ ? $1 : 0;
-    return ($rate, $bad);
+    my $total = $out =~ /(\d+) requests in/ ? $1 : 1;
+    return ($rate, $bad, $total);
 }
 
 sub intake {
@@ -456,9 +495,17 @@ sub intake {
         for my $side (order($r)) {
             # (the reference is the return 201 location of our nginx)
             my $ours = $side eq 'ours';
-            my ($rate, $bad) = wrk($ours ? '/call' : '/created');
-            note(sprintf "intake run %d: %-10s %.0f requests/s, %d not 2xx",
-                $r, $ours ? 'POST /call' : 'return 201', $rate, $bad);
+            cpu_since($t);
+            top_commands();
+            my ($rate, $bad, $total) = wrk($ours ? '/call' : '/created');
+            my $c = cpu_since($t);
+            my $top = top_commands($total, 3);
+            my %us = map { ($_ => 1e6 * $c->{$_} / $total) } keys %$c;
+            note(sprintf "intake run %d: %-10s %.0f requests/s, %d not 2xx; "
+                . "CPU a request: nginx workers %.1f us, redis-server %.1f "
+                . "us, router %.1f us; Redis a request: %s", $r,
+                $ours ? 'POST /call' : 'return 201', $rate, $bad,
+                @us{qw(nginx redis router)}, $top || '-');
             push @{ $fig{intake}{ $ours ? 'ours' : 'ref' } }, $rate;
         }
     }
@@ -546,16 +593,20 @@ row("relay p50, $o{calls} calls × $o{messages} messages, $o{publishers} publish
     'relay_p50', '%.2f');
 row('relay p99 (ms)', 'relay_p99', '%.2f');
 row('relay messages accepted /s', 'relay_rate', '%.0f');
-row('relay Redis time per message accepted (µs, INFO commandstats)',
-    'relay_usec', '%.1f');
+row('relay CPU of redis-server per message accepted (µs)', 'relay_redis',
+    '%.1f');
+row('relay CPU of the nginx workers per message accepted (µs)',
+    'relay_nginx', '%.1f');
 row('relay p50 against Nchan, 2 subscribers a channel (ms)', 'relay_p50',
     '%.2f', 'nchan2');
 row('relay p99 against Nchan, 2 subscribers a channel (ms)', 'relay_p99',
     '%.2f', 'nchan2');
 row('relay messages accepted /s against Nchan, 2 subscribers a channel',
     'relay_rate', '%.0f', 'nchan2');
-row('relay Redis µs per message against Nchan, 2 subscribers a channel',
-    'relay_usec', '%.1f', 'nchan2');
+row('relay redis-server CPU µs per message against Nchan, 2 subscribers a '
+    . 'channel', 'relay_redis', '%.1f', 'nchan2');
+row('relay nginx CPU µs per message against Nchan, 2 subscribers a channel',
+    'relay_nginx', '%.1f', 'nchan2');
 row("nginx memory per idle stream, $o{streams} open (KiB)", 'nginx_mem', '%.2f');
 row('Redis memory per idle stream (B)', 'redis_mem', '%.0f');
 row("Redis memory before it: a call's first stream (it enters its queue) / "
