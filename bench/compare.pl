@@ -2,8 +2,9 @@
 # Figures side by side with Nchan, printed, never asserted (issue 8).
 # Starts its own redis-server and router, our nginx (2 workers, our
 # module) and a second stock nginx (2 workers) with Debian's
-# libnginx-mod-nchan and Nchan's Redis store on the same Redis: never both
-# modules in one nginx.  Each figure's runs alternate between the two
+# libnginx-mod-nchan and Nchan's Redis store (nchan_redis_pass, its
+# default distributed mode) on the same Redis: never both modules in one
+# nginx.  Each figure's runs alternate between the two
 # (ours first, then Nchan first...), and each figure is the median of
 # --runs runs.  Streams and publishing go through build/bench/cc-load.
 #
@@ -21,19 +22,25 @@
 #   API), then every caller stream and every agent stream open in
 #   cc-load; each round one message per call, from the caller (even
 #   calls) or its agent (odd calls), that must reach 2 streams: the
-#   caller's and the agent's.  Nchan: --calls channels, one SSE
-#   subscriber each, each round one POST per channel that must reach its
-#   1 subscriber.  Latency: every (message, stream) delivery, from the
-#   request written to the event read; messages/s: 2xx answers over the
-#   publishing time.  Same body on both sides.
-# - memory: --streams idle streams, ours one caller stream per call
-#   (calls made before the baseline: the figure is what an open stream
-#   adds, its call waiting in a queue once it opens), Nchan one
-#   subscriber per channel; each nginx restarted before its run so that
-#   no freed memory of a run before is reused; the sum of both workers'
-#   VmRSS, Redis used_memory, before and after, divided by the streams.
-# - intake: wrk, 50 connections, POST /call with a JSON body against a
-#   `return 201` location of our same nginx, same body.
+#   caller's and the agent's (an agent's stream carries all its calls).
+#   Nchan: --calls channels, one SSE subscriber each, each round one POST
+#   per channel that must reach its 1 subscriber; "nchan2": two
+#   subscribers a channel, ours' deliveries.  Latency: every (message,
+#   stream) delivery, from the request written to the event read;
+#   messages/s: 2xx answers over the publishing time; CPU of the nginx
+#   workers and redis-server over the publishing, per message.  Same
+#   body on both sides, fresh calls and channels each run.
+# - memory: --streams idle streams, ours one caller stream per call,
+#   Nchan one subscriber per channel; the calls (each one's first stream
+#   opened and closed: it waits in its queue) and the channels (one
+#   message published to each) are made before the baseline, so the
+#   figure is what an open stream adds (what making them cost is printed
+#   apart); each nginx restarted before its run so that no memory freed
+#   by a run before is reused; the sum of both workers' VmRSS (PSS
+#   printed too) and Redis used_memory, before and after, over the
+#   streams.
+# - intake: wrk, 2 threads, --connections, POST /call with a JSON body
+#   against a `return 201` location of our same nginx, same body.
 # - concurrent: two cc-load processes of --concurrent/2 streams each (100
 #   streams a call or channel); one holds its streams (--idle) while the
 #   other opens its own and sends one message a call or channel that
@@ -216,26 +223,19 @@ sub hang_up {
 
 # ---------------------------------------------------------------- memory
 
-sub rss_kb {
-    my ($x) = @_;
+# KiB of side x's workers: VmRSS, or (pss) PSS, a shared page once
+sub workers_kb {
+    my ($x, $pss) = @_;
+    my ($file, $field) = $pss ? ('smaps_rollup', 'Pss') : ('status', 'VmRSS');
     my $kb = 0;
     for my $pid ($x->_live_workers) {
-        open my $fh, '<', "/proc/$pid/status" or next;
-        while (<$fh>) { $kb += $1 if /^VmRSS:\s+(\d+)/ }
+        open my $fh, '<', "/proc/$pid/$file" or next;
+        while (<$fh>) { $kb += $1 if /^$field:\s+(\d+)/ }
     }
     return $kb;
 }
-
-# the same, proportional: a shared page counts once over the workers
-sub pss_kb {
-    my ($x) = @_;
-    my $kb = 0;
-    for my $pid ($x->_live_workers) {
-        open my $fh, '<', "/proc/$pid/smaps_rollup" or next;
-        while (<$fh>) { $kb += $1 if /^Pss:\s+(\d+)/ }
-    }
-    return $kb;
-}
+sub rss_kb { workers_kb($_[0]) }
+sub pss_kb { workers_kb($_[0], 1) }
 
 sub used_memory {
     my $info = $t->redis_cmd_ok('INFO', 'memory');
@@ -285,11 +285,13 @@ sub cpu_since {
 
 # The commands of the most Redis time since the last call (INFO
 # commandstats, then CONFIG RESETSTAT), per one of count: "fcall 1.00 x
-# 41.6 us, ..." (a script's commands are counted in its time too).
+# 41.6 us, ..." (a script's commands are counted in its time too); with
+# no most, only the reset.
 sub top_commands {
     my ($count, $most) = @_;
     my $info = $t->redis_cmd_ok('INFO', 'commandstats');
     $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
+    return '' unless $most;
     my @rows = sort { $b->[2] <=> $a->[2] } map {
         /^cmdstat_(\S+):calls=(\d+),usec=(\d+)/ ? [$1, $2, $3] : () }
         split /\r?\n/, $info;
