@@ -128,8 +128,8 @@ my %side = (
 sub nchan_ready {
     my $ok = $n->wait_for(sub {
         my ($log, %ready) = ($n->error_log);
-        $ready{$1} = 1
-            while $log =~ /(\d+)#\d+: nchan: Redis upstream nchan_redis: ready/g;
+        $ready{$1} = 1 while $log
+            =~ /(\d+)#\d+: nchan: Redis upstream nchan_redis: ready/g;
         return !grep { !$ready{$_} } $n->_live_workers;
     }, timeout => 15);
     die "nchan: Redis upstream not ready:\n" . $n->error_log unless $ok;
@@ -310,8 +310,22 @@ sub top_commands {
 
 # ---------------------------------------------------------------- figures
 
-my (%fig, @runs_log);
-sub note { my ($line) = @_; print "$line\n"; push @runs_log, $line }
+my %fig;
+sub note { print "$_[0]\n" }
+
+# A relay plan run on side x (ours $t, Nchan $n): cc-load's report, with
+# the CPU and the Redis commands of the publishing (not of the set-up).
+sub relay_run {
+    my ($p, $x) = @_;
+    cpu_since($x);
+    top_commands();
+    my $rep = $p->run(messages => $o{messages},
+        publishers => $o{publishers}, timeout => $o{timeout},
+        connect_rate => $o{'connect-rate'});
+    $rep->{cpu} = cpu_since($x);
+    $rep->{top} = top_commands($rep->{accepted}, 4);
+    return $rep;
+}
 
 # relay, ours: live calls, their caller and agent streams in cc-load
 sub relay_ours {
@@ -358,13 +372,7 @@ sub relay_ours {
                 ['Content-Type: application/json'], $CHAT, "c$i", $a);
         }
     }
-    cpu_since($t);
-    top_commands();
-    my $rep = $p->run(messages => $o{messages},
-        publishers => $o{publishers}, timeout => $o{timeout},
-        connect_rate => $o{'connect-rate'});
-    $rep->{cpu} = cpu_since($t);
-    $rep->{top} = top_commands($rep->{accepted}, 4);
+    my $rep = relay_run($p, $t);
     for my $c (@calls) {
         my ($st) = ka($t->port, 'POST', "/agent/calls/$c->{call}/end", '',
             "X-Agent: $holder{ $c->{call} }",
@@ -389,13 +397,7 @@ sub relay_nchan {
             ['Content-Type: application/json'], $CHAT,
             map { "s$i$_" } @subs);
     }
-    cpu_since($n);
-    top_commands();
-    my $rep = $p->run(messages => $o{messages},
-        publishers => $o{publishers}, timeout => $o{timeout},
-        connect_rate => $o{'connect-rate'});
-    $rep->{cpu} = cpu_since($n);
-    $rep->{top} = top_commands($rep->{accepted}, 4);
+    my $rep = relay_run($p, $n);
     drop_nchan_keys();
     return $rep;
 }
@@ -406,7 +408,6 @@ sub relay {
         my @sides = qw(ours nchan nchan2);
         push @sides, splice(@sides, 0, ($r - 1) % 3);
         for my $side (@sides) {
-            # (the Redis time of setting the calls up is not counted)
             my $rep = $side eq 'ours' ? relay_ours($r)
                 : relay_nchan($r, $side);
             my %us = map { ($_ => 1e6 * $rep->{cpu}{$_}
@@ -425,7 +426,8 @@ sub relay {
             push @{ $fig{relay_p50}{$side} }, $rep->{p50_ms};
             push @{ $fig{relay_p99}{$side} }, $rep->{p99_ms};
             push @{ $fig{relay_rate}{$side} }, $rep->{accepted_per_second};
-            push @{ $fig{relay_lost}{$side} }, $rep->{lost};
+            push @{ $fig{relay_lost}{$side} },
+                $rep->{lost} + $rep->{duplicated};
         }
     }
 }
@@ -493,7 +495,9 @@ wrk.body = '{"queue":"intake","name":"Bench","page":"https://shop.example/"}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
     my $url = 'http://127.0.0.1:' . $t->port . $path;
-    my $out = `wrk -t2 -c$o{connections} -d$o{'intake-seconds'}s -s '$lua' '$url' 2>&1`;
+    my $cmd = "wrk -t2 -c$o{connections} -d$o{'intake-seconds'}s -s '$lua'"
+        . " '$url' 2>&1";
+    my $out = `$cmd`;
     die "wrk: $out\n" unless $out =~ m{^Requests/sec:\s+([\d.]+)}m;
     my $rate = $1;
     my $bad = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/ ? $1 : 0;
@@ -558,7 +562,7 @@ sub concurrent_plans {
 sub concurrent {
     for my $side (order(1)) {
         my ($plans, $calls) = concurrent_plans($side);
-        my ($delivered, $expected, $lost, $dup, $opened) = (0) x 5;
+        my ($delivered, $expected, $lost, $dup) = (0) x 4;
         for my $k (0, 1) {
             my ($idle, $busy) = @$plans[$k, 1 - $k];
             $idle->start_idle(connect_rate => $o{'connect-rate'});
@@ -575,9 +579,8 @@ sub concurrent {
             $expected += $rep->{expected};
             $lost += $rep->{lost};
             $dup += $rep->{duplicated};
-            $opened += $rep->{opened};
         }
-        $fig{concurrent}{$side} = { opened => $opened, delivered => $delivered,
+        $fig{concurrent}{$side} = { delivered => $delivered,
             expected => $expected, lost => $lost, duplicated => $dup };
         hang_up(@$calls);
         drop_nchan_keys() if $side eq 'nchan';
@@ -591,40 +594,42 @@ intake() if $only{intake};      # last: its calls stay in Redis
 
 # ---------------------------------------------------------------- table
 
+# A row: the medians of ours and of each reference (side names), the
+# references' cells joined by " / "
 sub row {
-    my ($name, $key, $fmt, $ref) = @_;
+    my ($name, $key, $fmt, @refs) = @_;
     my $f = $fig{$key} or return;
-    my ($a, $b) = (median(@{ $f->{ours} }), median(@{ $f->{$ref // 'nchan'} }));
+    @refs = ('nchan') unless @refs;
+    my $a = median(@{ $f->{ours} });
+    my @b = map { median(@{ $f->{$_} }) } @refs;
     printf "| %s | %s | %s | %s |\n", $name, sprintf($fmt, $a),
-        sprintf($fmt, $b), $b ? sprintf('%.2f×', $a / $b) : '-';
+        join(' / ', map { sprintf $fmt, $_ } @b),
+        join(' / ', map { $_ ? sprintf('%.2f×', $a / $_) : '-' } @b);
 }
 
-print "\nmedians of $o{runs} run(s), alternating; ratio = ours / reference\n\n";
+my @two = qw(nchan nchan2);
+print "\nmedians of $o{runs} run(s), alternating; ratio = ours / reference; "
+    . "relay: Nchan with 1 / 2 subscribers a channel\n\n";
 print "| figure | ours | reference | ratio |\n|---|---|---|---|\n";
-row("relay p50, $o{calls} calls × $o{messages} messages, $o{publishers} publishers (ms)",
-    'relay_p50', '%.2f');
-row('relay p99 (ms)', 'relay_p99', '%.2f');
-row('relay messages accepted /s', 'relay_rate', '%.0f');
-row('relay CPU of redis-server per message accepted (µs)', 'relay_redis',
-    '%.1f');
-row('relay CPU of the nginx workers per message accepted (µs)',
-    'relay_nginx', '%.1f');
-row('relay p50 against Nchan, 2 subscribers a channel (ms)', 'relay_p50',
-    '%.2f', 'nchan2');
-row('relay p99 against Nchan, 2 subscribers a channel (ms)', 'relay_p99',
-    '%.2f', 'nchan2');
-row('relay messages accepted /s against Nchan, 2 subscribers a channel',
-    'relay_rate', '%.0f', 'nchan2');
-row('relay redis-server CPU µs per message against Nchan, 2 subscribers a '
-    . 'channel', 'relay_redis', '%.1f', 'nchan2');
-row('relay nginx CPU µs per message against Nchan, 2 subscribers a channel',
-    'relay_nginx', '%.1f', 'nchan2');
-row("nginx memory per idle stream, $o{streams} open (KiB)", 'nginx_mem', '%.2f');
+row("relay p50, $o{calls} calls × $o{messages} messages, $o{publishers} "
+    . 'publishers (ms)', 'relay_p50', '%.2f', @two);
+row('relay p99 (ms)', 'relay_p99', '%.2f', @two);
+row('relay messages accepted /s', 'relay_rate', '%.0f', @two);
+row('relay CPU of redis-server a message (µs)', 'relay_redis', '%.1f', @two);
+row('relay CPU of the nginx workers a message (µs)', 'relay_nginx', '%.1f',
+    @two);
+if (my $l = $fig{relay_lost}) {
+    my $sum = sub { my $s = 0; $s += $_ for @{ $l->{ $_[0] } // [] }; $s };
+    printf "| relay deliveries lost or duplicated, all runs | %d | %s | |\n",
+        $sum->('ours'), join(' / ', map { $sum->($_) } @two);
+}
+row("nginx memory per idle stream, $o{streams} open (KiB)", 'nginx_mem',
+    '%.2f');
 row('Redis memory per idle stream (B)', 'redis_mem', '%.0f');
 row("Redis memory before it: a call's first stream (it enters its queue) / "
     . 'a channel made with one message (B)', 'redis_live', '%.0f');
-row("intake: POST /call /s against return 201, wrk $o{connections} connections",
-    'intake', '%.0f', 'ref');
+row("intake: POST /call /s against return 201, wrk $o{connections} "
+    . 'connections', 'intake', '%.0f', 'ref');
 if (my $c = $fig{concurrent}) {
     my @cell = map { my $x = $c->{$_};
         $x ? sprintf('%d / %d, %d lost, %d duplicated', @$x{qw(delivered
