@@ -11,24 +11,34 @@
  *     P  host:port  method  path  headers  body  labels
  *
  * S opens an SSE stream (GET, HTTP/1.1, kept open).  P is a publish
- * target: each of the M rounds sends it one request whose body has every
- * "%T" replaced by the token "cct<TARGET>x<SEQ>x" (TARGET the P line's
- * index from 0, SEQ the round from 0); each stream named in labels (a
+ * target: each of the M rounds (--messages, default 1) sends it one
+ * request whose body has every "%T" replaced by the token
+ * "cct<TARGET>x<SEQ>x" (TARGET the P line's index from 0, SEQ the round
+ * from 0) and its Content-Length computed; each stream named in labels (a
  * comma list, "-" for none) must receive that token once.  headers: extra
- * header lines joined by the two characters "\n", or "-".  Empty lines and
+ * header lines joined by the two characters "\n", or "-"; Host (and
+ * Accept: text/event-stream on S) are added unless given.  Empty lines and
  * lines starting with # are skipped.
  *
  * It opens every stream (at most --connect-rate a second), then P
  * keep-alive publishers (default 4) take the requests round-robin over the
  * targets, one out at a time each.  It ends once every token expected
- * arrived or --timeout seconds (default 30) after the last answer, and
- * prints one JSON line (cc_load_report_print): a token is expected on its
- * labels once its request was answered 2xx; rejected = published -
- * accepted, of which publish_failed had no answer at all; a lost stream is
- * resumed with Last-Event-ID (reconnected), up to 16 times.  With --idle it
- * only opens the streams, writes "ready N" (N opened) to --ready-file or
- * stdout and holds them until SIGTERM or SIGINT.  Exit 2: a bad plan or
- * usage.
+ * arrived or --timeout seconds (default 30) after the last answer (also
+ * the most a stream's head or a request's answer is waited for), and
+ * prints one JSON line (cc_load_report_print).  A token is expected on its
+ * labels once its request was answered 2xx; its latency runs from the
+ * request's last byte written to its arrival (CLOCK_MONOTONIC).  rejected
+ * = published - accepted.  Beyond the interface the line also says:
+ * publish_failed (published, no answer at all), unexpected (tokens where
+ * none was expected: another stream's, a rejected request's, or one seen
+ * before its request was sent, from a stream's history), reconnected (a
+ * stream lost once open is resumed with Last-Event-ID, up to 16 times),
+ * closed (open once, not at the end), events (SSE events parsed),
+ * open_seconds and cpu_seconds (this process, user + system).  Failures
+ * are summed up by kind on stderr.  With --idle it only opens the
+ * streams, writes "ready N" (N opened) to --ready-file or stdout and holds
+ * them until SIGTERM or SIGINT (a --ready-file is written without --idle
+ * too).  Exit 2: a bad plan or usage, or more sockets than the limits.
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -106,8 +116,8 @@ cc_raise_nofile(uint64_t sockets)
     rlim_t         need;
     struct rlimit  rl;
 
-    /* stdio, epoll, the ready file, some slack */
-    need = (rlim_t) sockets + 32;
+    /* stdio, epoll, the ready file */
+    need = (rlim_t) sockets + 8;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
         fprintf(stderr, "cc-load: getrlimit: %s\n", strerror(errno));

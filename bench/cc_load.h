@@ -172,6 +172,7 @@ typedef struct {
     uint64_t    reconnected;     /* streams resumed with Last-Event-ID */
     uint64_t    closed;          /* streams open once, not at the end */
     uint64_t    events;          /* SSE events parsed */
+    double      open_seconds;    /* until every stream answered or failed */
     double      cpu_seconds;     /* this process, user + system */
 } cc_load_report_t;
 

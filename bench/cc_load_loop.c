@@ -60,6 +60,7 @@ typedef struct {
     uint8_t             stream;     /* a stream's, or a publisher's */
     uint8_t             state;
     uint8_t             readable;   /* EPOLLIN seen, not read to EAGAIN */
+    uint8_t             rdhup;      /* the peer's FIN or an error is in */
     uint8_t             until_close;
     uint32_t            index;      /* the stream's or publisher's */
     unsigned            endpoint;
@@ -112,6 +113,7 @@ struct cc_run_s {
     cc_publisher_t           *pubs;
     uint64_t                 *pair_base;      /* a target's first pair */
     cc_pair_t                *pairs;
+    uint32_t                  rounds;         /* of publishing: 0 if idle */
     uint64_t                 *written;        /* a request's last byte, ns */
     uint8_t                  *outcome;
     uint64_t                  nrequests;
@@ -205,6 +207,7 @@ cc_conn_close(cc_conn_t *c)
     c->out_len = c->out_pos = c->head_len = 0;
     c->state = CC_CONN_NONE;
     c->readable = 0;
+    c->rdhup = 0;
 }
 
 
@@ -228,7 +231,7 @@ cc_conn_open(cc_run_t *run, cc_conn_t *c)
     one = 1;
     (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = c;
 
     if (epoll_ctl(run->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -250,6 +253,7 @@ cc_conn_open(cc_run_t *run, cc_conn_t *c)
     c->state = rc == 0 ? CC_CONN_WRITING : CC_CONN_CONNECTING;
     c->head_len = 0;
     c->readable = 0;
+    c->rdhup = 0;
 
     return 0;
 }
@@ -408,7 +412,7 @@ cc_stream_token(void *arg, uint32_t target, uint32_t seq)
     run = st->run;
     index = (uint32_t) (st - run->streams);
 
-    if (target >= run->plan->ntargets || seq >= run->opt->messages) {
+    if (target >= run->plan->ntargets || seq >= run->rounds) {
         run->unexpected++;
         return;
     }
@@ -842,6 +846,12 @@ cc_read(cc_run_t *run, cc_conn_t *c)
             if (cc_input(run, c, cc_rbuf, (size_t) n) != 0) {
                 break;
             }
+            /* a short read emptied the socket: new bytes bring a new edge
+             * (as nginx does); but a FIN already in would bring none */
+            if ((size_t) n < sizeof(cc_rbuf) && !c->rdhup) {
+                c->readable = 0;
+                break;
+            }
             continue;
         }
 
@@ -871,8 +881,12 @@ cc_event(cc_run_t *run, cc_conn_t *c, uint32_t events)
     int        err;
     socklen_t  len;
 
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         c->readable = 1;
+    }
+
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        c->rdhup = 1;
     }
 
     if (c->state == CC_CONN_CONNECTING) {
@@ -1124,15 +1138,15 @@ cc_load_sockets(const cc_load_plan_t *plan, const cc_load_options_t *opt)
 static int
 cc_setup(cc_run_t *run)
 {
-    uint64_t   r, total;
+    uint64_t   total;
     unsigned   i, e;
 
     run->streams = calloc(run->plan->nstreams + 1, sizeof(cc_stream_t));
     run->pubs = calloc(run->opt->publishers, sizeof(cc_publisher_t));
-    run->nrequests = run->opt->idle
-        ? 0 : (uint64_t) run->plan->ntargets * run->opt->messages;
+    run->rounds = run->opt->idle ? 0 : run->opt->messages;
+    run->nrequests = (uint64_t) run->plan->ntargets * run->rounds;
     run->pair_base = calloc(run->plan->ntargets + 1, sizeof(uint64_t));
-    run->pairs = calloc(run->plan->nlabels * run->opt->messages + 1,
+    run->pairs = calloc(run->plan->nlabels * run->rounds + 1,
                         sizeof(cc_pair_t));
     run->written = calloc(run->nrequests + 1, sizeof(uint64_t));
     run->outcome = calloc(run->nrequests + 1, 1);
@@ -1166,11 +1180,7 @@ cc_setup(cc_run_t *run)
     total = 0;
     for (i = 0; i < run->plan->ntargets; i++) {
         run->pair_base[i] = total;
-        total += (uint64_t) run->plan->targets[i].nlabels * run->opt->messages;
-    }
-
-    for (r = 0; r < run->nrequests; r++) {
-        run->written[r] = 0;
+        total += (uint64_t) run->plan->targets[i].nlabels * run->rounds;
     }
 
     run->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -1271,6 +1281,8 @@ cc_load_run(const cc_load_plan_t *plan, const cc_load_options_t *opt,
             last_check = run.now;
         }
     }
+
+    report->open_seconds = (double) (run.now - run.connect_start) / 1e9;
 
     if (rc == 0 && !cc_stop && cc_ready(&run) != 0) {
         rc = -1;

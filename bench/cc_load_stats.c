@@ -89,7 +89,8 @@ cc_load_report_print(FILE *f, const cc_load_report_t *r)
 
     fprintf(f, "}, \"publish_failed\": %" PRIu64 ", \"unexpected\": %" PRIu64
             ", \"reconnected\": %" PRIu64 ", \"closed\": %" PRIu64
-            ", \"events\": %" PRIu64 ", \"cpu_seconds\": %.3f}\n",
+            ", \"events\": %" PRIu64 ", \"open_seconds\": %.6f"
+            ", \"cpu_seconds\": %.3f}\n",
             r->publish_failed, r->unexpected, r->reconnected, r->closed,
-            r->events, r->cpu_seconds);
+            r->events, r->open_seconds, r->cpu_seconds);
 }

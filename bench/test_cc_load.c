@@ -238,9 +238,10 @@ test_chunked(void)
     cc_load_chunked_t  c;
 
     CC_CHECK(chunked_decodes("5\r\nhello\r\n0\r\n\r\n", "hello", 0));
+    /* what follows the last chunk is the next response's */
     CC_CHECK(chunked_decodes("3;ext=1\r\nabc\r\nA\r\n0123456789\r\n"
-                             "0\r\nX-Trailer: t\r\n\r\nHTTP/1.1", "abc0123456789",
-                             8));
+                             "0\r\nX-Trailer: t\r\n\r\nHTTP/1.1",
+                             "abc0123456789", 8));
     CC_CHECK(chunked_decodes("1\nx\n0\n\n", "x", 0));
     CC_CHECK(chunked_decodes("0\r\n\r\n", "", 0));
     CC_CHECK(chunked_fails("x\r\n"));
