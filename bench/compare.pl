@@ -250,18 +250,20 @@ sub used_memory {
 }
 
 # (RSS KiB, used_memory) once neither moved by more than about 1% of
-# what the streams cost over a second, twice half a second apart (at most
-# 30 s): what the run before left to Redis (hang-ups, the router's work)
-# is done by then.
+# what the streams cost (64 KB at least for Redis) over a second, twice
+# half a second apart (at most 30 s): what the run before left to Redis
+# (hang-ups, the router's work) is done by then.
 sub settled {
     my ($x, $count) = @_;
+    # Redis moves by some 40 KB on its own (the router's rounds)
+    my $slack = $count * 4 < 65536 ? 65536 : $count * 4;
     my @last = (rss_kb($x), used_memory());
     my ($still, $deadline) = (0, time + 30);
     while ($still < 2 && time < $deadline) {
         sleep 0.5;
         my @now = (rss_kb($x), used_memory());
         $still = abs($now[0] - $last[0]) < $count * 0.01
-            && abs($now[1] - $last[1]) < $count * 4 ? $still + 1 : 0;
+            && abs($now[1] - $last[1]) < $slack ? $still + 1 : 0;
         @last = @now;
     }
     return @last;
@@ -412,15 +414,15 @@ sub relay {
                 : relay_nchan($r, $side);
             my %us = map { ($_ => 1e6 * $rep->{cpu}{$_}
                 / ($rep->{accepted} || 1)) } keys %{ $rep->{cpu} };
-            note(sprintf "relay run %d %-6s: %d streams, %d published, %d "
-                . "accepted (%.0f/s), %d of %d delivered, %d lost, %d "
-                . "duplicated, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
-                . "max %.2f ms; CPU a message: nginx workers %.1f us, "
-                . "redis-server %.1f us, router %.1f us; Redis a message: "
-                . "%s", $r, $side, @$rep{qw(opened published accepted
-                accepted_per_second delivered expected lost duplicated
-                p50_ms p90_ms p99_ms max_ms)}, @us{qw(nginx redis router)},
-                $rep->{top});
+            note(sprintf "relay run %d %-6s: %d streams (%d reconnected), "
+                . "%d published, %d accepted (%.0f/s), %d of %d delivered, "
+                . "%d lost, %d duplicated, p50 %.2f ms, p90 %.2f ms, p99 "
+                . "%.2f ms, max %.2f ms; CPU a message: nginx workers %.1f "
+                . "us, redis-server %.1f us, router %.1f us; Redis a "
+                . "message: %s", $r, $side, map({ $_ // 0 } @$rep{qw(opened
+                reconnected published accepted accepted_per_second delivered
+                expected lost duplicated p50_ms p90_ms p99_ms max_ms)}),
+                @us{qw(nginx redis router)}, $rep->{top});
             push @{ $fig{relay_redis}{$side} }, $us{redis};
             push @{ $fig{relay_nginx}{$side} }, $us{nginx};
             push @{ $fig{relay_p50}{$side} }, $rep->{p50_ms};
@@ -571,10 +573,10 @@ sub concurrent {
                 connect_rate => $o{'connect-rate'});
             $idle->stop;
             note(sprintf "concurrent %-5s: %d held by one cc-load, %d opened "
-                . "by the other (%d failed), %d of %d delivered, %d lost, %d "
-                . "duplicated, p99 %.2f ms", $side, $idle->streams,
-                @$rep{qw(opened failed delivered expected lost duplicated
-                p99_ms)});
+                . "by the other (%d failed, %d reconnected), %d of %d "
+                . "delivered, %d lost, %d duplicated, p99 %.2f ms", $side,
+                $idle->streams, map { $_ // 0 } @$rep{qw(opened failed
+                reconnected delivered expected lost duplicated p99_ms)});
             $delivered += $rep->{delivered};
             $expected += $rep->{expected};
             $lost += $rep->{lost};
