@@ -2,8 +2,9 @@
 # Figures side by side with Nchan, printed, never asserted (issue 8).
 # Starts its own redis-server and router, our nginx (2 workers, our
 # module) and a second stock nginx (2 workers) with Debian's
-# libnginx-mod-nchan and Nchan's Redis store on the same Redis: never both
-# modules in one nginx.  Each figure's runs alternate between the two
+# libnginx-mod-nchan and Nchan's Redis store (nchan_redis_pass, its
+# default distributed mode) on the same Redis: never both modules in one
+# nginx.  Each figure's runs alternate between the two
 # (ours first, then Nchan first...), and each figure is the median of
 # --runs runs.  Streams and publishing go through build/bench/cc-load.
 #
@@ -21,19 +22,25 @@
 #   API), then every caller stream and every agent stream open in
 #   cc-load; each round one message per call, from the caller (even
 #   calls) or its agent (odd calls), that must reach 2 streams: the
-#   caller's and the agent's.  Nchan: --calls channels, one SSE
-#   subscriber each, each round one POST per channel that must reach its
-#   1 subscriber.  Latency: every (message, stream) delivery, from the
-#   request written to the event read; messages/s: 2xx answers over the
-#   publishing time.  Same body on both sides.
-# - memory: --streams idle streams, ours one caller stream per call
-#   (calls made before the baseline: the figure is what an open stream
-#   adds, its call waiting in a queue once it opens), Nchan one
-#   subscriber per channel; each nginx restarted before its run so that
-#   no freed memory of a run before is reused; the sum of both workers'
-#   VmRSS, Redis used_memory, before and after, divided by the streams.
-# - intake: wrk, 50 connections, POST /call with a JSON body against a
-#   `return 201` location of our same nginx, same body.
+#   caller's and the agent's (an agent's stream carries all its calls).
+#   Nchan: --calls channels, one SSE subscriber each, each round one POST
+#   per channel that must reach its 1 subscriber; "nchan2": two
+#   subscribers a channel, ours' deliveries.  Latency: every (message,
+#   stream) delivery, from the request written to the event read;
+#   messages/s: 2xx answers over the publishing time; CPU of the nginx
+#   workers and redis-server over the publishing, per message.  Same
+#   body on both sides, fresh calls and channels each run.
+# - memory: --streams idle streams, ours one caller stream per call,
+#   Nchan one subscriber per channel; the calls (each one's first stream
+#   opened and closed: it waits in its queue) and the channels (one
+#   message published to each) are made before the baseline, so the
+#   figure is what an open stream adds (what making them cost is printed
+#   apart); each nginx restarted before its run so that no memory freed
+#   by a run before is reused; the sum of both workers' VmRSS (PSS
+#   printed too) and Redis used_memory, before and after, over the
+#   streams.
+# - intake: wrk, 2 threads, --connections, POST /call with a JSON body
+#   against a `return 201` location of our same nginx, same body.
 # - concurrent: two cc-load processes of --concurrent/2 streams each (100
 #   streams a call or channel); one holds its streams (--idle) while the
 #   other opens its own and sends one message a call or channel that
@@ -121,8 +128,8 @@ my %side = (
 sub nchan_ready {
     my $ok = $n->wait_for(sub {
         my ($log, %ready) = ($n->error_log);
-        $ready{$1} = 1
-            while $log =~ /(\d+)#\d+: nchan: Redis upstream nchan_redis: ready/g;
+        $ready{$1} = 1 while $log
+            =~ /(\d+)#\d+: nchan: Redis upstream nchan_redis: ready/g;
         return !grep { !$ready{$_} } $n->_live_workers;
     }, timeout => 15);
     die "nchan: Redis upstream not ready:\n" . $n->error_log unless $ok;
@@ -205,6 +212,13 @@ sub touch_caller {
     close $s;
 }
 
+# After a run on Nchan, its keys go: what Redis would expire of them
+# later must not land in the other side's figures.
+sub drop_nchan_keys {
+    my @keys = $t->redis_keys('{channel:*');
+    $t->redis_cmd_ok('DEL', splice @keys, 0, 1000) while @keys;
+}
+
 # Newest first: no call behind moves up, so no position is sent again.
 sub hang_up {
     for my $c (reverse @_) {
@@ -216,63 +230,104 @@ sub hang_up {
 
 # ---------------------------------------------------------------- memory
 
-sub rss_kb {
-    my ($x) = @_;
+# KiB of side x's workers: VmRSS, or (pss) PSS, a shared page once
+sub workers_kb {
+    my ($x, $pss) = @_;
+    my ($file, $field) = $pss ? ('smaps_rollup', 'Pss') : ('status', 'VmRSS');
     my $kb = 0;
     for my $pid ($x->_live_workers) {
-        open my $fh, '<', "/proc/$pid/status" or next;
-        while (<$fh>) { $kb += $1 if /^VmRSS:\s+(\d+)/ }
+        open my $fh, '<', "/proc/$pid/$file" or next;
+        while (<$fh>) { $kb += $1 if /^$field:\s+(\d+)/ }
     }
     return $kb;
 }
-
-# the same, proportional: a shared page counts once over the workers
-sub pss_kb {
-    my ($x) = @_;
-    my $kb = 0;
-    for my $pid ($x->_live_workers) {
-        open my $fh, '<', "/proc/$pid/smaps_rollup" or next;
-        while (<$fh>) { $kb += $1 if /^Pss:\s+(\d+)/ }
-    }
-    return $kb;
-}
+sub rss_kb { workers_kb($_[0]) }
+sub pss_kb { workers_kb($_[0], 1) }
 
 sub used_memory {
     my $info = $t->redis_cmd_ok('INFO', 'memory');
     return $info =~ /^used_memory:(\d+)/m ? $1 : die "INFO: $info\n";
 }
 
-# (RSS KiB, used_memory) once neither moved by more than 1% of what the
-# streams cost for half a second (at most 20 s).
+# (RSS KiB, used_memory) once neither moved by more than about 1% of
+# what the streams cost (64 KB at least for Redis) over a second, twice
+# half a second apart (at most 30 s): what the run before left to Redis
+# (hang-ups, the router's work) is done by then.
 sub settled {
     my ($x, $count) = @_;
+    # Redis moves by some 40 KB on its own (the router's rounds)
+    my $slack = $count * 4 < 65536 ? 65536 : $count * 4;
     my @last = (rss_kb($x), used_memory());
-    my $deadline = time + 20;
-    while (time < $deadline) {
+    my ($still, $deadline) = (0, time + 30);
+    while ($still < 2 && time < $deadline) {
         sleep 0.5;
         my @now = (rss_kb($x), used_memory());
-        my $still = abs($now[0] - $last[0]) * 1024 < $count * 0.01 * 1024
-            && abs($now[1] - $last[1]) < $count * 4;
+        $still = abs($now[0] - $last[0]) < $count * 0.01
+            && abs($now[1] - $last[1]) < $slack ? $still + 1 : 0;
         @last = @now;
-        last if $still;
     }
     return @last;
 }
 
-# Redis time (µs, INFO commandstats) since the last call, every command
-# of every client: the module's, the router's, Nchan's.
-sub redis_usec {
+# CPU seconds (user + system) the processes used so far
+sub cpu {
+    my $ticks = 0;
+    for my $pid (@_) {
+        my $stat = CCTest::_read_file("/proc/$pid/stat");
+        $ticks += $1 + $2 if $stat =~ /^\d+ \(.*?\) (?:\S+ ){11}(\d+) (\d+)/;
+    }
+    return $ticks / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
+# CPU used since the last call by side x's nginx workers, redis-server and
+# the router: {nginx, redis, router} in seconds.  (Redis INFO commandstats
+# counts a script's commands twice, in the script's time and their own.)
+my %CPU_AT;
+sub cpu_since {
+    my ($x) = @_;
+    my %now = (nginx => cpu($x->_live_workers), redis => cpu($t->{redis_pid}),
+        router => cpu(map { $_->{pid} } @{ $t->{routers} }));
+    my $last = $CPU_AT{$x} // {};
+    $CPU_AT{$x} = \%now;
+    return { map { ($_ => $now{$_} - ($last->{$_} // 0)) } keys %now };
+}
+
+# The commands of the most Redis time since the last call (INFO
+# commandstats, then CONFIG RESETSTAT), per one of count: "fcall 1.00 x
+# 41.6 us, ..." (a script's commands are counted in its time too); with
+# no most, only the reset.
+sub top_commands {
+    my ($count, $most) = @_;
     my $info = $t->redis_cmd_ok('INFO', 'commandstats');
     $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
-    my $usec = 0;
-    $usec += $1 while $info =~ /usec=(\d+)/g;
-    return $usec;
+    return '' unless $most;
+    my @rows = sort { $b->[2] <=> $a->[2] } map {
+        /^cmdstat_(\S+):calls=(\d+),usec=(\d+)/ ? [$1, $2, $3] : () }
+        split /\r?\n/, $info;
+    $count ||= 1;
+    return join ', ', map { sprintf '%s %.2f x %.1f us', $_->[0],
+        $_->[1] / $count, $_->[2] / $_->[1] } grep { $_->[1] }
+        @rows[0 .. ($#rows < $most - 1 ? $#rows : $most - 1)];
 }
 
 # ---------------------------------------------------------------- figures
 
-my (%fig, @runs_log);
-sub note { my ($line) = @_; print "$line\n"; push @runs_log, $line }
+my %fig;
+sub note { print "$_[0]\n" }
+
+# A relay plan run on side x (ours $t, Nchan $n): cc-load's report, with
+# the CPU and the Redis commands of the publishing (not of the set-up).
+sub relay_run {
+    my ($p, $x) = @_;
+    cpu_since($x);
+    top_commands();
+    my $rep = $p->run(messages => $o{messages},
+        publishers => $o{publishers}, timeout => $o{timeout},
+        connect_rate => $o{'connect-rate'});
+    $rep->{cpu} = cpu_since($x);
+    $rep->{top} = top_commands($rep->{accepted}, 4);
+    return $rep;
+}
 
 # relay, ours: live calls, their caller and agent streams in cc-load
 sub relay_ours {
@@ -300,7 +355,6 @@ sub relay_ours {
         }
     }
     $_->close for values %stream;
-    redis_usec();
 
     my $p = CCLoad->new("$dir/relay-ours-$r");
     my $addr = $side{ours}{addr};
@@ -320,10 +374,7 @@ sub relay_ours {
                 ['Content-Type: application/json'], $CHAT, "c$i", $a);
         }
     }
-    my $rep = $p->run(messages => $o{messages},
-        publishers => $o{publishers}, timeout => $o{timeout},
-        connect_rate => $o{'connect-rate'});
-    $rep->{usec} = redis_usec();
+    my $rep = relay_run($p, $t);
     for my $c (@calls) {
         my ($st) = ka($t->port, 'POST', "/agent/calls/$c->{call}/end", '',
             "X-Agent: $holder{ $c->{call} }",
@@ -348,11 +399,8 @@ sub relay_nchan {
             ['Content-Type: application/json'], $CHAT,
             map { "s$i$_" } @subs);
     }
-    redis_usec();
-    my $rep = $p->run(messages => $o{messages},
-        publishers => $o{publishers}, timeout => $o{timeout},
-        connect_rate => $o{'connect-rate'});
-    $rep->{usec} = redis_usec();
+    my $rep = relay_run($p, $n);
+    drop_nchan_keys();
     return $rep;
 }
 
@@ -362,22 +410,26 @@ sub relay {
         my @sides = qw(ours nchan nchan2);
         push @sides, splice(@sides, 0, ($r - 1) % 3);
         for my $side (@sides) {
-            # (the Redis time of setting the calls up is not counted)
             my $rep = $side eq 'ours' ? relay_ours($r)
                 : relay_nchan($r, $side);
-            my $us = $rep->{usec} / ($rep->{accepted} || 1);
-            note(sprintf "relay run %d %-6s: %d streams, %d published, %d "
-                . "accepted (%.0f/s), %d of %d delivered, %d lost, %d "
-                . "duplicated, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
-                . "max %.2f ms, Redis %.1f us a message", $r, $side,
-                @$rep{qw(opened published accepted accepted_per_second
-                delivered expected lost duplicated p50_ms p90_ms p99_ms
-                max_ms)}, $us);
-            push @{ $fig{relay_usec}{$side} }, $us;
+            my %us = map { ($_ => 1e6 * $rep->{cpu}{$_}
+                / ($rep->{accepted} || 1)) } keys %{ $rep->{cpu} };
+            note(sprintf "relay run %d %-6s: %d streams (%d reconnected), "
+                . "%d published, %d accepted (%.0f/s), %d of %d delivered, "
+                . "%d lost, %d duplicated, p50 %.2f ms, p90 %.2f ms, p99 "
+                . "%.2f ms, max %.2f ms; CPU a message: nginx workers %.1f "
+                . "us, redis-server %.1f us, router %.1f us; Redis a "
+                . "message: %s", $r, $side, map({ $_ // 0 } @$rep{qw(opened
+                reconnected published accepted accepted_per_second delivered
+                expected lost duplicated p50_ms p90_ms p99_ms max_ms)}),
+                @us{qw(nginx redis router)}, $rep->{top});
+            push @{ $fig{relay_redis}{$side} }, $us{redis};
+            push @{ $fig{relay_nginx}{$side} }, $us{nginx};
             push @{ $fig{relay_p50}{$side} }, $rep->{p50_ms};
             push @{ $fig{relay_p99}{$side} }, $rep->{p99_ms};
             push @{ $fig{relay_rate}{$side} }, $rep->{accepted_per_second};
-            push @{ $fig{relay_lost}{$side} }, $rep->{lost};
+            push @{ $fig{relay_lost}{$side} },
+                $rep->{lost} + $rep->{duplicated};
         }
     }
 }
@@ -419,6 +471,7 @@ sub memory {
             my $pss = (pss_kb($x) - $pss0) / $count;
             $p->stop;
             hang_up(@calls);
+            drop_nchan_keys() if $side eq 'nchan';
             my ($kib, $bytes) = (($rss1 - $rss0) / $count,
                 ($mem1 - $mem0) / $count);
             note(sprintf "memory run %d %-5s: %d idle streams: workers' RSS "
@@ -444,11 +497,14 @@ wrk.body = '{"queue":"intake","name":"Bench","page":"https://shop.example/"}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
     my $url = 'http://127.0.0.1:' . $t->port . $path;
-    my $out = `wrk -t2 -c$o{connections} -d$o{'intake-seconds'}s -s '$lua' '$url' 2>&1`;
+    my $cmd = "wrk -t2 -c$o{connections} -d$o{'intake-seconds'}s -s '$lua'"
+        . " '$url' 2>&1";
+    my $out = `$cmd`;
     die "wrk: $out\n" unless $out =~ m{^Requests/sec:\s+([\d.]+)}m;
     my $rate = $1;
     my $bad = $out =~ /Non-2xx or 3xx responses:\s+(\d+)/ ? $1 : 0;
-    return ($rate, $bad);
+    my $total = $out =~ /(\d+) requests in/ ? $1 : 1;
+    return ($rate, $bad, $total);
 }
 
 sub intake {
@@ -456,9 +512,17 @@ sub intake {
         for my $side (order($r)) {
             # (the reference is the return 201 location of our nginx)
             my $ours = $side eq 'ours';
-            my ($rate, $bad) = wrk($ours ? '/call' : '/created');
-            note(sprintf "intake run %d: %-10s %.0f requests/s, %d not 2xx",
-                $r, $ours ? 'POST /call' : 'return 201', $rate, $bad);
+            cpu_since($t);
+            top_commands();
+            my ($rate, $bad, $total) = wrk($ours ? '/call' : '/created');
+            my $c = cpu_since($t);
+            my $top = top_commands($total, 3);
+            my %us = map { ($_ => 1e6 * $c->{$_} / $total) } keys %$c;
+            note(sprintf "intake run %d: %-10s %.0f requests/s, %d not 2xx; "
+                . "CPU a request: nginx workers %.1f us, redis-server %.1f "
+                . "us, router %.1f us; Redis a request: %s", $r,
+                $ours ? 'POST /call' : 'return 201', $rate, $bad,
+                @us{qw(nginx redis router)}, $top || '-');
             push @{ $fig{intake}{ $ours ? 'ours' : 'ref' } }, $rate;
         }
     }
@@ -500,7 +564,7 @@ sub concurrent_plans {
 sub concurrent {
     for my $side (order(1)) {
         my ($plans, $calls) = concurrent_plans($side);
-        my ($delivered, $expected, $lost, $dup, $opened) = (0) x 5;
+        my ($delivered, $expected, $lost, $dup) = (0) x 4;
         for my $k (0, 1) {
             my ($idle, $busy) = @$plans[$k, 1 - $k];
             $idle->start_idle(connect_rate => $o{'connect-rate'});
@@ -509,19 +573,19 @@ sub concurrent {
                 connect_rate => $o{'connect-rate'});
             $idle->stop;
             note(sprintf "concurrent %-5s: %d held by one cc-load, %d opened "
-                . "by the other (%d failed), %d of %d delivered, %d lost, %d "
-                . "duplicated, p99 %.2f ms", $side, $idle->streams,
-                @$rep{qw(opened failed delivered expected lost duplicated
-                p99_ms)});
+                . "by the other (%d failed, %d reconnected), %d of %d "
+                . "delivered, %d lost, %d duplicated, p99 %.2f ms", $side,
+                $idle->streams, map { $_ // 0 } @$rep{qw(opened failed
+                reconnected delivered expected lost duplicated p99_ms)});
             $delivered += $rep->{delivered};
             $expected += $rep->{expected};
             $lost += $rep->{lost};
             $dup += $rep->{duplicated};
-            $opened += $rep->{opened};
         }
-        $fig{concurrent}{$side} = { opened => $opened, delivered => $delivered,
+        $fig{concurrent}{$side} = { delivered => $delivered,
             expected => $expected, lost => $lost, duplicated => $dup };
         hang_up(@$calls);
+        drop_nchan_keys() if $side eq 'nchan';
     }
 }
 
@@ -532,36 +596,42 @@ intake() if $only{intake};      # last: its calls stay in Redis
 
 # ---------------------------------------------------------------- table
 
+# A row: the medians of ours and of each reference (side names), the
+# references' cells joined by " / "
 sub row {
-    my ($name, $key, $fmt, $ref) = @_;
+    my ($name, $key, $fmt, @refs) = @_;
     my $f = $fig{$key} or return;
-    my ($a, $b) = (median(@{ $f->{ours} }), median(@{ $f->{$ref // 'nchan'} }));
+    @refs = ('nchan') unless @refs;
+    my $a = median(@{ $f->{ours} });
+    my @b = map { median(@{ $f->{$_} }) } @refs;
     printf "| %s | %s | %s | %s |\n", $name, sprintf($fmt, $a),
-        sprintf($fmt, $b), $b ? sprintf('%.2f×', $a / $b) : '-';
+        join(' / ', map { sprintf $fmt, $_ } @b),
+        join(' / ', map { $_ ? sprintf('%.2f×', $a / $_) : '-' } @b);
 }
 
-print "\nmedians of $o{runs} run(s), alternating; ratio = ours / reference\n\n";
+my @two = qw(nchan nchan2);
+print "\nmedians of $o{runs} run(s), alternating; ratio = ours / reference; "
+    . "relay: Nchan with 1 / 2 subscribers a channel\n\n";
 print "| figure | ours | reference | ratio |\n|---|---|---|---|\n";
-row("relay p50, $o{calls} calls × $o{messages} messages, $o{publishers} publishers (ms)",
-    'relay_p50', '%.2f');
-row('relay p99 (ms)', 'relay_p99', '%.2f');
-row('relay messages accepted /s', 'relay_rate', '%.0f');
-row('relay Redis time per message accepted (µs, INFO commandstats)',
-    'relay_usec', '%.1f');
-row('relay p50 against Nchan, 2 subscribers a channel (ms)', 'relay_p50',
-    '%.2f', 'nchan2');
-row('relay p99 against Nchan, 2 subscribers a channel (ms)', 'relay_p99',
-    '%.2f', 'nchan2');
-row('relay messages accepted /s against Nchan, 2 subscribers a channel',
-    'relay_rate', '%.0f', 'nchan2');
-row('relay Redis µs per message against Nchan, 2 subscribers a channel',
-    'relay_usec', '%.1f', 'nchan2');
-row("nginx memory per idle stream, $o{streams} open (KiB)", 'nginx_mem', '%.2f');
+row("relay p50, $o{calls} calls × $o{messages} messages, $o{publishers} "
+    . 'publishers (ms)', 'relay_p50', '%.2f', @two);
+row('relay p99 (ms)', 'relay_p99', '%.2f', @two);
+row('relay messages accepted /s', 'relay_rate', '%.0f', @two);
+row('relay CPU of redis-server a message (µs)', 'relay_redis', '%.1f', @two);
+row('relay CPU of the nginx workers a message (µs)', 'relay_nginx', '%.1f',
+    @two);
+if (my $l = $fig{relay_lost}) {
+    my $sum = sub { my $s = 0; $s += $_ for @{ $l->{ $_[0] } // [] }; $s };
+    printf "| relay deliveries lost or duplicated, all runs | %d | %s | |\n",
+        $sum->('ours'), join(' / ', map { $sum->($_) } @two);
+}
+row("nginx memory per idle stream, $o{streams} open (KiB)", 'nginx_mem',
+    '%.2f');
 row('Redis memory per idle stream (B)', 'redis_mem', '%.0f');
 row("Redis memory before it: a call's first stream (it enters its queue) / "
     . 'a channel made with one message (B)', 'redis_live', '%.0f');
-row("intake: POST /call /s against return 201, wrk $o{connections} connections",
-    'intake', '%.0f', 'ref');
+row("intake: POST /call /s against return 201, wrk $o{connections} "
+    . 'connections', 'intake', '%.0f', 'ref');
 if (my $c = $fig{concurrent}) {
     my @cell = map { my $x = $c->{$_};
         $x ? sprintf('%d / %d, %d lost, %d duplicated', @$x{qw(delivered
