@@ -16,8 +16,9 @@
 #     perl bench/redis_ops.pl [--agents N] [--queues N] [--calls N]
 #                             [--ops N] [--rounds N]
 use strict; use warnings;
-use FindBin; use lib "$FindBin::Bin/../t/lib";
+use FindBin; use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use Getopt::Long;
+use Bench;
 use CCTest;
 
 my %o = (agents => 200, queues => 20, calls => 2000, ops => 1000,
@@ -35,35 +36,8 @@ sub fc { ['FCALL', $t->fn(shift), 1, 'cc:', @_] }
 
 sub queue_of { sprintf 'q%02d', $_[0] % $o{queues} }
 
-# Commands written in batches, replies read after each batch; error
-# replies counted (a refused message costs less: the figure would lie).
-sub pipeline {
-    my @cmds = @_;
-    my $errors = 0;
-    my $last;
-    while (my @batch = splice @cmds, 0, 500) {
-        my $out = join '', map { CCTest::redis_encode(@$_) } @batch;
-        my $s = $t->_redis_sock;
-        while (length $out) {
-            my $n = syswrite($s, $out) // die "redis write: $!\n";
-            substr($out, 0, $n, '');
-        }
-        for my $cmd (@batch) {
-            my $r = $t->_redis_reply;
-            if (ref $r eq 'CCTest::Error') {
-                warn "redis @$cmd[0, 1]: " . $r->message . "\n"
-                    unless $errors++;
-            }
-            $last = $r;
-        }
-    }
-    return ($errors, $last);
-}
-
-sub ok_pipeline {
-    my ($errors) = pipeline(@_);
-    die "setup: $errors errors\n" if $errors;
-}
+sub pipeline { Bench::pipeline($t, @_) }
+sub ok_pipeline { Bench::ok_pipeline($t, @_) }
 
 # usec_per_call of the command (fcall, evalsha) over the commands given,
 # alone since CONFIG RESETSTAT

@@ -28,23 +28,7 @@ my $json = CCTest->json;
 
 sub queue_of { sprintf 'q%02d', $_[0] % $o{queues} }
 
-# Many commands on the harness's connection, written in batches, replies
-# read after each batch: preloading thousands of calls in a few seconds.
-sub pipeline {
-    my @cmds = @_;
-    while (my @batch = splice @cmds, 0, 500) {
-        my $out = join '', map { CCTest::redis_encode(@$_) } @batch;
-        my $s = $t->_redis_sock;
-        while (length $out) {
-            my $n = syswrite($s, $out) // die "redis write: $!\n";
-            substr($out, 0, $n, '');
-        }
-        for my $cmd (@batch) {
-            my $r = $t->_redis_reply;
-            die "redis @$cmd[0 .. 2]: $r\n" if ref $r eq 'CCTest::Error';
-        }
-    }
-}
+sub pipeline { Bench::ok_pipeline($t, @_) }
 
 # Calls as the module makes them (cc_call_create), each with its caller
 # present for ten minutes (cc_caller_open with a connection of its own,
