@@ -229,22 +229,27 @@ register('cc_agent_reject', function(a, id)
     return redis.status_reply('OK')
 end)
 
--- what cc_agent_message reads of the call: whose it is (held_call), and
--- whether it rings a yet (offered_now)
-CALL_FIELDS.agent_message = {'id', 'queue', 'state', 'agent', 'offer_agent',
+-- what cc_agent_message reads of the call, by position (no table made):
+-- whose it is (held_call), and whether it rings a yet (offered_now)
+CALL_FIELDS.agent_message = {'agent', 'state', 'queue', 'id', 'offer_agent',
     'offer_expires'}
 
 register('cc_agent_message', function(a, id, message, kind)
     agent_check(a)
     kind = message_kind(kind)
-    local call = hash_fields(key(CC_KEY.CALL, id),
-                             CALL_FIELDS.agent_message)
-    if call and call.agent ~= a and offered_now(call, a, now_ms()) then
-        fail('CONFLICT', 'call is not yours yet')
+    local f = redis.call('HMGET', key(CC_KEY.CALL, id),
+                         unpack(CALL_FIELDS.agent_message))
+    if f[1] ~= a or f[2] == 'ended' then
+        -- not a's now: the same answers as held_call, from a table
+        local call = f[4] and {agent = f[1], state = f[2], id = f[4],
+            offer_agent = f[5], offer_expires = f[6]}
+        if call and call.agent ~= a and offered_now(call, a, now_ms()) then
+            fail('CONFLICT', 'call is not yours yet')
+        end
+        held_call(a, id, call)
     end
-    call = held_call(a, id, call)
-    return deliver(id, a, message_data(id, 'agent', message, a), kind,
-                   call.queue, 'agent')
+    return deliver(id, a, message_head(id, '"agent"', message, a), kind,
+                   f[3], 'agent')
 end)
 
 register('cc_agent_transfer', function(a, id, kind, target)

@@ -240,13 +240,17 @@ local function end_call(id, call, reason, now)
     end
 end
 
--- a message event's data; an agent's names the agent (a call may have had
--- several, through transfers); one concatenation, the text call_data
--- would give
-local function message_data(id, from, message, a)
-    local agent = a and ',"agent":' .. agent_json(a) or ''
-    return call_head(id) .. ',"from":' .. js(from) .. agent
-        .. ',"message":' .. message .. '}'
+-- a message event's data but its closing brace: {"call":ID,"from":FROM
+-- (FROM encoded), for an agent's ,"agent":{...} naming the agent (a call
+-- may have had several, through transfers), then ,"message":MESSAGE.  One
+-- concatenation, the text call_data would give; the agent's copy adds its
+-- event_id before the brace (deliver).
+local function message_head(id, from, message, a)
+    if a then
+        return call_head(id) .. ',"from":' .. from .. ',"agent":'
+            .. agent_json(a) .. ',"message":' .. message
+    end
+    return call_head(id) .. ',"from":' .. from .. ',"message":' .. message
 end
 
 -- kind `keep` (stored, published) or `live` (typing: published only, no
@@ -259,23 +263,31 @@ local function message_kind(kind)
     return kind
 end
 
--- Delivers a message of the kind to the call and, when a holds it, to a:
--- the event id, for `live` the tip of the call's stream (where a resume
--- stands).  A kept one goes to the call's stream (its id: the one the 202
--- answers and the transcript holds) and to the agent's, whose copy names
--- it as event_id so a dashboard merging both knows it for the same
--- message (a stream id: digits and a dash, nothing to escape).
-local function deliver(id, a, data, kind, q, from)
+local deliver
+do
+-- the queue's counter of a message, by sender and kind (no concatenation)
+local MESSAGE_COUNTER = {
+    caller = {keep = 'messages_caller_keep', live = 'messages_caller_live'},
+    agent = {keep = 'messages_agent_keep', live = 'messages_agent_live'}}
+
+-- Delivers a message of the kind (head: message_head's) to the call and,
+-- when a holds it, to a: the event id, for `live` the tip of the call's
+-- stream (where a resume stands).  A kept one goes to the call's stream
+-- (its id: the one the 202 answers and the transcript holds) and to the
+-- agent's, whose copy names it as event_id so a dashboard merging both
+-- knows it for the same message (a stream id: digits and a dash, nothing
+-- to escape).
+deliver = function(id, a, head, kind, q, from)
     redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q),
-               'messages_' .. from .. '_' .. kind, '1')
+               MESSAGE_COUNTER[from][kind], '1')
     if kind == 'keep' then
-        local ev = emit_call(id, 'message', data)
+        local ev = emit_call(id, 'message', head .. '}')
         if a then
-            emit_agent(a, 'message',
-                       data:sub(1, -2) .. ',"event_id":"' .. ev .. '"}')
+            emit_agent(a, 'message', head .. ',"event_id":"' .. ev .. '"}')
         end
         return ev
     end
+    local data = head .. '}'
     local ck = key(CC_KEY.CALL_EVENTS, id)
     publish_live(ck, 'message', data)
     if a then
@@ -283,4 +295,4 @@ local function deliver(id, a, data, kind, q, from)
     end
     return tip(ck)
 end
-
+end
