@@ -229,20 +229,15 @@ register('cc_agent_reject', function(a, id)
     return redis.status_reply('OK')
 end)
 
--- what cc_agent_message reads of the call, by position (no table made):
--- whose it is (held_call), and whether it rings a yet (offered_now)
-CALL_FIELDS.agent_message = {'agent', 'state', 'queue', 'id', 'offer_agent',
-    'offer_expires'}
-
 register('cc_agent_message', function(a, id, message, kind)
     agent_check(a)
     kind = message_kind(kind)
-    local f = redis.call('HMGET', key(CC_KEY.CALL, id),
-                         unpack(CALL_FIELDS.agent_message))
+    -- whose it is and where it counts, by position (no table made, each
+    -- field costs); more only when it is not a's (held_call's answers)
+    local f = redis.call('HMGET', key(CC_KEY.CALL, id), 'agent', 'state',
+                         'queue')
     if f[1] ~= a or f[2] == 'ended' then
-        -- not a's now: the same answers as held_call, from a table
-        local call = f[4] and {agent = f[1], state = f[2], id = f[4],
-            offer_agent = f[5], offer_expires = f[6]}
+        local call = call_get(id)
         if call and call.agent ~= a and offered_now(call, a, now_ms()) then
             fail('CONFLICT', 'call is not yours yet')
         end

@@ -245,13 +245,14 @@ local function message_quota(ck, bucket, bucket_at, kept_bytes, message,
     end
 end
 
--- The hot one (a chat's every line): the call's fields read by position,
--- no table made (caller_call's), the token compared as caller_call does.
+-- The hot one (a chat's every line): the call's fields it needs read by
+-- position, no table made (caller_call's, each field costs), the token
+-- compared as caller_call does.
 register('cc_caller_message', function(id, token, message, kind, rate,
                                        burst, budget)
     local ck = key(CC_KEY.CALL, id)
     local f = redis.call('HMGET', ck, 'token', 'state', 'agent', 'queue',
-                         'bucket', 'bucket_at', 'kept_bytes', 'left_message')
+                         'bucket', 'bucket_at', 'kept_bytes')
     local given = redis.sha1hex(token)
     if not f[1] or f[1] ~= given then
         fail('FORBIDDEN', 'forbidden')
@@ -266,11 +267,13 @@ register('cc_caller_message', function(id, token, message, kind, rate,
     local ev = deliver(id, assigned and f[3],
                        message_head(id, '"caller"', message), kind, q,
                        'caller')
-    if kind == 'keep' and not assigned and not f[8] then
-        -- a message left while waiting: the call waits message_wait, even
-        -- with its caller gone
-        -- (a pending call too: its caller never came, yet left a word)
-        local created = redis.call('HGET', ck, 'created')
+    -- a message left while waiting (its fields read only then: a chat
+    -- is assigned): the call waits message_wait, even with its caller gone
+    -- (a pending call too: its caller never came, yet left a word)
+    local left = kind == 'keep' and not assigned
+        and redis.call('HMGET', ck, 'left_message', 'created')
+    if left and not left[1] then
+        local created = left[2]
         redis.call('HSET', ck, 'left_message', ev)
         -- a pending call's stream begins here, not in cc_caller_open
         call_key_life(id, CC_KEY.CALL_EVENTS, created)
