@@ -243,8 +243,7 @@ register('cc_agent_message', function(a, id, message, kind)
         end
         held_call(a, id, call)
     end
-    return deliver(id, a, message_head(id, '"agent"', message, a), kind,
-                   f[3], 'agent')
+    return deliver(id, a, 'agent', message, kind, f[3])
 end)
 
 register('cc_agent_transfer', function(a, id, kind, target)

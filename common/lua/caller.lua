@@ -264,9 +264,7 @@ register('cc_caller_message', function(id, token, message, kind, rate,
     end
     local assigned = state == 'assigned'
     message_quota(ck, f[5], f[6], f[7], message, kind, rate, burst, budget)
-    local ev = deliver(id, assigned and f[3],
-                       message_head(id, '"caller"', message), kind, q,
-                       'caller')
+    local ev = deliver(id, assigned and f[3], 'caller', message, kind, q)
     -- a message left while waiting (its fields read only then: a chat
     -- is assigned): the call waits message_wait, even with its caller gone
     -- (a pending call too: its caller never came, yet left a word)
