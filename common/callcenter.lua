@@ -98,9 +98,11 @@ do
     end
 end
 
+-- the strings' own arithmetic: cheaper than tonumber and math.floor
 local function now_ms()
     local t = redis.call('TIME')
-    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local us = t[2]
+    return t[1] * 1000 + (us - us % 1000) / 1000
 end
 
 local function js(s)

@@ -229,22 +229,21 @@ register('cc_agent_reject', function(a, id)
     return redis.status_reply('OK')
 end)
 
--- what cc_agent_message reads of the call: whose it is (held_call), and
--- whether it rings a yet (offered_now)
-CALL_FIELDS.agent_message = {'id', 'queue', 'state', 'agent', 'offer_agent',
-    'offer_expires'}
-
 register('cc_agent_message', function(a, id, message, kind)
     agent_check(a)
     kind = message_kind(kind)
-    local call = hash_fields(key(CC_KEY.CALL, id),
-                             CALL_FIELDS.agent_message)
-    if call and call.agent ~= a and offered_now(call, a, now_ms()) then
-        fail('CONFLICT', 'call is not yours yet')
+    -- whose it is and where it counts, by position (no table made, each
+    -- field costs); more only when it is not a's (held_call's answers)
+    local f = redis.call('HMGET', key(CC_KEY.CALL, id), 'agent', 'state',
+                         'queue')
+    if f[1] ~= a or f[2] == 'ended' then
+        local call = call_get(id)
+        if call and call.agent ~= a and offered_now(call, a, now_ms()) then
+            fail('CONFLICT', 'call is not yours yet')
+        end
+        held_call(a, id, call)
     end
-    call = held_call(a, id, call)
-    return deliver(id, a, message_data(id, 'agent', message, a), kind,
-                   call.queue, 'agent')
+    return deliver(id, a, 'agent', message, kind, f[3])
 end)
 
 register('cc_agent_transfer', function(a, id, kind, target)

@@ -13,9 +13,6 @@ CALL_FIELDS.caller = {'token', 'id', 'queue', 'state', 'created', 'skills',
 -- cc_caller_open: enter_queue's and rings()' fields
 CALL_FIELDS.open = {'token', 'queue', 'state', 'created', 'skills',
     'priority', 'pending', 'parked', 'left_message'}
--- cc_caller_message: message_quota's fields and where the message goes
-CALL_FIELDS.message = {'token', 'queue', 'state', 'created', 'agent',
-    'left_message', 'bucket', 'bucket_at', 'kept_bytes'}
 
 local function caller_call(id, token, fields)
     local call = hash_fields(key(CC_KEY.CALL, id),
@@ -211,63 +208,75 @@ local KEPT_OVERHEAD = 96
 -- in thousandths of a message, and bucket_at) refills at rate (messages
 -- per second x 1000) up to burst messages; both kinds count.  budget:
 -- bytes of kept messages a call may store (field kept_bytes).  rate or
--- budget 0: no such limit (and no clock read).  Returns the fields to
--- write, or fails.
-local function message_quota(call, message, kind, rate, burst, budget)
-    local fields = {}
+-- budget 0: no such limit (and no clock read).  Fails, or writes the
+-- limits' new state in the call hash ck (one HSET, or none): the last
+-- check of cc_caller_message before its first write.
+local function message_quota(ck, bucket, bucket_at, kept_bytes, message,
+                             kind, rate, burst, budget)
     rate, burst, budget = tonumber(rate) or 0, tonumber(burst) or 0,
         tonumber(budget) or 0
+    local level, now, kept
     if rate > 0 then
-        local now = now_ms()
+        now = now_ms()
         local full = burst * 1000
-        local level = math.min(full, (tonumber(call.bucket) or full)
-            + math.floor((now - (tonumber(call.bucket_at) or now)) * rate
+        level = math.min(full, (tonumber(bucket) or full)
+            + math.floor((now - (tonumber(bucket_at) or now)) * rate
                          / 1000))
         if level < 1000 then
             fail('TOOMANY', 'too many messages')
         end
-        -- integers as jnum writes them: cheaper than Lua's own %.14g
-        fields = {'bucket', jnum(level - 1000), 'bucket_at', jnum(now)}
     end
     if kind == 'keep' then
         -- what Redis keeps: the message, the event around it, the entry
-        local kept = (tonumber(call.kept_bytes) or 0) + #message
-            + KEPT_OVERHEAD
+        kept = (tonumber(kept_bytes) or 0) + #message + KEPT_OVERHEAD
         if budget > 0 and kept > budget then
             fail('TOOMANY', 'too many messages')
         end
-        fields[#fields + 1] = 'kept_bytes'
-        fields[#fields + 1] = jnum(kept)
     end
-    return fields
+    -- integers as jnum writes them: cheaper than Lua's own %.14g
+    if level and kept then
+        redis.call('HSET', ck, 'bucket', jnum(level - 1000),
+                   'bucket_at', jnum(now), 'kept_bytes', jnum(kept))
+    elseif level then
+        redis.call('HSET', ck, 'bucket', jnum(level - 1000),
+                   'bucket_at', jnum(now))
+    elseif kept then
+        redis.call('HSET', ck, 'kept_bytes', jnum(kept))
+    end
 end
 
+-- The hot one (a chat's every line): the call's fields it needs read by
+-- position, no table made (caller_call's, each field costs), the token
+-- compared as caller_call does.
 register('cc_caller_message', function(id, token, message, kind, rate,
                                        burst, budget)
-    local call = caller_call(id, token, CALL_FIELDS.message)
+    local ck = key(CC_KEY.CALL, id)
+    local f = redis.call('HMGET', ck, 'token', 'state', 'agent', 'queue',
+                         'bucket', 'bucket_at', 'kept_bytes')
+    local given = redis.sha1hex(token)
+    if not f[1] or f[1] ~= given then
+        fail('FORBIDDEN', 'forbidden')
+    end
     kind = message_kind(kind)
-    if call.state == 'ended' then
+    local state, q = f[2], f[4]
+    if state == 'ended' then
         fail('CONFLICT', 'call has ended')
     end
-    local ck = key(CC_KEY.CALL, id)
-    local fields = message_quota(call, message, kind, rate, burst, budget)
-    if #fields > 0 then
-        redis.call('HSET', ck, unpack(fields))
-    end
-    local ev = deliver(id, call.state == 'assigned' and call.agent,
-                       message_data(id, 'caller', message), kind,
-                       call.queue, 'caller')
-    if kind == 'keep' and call.state ~= 'assigned' and not call.left_message
-    then
-        -- a message left while waiting: the call waits message_wait, even
-        -- with its caller gone
-        -- (a pending call too: its caller never came, yet left a word)
+    local assigned = state == 'assigned'
+    message_quota(ck, f[5], f[6], f[7], message, kind, rate, burst, budget)
+    local ev = deliver(id, assigned and f[3], 'caller', message, kind, q)
+    -- a message left while waiting (its fields read only then: a chat
+    -- is assigned): the call waits message_wait, even with its caller gone
+    -- (a pending call too: its caller never came, yet left a word)
+    local left = kind == 'keep' and not assigned
+        and redis.call('HMGET', ck, 'left_message', 'created')
+    if left and not left[1] then
+        local created = left[2]
         redis.call('HSET', ck, 'left_message', ev)
         -- a pending call's stream begins here, not in cc_caller_open
-        call_key_life(id, CC_KEY.CALL_EVENTS, call.created)
-        redis.call('ZREM', key(CC_KEY.QUEUE_ARRIVALS, call.queue), id)
-        redis.call('ZADD', key(CC_KEY.QUEUE_MESSAGES, call.queue),
-                   call.created, id)
+        call_key_life(id, CC_KEY.CALL_EVENTS, created)
+        redis.call('ZREM', key(CC_KEY.QUEUE_ARRIVALS, q), id)
+        redis.call('ZADD', key(CC_KEY.QUEUE_MESSAGES, q), created, id)
     end
     return ev
 end)
@@ -281,4 +290,3 @@ register('cc_caller_hangup', function(id, token)
     end_call(id, call, reason, now_ms())
     return reason
 end)
-

@@ -240,15 +240,6 @@ local function end_call(id, call, reason, now)
     end
 end
 
--- a message event's data; an agent's names the agent (a call may have had
--- several, through transfers); one concatenation, the text call_data
--- would give
-local function message_data(id, from, message, a)
-    local agent = a and ',"agent":' .. agent_json(a) or ''
-    return call_head(id) .. ',"from":' .. js(from) .. agent
-        .. ',"message":' .. message .. '}'
-end
-
 -- kind `keep` (stored, published) or `live` (typing: published only, no
 -- part of any history); default keep
 local function message_kind(kind)
@@ -259,28 +250,49 @@ local function message_kind(kind)
     return kind
 end
 
--- Delivers a message of the kind to the call and, when a holds it, to a:
--- the event id, for `live` the tip of the call's stream (where a resume
--- stands).  A kept one goes to the call's stream (its id: the one the 202
--- answers and the transcript holds) and to the agent's, whose copy names
--- it as event_id so a dashboard merging both knows it for the same
--- message (a stream id: digits and a dash, nothing to escape).
-local function deliver(id, a, data, kind, q, from)
-    redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q),
-               'messages_' .. from .. '_' .. kind, '1')
-    if kind == 'keep' then
-        local ev = emit_call(id, 'message', data)
-        if a then
-            emit_agent(a, 'message',
-                       data:sub(1, -2) .. ',"event_id":"' .. ev .. '"}')
-        end
-        return ev
-    end
-    local ck = key(CC_KEY.CALL_EVENTS, id)
-    publish_live(ck, 'message', data)
-    if a then
-        publish_live(key(CC_KEY.AGENT_EVENTS, a), 'message', data)
-    end
-    return tip(ck)
-end
+local deliver
+do
+    -- the queue's counter of a message, by sender and kind (no
+    -- concatenation)
+    local COUNTER = {
+        caller = {keep = 'messages_caller_keep',
+                  live = 'messages_caller_live'},
+        agent = {keep = 'messages_agent_keep', live = 'messages_agent_live'}}
 
+    -- Delivers a message (its JSON as it came) of the kind from `from`
+    -- (caller or agent: then a, who sends it) to the call and, when a
+    -- holds it, to a: the event id, for `live` the tip of the call's
+    -- stream (where a resume stands).  The data is call_data's text, each
+    -- made in one concatenation (a chat line costs Redis each string); an
+    -- agent's names the agent (a call may have had several, through
+    -- transfers).  A kept one goes to the call's stream (its id: the one
+    -- the 202 answers and the transcript holds) and to the agent's, whose
+    -- copy names it as event_id so a dashboard merging both knows it for
+    -- the same message (a stream id: digits and a dash, nothing to escape).
+    deliver = function(id, a, from, message, kind, q)
+        redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), COUNTER[from][kind],
+                   '1')
+        local head
+        if from == 'agent' then
+            head = '{"call":' .. js(id) .. ',"from":"agent","agent":'
+                .. agent_json(a)
+        else
+            head = '{"call":' .. js(id) .. ',"from":"caller"'
+        end
+        local data = head .. ',"message":' .. message .. '}'
+        if kind == 'keep' then
+            local ev = emit_call(id, 'message', data)
+            if a then
+                emit_agent(a, 'message', head .. ',"message":' .. message
+                           .. ',"event_id":"' .. ev .. '"}')
+            end
+            return ev
+        end
+        local ck = key(CC_KEY.CALL_EVENTS, id)
+        publish_live(ck, 'message', data)
+        if a then
+            publish_live(key(CC_KEY.AGENT_EVENTS, a), 'message', data)
+        end
+        return tip(ck)
+    end
+end
