@@ -2138,13 +2138,21 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     st->name.len = scf->channel.len;
     p = ngx_cpymem(p, scf->channel.data, scf->channel.len);
 
+    /* a status stream has neither (NULL data: no memcpy) */
+
     st->presence.id.data = p;
     st->presence.id.len = scf->present.len;
-    p = ngx_cpymem(p, scf->present.data, scf->present.len);
+
+    if (scf->present.len) {
+        p = ngx_cpymem(p, scf->present.data, scf->present.len);
+    }
 
     st->presence.conn.data = p;
     st->presence.conn.len = scf->conn_id.len;
-    ngx_memcpy(p, scf->conn_id.data, scf->conn_id.len);
+
+    if (scf->conn_id.len) {
+        ngx_memcpy(p, scf->conn_id.data, scf->conn_id.len);
+    }
 
     /* its open registered the connection: refreshed from now on, closed
      * by the cleanup whatever happens next */
