@@ -39,6 +39,13 @@ callcenter_stream_buffer ${\ ($BUFFER / 1024)}k;
             limit_conn_status 429;
             access_log $d/access.log audit;
         }
+        location = /gz {
+            callcenter_status;
+            gzip on;
+            gzip_types text/event-stream;
+            gzip_min_length 1;
+            access_log $d/access.log audit;
+        }
 EOF
 
 sub connect_raw {
@@ -78,8 +85,10 @@ sub worker_streams {
 
 my $access = "$d/access.log";
 sub access_lines {
+    my ($where) = @_;
+    $where //= '/limited';
     open my $fh, '<', $access or return ();
-    return grep { m{/limited} } <$fh>;
+    return grep { m{\Q$where\E} } <$fh>;
 }
 
 # ---- limit_conn and the access log line of a detached stream
@@ -98,6 +107,25 @@ sub access_lines {
         $s->close;
         1;
     }), '... and no longer once it closed');
+}
+
+# ---- gzip: the stream stays with its request, logged when it ends
+
+{
+    my $s = connect_raw();
+    print $s "GET /gz?stream=1 HTTP/1.1\r\nHost: x\r\n"
+        . "Accept-Encoding: gzip\r\n\r\n";
+    my ($got) = read_some($s, qr/\r\n\r\n/);
+    like($got, qr{^HTTP/1\.1 200.*\r\nContent-Encoding: gzip\r\n}s,
+        'a gzip stream');
+    # one heartbeat past its head, and its status event
+    read_some($s, undef, 1.5);
+    is(scalar access_lines('/gz'), 0, '... is not logged while open');
+    close $s;
+    ok($t->wait_for(sub { scalar access_lines('/gz') }),
+        '... but when it ends');
+    ok($t->wait_for(sub { (worker_streams('status') // -1) == 0 }),
+        '... and counted out');
 }
 
 # ---- a pipelined request, bytes after the head, a half-close
@@ -252,8 +280,11 @@ exact_resume($ids[99], 'a resume from the 100th gets the 200 after it, '
     ok($t->wait_for(sub {
         `ss -tn state established '( sport = :$port )'` =~ /^\s*\d+\s+[1-9]/m
     }), 'a stream that does not read, its output queued');
+    my $r = $t->sse($path, headers => { 'Last-Event-ID' => $ids[-1] });
     my ($old) = $t->_live_workers;
     $t->reload_nginx;
+    ok($r->wait_eof(timeout => 10) && $r->{ended} && $r->{body} =~ /^retry: 1000$/m,
+        'a reading stream on reload: retry: 1000 and the last chunk');
     ok($t->wait_for(sub { !kill 0, $old }, timeout => 20),
         'the old worker exits by worker_shutdown_timeout (2s; send_timeout '
         . 'is 600s)');
