@@ -23,10 +23,26 @@ $t->load_agents(\@agents);
 
 my $BUFFER = 64 * 1024;
 my $d = $t->testdir;
+my $TLS = CCTest::free_port();
+system("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost"
+    . " -days 1 -keyout $d/key.pem -out $d/cert.pem 2>/dev/null") == 0
+    or die 'openssl';
 $t->default_server(
     main => 'worker_shutdown_timeout 2s;',
     http => "limit_conn_zone \$binary_remote_addr zone=audit:1m;\n"
-        . "    log_format audit '\$status \$bytes_sent \"\$request\"';",
+        . "    log_format audit '\$status \$bytes_sent \"\$request\"';\n"
+        . <<"EOF",
+    server {
+        listen 127.0.0.1:$TLS ssl;
+        ssl_certificate $d/cert.pem;
+        ssl_certificate_key $d/key.pem;
+        callcenter_stream_buffer ${\ ($BUFFER / 1024)}k;
+        callcenter_streams_per_call 0;
+        callcenter_streams_per_address 0;
+        access_log $d/tls.log audit;
+        location /call { callcenter_caller; }
+    }
+EOF
     extra => <<"EOF");
 callcenter_stream_buffer ${\ ($BUFFER / 1024)}k;
         callcenter_streams_per_call 0;
@@ -193,6 +209,58 @@ sub exact_resume {
 
 exact_resume($ids[99], 'a resume from the 100th gets the 200 after it, '
     . 'exactly');
+
+# ---- TLS: a slow reader gets every event, history and live (SSL_write()
+# retried with a buffer moved fails: the stream stays with its request)
+
+{
+    require IO::Socket::SSL;
+    my $ssl = IO::Socket::SSL->new(PeerAddr => '127.0.0.1',
+        PeerPort => $TLS, SSL_verify_mode => 0) or die "tls: $!";
+    print $ssl request($ids[0]);
+    my $s = bless { sock => $ssl, sel => IO::Select->new($ssl), raw => '',
+        body => '', chunked => 1, eof => 0, comments => [],
+        all_comments => [] }, 'CCTest::SSE';
+    my (@got, $n);
+    my $deadline = time + CCTest->scale(60);
+    my $head;
+    while (time < $deadline && @got < $HISTORY - 1 + 20) {
+        last unless $ssl->pending || $s->{sel}->can_read(5);
+        my $r = sysread($ssl, my $buf, 2048);
+        last unless $r;
+        $s->{raw} .= $buf;
+        unless ($head) {
+            my $i = index($s->{raw}, "\r\n\r\n");
+            next if $i < 0;
+            $head = substr($s->{raw}, 0, $i + 4, '');
+        }
+        $s->_decode;
+        while (defined(my $ev = $s->_parse_block)) {
+            push @got, $ev if ref $ev && $ev->{event} eq 'message';
+        }
+        # live messages while it is behind
+        if (++$n % 15 == 0 && $n <= 300) {
+            $t->http('POST', "/call/$c->{call}/messages?token=$c->{token}",
+                body => '{"type":"chat","text":"live ' . $n . '"}');
+        }
+        select(undef, undef, undef, 0.005);
+    }
+    like($head // '', qr{^HTTP/1\.1 200}, 'a stream over TLS');
+    my @live = grep { $_->{json}{message}{text} =~ /^live / } @got;
+    is(scalar(@got) - scalar(@live), $HISTORY - 1,
+        '... read slowly, gets its whole history');
+    is(scalar(@live), 20, '... and the live messages meanwhile');
+    my %seen;
+    ok(!grep({ $seen{$_->{id}}++ } @got), '... each once');
+    open my $fh, '<', "$d/tls.log";
+    is(scalar(() = <$fh>), 0, '... not logged while open: it stays with '
+        . 'its request');
+    close $ssl;
+    # the live messages are history for the streams below
+    $ids = $t->redis_cmd('XRANGE', $events, '-', '+');
+    @ids = map { $_->[0] } grep { +{ @{ $_->[1] } }->{event} eq 'message' }
+        @$ids;
+}
 
 # ---- a reset while the worker has output unsent
 
