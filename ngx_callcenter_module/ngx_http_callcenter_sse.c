@@ -14,8 +14,8 @@
  * header buffers) and the stream goes on with the connection alone, as
  * ngx_http_set_keepalive() shrinks an idle connection; its output is one
  * buffer, chunked here, held only while unsent.  Other streams (HTTP/2, a
- * content encoding, TLS, a client that does not read its head) stay
- * attached and write through the request's filters.
+ * content encoding, a client that does not read its head) stay attached
+ * and write through the request's filters.
  */
 
 
@@ -2005,6 +2005,19 @@ ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
     hc->busy = NULL;
     hc->nbusy = 0;
 
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+        ngx_ssl_free_buffer(c);
+
+        /*
+         * an SSL_write() retried is given the unsent bytes where they are
+         * now: the output moves as it grows (nginx's own writes keep
+         * theirs still, and do not set this)
+         */
+        SSL_set_mode(c->ssl->connection, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
+#endif
+
     /* each event goes out as written, no Nagle wait behind the one before */
     if (st->core->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
         c->error = 1;
@@ -2224,20 +2237,9 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
         c->read->handler = ngx_http_callcenter_sse_conn_read;
         c->idle = 1;
 
-        /*
-         * the body goes out as written: no filter changes it later; not
-         * over TLS: SSL_write() retried must be given the same buffer
-         * (nginx sets no SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), which the
-         * detached output moves as it grows
-         */
+        /* the body goes out as written: no filter changes it later */
         st->detachable = (r->headers_out.content_encoding == NULL
                           && (r->chunked || !r->keepalive));
-
-#if (NGX_HTTP_SSL)
-        if (c->ssl) {
-            st->detachable = 0;
-        }
-#endif
 
         /*
          * the kernel holds about the stream buffer too (Linux doubles the
