@@ -1089,6 +1089,16 @@ ngx_http_callcenter_sse_close(ngx_http_callcenter_sse_stream_t *st)
 
     c = st->connection;
 
+    /*
+     * nothing more is written: a TLS shutdown may keep the connection
+     * (and the stream) a while after this
+     */
+    ngx_http_callcenter_sse_channel_leave(st);
+
+    if (st->heartbeat.timer_set) {
+        ngx_del_timer(&st->heartbeat);
+    }
+
     if (c->timedout && st->core->reset_timedout_connection) {
         linger.l_onoff = 1;
         linger.l_linger = 0;
@@ -1719,26 +1729,27 @@ ngx_http_callcenter_sse_detached_read(ngx_event_t *rev)
     if (c->close) {
         /*
          * an exiting worker waits for no posted event: closed now, or
-         * once the last words are sent (the write timer keeps it)
+         * once the last words are sent (the write timer keeps it); past
+         * worker_shutdown_timeout (c->error) closed now whatever is unsent
          */
-        if (!st->ending && ngx_http_callcenter_sse_bye(st) == NGX_OK
-            && st->pos < st->last_byte)
-        {
-            ngx_http_callcenter_sse_end(st, NGX_OK);
-            return;
+        if (!c->error) {
+            if (!st->ending && ngx_http_callcenter_sse_bye(st) == NGX_OK
+                && st->pos < st->last_byte)
+            {
+                ngx_http_callcenter_sse_end(st, NGX_OK);
+                return;
+            }
+
+            if (st->ending && st->pos < st->last_byte) {
+                return;
+            }
         }
 
-        if (st->ending && st->pos < st->last_byte) {
-            return;
-        }
-
-        ngx_http_callcenter_sse_channel_leave(st);
         ngx_http_callcenter_sse_close(st);
         return;
     }
 
     if (ngx_http_callcenter_sse_client_gone(c)) {
-        ngx_http_callcenter_sse_channel_leave(st);
         ngx_http_callcenter_sse_close(st);
     }
 }
@@ -1757,14 +1768,12 @@ ngx_http_callcenter_sse_detached_write(ngx_event_t *wev)
         c->timedout = 1;
         ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
                       "callcenter: event stream timed out");
-        ngx_http_callcenter_sse_channel_leave(st);
         ngx_http_callcenter_sse_close(st);
         return;
     }
 
     if (ngx_http_callcenter_sse_flush(st) != NGX_OK) {
         c->error = 1;
-        ngx_http_callcenter_sse_channel_leave(st);
         ngx_http_callcenter_sse_close(st);
     }
 }
@@ -1821,6 +1830,72 @@ ngx_http_callcenter_sse_cleanup(void *data)
 
 
 /*
+ * limit_conn counts a stream in its zone until its cleanup runs with the
+ * request's pool: the cleanup (its handler is nginx's own, static) is told
+ * by its data, {zone, node}, naming a zone of ngx_http_limit_conn_module,
+ * and moves with the stream, else a client would open streams past it.
+ */
+
+static ngx_uint_t
+ngx_http_callcenter_sse_limit_conn(ngx_pool_cleanup_t *cln)
+{
+    ngx_uint_t                   i;
+    ngx_module_t                *module;
+    ngx_shm_zone_t              *zone, *shm;
+    ngx_list_part_t             *part;
+    static ngx_pool_cleanup_pt   handler;
+
+    if (handler) {
+        return cln->handler == handler;
+    }
+
+    if (cln->data == NULL) {
+        return 0;
+    }
+
+    module = NULL;
+
+    for (i = 0; ngx_cycle->modules[i]; i++) {
+        if (ngx_strcmp(ngx_cycle->modules[i]->name,
+                       "ngx_http_limit_conn_module")
+            == 0)
+        {
+            module = ngx_cycle->modules[i];
+            break;
+        }
+    }
+
+    if (module == NULL) {
+        return 0;
+    }
+
+    zone = *(ngx_shm_zone_t **) cln->data;
+
+    part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
+    shm = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            shm = part->elts;
+            i = 0;
+        }
+
+        if (zone == &shm[i] && shm[i].tag == module) {
+            /* every limit_conn cleanup has this handler */
+            handler = cln->handler;
+            return 1;
+        }
+    }
+}
+
+
+/*
  * Once the response head and what followed it are sent and nobody else
  * holds the request: the request is logged and freed, the header buffers
  * too (as ngx_http_set_keepalive() does), and the stream goes on with the
@@ -1834,7 +1909,7 @@ ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
     ngx_buf_t               *b;
     ngx_chain_t             *cl, *ln;
     ngx_connection_t        *c;
-    ngx_pool_cleanup_t      *cln, *own;
+    ngx_pool_cleanup_t      *cln, *own, *lc;
     ngx_http_request_t      *r;
     ngx_http_connection_t   *hc;
 
@@ -1860,6 +1935,19 @@ ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
 
         } else if (cln->handler == ngx_http_callcenter_sse_address_release) {
             st->address = cln->data;
+            cln->handler = NULL;
+
+        } else if (cln->handler != NULL
+                   && ngx_http_callcenter_sse_limit_conn(cln))
+        {
+            /* ngx_http_limit_conn_cleanup_t: the zone, the node */
+            lc = ngx_pool_cleanup_add(c->pool, 2 * sizeof(void *));
+            if (lc == NULL) {
+                continue;
+            }
+
+            ngx_memcpy(lc->data, cln->data, 2 * sizeof(void *));
+            lc->handler = cln->handler;
             cln->handler = NULL;
         }
     }
@@ -1920,6 +2008,13 @@ ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
 #if (NGX_HTTP_SSL)
     if (c->ssl) {
         ngx_ssl_free_buffer(c);
+
+        /*
+         * an SSL_write() retried is given the unsent bytes where they are
+         * now: the output moves as it grows (nginx's own writes keep
+         * theirs still, and do not set this)
+         */
+        SSL_set_mode(c->ssl->connection, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     }
 #endif
 
@@ -2050,13 +2145,21 @@ ngx_http_callcenter_sse_begin(ngx_http_request_t *r,
     st->name.len = scf->channel.len;
     p = ngx_cpymem(p, scf->channel.data, scf->channel.len);
 
+    /* a status stream has neither (NULL data: no memcpy) */
+
     st->presence.id.data = p;
     st->presence.id.len = scf->present.len;
-    p = ngx_cpymem(p, scf->present.data, scf->present.len);
+
+    if (scf->present.len) {
+        p = ngx_cpymem(p, scf->present.data, scf->present.len);
+    }
 
     st->presence.conn.data = p;
     st->presence.conn.len = scf->conn_id.len;
-    ngx_memcpy(p, scf->conn_id.data, scf->conn_id.len);
+
+    if (scf->conn_id.len) {
+        ngx_memcpy(p, scf->conn_id.data, scf->conn_id.len);
+    }
 
     /* its open registered the connection: refreshed from now on, closed
      * by the cleanup whatever happens next */
