@@ -183,6 +183,17 @@ is($s->{agents}{alice}{status}, 'away', 'built: alice away');
 is($s->{queues}{sales}{agents_available}, 1, 'built: sales, bob available');
 same('built from a Redis without figures');
 
+# figures an earlier build of the records made (marked `~`, no staffing
+# sums in the queues): built again, sums and all
+$t->redis_cmd('HDEL', 'cc:status:agents', '~2');
+$t->redis_cmd('HSET', 'cc:status:agents', '~', redis_ms());
+$t->redis_cmd('HDEL', "cc:queue:$_:stats", 'staffed', 'free_slots')
+    for qw(sales support);
+figures();
+ok(defined $t->redis_cmd('HGET', 'cc:queue:sales:stats', 'staffed'),
+    'sums kept again');
+same('built from the records before the sums');
+
 # behind the library's back (a library before these figures, during a
 # rolling upgrade): the sweep makes an agent again from its state, one a
 # second, so it is right again within a few

@@ -57,8 +57,12 @@ local function estimated_wait(q, position, st, s)
     if position <= st.free then
         return 0                -- a free slot takes it at once
     end
-    local aht = tonumber(redis.call('HGET', key(CC_KEY.QUEUE_STATS, q),
-                                    'aht_ewma_ms')) or DEFAULT_AHT_MS
+    local aht = st.aht
+    if aht == nil then
+        aht = tonumber(redis.call('HGET', key(CC_KEY.QUEUE_STATS, q),
+                                  'aht_ewma_ms'))
+    end
+    aht = aht or DEFAULT_AHT_MS
     return math.ceil(math.max(0, position - st.free) * (aht + s.wrapup)
                      / 1000 / math.max(1, st.staffed))
 end

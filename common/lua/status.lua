@@ -29,8 +29,10 @@ do
     -- or when time alone changes it (its presence runs out, its wrap-up ends:
     -- cc:status:due, looked at by the router's sweep and by every answer).
 
-    local STATUS_BUILT = '~'            -- its field of cc:status:agents: the
-                                        -- last repair's ms, once built
+    -- its field of cc:status:agents: the last repair's ms, once built.  `~2`
+    -- since records hold the staffing sums: figures an earlier build of
+    -- the records made (`~`, whose queues keep no sums) are built again.
+    local STATUS_BUILT = '~2'
     local STATUS_REPAIR_MS = 1000       -- a sweep checks an agent this often
     local STATUS_COALESCE_MS = 1000     -- the sweep takes an agent this long
                                         -- after it was due
@@ -255,16 +257,18 @@ do
     end
 
     -- q's staffing from its kept sums, the agents due made again first (as
-    -- an answer does): exact, and one read when none is due.
+    -- an answer does): exact, and one read when none is due; with the
+    -- queue's handle time of the same hash (aht: false when none yet).
     status_staffing = function(q, now)
         if not status_built() then
             return nil
         end
         status_due(now, -1)
         local n = redis.call('HMGET', key(CC_KEY.QUEUE_STATS, q),
-                             'agents_available', 'staffed', 'free_slots')
+                             'agents_available', 'staffed', 'free_slots',
+                             'aht_ewma_ms')
         return {ready = tonumber(n[1]) or 0, staffed = tonumber(n[2]) or 0,
-                free = tonumber(n[3]) or 0}
+                free = tonumber(n[3]) or 0, aht = tonumber(n[4]) or false}
     end
 
     -- The router's sweep (cc_expire_agents): the agents due, and once a
