@@ -79,20 +79,22 @@ do
         return f, due
     end
 
-    local AGENT_JSON = '"%s":{"name":%s,"status":"%s","calls":%d,"offers":%d,'
+    local AGENT_JSON = ',"%s":{"name":%s,"status":"%s","calls":%d,"offers":%d,'
         .. '"queues":%s,"capacity":%d}'
     local AGENT_UP_SAMPLES = 'callcenter_agent_up{agent="%s",'
         .. 'status="available"} %d\ncallcenter_agent_up{agent="%s",'
         .. 'status="wrapup"} %d\ncallcenter_agent_up{agent="%s",'
         .. 'status="away"} %d\ncallcenter_agent_up{agent="%s",'
-        .. 'status="offline"} %d'
+        .. 'status="offline"} %d\n'
 
     -- An agent's record in cc:status:agents, tab-separated (JSON escapes
     -- tabs): its states (a 0/1 per AGENT_STATES, then SP staffed SP free),
     -- its queues (NAME,NAME),
-    -- then its parts of the answers: its JSON member, its
+    -- then its parts of the answers: its JSON member after a comma, its
     -- callcenter_agent_calls sample, its callcenter_agent_up samples (one
-    -- per AGENT_UP).  Ids and queue names need no escaping.
+    -- per AGENT_UP), each line with its newline: an answer returns them as
+    -- they are, no separator between (each string returned costs).  Ids
+    -- and queue names need no escaping.
     local function status_record(a, f)
         local bits = {}
         for i, state in ipairs(AGENT_STATES) do
@@ -106,7 +108,7 @@ do
             .. '\t' .. string.format(AGENT_JSON, a, js(f.name), f.status,
                                      f.calls, f.offers, f.queues, f.capacity)
             .. '\tcallcenter_agent_calls{agent="' .. a .. '"} '
-            .. jnum(f.calls) .. '\t'
+            .. jnum(f.calls) .. '\n\t'
             .. string.format(AGENT_UP_SAMPLES, a, up('available'), a,
                              up('wrapup'), a, up('away'), a, up('offline'))
     end
@@ -416,8 +418,12 @@ do
         local out = {'{"time":', jnum(now), ',"queues":{'}
         add(out, qs, ',')
         out[#out + 1] = '},"agents":{'
-        -- the JSON members of the agents begin with their quoted id, '"'
-        add(out, agent_parts('"', '#'), ',')
+        -- the JSON members of the agents begin with a comma, then their
+        -- quoted id: the first one's comma left out
+        local members = agent_parts(',"', ',#')
+        for i, m in ipairs(members) do
+            out[#out + 1] = i == 1 and m:sub(2) or m
+        end
         out[#out + 1] = '}}'
         return out
     end
@@ -550,13 +556,13 @@ do
         metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
         for _, p in ipairs(agent_parts('callcenter_agent_calls{',
                                        'callcenter_agent_calls|')) do
-            line(p)
+            out[#out + 1] = p
         end
         metric('callcenter_agent_up', 'gauge',
                '1 for the status the agent is in, 0 for the others.')
         for _, p in ipairs(agent_parts('callcenter_agent_up{',
                                        'callcenter_agent_up|')) do
-            line(p)
+            out[#out + 1] = p
         end
         return out
     end
