@@ -44,13 +44,20 @@ sub samples {
 # the figures as kept, then as made again from the state alone
 sub same {
     my ($what) = @_;
-    my ($kept, $text) = (figures(), samples());
+    my ($kept, $text, $staffing) = (figures(), samples(), staffing());
     $t->redis_cmd('DEL', 'cc:status:agents');
     local $Test::Builder::Level = $Test::Builder::Level + 1;
     is_deeply($kept, figures(),
         "$what: kept figures = figures from the state");
     is($text, samples(), "$what: ... in Prometheus's too");
+    is_deeply($staffing, staffing(), "$what: ... and the staffing sums");
     return $kept;
+}
+
+# the staffing sums each queue keeps for estimates (queues.lua, staffing)
+sub staffing {
+    return [map { $t->redis_cmd('HMGET', "cc:queue:$_:stats",
+        qw(agents_available staffed free_slots)) } qw(sales support)];
 }
 
 sub load {
@@ -130,7 +137,12 @@ $t->until_redis(redis_ms() + 300);
 is(figures()->{agents}{carol}{status}, 'offline',
     'her presence ran out: offline');
 ok_call('cc_agent_open', 'carol', 'kc2', 300, '');
+# the sweep takes an agent a second after it was due (changes coalesced)
 $t->until_redis(redis_ms() + 300);
+ok_call('cc_expire_agents', 10);
+ok(defined $t->redis_cmd('ZSCORE', 'cc:status:due', 'carol'),
+    'not by the sweep at once');
+$t->until_redis(redis_ms() + 1000);
 ok_call('cc_expire_agents', 10);
 is($t->redis_cmd('ZSCORE', 'cc:status:due', 'carol'), undef,
     'the sweep took her presence running out');
@@ -171,6 +183,17 @@ is($s->{agents}{alice}{status}, 'away', 'built: alice away');
 is($s->{queues}{sales}{agents_available}, 1, 'built: sales, bob available');
 same('built from a Redis without figures');
 
+# figures an earlier build of the records made (marked `~`, no staffing
+# sums in the queues): built again, sums and all
+$t->redis_cmd('HDEL', 'cc:status:agents', '~2');
+$t->redis_cmd('HSET', 'cc:status:agents', '~', redis_ms());
+$t->redis_cmd('HDEL', "cc:queue:$_:stats", 'staffed', 'free_slots')
+    for qw(sales support);
+figures();
+ok(defined $t->redis_cmd('HGET', 'cc:queue:sales:stats', 'staffed'),
+    'sums kept again');
+same('built from the records before the sums');
+
 # behind the library's back (a library before these figures, during a
 # rolling upgrade): the sweep makes an agent again from its state, one a
 # second, so it is right again within a few
@@ -183,6 +206,26 @@ ok($t->wait_for(sub {
         && $f->{agents}{bob}{capacity} == 3;
 }, timeout => 30, interval => 0.2), 'the sweep puts them right');
 same('after the repairs');
+
+# an estimate from the kept sums = the one made by walking the agents (no
+# figures built), past the free slots so that it waits
+ok_call('cc_agent_status', $_, 'available') for qw(alice bob);
+figures();
+my @waiting = map { create('sales') } 1 .. 8;
+$t->redis_cmd('HSET', 'cc:queue:sales:stats', 'aht_ewma_ms', 120000);
+sub probe {
+    my $id = 'p' . ++$n;
+    my $r = ok_call('cc_call_create', $id, "tok-$id", 'sales', '{}', '[]',
+                    60000, '', '');
+    ok_call('cc_caller_hangup', $id, "tok-$id");
+    return [@$r[0, 1]];
+}
+my $kept = probe();
+ok($kept->[1] > 0, "position $kept->[0]: an estimate of $kept->[1] s");
+$t->redis_cmd('DEL', 'cc:status:agents');
+is_deeply(probe(), $kept, 'the same estimate from a walk of the agents');
+ok_call('cc_caller_hangup', $_, "tok-$_") for @waiting;
+same('calls waiting');
 
 # the module's way: the answer in parts, the same text
 for my $fmt (qw(json prometheus)) {

@@ -5,6 +5,10 @@
 -- again once, when the function is done (status_flush, lua/status.lua).
 local STATUS_TOUCHED = {}
 
+-- q's staffing as the status figures keep it ({ready, staffed, free}), or
+-- nil when they are not built (lua/status.lua)
+local status_staffing
+
 local function status_touch(a)
     STATUS_TOUCHED[a] = true
 end

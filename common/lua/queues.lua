@@ -17,9 +17,15 @@ end
 -- by set sizes (an estimate may count an id whose call's keys expired,
 -- which the agent's own functions drop: live_ids).  enough: free slots
 -- past which reading on would change no estimate for the call at that
--- position (it waits 0); the counts stop there.
+-- position (it waits 0); the counts stop there.  Kept by the status
+-- figures once they are built: three fields of q's stats, whatever its
+-- agents (status_staffing).
 local function staffing(q, now, enough)
-    local st = {ready = 0, staffed = 0, free = 0}
+    local st = status_staffing(q, now)
+    if st then
+        return st
+    end
+    st = {ready = 0, staffed = 0, free = 0}
     local after = '(' .. now
     for _, a in ipairs(redis.call('SMEMBERS', key(CC_KEY.QUEUE_AGENTS, q))) do
         if enough and st.free >= enough then
@@ -51,8 +57,12 @@ local function estimated_wait(q, position, st, s)
     if position <= st.free then
         return 0                -- a free slot takes it at once
     end
-    local aht = tonumber(redis.call('HGET', key(CC_KEY.QUEUE_STATS, q),
-                                    'aht_ewma_ms')) or DEFAULT_AHT_MS
+    local aht = st.aht
+    if aht == nil then
+        aht = tonumber(redis.call('HGET', key(CC_KEY.QUEUE_STATS, q),
+                                  'aht_ewma_ms'))
+    end
+    aht = aht or DEFAULT_AHT_MS
     return math.ceil(math.max(0, position - st.free) * (aht + s.wrapup)
                      / 1000 / math.max(1, st.staffed))
 end

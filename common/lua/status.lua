@@ -29,9 +29,13 @@ do
     -- or when time alone changes it (its presence runs out, its wrap-up ends:
     -- cc:status:due, looked at by the router's sweep and by every answer).
 
-    local STATUS_BUILT = '~'            -- its field of cc:status:agents: the
-                                        -- last repair's ms, once built
+    -- its field of cc:status:agents: the last repair's ms, once built.  `~2`
+    -- since records hold the staffing sums: figures an earlier build of
+    -- the records made (`~`, whose queues keep no sums) are built again.
+    local STATUS_BUILT = '~2'
     local STATUS_REPAIR_MS = 1000       -- a sweep checks an agent this often
+    local STATUS_COALESCE_MS = 1000     -- the sweep takes an agent this long
+                                        -- after it was due
 
     -- What the answers show of agent a now, and when that changes with time
     -- alone (nil: never, until a function changes it).
@@ -66,22 +70,31 @@ do
             away = f.status == 'away',
             offline = not f.present,
         }
+        -- what it adds to its queues' staffing (queues.lua, staffing): its
+        -- capacity while present and not away, its free slots while it may
+        -- take a call (load by set sizes, as the walk counted it)
+        f.staffed = (f.status == 'available' or f.status == 'wrapup')
+            and f.capacity or 0
+        f.free = f.states.available and f.capacity - f.calls - f.offers or 0
         return f, due
     end
 
-    local AGENT_JSON = '"%s":{"name":%s,"status":"%s","calls":%d,"offers":%d,'
+    local AGENT_JSON = ',"%s":{"name":%s,"status":"%s","calls":%d,"offers":%d,'
         .. '"queues":%s,"capacity":%d}'
     local AGENT_UP_SAMPLES = 'callcenter_agent_up{agent="%s",'
         .. 'status="available"} %d\ncallcenter_agent_up{agent="%s",'
         .. 'status="wrapup"} %d\ncallcenter_agent_up{agent="%s",'
         .. 'status="away"} %d\ncallcenter_agent_up{agent="%s",'
-        .. 'status="offline"} %d'
+        .. 'status="offline"} %d\n'
 
     -- An agent's record in cc:status:agents, tab-separated (JSON escapes
-    -- tabs): its states (a 0/1 per AGENT_STATES), its queues (NAME,NAME),
-    -- then its parts of the answers: its JSON member, its
+    -- tabs): its states (a 0/1 per AGENT_STATES, then SP staffed SP free),
+    -- its queues (NAME,NAME),
+    -- then its parts of the answers: its JSON member after a comma, its
     -- callcenter_agent_calls sample, its callcenter_agent_up samples (one
-    -- per AGENT_UP).  Ids and queue names need no escaping.
+    -- per AGENT_UP), each line with its newline: an answer returns them as
+    -- they are, no separator between (each string returned costs).  Ids
+    -- and queue names need no escaping.
     local function status_record(a, f)
         local bits = {}
         for i, state in ipairs(AGENT_STATES) do
@@ -90,11 +103,12 @@ do
         local function up(s)
             return f.status == s and 1 or 0
         end
-        return table.concat(bits) .. '\t' .. f.queues:gsub('[%[%]"]', '')
+        return table.concat(bits) .. ' ' .. f.staffed .. ' ' .. f.free
+            .. '\t' .. f.queues:gsub('[%[%]"]', '')
             .. '\t' .. string.format(AGENT_JSON, a, js(f.name), f.status,
                                      f.calls, f.offers, f.queues, f.capacity)
             .. '\tcallcenter_agent_calls{agent="' .. a .. '"} '
-            .. jnum(f.calls) .. '\t'
+            .. jnum(f.calls) .. '\n\t'
             .. string.format(AGENT_UP_SAMPLES, a, up('available'), a,
                              up('wrapup'), a, up('away'), a, up('offline'))
     end
@@ -156,26 +170,32 @@ do
         end
         -- the counts: the old states out of the old queues, the new in
         local counts, order = {}, {}
+        local function move(q, field, n)
+            local k = q .. ' ' .. field
+            if not counts[k] then
+                counts[k] = 0
+                order[#order + 1] = {q, field, k}
+            end
+            counts[k] = counts[k] + n
+        end
         local function count(fields, sign)
+            local staffed, free = fields[1]:match(' (%d+) (%d+)$')
             for q in fields[2]:gmatch('[^,]+') do
                 for i, state in ipairs(AGENT_STATES) do
                     if fields[1]:sub(i, i) == '1' then
-                        local k = q .. ' ' .. state
-                        if not counts[k] then
-                            counts[k] = 0
-                            order[#order + 1] = {q, state, k}
-                        end
-                        counts[k] = counts[k] + sign
+                        move(q, 'agents_' .. state, sign)
                     end
                 end
+                move(q, 'staffed', sign * (tonumber(staffed) or 0))
+                move(q, 'free_slots', sign * (tonumber(free) or 0))
             end
         end
         count(was, -1)
         count(is, 1)
         for _, c in ipairs(order) do
             if counts[c[3]] ~= 0 then
-                redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, c[1]),
-                           'agents_' .. c[2], counts[c[3]])
+                redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, c[1]), c[2],
+                           counts[c[3]])
             end
         end
     end
@@ -195,7 +215,7 @@ do
         redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
                    CC_KEY.STATUS_DUE)
         for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
-            local zero = {}
+            local zero = {'staffed', 0, 'free_slots', 0}
             for _, state in ipairs(AGENT_STATES) do
                 zero[#zero + 1] = 'agents_' .. state
                 zero[#zero + 1] = 0
@@ -216,19 +236,41 @@ do
         end
     end
 
+    -- The agents a function changed are due now: made again by the next
+    -- answer (before it reads), else by the sweep STATUS_COALESCE_MS later,
+    -- once for all the changes in between.  So a change costs one ZADD, not
+    -- the reads of status_update (issue 8: +30-60 us an offer, an accept,
+    -- an end).  LT: never later than a due time already there; figures not
+    -- built yet: status_build starts the zset afresh.
     status_flush = function(ok)
         if next(STATUS_TOUCHED) == nil then
             return
         end
         local touched = STATUS_TOUCHED
         STATUS_TOUCHED = {}
-        -- none built yet: the next answer builds them all
-        if ok and status_built() then
-            local now = now_ms()
+        if ok then
+            local now, due = now_ms(), {}
             for a in pairs(touched) do
-                status_update(a, now)
+                due[#due + 1] = now
+                due[#due + 1] = a
             end
+            redis.call('ZADD', CC_KEY.STATUS_DUE, 'LT', unpack(due))
         end
+    end
+
+    -- q's staffing from its kept sums, the agents due made again first (as
+    -- an answer does): exact, and one read when none is due; with the
+    -- queue's handle time of the same hash (aht: false when none yet).
+    status_staffing = function(q, now)
+        if not status_built() then
+            return nil
+        end
+        status_due(now, -1)
+        local n = redis.call('HMGET', key(CC_KEY.QUEUE_STATS, q),
+                             'agents_available', 'staffed', 'free_slots',
+                             'aht_ewma_ms')
+        return {ready = tonumber(n[1]) or 0, staffed = tonumber(n[2]) or 0,
+                free = tonumber(n[3]) or 0, aht = tonumber(n[4]) or false}
     end
 
     -- The router's sweep (cc_expire_agents): the agents due, and once a
@@ -241,7 +283,7 @@ do
         if not last then
             return
         end
-        status_due(now, max)
+        status_due(now - STATUS_COALESCE_MS, max)
         if now - last >= STATUS_REPAIR_MS then
             local a = redis.call('SRANDMEMBER', CC_KEY.AGENTS)
             local r = redis.call('HRANDFIELD', CC_KEY.STATUS_AGENTS)
@@ -376,8 +418,12 @@ do
         local out = {'{"time":', jnum(now), ',"queues":{'}
         add(out, qs, ',')
         out[#out + 1] = '},"agents":{'
-        -- the JSON members of the agents begin with their quoted id, '"'
-        add(out, agent_parts('"', '#'), ',')
+        -- the JSON members of the agents begin with a comma, then their
+        -- quoted id: the first one's comma left out
+        local members = agent_parts(',"', ',#')
+        for i, m in ipairs(members) do
+            out[#out + 1] = i == 1 and m:sub(2) or m
+        end
         out[#out + 1] = '}}'
         return out
     end
@@ -510,13 +556,13 @@ do
         metric('callcenter_agent_calls', 'gauge', 'Calls the agent holds.')
         for _, p in ipairs(agent_parts('callcenter_agent_calls{',
                                        'callcenter_agent_calls|')) do
-            line(p)
+            out[#out + 1] = p
         end
         metric('callcenter_agent_up', 'gauge',
                '1 for the status the agent is in, 0 for the others.')
         for _, p in ipairs(agent_parts('callcenter_agent_up{',
                                        'callcenter_agent_up|')) do
-            line(p)
+            out[#out + 1] = p
         end
         return out
     end
