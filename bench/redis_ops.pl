@@ -111,6 +111,10 @@ for my $id (@$held) {
 }
 my @held = map { [$held->[$_], $agents[$_]{id}] } 0 .. $#$held;
 
+# status figures are built by the first answer (a dashboard or wallboard
+# open, as in service), then kept: built here, before any round
+ok_pipeline(fc('cc_status', 'json'));
+
 # the reference: read the call, store the event, publish it, as a message
 my $ref = $t->redis_cmd_ok('SCRIPT', 'LOAD', <<'LUA');
 local h = redis.call('HGET', KEYS[1], 'state')
