@@ -172,14 +172,7 @@ my $c = $t->create_call(queue => 'sales', name => 'Zoe', -stream => 0);
 my $path = "/call/$c->{call}/events?token=$c->{token}";
 my $events = "cc:call:$c->{call}:events";
 my $HISTORY = 300;
-$t->redis_cmd_ok('EVAL', <<'EOF', 1, $events, $HISTORY, $c->{call},
-for i = 1, tonumber(ARGV[1]) do
-    redis.call('XADD', KEYS[1], '*', 'event', 'message', 'data',
-        '{"call":"' .. ARGV[2] .. '","from":"caller","message":'
-        .. '{"type":"chat","text":"' .. i .. ' ' .. ARGV[3] .. '"}}')
-end
-EOF
-    'x' x 2000);
+$t->fill_history($c->{call}, $HISTORY, 'x' x 2000);
 my $ids = $t->redis_cmd('XRANGE', $events, '-', '+');
 my @ids = map { $_->[0] } @$ids;
 is(scalar @ids, $HISTORY, "a call with $HISTORY messages");

@@ -32,13 +32,7 @@ my $c = $t->create_call(queue => 'sales', name => 'Zoe', -stream => 0);
 my $q = "?token=$c->{token}";
 my $events = "cc:call:$c->{call}:events";
 my $text = 'x' x 2000;
-$t->redis_cmd_ok('EVAL', <<'EOF', 1, $events, $HISTORY, $c->{call}, $text);
-for i = 1, tonumber(ARGV[1]) do
-    redis.call('XADD', KEYS[1], '*', 'event', 'message', 'data',
-        '{"call":"' .. ARGV[2] .. '","from":"caller","message":'
-        .. '{"type":"chat","text":"' .. i .. ' ' .. ARGV[3] .. '"}}')
-end
-EOF
+$t->fill_history($c->{call}, $HISTORY, $text);
 is($t->redis_cmd('XLEN', $events), $HISTORY, "a history of $HISTORY "
     . 'messages of 2 KB');
 

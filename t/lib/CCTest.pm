@@ -1144,6 +1144,21 @@ sub wait_for {
 # caller's event stream (a call rings only while its caller is present),
 # kept open in {stream} (unread) while the answer lives; -stream => 0: no
 # stream (the caller is absent, the call ends after callcenter_caller_grace).
+# $t->fill_history($call, $n, $text): $n caller chat messages of $text
+# (each "I $text") written straight into the call's events stream, in one
+# script: a long history for catch-up and slow-reader tests.
+sub fill_history {
+    my ($self, $call, $n, $text) = @_;
+    $self->redis_cmd_ok('EVAL', <<'EOF', 1, "cc:call:$call:events", $n,
+for i = 1, tonumber(ARGV[1]) do
+    redis.call('XADD', KEYS[1], '*', 'event', 'message', 'data',
+        '{"call":"' .. ARGV[2] .. '","from":"caller","message":'
+        .. '{"type":"chat","text":"' .. i .. ' ' .. ARGV[3] .. '"}}')
+end
+EOF
+        $call, $text);
+}
+
 sub create_call {
     my ($self, %fields) = @_;
     my $headers = delete $fields{-headers};
