@@ -1895,6 +1895,22 @@ ngx_http_callcenter_sse_limit_conn(ngx_pool_cleanup_t *cln)
 }
 
 
+/* the large header buffers of a chain, and its links, back to the pool */
+
+static void
+ngx_http_callcenter_sse_free_buffers(ngx_connection_t *c, ngx_chain_t *cl)
+{
+    ngx_chain_t  *ln;
+
+    while (cl) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+}
+
+
 /*
  * Once the response head and what followed it are sent and nobody else
  * holds the request: the request is logged and freed, the header buffers
@@ -1907,7 +1923,6 @@ static void
 ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
 {
     ngx_buf_t               *b;
-    ngx_chain_t             *cl, *ln;
     ngx_connection_t        *c;
     ngx_pool_cleanup_t      *cln, *own, *lc;
     ngx_http_request_t      *r;
@@ -1986,22 +2001,10 @@ ngx_http_callcenter_sse_detach(ngx_http_callcenter_sse_stream_t *st)
         b->end = NULL;
     }
 
-    for (cl = hc->free; cl; /* void */) {
-        ln = cl;
-        cl = cl->next;
-        ngx_pfree(c->pool, ln->buf->start);
-        ngx_free_chain(c->pool, ln);
-    }
-
+    ngx_http_callcenter_sse_free_buffers(c, hc->free);
     hc->free = NULL;
 
-    for (cl = hc->busy; cl; /* void */) {
-        ln = cl;
-        cl = cl->next;
-        ngx_pfree(c->pool, ln->buf->start);
-        ngx_free_chain(c->pool, ln);
-    }
-
+    ngx_http_callcenter_sse_free_buffers(c, hc->busy);
     hc->busy = NULL;
     hc->nbusy = 0;
 
