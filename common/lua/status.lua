@@ -239,8 +239,8 @@ do
     -- The agents a function changed are due now: made again by the next
     -- answer (before it reads), else by the sweep STATUS_COALESCE_MS later,
     -- once for all the changes in between.  So a change costs one ZADD, not
-    -- the reads of status_update (issue 8: +30-60 us an offer, an accept,
-    -- an end).  LT: never later than a due time already there; figures not
+    -- the reads of status_update (30-60 us more an offer, an accept, an
+    -- end).  LT: never later than a due time already there; figures not
     -- built yet: status_build starts the zset afresh.
     status_flush = function(ok)
         if next(STATUS_TOUCHED) == nil then
