@@ -269,6 +269,84 @@ sub settled {
     return @last;
 }
 
+# What our side's Redis holds for the calls (@calls) and their streams,
+# part by part, to tell apart what a stream adds: INFO memory's dataset
+# (keys, and the server's channel dict) and normal clients (buffers, each
+# client's own channel dict), the calls' connections zsets (MEMORY USAGE),
+# and per client of CLIENT LIST its channels and memory.
+sub redis_parts {
+    my (@calls) = @_;
+    my %p = $t->redis_cmd_ok('INFO', 'memory') =~ /^(\w+):(\d+)\r?$/mg;
+    @p{qw(conns call)} = (0, 0);
+    for (@calls) {
+        $p{conns} += $t->redis_cmd('MEMORY', 'USAGE',
+            "cc:call:$_->{call}:conns") // 0;
+        $p{call} += $t->redis_cmd('MEMORY', 'USAGE', "cc:call:$_->{call}")
+            // 0;
+    }
+    $p{leaving} = $t->redis_cmd('MEMORY', 'USAGE', 'cc:callers:leaving') // 0;
+    for (split /\r?\n/, $t->redis_cmd_ok('CLIENT', 'LIST')) {
+        my %f = /(\S+)=(\S*)/g;
+        $p{client}{ $f{id} } = \%f;
+    }
+    my ($ch) = $t->redis_cmd_ok('PUBSUB', 'CHANNELS', 'cc:call:*');
+    $p{channel} = ref $ch ? $ch->[0] : undef;
+    return \%p;
+}
+
+# jemalloc's size class of an allocation of n bytes (at most 512)
+sub jsize {
+    my ($n) = @_;
+    return $n <= 8 ? 8 : $n <= 16 ? 16 : $n <= 128 ? 16 * ceil($n / 16)
+        : $n <= 256 ? 32 * ceil($n / 32) : 64 * ceil($n / 64);
+}
+
+# The breakdown of what count streams added between parts $a and $b,
+# measured, then what Redis 7.0 allocates for a channel with one
+# subscriber (the name's embedded string object, the server's dict entry,
+# list and list node, the client's dict entry, both dicts' buckets).
+sub redis_breakdown {
+    my ($a, $b, $count) = @_;
+    my $per = sub { ($b->{ $_[0] } - $a->{ $_[0] }) / $count };
+    my ($subs, $chans, $buckets) = (0, 0, 0);
+    my $slots = sub { my $n = shift; my $s = 4; $s *= 2 while $s < $n; $s };
+    my @links;
+    for my $id (sort keys %{ $b->{client} }) {
+        my ($x, $y) = ($a->{client}{$id}, $b->{client}{$id});
+        next unless $x && $y->{sub} > $x->{sub};
+        push @links, sprintf "client %d: %d -> %d channels, tot-mem %+d B, "
+            . "qbuf %d+%d free, omem %d", $id, $x->{sub}, $y->{sub},
+            $y->{'tot-mem'} - $x->{'tot-mem'}, $y->{qbuf}, $y->{'qbuf-free'},
+            $y->{omem};
+        $chans += $y->{sub};
+        $buckets += 8 * ($slots->($y->{sub}) - $slots->($x->{sub}));
+    }
+    my $all = 0;
+    $all += $_->{sub} for values %{ $b->{client} };
+    my $all0 = 0;
+    $all0 += $_->{sub} for values %{ $a->{client} };
+    $buckets += 8 * ($slots->($all) - $slots->($all0));
+    my $len = length($b->{channel} // '');
+    my %model = (name => jsize(16 + 3 + $len + 1), entries => 2 * 32,
+        list => jsize(48) + jsize(24), buckets => $buckets / $count);
+    my $model = 0;
+    $model += $_ for values %model;
+    note(sprintf "  Redis per stream: used_memory %+.1f B = dataset %+.1f "
+        . "(of it the connections zsets %+.1f, the calls' hashes %+.1f, "
+        . "cc:callers:leaving %+.1f, the functions' Lua %+.1f, the rest: "
+        . "the server's channels) + normal clients %+.1f + other overhead "
+        . "%+.1f", $per->('used_memory'), $per->('used_memory_dataset'),
+        $per->('conns'), $per->('call'), $per->('leaving'),
+        $per->('used_memory_vm_functions'), $per->('mem_clients_normal'),
+        $per->('used_memory_overhead') - $per->('mem_clients_normal'));
+    note("  $_") for @links;
+    note(sprintf "  a channel of %d characters (%s) with one subscriber, "
+        . "by jemalloc's classes: %d B = name object %d + 2 dict entries "
+        . "%d + clients list and node %d + dict buckets %.1f",
+        $len, $b->{channel} // '-', $model, @model{qw(name entries list
+        buckets)});
+}
+
 # CPU seconds (user + system) the processes used so far
 sub cpu {
     my $ticks = 0;
@@ -464,11 +542,13 @@ sub memory {
                 }
             }
             my ($rss0, $mem0) = settled($x, $count);
+            my $parts0 = $side eq 'ours' ? redis_parts(@calls) : undef;
             my $pss0 = pss_kb($x);
             $made = ($mem0 - $mem) / $count;
             $p->start_idle(connect_rate => $o{'connect-rate'});
             my ($rss1, $mem1) = settled($x, $count);
             my $pss = (pss_kb($x) - $pss0) / $count;
+            my $parts1 = $parts0 ? redis_parts(@calls) : undef;
             $p->stop;
             hang_up(@calls);
             drop_nchan_keys() if $side eq 'nchan';
@@ -481,6 +561,7 @@ sub memory {
                 $bytes, $side eq 'ours'
                     ? "a call's first stream (the call enters its queue)"
                     : 'a channel made with one message', $made);
+            redis_breakdown($parts0, $parts1, $count) if $parts0;
             push @{ $fig{nginx_mem}{$side} }, $kib;
             push @{ $fig{redis_mem}{$side} }, $bytes;
             push @{ $fig{redis_live}{$side} }, $made;
