@@ -219,17 +219,56 @@ end
 
 -- Events ------------------------------------------------------------------
 
-local function emit(k, event, data, maxlen)
-    local id = redis.call('XADD', k, 'MAXLEN', '~', maxlen, '*',
-                          'event', event, 'data', data)
-    redis.call('PUBLISH', k, id .. ' ' .. event .. ' ' .. data)
-    return id
+-- With id (a call's, k its stream), the message goes to the channel of
+-- each nginx worker holding a stream of the call: its connection "TAG.N"
+-- names the worker (CC_KEY.NGINX_WORKER of TAG), the message is "K MSG";
+-- and to k itself only while a module before worker channels holds one
+-- (a connection without a tag; "~closed" is none).  So an idle caller
+-- stream keeps no subscription in Redis, one a call and worker before.
+local emit, publish_live
+do
+    local function publish(k, msg, id)
+        if not id then
+            redis.call('PUBLISH', k, msg)
+            return
+        end
+        local sent, own = {}, false
+        for _, c in ipairs(redis.call('ZRANGE', key(CC_KEY.CALL_CONNS, id),
+                                      0, -1)) do
+            local w = c:match('^([%w_-]+)%.')
+            if w then
+                if not sent[w] then
+                    sent[w] = true
+                    redis.call('PUBLISH', key(CC_KEY.NGINX_WORKER, w),
+                               k .. ' ' .. msg)
+                end
+            elseif c:byte(1) ~= 126 then
+                own = true
+            end
+        end
+        if own then
+            redis.call('PUBLISH', k, msg)
+        end
+    end
+
+    emit = function(k, event, data, maxlen, id)
+        local ev = redis.call('XADD', k, 'MAXLEN', '~', maxlen, '*',
+                              'event', event, 'data', data)
+        publish(k, ev .. ' ' .. event .. ' ' .. data, id)
+        return ev
+    end
+
+    -- a live-only event: published, never stored ("-" where the id goes)
+    publish_live = function(k, event, data, id)
+        publish(k, '- ' .. event .. ' ' .. data, id)
+    end
 end
 
--- a live-only event: published, never stored ("-" where the id goes)
-local function publish_live(k, event, data)
-    redis.call('PUBLISH', k, '- ' .. event .. ' ' .. data)
-end
+-- what a module asks of FUNCTION LIST: a library without it publishes a
+-- caller stream's events on the stream's own channel alone
+register('cc_worker_channels', function()
+    return 1
+end)
 
 local function tip(k)
     local last = redis.call('XREVRANGE', k, '+', '-', 'COUNT', 1)
@@ -237,7 +276,7 @@ local function tip(k)
 end
 
 local function emit_call(id, event, data)
-    return emit(key(CC_KEY.CALL_EVENTS, id), event, data, CALL_MAXLEN)
+    return emit(key(CC_KEY.CALL_EVENTS, id), event, data, CALL_MAXLEN, id)
 end
 
 local function emit_agent(a, event, data)

@@ -90,6 +90,13 @@
 #define CC_CHANNEL_ANCHOR       "cc:nginx:anchor"
 
 /*
+ * The channel of one nginx worker, its tag in place of %s: the library
+ * publishes a caller stream's events there ("KEY MESSAGE") for each worker
+ * whose connection ("TAG.N") is in the call's connections.
+ */
+#define CC_KEY_NGINX_WORKER     "cc:nginx:%s"
+
+/*
  * Sites (callcenter_site, --site; docs/DESIGN.md "Sites and Cluster"):
  * with a site every CC_KEY_* above is "cc:{SITE}:..." in place of "cc:...",
  * one hash tag, so a site's keys share one Redis Cluster slot.  Every FCALL

@@ -193,6 +193,14 @@ ngx_int_t ngx_http_callcenter_sse_conn(ngx_http_request_t *r,
 ngx_int_t ngx_http_callcenter_redis_subscribe(ngx_str_t *channel,
     ngx_uint_t on);
 
+/*
+ * The worker's tag (its caller streams' connections are "TAG.N") and its
+ * channel, subscribed with the link: the library publishes there a caller
+ * stream's events as "KEY MESSAGE", handed on as MESSAGE of channel KEY.
+ */
+extern ngx_str_t  ngx_http_callcenter_redis_tag;
+extern ngx_str_t  ngx_http_callcenter_redis_worker;
+
 /* what the redis file tells the sse file */
 void ngx_http_callcenter_sse_commands_up(void);     /* command link ready */
 void ngx_http_callcenter_sse_subscriber_up(void);   /* subscribe again */

@@ -12,6 +12,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <sys/random.h>
 #include <hiredis/async.h>
 
 #include "ngx_http_callcenter.h"
@@ -117,9 +118,15 @@ static redisReply *ngx_http_callcenter_redis_copy(redisReply *reply,
 static void ngx_http_callcenter_redis_free_reply(redisReply *reply);
 static void ngx_http_callcenter_redis_sub_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
+static ngx_int_t ngx_http_callcenter_redis_worker_init(
+    ngx_http_callcenter_main_conf_t *mcf);
 
 
 static ngx_http_callcenter_main_conf_t  *ngx_http_callcenter_redis_conf;
+
+/* the worker's tag and channel (CC_KEY_NGINX_WORKER, the site's) */
+ngx_str_t                                ngx_http_callcenter_redis_tag;
+ngx_str_t                                ngx_http_callcenter_redis_worker;
 static ngx_uint_t                        ngx_http_callcenter_redis_exiting;
 static ngx_uint_t                        ngx_http_callcenter_redis_unconfirmed;
 
@@ -302,6 +309,10 @@ ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle)
 
     ngx_http_callcenter_redis_conf = mcf;
     ngx_http_callcenter_redis_exiting = 0;
+
+    if (ngx_http_callcenter_redis_worker_init(mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     ngx_queue_init(&ngx_http_callcenter_redis_records);
 
@@ -680,8 +691,9 @@ ngx_http_callcenter_redis_ready(ngx_http_callcenter_redis_link_t *link)
 
     if (link->subscriber) {
         if (redisAsyncCommand(link->ac, ngx_http_callcenter_redis_sub_reply,
-                              NULL, "SUBSCRIBE %s",
-                              CC_CHANNEL_ANCHOR)
+                              NULL, "SUBSCRIBE %s %b", CC_CHANNEL_ANCHOR,
+                              ngx_http_callcenter_redis_worker.data,
+                              ngx_http_callcenter_redis_worker.len)
             != REDIS_OK)
         {
             ngx_http_callcenter_redis_drop(link);
@@ -1520,6 +1532,46 @@ ngx_http_callcenter_redis_ping_handler(ngx_event_t *ev)
 
 /* the subscriber link */
 
+/*
+ * A tag of 48 random bits names the worker for its life: its caller
+ * streams' connections are "TAG.N" and its channel "cc:nginx:TAG" (the
+ * site's: "cc:{SITE}:nginx:TAG"), subscribed with the anchor.
+ */
+
+static ngx_int_t
+ngx_http_callcenter_redis_worker_init(ngx_http_callcenter_main_conf_t *mcf)
+{
+    u_char            bytes[6], *p;
+    ngx_str_t         src;
+    static u_char     tag[sizeof("12345678")];
+    static u_char     name[CC_SITE_KEY_MAX + sizeof(CC_KEY_NGINX_WORKER)
+                           + sizeof(tag)];
+
+    if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t) sizeof(bytes)) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, ngx_errno,
+                      "callcenter: getrandom() failed");
+        return NGX_ERROR;
+    }
+
+    src.data = bytes;
+    src.len = sizeof(bytes);
+    ngx_http_callcenter_redis_tag.data = tag;
+    ngx_encode_base64url(&ngx_http_callcenter_redis_tag, &src);
+
+    /* CC_KEY_NGINX_WORKER: "cc:nginx:%s"; site_key "cc:" or "cc:{SITE}" */
+    p = mcf->site_key.len > 3 ? ngx_sprintf(name, "%V:", &mcf->site_key)
+                              : ngx_cpymem(name, "cc:", 3);
+    p = ngx_cpymem(p, CC_KEY_NGINX_WORKER + 3,
+                   sizeof(CC_KEY_NGINX_WORKER) - 1 - 3 - 2);
+    p = ngx_cpymem(p, tag, ngx_http_callcenter_redis_tag.len);
+
+    ngx_http_callcenter_redis_worker.data = name;
+    ngx_http_callcenter_redis_worker.len = p - name;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_callcenter_redis_subscribe(ngx_str_t *channel, ngx_uint_t on)
 {
@@ -1566,6 +1618,34 @@ ngx_http_callcenter_redis_sub_reply(redisAsyncContext *ac, void *r,
 
     channel.data = (u_char *) reply->element[1]->str;
     channel.len = reply->element[1]->len;
+
+    if (channel.len == ngx_http_callcenter_redis_worker.len
+        && ngx_strncmp(channel.data, ngx_http_callcenter_redis_worker.data,
+                       channel.len)
+           == 0
+        && ngx_strcmp(reply->element[0]->str, "message") == 0)
+    {
+        /* "KEY MESSAGE": a message of the stream KEY's channel */
+
+        if (reply->element[2]->type != REDIS_REPLY_STRING) {
+            return;
+        }
+
+        channel.data = (u_char *) reply->element[2]->str;
+        payload.data = ngx_strlchr(channel.data,
+                                   channel.data + reply->element[2]->len,
+                                   ' ');
+        if (payload.data == NULL) {
+            return;
+        }
+
+        channel.len = payload.data - channel.data;
+        payload.data++;
+        payload.len = reply->element[2]->len - channel.len - 1;
+
+        ngx_http_callcenter_sse_message(&channel, &payload);
+        return;
+    }
 
     if (channel.len == sizeof(CC_CHANNEL_ANCHOR) - 1
         && ngx_strncmp(channel.data, CC_CHANNEL_ANCHOR,

@@ -54,11 +54,17 @@
 #define NGX_HTTP_CALLCENTER_SSE_BYE      "retry: 1000\n\n"
 #define NGX_HTTP_CALLCENTER_SSE_PING     ": ping\n\n"
 
+#define NGX_HTTP_CALLCENTER_SSE_LIBRARIES  1000  /* ms between looks */
+
 
 typedef struct {
     ngx_str_node_t                      sn;       /* sn.str: the channel */
     ngx_queue_t                         streams;
     ngx_uint_t                          state;
+    ngx_uint_t                          worker;   /* carried by the
+                                                   * worker's channel: no
+                                                   * subscription of its
+                                                   * own */
 } ngx_http_callcenter_sse_channel_t;
 
 
@@ -138,6 +144,15 @@ typedef struct {
 
 static void ngx_http_callcenter_sse_channel_leave(
     ngx_http_callcenter_sse_stream_t *st);
+static void ngx_http_callcenter_sse_worker_acked(
+    ngx_http_callcenter_sse_channel_t *ch);
+static void ngx_http_callcenter_sse_each_channel(
+    void (*fn)(ngx_http_callcenter_sse_channel_t *ch));
+static void ngx_http_callcenter_sse_libraries_handler(ngx_event_t *ev);
+static void ngx_http_callcenter_sse_libraries_reply(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_callcenter_sse_own_channel(
+    ngx_http_callcenter_sse_channel_t *ch);
 static void ngx_http_callcenter_sse_catchup(
     ngx_http_callcenter_sse_stream_t *st);
 static void ngx_http_callcenter_sse_end(ngx_http_callcenter_sse_stream_t *st,
@@ -156,6 +171,18 @@ static ngx_rbtree_node_t  ngx_http_callcenter_sse_sentinel;
 static ngx_rbtree_t       ngx_http_callcenter_sse_addresses;
 static ngx_rbtree_node_t  ngx_http_callcenter_sse_address_sentinel;
 static ngx_uint_t         ngx_http_callcenter_sse_initialized;
+
+/*
+ * Caller streams' channels and the worker's channel.  While a library
+ * that publishes on a stream's own channel alone may be called (one
+ * without cc_worker_channels in FUNCTION LIST: old nodes or routers in a
+ * rolling upgrade), a caller stream's channel is subscribed as before;
+ * once none is left, the worker's channel carries it.
+ */
+static ngx_uint_t         ngx_http_callcenter_sse_worker_up;  /* acked */
+static ngx_uint_t         ngx_http_callcenter_sse_old = 1;
+static ngx_uint_t         ngx_http_callcenter_sse_conns;      /* made */
+static ngx_event_t        ngx_http_callcenter_sse_libraries;
 
 /*
  * The streams whose XRANGE is on its way, oldest first: the worker's own
@@ -313,6 +340,14 @@ ngx_http_callcenter_sse_channel_free(ngx_http_callcenter_sse_channel_t *ch)
 static void
 ngx_http_callcenter_sse_channel_subscribe(ngx_http_callcenter_sse_channel_t *ch)
 {
+    if (ch->worker) {
+        /* SUBSCRIBING: till the worker's channel is acked */
+        ch->state = ngx_http_callcenter_sse_worker_up
+                    ? NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED
+                    : NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING;
+        return;
+    }
+
     if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 1) == NGX_OK) {
         ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING;
 
@@ -329,7 +364,9 @@ static void
 ngx_http_callcenter_sse_channel_unsubscribe(
     ngx_http_callcenter_sse_channel_t *ch)
 {
-    if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
+    if (!ch->worker
+        && ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK)
+    {
         ch->state = NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBING;
 
     } else {
@@ -359,6 +396,8 @@ ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
         ngx_queue_init(&ch->streams);
         ch->state = st->local ? NGX_HTTP_CALLCENTER_SSE_LOCAL
                               : NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
+        ch->worker = st->party == NGX_HTTP_CALLCENTER_CALLER
+                     && !ngx_http_callcenter_sse_old;
 
         ngx_rbtree_insert(&ngx_http_callcenter_sse_channels, &ch->sn.node);
     }
@@ -376,6 +415,12 @@ ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
 
     case NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED:
         ngx_http_callcenter_sse_channel_subscribe(ch);
+
+        if (ch->state == NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED) {
+            /* the worker's channel */
+            ngx_http_callcenter_sse_catchup(st);
+        }
+
         break;
 
     case NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED:
@@ -437,6 +482,21 @@ ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
     ngx_http_callcenter_sse_stream_t   *st;
     ngx_http_callcenter_sse_channel_t  *ch;
 
+    if (channel->len == ngx_http_callcenter_redis_worker.len
+        && ngx_strncmp(channel->data, ngx_http_callcenter_redis_worker.data,
+                       channel->len)
+           == 0)
+    {
+        ngx_http_callcenter_sse_worker_up = on;
+
+        if (on) {
+            ngx_http_callcenter_sse_each_channel(
+                                        ngx_http_callcenter_sse_worker_acked);
+        }
+
+        return;
+    }
+
     ch = ngx_http_callcenter_sse_channel_find(channel);
     if (ch == NULL) {
         return;
@@ -470,6 +530,41 @@ ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
 
     /* a stream that fails here leaves, the channel stays: it is
      * SUBSCRIBED, so the last one out only unsubscribes */
+
+    for (q = ngx_queue_head(&ch->streams);
+         q != ngx_queue_sentinel(&ch->streams);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+
+        if (st->phase == NGX_HTTP_CALLCENTER_SSE_WAIT) {
+            ngx_http_callcenter_sse_catchup(st);
+        }
+    }
+}
+
+
+/* the worker's channel is subscribed: so are the channels it carries */
+
+static void
+ngx_http_callcenter_sse_worker_acked(ngx_http_callcenter_sse_channel_t *ch)
+{
+    ngx_queue_t                       *q, *next;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    if (!ch->worker || ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING) {
+        return;
+    }
+
+    if (ngx_queue_empty(&ch->streams)) {
+        ngx_http_callcenter_sse_channel_free(ch);
+        return;
+    }
+
+    ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED;
+
+    /* a stream that fails here leaves; the last one frees the channel */
 
     for (q = ngx_queue_head(&ch->streams);
          q != ngx_queue_sentinel(&ch->streams);
@@ -559,6 +654,7 @@ ngx_http_callcenter_sse_unsubscribed(ngx_http_callcenter_sse_channel_t *ch)
 void
 ngx_http_callcenter_sse_subscriber_down(void)
 {
+    ngx_http_callcenter_sse_worker_up = 0;
     ngx_http_callcenter_sse_each_channel(ngx_http_callcenter_sse_unsubscribed);
 }
 
@@ -598,6 +694,152 @@ void
 ngx_http_callcenter_sse_commands_up(void)
 {
     ngx_http_callcenter_sse_each_channel(ngx_http_callcenter_sse_resume);
+
+    if (!ngx_http_callcenter_sse_libraries.timer_set) {
+        ngx_http_callcenter_sse_libraries_handler(
+                                        &ngx_http_callcenter_sse_libraries);
+    }
+}
+
+
+/*
+ * Which libraries may be called: each second FUNCTION LIST of the
+ * callcenter_* libraries.  One without cc_worker_channels (a version
+ * before it) publishes a caller stream's events on its own channel alone,
+ * so while one is loaded, caller channels are subscribed; once none is
+ * left (its nodes gone, FUNCTION DELETE: docs/DESIGN.md "Versions and
+ * rolling upgrades"), new ones ride on the worker's channel.
+ */
+
+static void
+ngx_http_callcenter_sse_libraries_handler(ngx_event_t *ev)
+{
+    static const char    *argv[] = { "FUNCTION", "LIST", "LIBRARYNAME",
+                                     "callcenter_*" };
+    static const size_t   argvlen[] = { 8, 4, 11, 12 };
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    ev->handler = ngx_http_callcenter_sse_libraries_handler;
+    ev->log = ngx_cycle->log;
+    ev->cancelable = 1;
+
+    (void) ngx_http_callcenter_redis_command(NULL,
+                                        ngx_http_callcenter_sse_libraries_reply,
+                                        4, argv, argvlen);
+
+    ngx_add_timer(ev, NGX_HTTP_CALLCENTER_SSE_LIBRARIES);
+}
+
+
+/* the string after name in a flat list of names and values, or NULL */
+
+static redisReply *
+ngx_http_callcenter_sse_field(redisReply *list, const char *name)
+{
+    size_t  i;
+
+    if (list->type != REDIS_REPLY_ARRAY) {
+        return NULL;
+    }
+
+    for (i = 0; i + 1 < list->elements; i += 2) {
+        if (list->element[i]->type == REDIS_REPLY_STRING
+            && ngx_strcmp(list->element[i]->str, name) == 0)
+        {
+            return list->element[i + 1];
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_callcenter_sse_libraries_reply(ngx_http_request_t *r,
+    redisReply *reply)
+{
+    size_t       i, j;
+    ngx_uint_t   old, marked;
+    redisReply  *lib, *fns, *fn;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        /* an answer that tells nothing changes nothing */
+        return;
+    }
+
+    old = 0;
+
+    for (i = 0; i < reply->elements; i++) {
+        lib = reply->element[i];
+        fns = ngx_http_callcenter_sse_field(lib, "functions");
+
+        if (fns == NULL || fns->type != REDIS_REPLY_ARRAY) {
+            old = 1;
+            continue;
+        }
+
+        marked = 0;
+
+        for (j = 0; j < fns->elements && !marked; j++) {
+            fn = ngx_http_callcenter_sse_field(fns->element[j], "name");
+
+            marked = fn != NULL && fn->type == REDIS_REPLY_STRING
+                     && ngx_strncmp(fn->str, "cc_worker_channels_",
+                                    sizeof("cc_worker_channels_") - 1)
+                        == 0;
+        }
+
+        old |= !marked;
+    }
+
+    if (old && !ngx_http_callcenter_sse_old) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "callcenter: a library before worker channels is "
+                      "loaded: caller streams subscribe their channels");
+
+        ngx_http_callcenter_sse_each_channel(
+                                        ngx_http_callcenter_sse_own_channel);
+    }
+
+    ngx_http_callcenter_sse_old = old;
+}
+
+
+/*
+ * A library before worker channels came: a channel the worker's channel
+ * carried subscribes its own, and its streams catch up again once it is
+ * (what that library published meanwhile is in the stream).
+ */
+
+static void
+ngx_http_callcenter_sse_own_channel(ngx_http_callcenter_sse_channel_t *ch)
+{
+    ngx_queue_t                       *q;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    if (!ch->worker) {
+        return;
+    }
+
+    ch->worker = 0;
+
+    if (ch->state == NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED) {
+        /* ngx_http_callcenter_sse_subscriber_up() will */
+        return;
+    }
+
+    for (q = ngx_queue_head(&ch->streams);
+         q != ngx_queue_sentinel(&ch->streams);
+         q = ngx_queue_next(q))
+    {
+        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
+        st->phase = NGX_HTTP_CALLCENTER_SSE_WAIT;
+    }
+
+    ngx_http_callcenter_sse_channel_subscribe(ch);
 }
 
 
@@ -1553,10 +1795,29 @@ ngx_http_callcenter_sse_conn(ngx_http_request_t *r, ngx_uint_t party,
 
     ttl->data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
 
-    if (ttl->data == NULL
-        || ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
-                                      &ctx->conn_id)
-           != NGX_OK)
+    if (ttl->data == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    if (party == NGX_HTTP_CALLCENTER_CALLER) {
+        /* "TAG.N": the library publishes to this worker's channel */
+        ctx->conn_id.data = ngx_pnalloc(r->pool,
+                                        ngx_http_callcenter_redis_tag.len
+                                        + 1 + NGX_INT_T_LEN);
+        if (ctx->conn_id.data == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
+        }
+
+        ctx->conn_id.len = ngx_sprintf(ctx->conn_id.data, "%V.%xi",
+                                       &ngx_http_callcenter_redis_tag,
+                                       ++ngx_http_callcenter_sse_conns)
+                           - ctx->conn_id.data;
+
+    } else if (ngx_http_callcenter_random(r, NGX_HTTP_CALLCENTER_CONN_BYTES,
+                                          &ctx->conn_id)
+               != NGX_OK)
     {
         *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_DECLINED;

@@ -1,5 +1,5 @@
 # Live-only events (issue 6, item 5): a payload "- EVENT DATA" published on
-# a stream's channel reaches the streams that are live, with the id each
+# a stream's channel (a caller stream's: its worker's) reaches the streams that are live, with the id each
 # wrote last; it is never stored, never replayed, and a resume from that id
 # neither repeats nor loses anything.
 use strict; use warnings; use Test::More;
@@ -24,13 +24,23 @@ ok($queued, 'the caller stream is live');
 # its channel is subscribed) may still be subscribing or finishing its
 # catch-up (one more XRANGE) and skip a live-only event meanwhile, as it
 # should: publish again until one arrives.
+# A caller stream's events go to its worker's channel ("KEY MESSAGE" on
+# cc:nginx:TAG, TAG from the stream's connection "TAG.N" in the call's
+# connections), an agent stream's to its own channel.
 sub live_only {
-    my ($stream, $channel, $data) = @_;
+    my ($stream, $channel, $data, $call) = @_;
+    my ($to, $msg) = ($channel, "- message $data");
+    if ($call) {
+        my ($conn) = grep { /\./ } @{ $t->redis_cmd('ZRANGE',
+            "cc:call:$call:conns", 0, -1) };
+        ($to, $msg) = ("cc:nginx:" . ($conn =~ s/\..*//r), "$channel $msg")
+            if $conn;
+    }
     $t->wait_for(sub {
-        $t->redis_cmd('PUBSUB', 'NUMSUB', $channel)->[1] >= 1 })
+        $t->redis_cmd('PUBSUB', 'NUMSUB', $to)->[1] >= 1 })
         or return undef;
     for (1 .. 20) {
-        $t->redis_cmd('PUBLISH', $channel, "- message $data");
+        $t->redis_cmd('PUBLISH', $to, $msg);
         my $ev = $stream->next_event(timeout => 0.5);
         return $ev if $ev;
     }
@@ -38,7 +48,7 @@ sub live_only {
 }
 
 my $typing = qq({"call":"$c->{call}","from":"agent","message":{"type":"typing"}});
-my $ev = live_only($s, $channel, $typing);
+my $ev = live_only($s, $channel, $typing, $c->{call});
 is($ev && $ev->{json}{message}{type}, 'typing', 'it arrives live');
 is($ev && $ev->{id}, $queued->{id}, '... with the id written last');
 is($t->redis_cmd('XLEN', $channel), 1, '... and is not stored');

@@ -73,16 +73,21 @@ SKIP: {
     ok($s3->wait_event('queued'), 'new streams work after the restart');
     $s3->close;
 }
-# ...and the old stream is still alive: its channel is subscribed again
-# and an event published after the restart (so never buffered before it)
-# reaches it
+# ...and the old stream is still alive: its worker's channel (a caller
+# stream's events come as "KEY MESSAGE" on cc:nginx:TAG) is subscribed
+# again and an event published after the restart (so never buffered
+# before it) reaches it
 my $chan = "cc:call:$c->{call}:events";
+my $worker;
 ok($t->wait_for(sub {
-    $t->redis_cmd_ok('PUBSUB', 'NUMSUB', $chan)->[1] >= 1 }, timeout => 10),
-    'old caller stream subscribed again');
+    ($worker) = grep { $_ ne 'cc:nginx:anchor' }
+        @{ $t->redis_cmd_ok('PUBSUB', 'CHANNELS', 'cc:nginx:*') };
+    $worker }, timeout => 10),
+    'old caller stream subscribed again: its worker\'s channel');
 my $data = CCTest->json->encode({ call => $c->{call}, from => 'agent',
     message => { type => 'chat', text => 'after-restart' } });
-is($t->redis_cmd_ok('PUBLISH', $chan, "99999999999999-0 message $data"), 1,
+is($t->redis_cmd_ok('PUBLISH', $worker,
+    "$chan 99999999999999-0 message $data"), 1,
     'published after the restart');
 my $after = $cs->wait_event('message', timeout => 5,
     match => sub { ($_[0]{json}{message}{text} // '') eq 'after-restart' });

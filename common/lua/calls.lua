@@ -289,7 +289,7 @@ do
             return ev
         end
         local ck = key(CC_KEY.CALL_EVENTS, id)
-        publish_live(ck, 'message', data)
+        publish_live(ck, 'message', data, id)
         if a then
             publish_live(key(CC_KEY.AGENT_EVENTS, a), 'message', data)
         end
