@@ -340,11 +340,13 @@ sub redis_breakdown {
         $per->('used_memory_vm_functions'), $per->('mem_clients_normal'),
         $per->('used_memory_overhead') - $per->('mem_clients_normal'));
     note("  $_") for @links;
-    note(sprintf "  a channel of %d characters (%s) with one subscriber, "
-        . "by jemalloc's classes: %d B = name object %d + 2 dict entries "
-        . "%d + clients list and node %d + dict buckets %.1f",
-        $len, $b->{channel} // '-', $model, @model{qw(name entries list
-        buckets)});
+    # a caller stream rides on its worker's channel, unless a library
+    # before worker channels is loaded
+    note(defined $b->{channel} ? sprintf("  a channel of %d characters (%s) "
+        . "with one subscriber, by jemalloc's classes: %d B = name object %d "
+        . "+ 2 dict entries %d + clients list and node %d + dict buckets "
+        . "%.1f", $len, $b->{channel}, $model, @model{qw(name entries list
+        buckets)}) : '  no caller stream\'s channel subscribed');
 }
 
 # CPU seconds (user + system) the processes used so far

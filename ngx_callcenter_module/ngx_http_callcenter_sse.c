@@ -61,7 +61,8 @@ typedef struct {
     ngx_str_node_t                      sn;       /* sn.str: the channel */
     ngx_queue_t                         streams;
     ngx_uint_t                          state;
-    ngx_uint_t                          worker;   /* carried by the
+    unsigned                            caller:1;
+    unsigned                            worker:1; /* carried by the
                                                    * worker's channel: no
                                                    * subscription of its
                                                    * own */
@@ -152,6 +153,8 @@ static void ngx_http_callcenter_sse_libraries_handler(ngx_event_t *ev);
 static void ngx_http_callcenter_sse_libraries_reply(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_callcenter_sse_own_channel(
+    ngx_http_callcenter_sse_channel_t *ch);
+static void ngx_http_callcenter_sse_worker_channel(
     ngx_http_callcenter_sse_channel_t *ch);
 static void ngx_http_callcenter_sse_catchup(
     ngx_http_callcenter_sse_stream_t *st);
@@ -396,8 +399,8 @@ ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
         ngx_queue_init(&ch->streams);
         ch->state = st->local ? NGX_HTTP_CALLCENTER_SSE_LOCAL
                               : NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
-        ch->worker = st->party == NGX_HTTP_CALLCENTER_CALLER
-                     && !ngx_http_callcenter_sse_old;
+        ch->caller = st->party == NGX_HTTP_CALLCENTER_CALLER;
+        ch->worker = ch->caller && !ngx_http_callcenter_sse_old;
 
         ngx_rbtree_insert(&ngx_http_callcenter_sse_channels, &ch->sn.node);
     }
@@ -805,6 +808,33 @@ ngx_http_callcenter_sse_libraries_reply(ngx_http_request_t *r,
     }
 
     ngx_http_callcenter_sse_old = old;
+
+    if (!old && ngx_http_callcenter_sse_worker_up) {
+        ngx_http_callcenter_sse_each_channel(
+                                     ngx_http_callcenter_sse_worker_channel);
+    }
+}
+
+
+/*
+ * No library before worker channels is left: a caller channel subscribed
+ * gives its subscription back, the worker's channel carries it already
+ * (its streams' connections are tagged); the UNSUBSCRIBE's ack finds it
+ * SUBSCRIBED and changes nothing.
+ */
+
+static void
+ngx_http_callcenter_sse_worker_channel(ngx_http_callcenter_sse_channel_t *ch)
+{
+    if (!ch->caller || ch->worker
+        || ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED)
+    {
+        return;
+    }
+
+    if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
+        ch->worker = 1;
+    }
 }
 
 

@@ -155,9 +155,13 @@ close $_ for @socks;
     $s->close;
     close $stalled;
 }
+# a caller stream rides on its worker's channel: gone, its connection
+# leaves the call's (and a channel of its own, if it had one, goes)
 ok($t->wait_for(sub {
-    $t->redis_cmd('PUBSUB', 'NUMSUB', $events)->[1] == 0 }, timeout => 10),
-    'the stalled streams gone: their channel unsubscribed');
+    !grep({ /\./ } @{ $t->redis_cmd('ZRANGE', "cc:call:$c->{call}:conns",
+        0, -1) })
+    && $t->redis_cmd('PUBSUB', 'NUMSUB', $events)->[1] == 0 }, timeout => 10),
+    'the stalled streams gone: their connections and channel');
 $t->stop_nginx;
 
 # ---- the default limits, per address 8
