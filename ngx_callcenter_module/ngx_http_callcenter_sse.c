@@ -147,6 +147,8 @@ static void ngx_http_callcenter_sse_channel_leave(
     ngx_http_callcenter_sse_stream_t *st);
 static void ngx_http_callcenter_sse_worker_acked(
     ngx_http_callcenter_sse_channel_t *ch);
+static void ngx_http_callcenter_sse_channel_up(
+    ngx_http_callcenter_sse_channel_t *ch);
 static void ngx_http_callcenter_sse_each_channel(
     void (*fn)(ngx_http_callcenter_sse_channel_t *ch));
 static void ngx_http_callcenter_sse_libraries_handler(ngx_event_t *ev);
@@ -481,8 +483,6 @@ ngx_http_callcenter_sse_channel_leave(ngx_http_callcenter_sse_stream_t *st)
 void
 ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
 {
-    ngx_queue_t                        *q, *next;
-    ngx_http_callcenter_sse_stream_t   *st;
     ngx_http_callcenter_sse_channel_t  *ch;
 
     if (channel->len == ngx_http_callcenter_redis_worker.len
@@ -524,15 +524,30 @@ ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
         return;
     }
 
-    ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED;
-
     if (ngx_queue_empty(&ch->streams)) {
+        ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED;
         ngx_http_callcenter_sse_channel_unsubscribe(ch);
         return;
     }
 
-    /* a stream that fails here leaves, the channel stays: it is
-     * SUBSCRIBED, so the last one out only unsubscribes */
+    ngx_http_callcenter_sse_channel_up(ch);
+}
+
+
+/*
+ * ch, with streams, is subscribed: the waiting ones catch up.  One that
+ * fails here leaves; the channel stays SUBSCRIBED, so the last one out
+ * only unsubscribes (or, carried by the worker's channel, frees it: the
+ * loop ends with it).
+ */
+
+static void
+ngx_http_callcenter_sse_channel_up(ngx_http_callcenter_sse_channel_t *ch)
+{
+    ngx_queue_t                       *q, *next;
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED;
 
     for (q = ngx_queue_head(&ch->streams);
          q != ngx_queue_sentinel(&ch->streams);
@@ -553,9 +568,6 @@ ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
 static void
 ngx_http_callcenter_sse_worker_acked(ngx_http_callcenter_sse_channel_t *ch)
 {
-    ngx_queue_t                       *q, *next;
-    ngx_http_callcenter_sse_stream_t  *st;
-
     if (!ch->worker || ch->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBING) {
         return;
     }
@@ -565,21 +577,7 @@ ngx_http_callcenter_sse_worker_acked(ngx_http_callcenter_sse_channel_t *ch)
         return;
     }
 
-    ch->state = NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED;
-
-    /* a stream that fails here leaves; the last one frees the channel */
-
-    for (q = ngx_queue_head(&ch->streams);
-         q != ngx_queue_sentinel(&ch->streams);
-         q = next)
-    {
-        next = ngx_queue_next(q);
-        st = ngx_queue_data(q, ngx_http_callcenter_sse_stream_t, queue);
-
-        if (st->phase == NGX_HTTP_CALLCENTER_SSE_WAIT) {
-            ngx_http_callcenter_sse_catchup(st);
-        }
-    }
+    ngx_http_callcenter_sse_channel_up(ch);
 }
 
 
