@@ -161,6 +161,8 @@ typedef struct {
 ngx_int_t ngx_http_callcenter_presence_add(ngx_http_callcenter_presence_t *p,
     ngx_http_callcenter_loc_conf_t *lcf, ngx_uint_t party);
 void ngx_http_callcenter_presence_close(ngx_http_callcenter_presence_t *p);
+/* every group's refresh now: the links came back (before the catch-ups) */
+void ngx_http_callcenter_presence_now(void);
 ngx_msec_t ngx_http_callcenter_presence_ttl(
     ngx_http_callcenter_loc_conf_t *lcf, ngx_uint_t party);
 

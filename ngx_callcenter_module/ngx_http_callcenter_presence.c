@@ -172,6 +172,37 @@ ngx_http_callcenter_presence_close(ngx_http_callcenter_presence_t *p)
 }
 
 
+/*
+ * The links came back: every group is refreshed at once, before the
+ * streams catch up, so that a connection Redis lost (a failover to a
+ * replica behind) is registered again, and a caller stream's events,
+ * published to the workers its call's connections name, reach it after
+ * its catch-up.
+ */
+
+void
+ngx_http_callcenter_presence_now(void)
+{
+    ngx_queue_t                           *q;
+    ngx_http_callcenter_presence_group_t  *g;
+
+    if (!ngx_http_callcenter_presence_initialized) {
+        return;
+    }
+
+    for (q = ngx_queue_head(&ngx_http_callcenter_presence_groups);
+         q != ngx_queue_sentinel(&ngx_http_callcenter_presence_groups);
+         q = ngx_queue_next(q))
+    {
+        g = ngx_queue_data(q, ngx_http_callcenter_presence_group_t, queue);
+
+        if (!ngx_queue_empty(&g->members)) {
+            ngx_http_callcenter_presence_refresh(&g->timer);
+        }
+    }
+}
+
+
 /* cc_agent_presence ttl A1 conn1 A2 conn2..., cc_caller_presence ttl ID1
  * conn1 ID2 conn2...: a Redis away drops the refresh, the next one comes */
 

@@ -493,6 +493,7 @@ ngx_http_callcenter_sse_subscribed(ngx_str_t *channel, ngx_uint_t on)
         ngx_http_callcenter_sse_worker_up = on;
 
         if (on) {
+            ngx_http_callcenter_presence_now();
             ngx_http_callcenter_sse_each_channel(
                                         ngx_http_callcenter_sse_worker_acked);
         }
@@ -694,6 +695,7 @@ ngx_http_callcenter_sse_resume(ngx_http_callcenter_sse_channel_t *ch)
 void
 ngx_http_callcenter_sse_commands_up(void)
 {
+    ngx_http_callcenter_presence_now();
     ngx_http_callcenter_sse_each_channel(ngx_http_callcenter_sse_resume);
 
     if (!ngx_http_callcenter_sse_libraries.timer_set) {

@@ -130,5 +130,23 @@ is(said($s2, 'old-again'), 'old-again',
 ok(say($c2, 'new-again'), 'and this library');
 is(said($s2, 'new-again'), 'new-again', '... too');
 
+# ---- a connection Redis lost (a failover to a replica behind): the
+# subscriber link comes back, the worker registers its streams again
+# before they catch up, and its channel carries their events again
+is($t->redis_cmd('FUNCTION', 'DELETE', "callcenter_$old_v"), 'OK',
+    'the library before is deleted again');
+ok($t->wait_for(sub { numsub(events($c2)) == 0 }, timeout => 5),
+    'the stream rides on its worker\'s channel');
+my ($conn2) = grep { /\./ } @{ $t->redis_cmd('ZRANGE',
+    "cc:call:$c2->{call}:conns", 0, -1) };
+is($t->redis_cmd('ZREM', "cc:call:$c2->{call}:conns", $conn2), 1,
+    'its connection is lost');
+ok($t->redis_cmd('CLIENT', 'KILL', 'TYPE', 'pubsub') >= 1,
+    'and the subscriber link');
+ok($t->wait_for(sub { $t->redis_cmd('ZSCORE', "cc:call:$c2->{call}:conns",
+    $conn2) }, timeout => 5), 'the link back, the connection is again');
+ok(say($c2, 'after-loss'), 'a message');
+is(said($s2, 'after-loss'), 'after-loss', '... reaches the stream');
+
 $_->close for $s, $s2;
 done_testing;
