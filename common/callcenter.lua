@@ -227,40 +227,49 @@ end
 -- stream keeps no subscription in Redis, one a call and worker before.
 local emit, publish_live
 do
-    local function publish(k, msg, id)
+    -- ev: the event's id, "-" for a live-only one
+    local function publish(k, ev, event, data, id)
         if not id then
-            redis.call('PUBLISH', k, msg)
+            redis.call('PUBLISH', k, ev .. ' ' .. event .. ' ' .. data)
             return
         end
-        local sent, own = {}, false
-        for _, c in ipairs(redis.call('ZRANGE', key(CC_KEY.CALL_CONNS, id),
-                                      0, -1)) do
-            local w = c:match('^([%w_-]+)%.')
-            if w then
-                if not sent[w] then
-                    sent[w] = true
-                    redis.call('PUBLISH', key(CC_KEY.NGINX_WORKER, w),
-                               k .. ' ' .. msg)
+        local conns = redis.call('ZRANGE', key(CC_KEY.CALL_CONNS, id), 0, -1)
+        local msg, first, sent, own
+        for i = 1, #conns do
+            local c = conns[i]
+            local dot = c:find('.', 1, true)
+            if dot then
+                local w = c:sub(1, dot - 1)
+                if first == nil or (w ~= first and not (sent and sent[w]))
+                then
+                    if first == nil then
+                        first = w
+                    else
+                        sent = sent or {}
+                        sent[w] = true
+                    end
+                    msg = msg or k .. ' ' .. ev .. ' ' .. event .. ' ' .. data
+                    redis.call('PUBLISH', key(CC_KEY.NGINX_WORKER, w), msg)
                 end
             elseif c:byte(1) ~= 126 then
                 own = true
             end
         end
         if own then
-            redis.call('PUBLISH', k, msg)
+            redis.call('PUBLISH', k, ev .. ' ' .. event .. ' ' .. data)
         end
     end
 
     emit = function(k, event, data, maxlen, id)
         local ev = redis.call('XADD', k, 'MAXLEN', '~', maxlen, '*',
                               'event', event, 'data', data)
-        publish(k, ev .. ' ' .. event .. ' ' .. data, id)
+        publish(k, ev, event, data, id)
         return ev
     end
 
     -- a live-only event: published, never stored ("-" where the id goes)
     publish_live = function(k, event, data, id)
-        publish(k, '- ' .. event .. ' ' .. data, id)
+        publish(k, '-', event, data, id)
     end
 end
 
