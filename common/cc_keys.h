@@ -9,7 +9,8 @@
  * of the function library, so C and Lua share these very lines.  "%s" is an
  * id (call, agent) or a queue name, filled with snprintf / string.format
  * (CC_KEY_QUEUE_READY: a queue, then a skill set key).
- * The pub/sub channel of a stream is the stream's own key.
+ * The pub/sub channel of a stream is the stream's own key; a caller
+ * stream's events go to its worker's channel (CC_KEY_NGINX_WORKER) too.
  */
 
 #define CC_KEY_CALL             "cc:call:%s"           /* hash: the call */
