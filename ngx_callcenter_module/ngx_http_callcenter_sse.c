@@ -187,6 +187,8 @@ static ngx_uint_t         ngx_http_callcenter_sse_initialized;
 static ngx_uint_t         ngx_http_callcenter_sse_worker_up;  /* acked */
 static ngx_uint_t         ngx_http_callcenter_sse_old = 1;
 static ngx_uint_t         ngx_http_callcenter_sse_conns;      /* made */
+static ngx_uint_t         ngx_http_callcenter_sse_owned;  /* caller channels
+                                                          * subscribed */
 static ngx_event_t        ngx_http_callcenter_sse_libraries;
 
 /*
@@ -337,6 +339,10 @@ ngx_http_callcenter_sse_channel_find(ngx_str_t *name)
 static void
 ngx_http_callcenter_sse_channel_free(ngx_http_callcenter_sse_channel_t *ch)
 {
+    if (ch->caller && !ch->worker) {
+        ngx_http_callcenter_sse_owned--;
+    }
+
     ngx_rbtree_delete(&ngx_http_callcenter_sse_channels, &ch->sn.node);
     ngx_free(ch);
 }
@@ -403,6 +409,10 @@ ngx_http_callcenter_sse_channel_join(ngx_http_callcenter_sse_stream_t *st)
                               : NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED;
         ch->caller = st->party == NGX_HTTP_CALLCENTER_CALLER;
         ch->worker = ch->caller && !ngx_http_callcenter_sse_old;
+
+        if (ch->caller && !ch->worker) {
+            ngx_http_callcenter_sse_owned++;
+        }
 
         ngx_rbtree_insert(&ngx_http_callcenter_sse_channels, &ch->sn.node);
     }
@@ -809,7 +819,9 @@ ngx_http_callcenter_sse_libraries_reply(ngx_http_request_t *r,
 
     ngx_http_callcenter_sse_old = old;
 
-    if (!old && ngx_http_callcenter_sse_worker_up) {
+    if (!old && ngx_http_callcenter_sse_worker_up
+        && ngx_http_callcenter_sse_owned)
+    {
         ngx_http_callcenter_sse_each_channel(
                                      ngx_http_callcenter_sse_worker_channel);
     }
@@ -834,6 +846,7 @@ ngx_http_callcenter_sse_worker_channel(ngx_http_callcenter_sse_channel_t *ch)
 
     if (ngx_http_callcenter_redis_subscribe(&ch->sn.str, 0) == NGX_OK) {
         ch->worker = 1;
+        ngx_http_callcenter_sse_owned--;
     }
 }
 
@@ -855,6 +868,7 @@ ngx_http_callcenter_sse_own_channel(ngx_http_callcenter_sse_channel_t *ch)
     }
 
     ch->worker = 0;
+    ngx_http_callcenter_sse_owned++;
 
     if (ch->state == NGX_HTTP_CALLCENTER_SSE_UNSUBSCRIBED) {
         /* ngx_http_callcenter_sse_subscriber_up() will */
