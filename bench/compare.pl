@@ -38,7 +38,7 @@
 #   apart); each nginx restarted before its run so that no memory freed
 #   by a run before is reused; the sum of both workers' VmRSS (PSS
 #   printed too) and Redis used_memory, before and after, over the
-#   streams.
+#   streams; for ours, where Redis's part goes (redis_breakdown).
 # - intake: wrk, 2 threads, --connections, POST /call with a JSON body
 #   against a `return 201` location of our same nginx, same body.
 # - concurrent: two cc-load processes of --concurrent/2 streams each (100
