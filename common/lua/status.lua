@@ -469,9 +469,6 @@ do
     -- them.  O(agents), once.
     local function status_build(now)
         if status_built() then
-            if redis.call('HEXISTS', CC_KEY.STATUS_VERSION, 'epoch') == 0 then
-                status_epoch(now)
-            end
             return
         end
         redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
@@ -488,7 +485,8 @@ do
             status_update(a, now, true)
         end
         redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
-        status_epoch(now)
+        -- the records too, at the first answer by difference
+        redis.call('DEL', CC_KEY.STATUS_VERSION)
     end
 
     -- The router's sweep (cc_expire_agents): the agents and queues due,
@@ -761,10 +759,16 @@ do
     -- The answer by difference (STATUS-SPEC.md): {"delta", EPOCH, N, now,
     -- the records changed after version...} for a mirror of this epoch at
     -- a version the log still tells, else {"full", EPOCH, N, now, every
-    -- record...} (queues, then agents, in the order of their names).
+    -- record...} (in no order).  No epoch yet (figures a library before
+    -- the records built, or a build): every record made under a new one.
     local function status_changes(epoch, version, now)
         local v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
                              'floor')
+        if not v[1] then
+            status_epoch(now)
+            v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
+                           'floor')
+        end
         local n, since = tonumber(v[2]) or 0, tonumber(version)
         if epoch == v[1] and since and since == math.floor(since)
             and since >= (tonumber(v[3]) or 0) and since <= n then
@@ -776,16 +780,10 @@ do
             end
             return out
         end
-        local keys = redis.call('HKEYS', CC_KEY.STATUS_SHOWN)
-        table.sort(keys, function(x, y)
-            local kx, ky = x:byte(), y:byte()
-            if kx ~= ky then
-                return kx > ky      -- q before a
-            end
-            return x < y
-        end)
         local out = {'full', v[1], n, now}
-        add_records(out, keys)
+        for _, x in ipairs(redis.call('HGETALL', CC_KEY.STATUS_SHOWN)) do
+            out[#out + 1] = x
+        end
         return out
     end
 
