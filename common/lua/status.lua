@@ -760,11 +760,18 @@ do
     -- the records changed after version...} for a mirror of this epoch at
     -- a version the log still tells, else {"full", EPOCH, N, now, every
     -- record...} (in no order).  No epoch yet (figures a library before
-    -- the records built, or a build): every record made under a new one.
+    -- the records built, or a build), or none made by this Lua VM yet:
+    -- every record made under a new one.  A VM is new after Redis started
+    -- (from a snapshot whose log is behind what mirrors saw: a version
+    -- may count again to one a mirror holds, of other changes), a
+    -- failover or a reload of the library.
+    local epoch_made = false
+
     local function status_changes(epoch, version, now)
         local v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
                              'floor')
-        if not v[1] then
+        if not v[1] or not epoch_made then
+            epoch_made = true
             status_epoch(now)
             v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
                            'floor')
