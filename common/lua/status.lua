@@ -135,16 +135,24 @@ do
     -- tombstone) and in cc:status:gone by when, for the sweep.
     local STATUS_TOMBSTONE_MS = 86400000
 
+    -- m of k with v: field m of hash k = v, or (zset) member m scored v;
+    -- v nil: m gone
+    local function put(k, m, v, zset)
+        if not v then
+            redis.call(zset and 'ZREM' or 'HDEL', k, m)
+        elseif zset then
+            redis.call('ZADD', k, v, m)
+        else
+            redis.call('HSET', k, m, v)
+        end
+    end
+
     local function status_show(k, record, now, quiet)
         local was = redis.call('HGET', CC_KEY.STATUS_SHOWN, k) or nil
         if was == record then
             return
         end
-        if record then
-            redis.call('HSET', CC_KEY.STATUS_SHOWN, k, record)
-        else
-            redis.call('HDEL', CC_KEY.STATUS_SHOWN, k)
-        end
+        put(CC_KEY.STATUS_SHOWN, k, record)
         if quiet then
             return
         end
@@ -175,11 +183,7 @@ do
             f, due = agent_figures(a, now)
             new = status_record(a, f)
         end
-        if due then
-            redis.call('ZADD', CC_KEY.STATUS_DUE, due, a)
-        else
-            redis.call('ZREM', CC_KEY.STATUS_DUE, a)
-        end
+        put(CC_KEY.STATUS_DUE, a, due, true)
         if old == new then
             status_show('a' .. a, agent_member(new), now, quiet)
             return
@@ -201,11 +205,7 @@ do
         if #came > 0 then
             redis.call('ZADD', CC_KEY.STATUS_PARTS, unpack(came))
         end
-        if new then
-            redis.call('HSET', CC_KEY.STATUS_AGENTS, a, new)
-        else
-            redis.call('HDEL', CC_KEY.STATUS_AGENTS, a)
-        end
+        put(CC_KEY.STATUS_AGENTS, a, new)
         status_show('a' .. a, agent_member(new), now, quiet)
         if was[1] == is[1] and was[2] == is[2] then
             return
@@ -408,11 +408,7 @@ do
                 .. string.format(QUEUE_TAIL, tail_values(f))
             due = f.changes
         end
-        if due then
-            redis.call('ZADD', CC_KEY.STATUS_QUEUES_DUE, due, q)
-        else
-            redis.call('ZREM', CC_KEY.STATUS_QUEUES_DUE, q)
-        end
+        put(CC_KEY.STATUS_QUEUES_DUE, q, due, true)
         status_show('q' .. q, record, now, quiet)
     end
 
