@@ -119,6 +119,7 @@ end
 local function decline(id, call, a, reason)
     redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, call.queue),
                'offers_' .. reason, 1)
+    status_queue_touch(call.queue)
     redis.call('SADD', key(CC_KEY.CALL_DECLINED, id), a)
     call_key_life(id, CC_KEY.CALL_DECLINED, call.created)
 end
@@ -272,6 +273,7 @@ do
     deliver = function(id, a, from, message, kind, q)
         redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), COUNTER[from][kind],
                    '1')
+        status_queue_touch(q)
         local head
         if from == 'agent' then
             head = '{"call":' .. js(id) .. ',"from":"agent","agent":'

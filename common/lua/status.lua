@@ -125,9 +125,57 @@ do
         return f
     end
 
+    -- Answers by difference (docs/DESIGN.md, "Status figures"): every
+    -- record a module's mirror holds (an agent's JSON member, a queue's
+    -- record) is kept in cc:status:shown under its key (`a` .. id, `q` ..
+    -- name); each change of one counts in cc:status:version's n and puts
+    -- its key at that n in cc:status:log, so the keys changed after a
+    -- version are one ZRANGEBYSCORE.  quiet: a build, whose new epoch sends
+    -- every mirror the whole (no log).  A removed key stays in the log (a
+    -- tombstone) and in cc:status:gone by when, for the sweep.
+    local STATUS_TOMBSTONE_MS = 86400000
+
+    -- m of k with v: field m of hash k = v, or (zset) member m scored v;
+    -- v nil: m gone
+    local function put(k, m, v, zset)
+        if not v then
+            redis.call(zset and 'ZREM' or 'HDEL', k, m)
+        elseif zset then
+            redis.call('ZADD', k, v, m)
+        else
+            redis.call('HSET', k, m, v)
+        end
+    end
+
+    local function status_show(k, record, now, quiet)
+        local was = redis.call('HGET', CC_KEY.STATUS_SHOWN, k) or nil
+        if was == record then
+            return
+        end
+        put(CC_KEY.STATUS_SHOWN, k, record)
+        if quiet then
+            return
+        end
+        redis.call('ZADD', CC_KEY.STATUS_LOG, jnum(redis.call('HINCRBY',
+                   CC_KEY.STATUS_VERSION, 'n', '1')), k)
+        if not record then
+            redis.call('ZADD', CC_KEY.STATUS_GONE, now, k)
+        elseif not was then
+            redis.call('ZREM', CC_KEY.STATUS_GONE, k)
+        end
+    end
+
+    -- an agent's JSON member in its record, without the comma (nil: none)
+    local function agent_member(record)
+        return record and record:match('^[^\t]*\t[^\t]*\t,([^\t]*)') or nil
+    end
+
     -- a's figures made again from its state: its record, its parts, the
-    -- counts of its states in its queues (by the difference), its due time.
-    local function status_update(a, now)
+    -- counts of its states in its queues (by the difference, the queues
+    -- touched), its due time, its member shown (compared with the one
+    -- shown even when the record is the same: a library before this one
+    -- may have made the record, and logged nothing).
+    local function status_update(a, now, quiet)
         local old = redis.call('HGET', CC_KEY.STATUS_AGENTS, a) or nil
         local new, due
         if redis.call('SISMEMBER', CC_KEY.AGENTS, a) == 1 then
@@ -135,12 +183,9 @@ do
             f, due = agent_figures(a, now)
             new = status_record(a, f)
         end
-        if due then
-            redis.call('ZADD', CC_KEY.STATUS_DUE, due, a)
-        else
-            redis.call('ZREM', CC_KEY.STATUS_DUE, a)
-        end
+        put(CC_KEY.STATUS_DUE, a, due, true)
         if old == new then
+            status_show('a' .. a, agent_member(new), now, quiet)
             return
         end
         local was = old and record_fields(old) or {'', '', false, false, false}
@@ -160,11 +205,8 @@ do
         if #came > 0 then
             redis.call('ZADD', CC_KEY.STATUS_PARTS, unpack(came))
         end
-        if new then
-            redis.call('HSET', CC_KEY.STATUS_AGENTS, a, new)
-        else
-            redis.call('HDEL', CC_KEY.STATUS_AGENTS, a)
-        end
+        put(CC_KEY.STATUS_AGENTS, a, new)
+        status_show('a' .. a, agent_member(new), now, quiet)
         if was[1] == is[1] and was[2] == is[2] then
             return
         end
@@ -196,6 +238,9 @@ do
             if counts[c[3]] ~= 0 then
                 redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, c[1]), c[2],
                            counts[c[3]])
+                if c[2]:sub(1, 7) == 'agents_' then
+                    status_queue_touch(c[1])
+                end
             end
         end
     end
@@ -203,29 +248,6 @@ do
     -- true once the figures are built
     local function status_built()
         return redis.call('HEXISTS', CC_KEY.STATUS_AGENTS, STATUS_BUILT) == 1
-    end
-
-    -- The figures made from the state, when there are none: the first answer
-    -- of this version (a library before it kept none), or a Redis that lost
-    -- them.  O(agents), once.
-    local function status_build(now)
-        if status_built() then
-            return
-        end
-        redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
-                   CC_KEY.STATUS_DUE)
-        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
-            local zero = {'staffed', 0, 'free_slots', 0}
-            for _, state in ipairs(AGENT_STATES) do
-                zero[#zero + 1] = 'agents_' .. state
-                zero[#zero + 1] = 0
-            end
-            redis.call('HSET', key(CC_KEY.QUEUE_STATS, q), unpack(zero))
-        end
-        for _, a in ipairs(redis.call('SMEMBERS', CC_KEY.AGENTS)) do
-            status_update(a, now)
-        end
-        redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
     end
 
     -- the agents whose figures time changed by now (at most max, -1: all)
@@ -241,20 +263,40 @@ do
     -- once for all the changes in between.  So a change costs one ZADD, not
     -- the reads of status_update (30-60 us more an offer, an accept, an
     -- end).  LT: never later than a due time already there; figures not
-    -- built yet: status_build starts the zset afresh.
-    status_flush = function(ok)
-        if next(STATUS_TOUCHED) == nil then
+    -- built yet: status_build starts the zset afresh.  The queues it
+    -- changed are due at once (score 0, no clock read: a chat message
+    -- marks its queue), made by the next answer or the router's next
+    -- sweep, once a tick whatever their changes.
+    -- the members of touched due at `at` in zset k (at false: none, the
+    -- function failed), touched emptied; one member (a chat message's
+    -- queue, an accept's agent) without a table
+    local function mark_due(k, touched, at)
+        local x = next(touched)
+        if next(touched, x) == nil then
+            touched[x] = nil
+            if at then
+                redis.call('ZADD', k, 'LT', at, x)
+            end
             return
         end
-        local touched = STATUS_TOUCHED
-        STATUS_TOUCHED = {}
-        if ok then
-            local now, due = now_ms(), {}
-            for a in pairs(touched) do
-                due[#due + 1] = now
-                due[#due + 1] = a
-            end
-            redis.call('ZADD', CC_KEY.STATUS_DUE, 'LT', unpack(due))
+        local due = {}
+        for y in pairs(touched) do
+            due[#due + 1] = at
+            due[#due + 1] = y
+            touched[y] = nil
+        end
+        if at then
+            redis.call('ZADD', k, 'LT', unpack(due))
+        end
+    end
+
+    status_flush = function(ok)
+        if next(STATUS_TOUCHED) then
+            mark_due(CC_KEY.STATUS_DUE, STATUS_TOUCHED, ok and now_ms())
+        end
+        if next(STATUS_QUEUES_TOUCHED) then
+            mark_due(CC_KEY.STATUS_QUEUES_DUE, STATUS_QUEUES_TOUCHED,
+                     ok and '0')
         end
     end
 
@@ -271,29 +313,6 @@ do
                              'aht_ewma_ms')
         return {ready = tonumber(n[1]) or 0, staffed = tonumber(n[2]) or 0,
                 free = tonumber(n[3]) or 0, aht = tonumber(n[4]) or false}
-    end
-
-    -- The router's sweep (cc_expire_agents): the agents due, and once a
-    -- STATUS_REPAIR_MS one agent made again from its state and one record
-    -- checked, at random: what a function of the version before changed
-    -- (a rolling upgrade), or a held call whose keys expired, is right again.
-    status_sweep = function(now, max)
-        local last = tonumber(redis.call('HGET', CC_KEY.STATUS_AGENTS,
-                                         STATUS_BUILT))
-        if not last then
-            return
-        end
-        status_due(now - STATUS_COALESCE_MS, max)
-        if now - last >= STATUS_REPAIR_MS then
-            local a = redis.call('SRANDMEMBER', CC_KEY.AGENTS)
-            local r = redis.call('HRANDFIELD', CC_KEY.STATUS_AGENTS)
-            for _, x in ipairs{a, r} do
-                if x and x ~= STATUS_BUILT then
-                    status_update(x, now)
-                end
-            end
-            redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
-        end
     end
 
     -- What the answers show of q's settings, as settings(q) has them (its
@@ -315,6 +334,19 @@ do
     -- a queue's counters: a field never counted is 0
     local COUNTS = {__index = function() return 0 end}
 
+    -- when open or opens_at change with time alone (opening's next turn),
+    -- nil: never
+    local function hours_change(s, now)
+        for _, r in ipairs(s.hours or {}) do
+            if now < r[1] then
+                return r[1]
+            end
+            if now < r[2] then
+                return r[2]
+            end
+        end
+    end
+
     local function queue_figures(q, now, defaults)
         local s = shown_settings(q, defaults)
         local arrived = now
@@ -324,12 +356,10 @@ do
                 arrived = math.min(arrived, tonumber(oldest[2]))
             end
         end
-        local open, opens_at = opening(s, now)
+        local open = opening(s, now)
         local f = {
             waiting = redis.call('ZCARD', key(CC_KEY.QUEUE_WAITING, q)),
-            longest_wait = math.floor((now - arrived) / 1000),
-            open = open, opens_at = opens_at, strategy = s.strategy,
-            service_level_seconds = math.floor(s.service_level / 1000),
+            longest_wait = math.floor((now - arrived) / 1000), open = open,
             messages_waiting = redis.call('ZCARD',
                                           key(CC_KEY.QUEUE_MESSAGES, q)),
             n = setmetatable({}, COUNTS),
@@ -345,6 +375,199 @@ do
             f.service_level = math.floor(100 * f.n.answered_in_sl / left + 0.5)
         end
         return f
+    end
+
+    -- one queue's JSON member: its name, then its figures in this order;
+    -- HEAD and TAIL around longest_wait, the queue's record of the answers
+    -- by difference (STATUS-SPEC.md): HEAD TAB ARRIVED TAB TAIL
+    local QUEUE_HEAD = '%s:{"waiting":%d,"longest_wait":'
+    local QUEUE_TAIL = ',"agents_available":%d,"agents_busy":%d,'
+        .. '"agents_wrapup":%d,"agents_away":%d,"agents_offline":%d,'
+        .. '"assigned":%d,"abandoned":%d,"ended":%d,"service_level":%s,'
+        .. '"service_level_seconds":%d,"open":%s,"opens_at":%s,'
+        .. '"strategy":%s,"messages_waiting":%d,"timed_out":%d,'
+        .. '"offers_rejected":%d,"offers_timed_out":%d,"offers_away":%d,'
+        .. '"offers_absent":%d,"messages_caller_keep":%d,'
+        .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
+        .. '"messages_agent_live":%d}'
+
+    -- the counters of QUEUE_TAIL in its order, and answered_in_sl (9th)
+    local TAIL_COUNTS = {'agents_available', 'agents_busy', 'agents_wrapup',
+        'agents_away', 'agents_offline', 'assigned', 'abandoned', 'ended',
+        'answered_in_sl', 'timeout', 'offers_rejected', 'offers_timeout',
+        'offers_away', 'offers_absent', 'messages_caller_keep',
+        'messages_caller_live', 'messages_agent_keep', 'messages_agent_live'}
+
+    -- q's JSON member as HEAD, the ms of its oldest call waiting (nil:
+    -- none), TAIL; and when it changes with time alone.  The counters as
+    -- Redis holds them (%d reads a string of digits): no table of them.
+    local function queue_member(q, now, defaults)
+        local s = shown_settings(q, defaults)
+        local a = tonumber(redis.call('ZRANGE', key(CC_KEY.QUEUE_ARRIVALS, q),
+                                      '0', '0', 'WITHSCORES')[2])
+        local m = tonumber(redis.call('ZRANGE', key(CC_KEY.QUEUE_MESSAGES, q),
+                                      '0', '0', 'WITHSCORES')[2])
+        local c = redis.call('HMGET', key(CC_KEY.QUEUE_STATS, q),
+                             unpack(TAIL_COUNTS))
+        for i = 1, #TAIL_COUNTS do
+            c[i] = c[i] or 0
+        end
+        -- percent of the calls that left the queue answered in time
+        local left = c[6] + c[7]
+        local open, opens_at = opening(s, now)
+        return string.format(QUEUE_HEAD, js(q), redis.call('ZCARD',
+                                 key(CC_KEY.QUEUE_WAITING, q))),
+            a and m and math.min(a, m) or a or m,
+            string.format(QUEUE_TAIL, c[1], c[2], c[3], c[4], c[5], c[6],
+                c[7], c[8], left > 0 and jnum(math.floor(100 * c[9] / left
+                                                         + 0.5)) or 'null',
+                math.floor(s.service_level / 1000), open and 'true' or 'false',
+                opens_at and jnum(opens_at) or 'null', js(s.strategy),
+                redis.call('ZCARD', key(CC_KEY.QUEUE_MESSAGES, q)), c[10],
+                c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18]),
+            hours_change(s, now)
+    end
+
+    -- q's record made again from its state (removed: q is no queue now),
+    -- due again when its hours turn
+    local function queue_make(q, now, defaults, quiet)
+        local record, due
+        if redis.call('SISMEMBER', CC_KEY.QUEUES, q) == 1 then
+            local head, arrived, tail
+            head, arrived, tail, due = queue_member(q, now, defaults)
+            record = head .. '\t' .. (arrived and jnum(arrived) or '') .. '\t'
+                .. tail
+        end
+        put(CC_KEY.STATUS_QUEUES_DUE, q, due, true)
+        status_show('q' .. q, record, now, quiet)
+    end
+
+    -- The queues due by now (at most max, -1: all), and with `touched`
+    -- those this function touched so far (an answer: status_update moved
+    -- their counts), each made once.
+    local function queues_due(now, max, touched)
+        local qs = redis.call('ZRANGEBYSCORE', CC_KEY.STATUS_QUEUES_DUE,
+                              '-inf', jnum(now), 'LIMIT', '0', max)
+        if touched then
+            for q in pairs(STATUS_QUEUES_TOUCHED) do
+                qs[#qs + 1] = q
+            end
+            STATUS_QUEUES_TOUCHED = {}
+        end
+        if #qs == 0 then
+            return
+        end
+        local defaults, made = hash(CC_KEY.QUEUES_DEFAULTS) or {}, {}
+        for _, q in ipairs(qs) do
+            if not made[q] then
+                made[q] = true
+                queue_make(q, now, defaults)
+            end
+        end
+    end
+
+    -- Every record shown made afresh under a new epoch (every mirror gets
+    -- the whole): after a build of the figures, or when the figures were
+    -- built by a library before the records.  O(agents + queues), once.
+    local function status_epoch(now)
+        local t = redis.call('TIME')
+        redis.call('DEL', CC_KEY.STATUS_SHOWN, CC_KEY.STATUS_LOG,
+                   CC_KEY.STATUS_GONE, CC_KEY.STATUS_QUEUES_DUE)
+        redis.call('HSET', CC_KEY.STATUS_VERSION, 'epoch', t[1] .. '-' .. t[2],
+                   'n', 0, 'floor', 0)
+        local kept = redis.call('HGETALL', CC_KEY.STATUS_AGENTS)
+        for i = 1, #kept, 2 do
+            local member = agent_member(kept[i + 1])
+            if member then
+                redis.call('HSET', CC_KEY.STATUS_SHOWN, 'a' .. kept[i], member)
+            end
+        end
+        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
+        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
+            queue_make(q, now, defaults, true)
+        end
+        -- made now: what the build touched is no change
+        STATUS_QUEUES_TOUCHED = {}
+    end
+
+    -- The figures made from the state, when there are none: the first answer
+    -- of this version (a library before it kept none), or a Redis that lost
+    -- them.  O(agents), once.
+    local function status_build(now)
+        if status_built() then
+            return
+        end
+        redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
+                   CC_KEY.STATUS_DUE)
+        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
+            local zero = {'staffed', 0, 'free_slots', 0}
+            for _, state in ipairs(AGENT_STATES) do
+                zero[#zero + 1] = 'agents_' .. state
+                zero[#zero + 1] = 0
+            end
+            redis.call('HSET', key(CC_KEY.QUEUE_STATS, q), unpack(zero))
+        end
+        for _, a in ipairs(redis.call('SMEMBERS', CC_KEY.AGENTS)) do
+            status_update(a, now, true)
+        end
+        redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
+        -- the records too, at the first answer by difference
+        redis.call('DEL', CC_KEY.STATUS_VERSION)
+    end
+
+    -- The router's sweep (cc_expire_agents): the agents and queues due,
+    -- and once a STATUS_REPAIR_MS one agent and one queue made again from
+    -- their state and one record and one shown checked, at random: what a
+    -- function of the version before changed (a rolling upgrade), or a
+    -- held call whose keys expired, is right again.  Then too tombstones a
+    -- day old leave the log, the floor rising past them.
+    status_sweep = function(now, max)
+        local last = tonumber(redis.call('HGET', CC_KEY.STATUS_AGENTS,
+                                         STATUS_BUILT))
+        if not last then
+            return
+        end
+        status_due(now - STATUS_COALESCE_MS, max)
+        queues_due(now - STATUS_COALESCE_MS, max)
+        if now - last < STATUS_REPAIR_MS then
+            return
+        end
+        local agents = {redis.call('SRANDMEMBER', CC_KEY.AGENTS),
+                        redis.call('HRANDFIELD', CC_KEY.STATUS_AGENTS)}
+        local queues = {redis.call('SRANDMEMBER', CC_KEY.QUEUES)}
+        local k = redis.call('HRANDFIELD', CC_KEY.STATUS_SHOWN)
+        if k then
+            local list = k:sub(1, 1) == 'a' and agents or queues
+            list[#list + 1] = k:sub(2)
+        end
+        for _, x in ipairs(agents) do
+            if x and x ~= STATUS_BUILT then
+                status_update(x, now)
+            end
+        end
+        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
+        for _, x in ipairs(queues) do
+            if x then
+                queue_make(x, now, defaults)
+            end
+        end
+        redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
+        local gone = redis.call('ZRANGEBYSCORE', CC_KEY.STATUS_GONE, '-inf',
+                                now - STATUS_TOMBSTONE_MS, 'LIMIT', 0, max)
+        if #gone > 0 then
+            local floor = tonumber(redis.call('HGET', CC_KEY.STATUS_VERSION,
+                                              'floor')) or 0
+            for _, x in ipairs(gone) do
+                local n = tonumber(redis.call('ZSCORE', CC_KEY.STATUS_LOG, x))
+                if n and redis.call('HEXISTS', CC_KEY.STATUS_SHOWN, x) == 0
+                then
+                    floor = math.max(floor, n)
+                    redis.call('ZREM', CC_KEY.STATUS_LOG, x)
+                end
+            end
+            redis.call('ZREM', CC_KEY.STATUS_GONE, unpack(gone))
+            redis.call('HSET', CC_KEY.STATUS_VERSION, 'floor', floor)
+        end
     end
 
     -- the parts of the answers in cc:status:parts from `from` up to `to`
@@ -387,33 +610,13 @@ do
         end
     end
 
-    -- one queue's JSON member: its name, then its figures in this order
-    local QUEUE_JSON = '%s:{"waiting":%d,"longest_wait":%d,'
-        .. '"agents_available":%d,"agents_busy":%d,"agents_wrapup":%d,'
-        .. '"agents_away":%d,"agents_offline":%d,"assigned":%d,'
-        .. '"abandoned":%d,"ended":%d,"service_level":%s,'
-        .. '"service_level_seconds":%d,"open":%s,"opens_at":%s,'
-        .. '"strategy":%s,"messages_waiting":%d,"timed_out":%d,'
-        .. '"offers_rejected":%d,"offers_timed_out":%d,"offers_away":%d,'
-        .. '"offers_absent":%d,"messages_caller_keep":%d,'
-        .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
-        .. '"messages_agent_live":%d}'
-
-    local function status_json(now, queues, qf)
+    local function status_json(now, queues, defaults)
         local qs = {}
         for i, q in ipairs(queues) do
-            local f = qf[q]
-            local n = f.n
-            qs[i] = string.format(QUEUE_JSON, js(q), f.waiting, f.longest_wait,
-                n.agents_available, n.agents_busy, n.agents_wrapup,
-                n.agents_away, n.agents_offline, n.assigned, n.abandoned,
-                n.ended, f.service_level and jnum(f.service_level) or 'null',
-                f.service_level_seconds, f.open and 'true' or 'false',
-                f.opens_at and jnum(f.opens_at) or 'null', js(f.strategy),
-                f.messages_waiting, n.timeout, n.offers_rejected,
-                n.offers_timeout, n.offers_away, n.offers_absent,
-                n.messages_caller_keep, n.messages_caller_live,
-                n.messages_agent_keep, n.messages_agent_live)
+            local head, arrived, tail = queue_member(q, now, defaults)
+            qs[i] = head .. jnum(math.floor((now - math.min(now, arrived
+                                                            or now)) / 1000))
+                .. tail
         end
         local out = {'{"time":', jnum(now), ',"queues":{'}
         add(out, qs, ',')
@@ -567,22 +770,84 @@ do
         return out
     end
 
+    -- KEY, RECORD pairs of keys (RECORD "": removed) after out's items
+    local function add_records(out, keys)
+        for from = 1, #keys, 512 do
+            local to = math.min(#keys, from + 511)
+            local records = redis.call('HMGET', CC_KEY.STATUS_SHOWN,
+                                       unpack(keys, from, to))
+            for i = from, to do
+                out[#out + 1] = keys[i]
+                out[#out + 1] = records[i - from + 1] or ''
+            end
+        end
+    end
+
+    -- The answer by difference (STATUS-SPEC.md): {"delta", EPOCH, N, now,
+    -- the records changed after version...} for a mirror of this epoch at
+    -- a version the log still tells, else {"full", EPOCH, N, now, every
+    -- record...} (in no order).  No epoch yet (figures a library before
+    -- the records built, or a build), or none made by this Lua VM yet:
+    -- every record made under a new one.  A VM is new after Redis started
+    -- (from a snapshot whose log is behind what mirrors saw: a version
+    -- may count again to one a mirror holds, of other changes), a
+    -- failover or a reload of the library.
+    local epoch_made = false
+
+    local function status_changes(epoch, version, now)
+        local v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
+                             'floor')
+        if not v[1] or not epoch_made then
+            epoch_made = true
+            status_epoch(now)
+            v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
+                           'floor')
+        end
+        local n, since = tonumber(v[2]) or 0, tonumber(version)
+        if epoch == v[1] and since and since == math.floor(since)
+            and since >= (tonumber(v[3]) or 0) and since <= n then
+            local out = {'delta', v[1], n, now}
+            if since < n then
+                add_records(out, redis.call('ZRANGEBYSCORE',
+                                            CC_KEY.STATUS_LOG,
+                                            '(' .. jnum(since), '+inf'))
+            end
+            return out
+        end
+        local out = {'full', v[1], n, now}
+        for _, x in ipairs(redis.call('HGETALL', CC_KEY.STATUS_SHOWN)) do
+            out[#out + 1] = x
+        end
+        return out
+    end
+
     -- parts "parts": the answer as a list of strings, its text their
-    -- concatenation (the module's way)
-    register('cc_status', function(fmt, parts)
+    -- concatenation (the module's way); "delta" (json only, with the
+    -- mirror's epoch and version): the answer by difference
+    register('cc_status', function(fmt, parts, epoch, version)
         if fmt ~= 'json' and fmt ~= 'prometheus' then
             fail('BADREQ', 'format must be json or prometheus')
+        end
+        if parts == 'delta' and fmt ~= 'json' then
+            fail('BADREQ', 'delta: json only')
         end
         local now = now_ms()
         status_build(now)
         status_due(now, -1)
+        if parts == 'delta' then
+            queues_due(now, -1, true)
+            return status_changes(epoch, version, now)
+        end
         local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
         local queues, qf = sorted_members(CC_KEY.QUEUES), {}
+        if fmt == 'json' then
+            local answer = status_json(now, queues, defaults)
+            return parts == 'parts' and answer or table.concat(answer)
+        end
         for _, q in ipairs(queues) do
             qf[q] = queue_figures(q, now, defaults)
         end
-        local answer = fmt == 'json' and status_json(now, queues, qf)
-            or status_prometheus(queues, qf, router_figures(now))
+        local answer = status_prometheus(queues, qf, router_figures(now))
         return parts == 'parts' and answer or table.concat(answer)
     end)
 
