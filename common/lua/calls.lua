@@ -12,7 +12,8 @@ local CALL_FIELDS = {}
 -- created (end_call brings it down to CALL_TTL): set on each key as it
 -- comes to exist.
 local function call_key_life(id, fmt, created)
-    redis.call('PEXPIREAT', key(fmt, id), tonumber(created) + CALL_LIFE_MS)
+    redis.call('PEXPIREAT', key(fmt, id),
+               int_arg(tonumber(created) + CALL_LIFE_MS))
 end
 
 -- The agents a call rings now: its ring set, or the one offer_agent of a

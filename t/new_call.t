@@ -1,0 +1,127 @@
+# A new call's Redis path (cc_call_create, then cc_caller_open) as the
+# library cuts it short: the position counted at the queue's tail or by
+# ZCOUNT, the rank found at the tail or by ZRANK, numbers written as text,
+# the `queued` event made in one concatenation.  Each answer and each
+# stored value is the one the long way gave.
+use strict; use warnings; use Test::More;
+use lib 't/lib'; use CCTest;
+
+my $t = CCTest->new;
+$t->start_redis;
+$t->load_functions;
+my $J = $t->json;
+
+sub ok_call {
+    my $r = $t->fcall(@_);
+    die "@_[0, 1]: " . $r->message . "\n" if ref $r eq 'CCTest::Error';
+    return $r;
+}
+sub hget { $t->redis_cmd('HGET', @_) }
+sub zscore { $t->redis_cmd('ZSCORE', @_) }
+
+# the raw data of the stream's queued events, oldest first
+sub queued_texts {
+    my ($id) = @_;
+    my $r = $t->redis_cmd('XRANGE', "cc:call:$id:events", '-', '+');
+    return [map { my %f = @{ $_->[1] }; $f{event} eq 'queued' ? $f{data} : () }
+            @$r];
+}
+
+my %base = (strategy => 'longest-idle', offer_timeout => 20000,
+    max_no_answer => 0, wrapup => 0, reject_delay => 0, priority => 0,
+    priority_aging => 0, tier_wait => 0, max_wait => 3600000,
+    overflow_after => 0, overflow_queue => '', sticky => 0,
+    service_level => 20000, hours => undef, day_offset => 0);
+ok_call('cc_agents_load', $J->encode([
+    {id => 'ann', name => 'Ann', queues => ['sales', 'shut'], skills => [],
+     capacity => 1}]));
+ok_call('cc_queues_load', $J->encode({sales => {%base}, shut => {%base}}),
+    $J->encode(\%base));
+
+my $grace = 3600000;
+sub create {
+    my ($id, $q, $priority) = @_;
+    return ok_call('cc_call_create', $id, "tok-$id", $q, '{}', '[]', $grace,
+        $priority // '', '');
+}
+sub open_ { ok_call('cc_caller_open', $_[0], "tok-$_[0]", "conn-$_[0]",
+    90000, 0) }
+
+# ------------------------------------------------------------- positions
+
+# nobody available: a call waits the handle time a place (120 s)
+is_deeply(create('c1', 'sales'), [1, 120, 'queued', ''],
+    'an empty queue: position 1');
+open_('c1');
+is_deeply(create('c2', 'sales'), [2, 240, 'queued', ''],
+    'one waiting: position 2 (counted at the tail)');
+open_('c2');
+is_deeply(create('vip', 'sales', '50'), [1, 120, 'queued', ''],
+    'a priority call ahead of both: position 1 (counted by ZCOUNT)');
+is_deeply(create('c3', 'sales'), [3, 360, 'queued', ''],
+    'created before the priority call enters: behind c1 and c2 only');
+open_('vip');
+is_deeply(queued_texts('vip'), ['{"queue":"sales","position":1,'
+    . '"estimated_wait":120,"agents_available":0,"status":"queued"}'],
+    'the priority call: its queued event, byte for byte');
+is_deeply(queued_texts('c1'), [map { '{"queue":"sales","position":' . $_
+    . ',"estimated_wait":' . 120 * $_ . ',"agents_available":0,'
+    . '"status":"queued"}' } 1, 2], 'the call behind it moved to 2');
+is_deeply([map { $J->decode($_)->{position} } @{ queued_texts('c2') }],
+    [2, 3], '... and the next to 3');
+is(hget('cc:call:c1', 'position'), '2', 'the position kept as text');
+open_('c3');
+is_deeply([map { $J->decode($_)->{position} } @{ queued_texts('c3') }],
+    [4], 'a call opening at the tail: its rank is the queue size');
+is_deeply(create('c4', 'sales'), [5, 600, 'queued', ''],
+    'the next create counts all four at the tail');
+is_deeply([map { $J->decode($_)->{position} }
+           map { @{ queued_texts($_) } } qw(c1 c2 vip)], [1, 2, 2, 3, 1],
+    'an arrival at the tail moves nobody ahead');
+
+# a stream opened again: no second entry, no second queued event
+open_('c3');
+is(scalar @{ queued_texts('c3') }, 1, 'a second stream: no queued event');
+
+# ------------------------------------------------------------- numbers
+
+my $created = hget('cc:call:vip', 'created');
+like($created, qr/^\d{13}$/, 'created: the ms as an integer');
+is(hget('cc:call:vip', 'priority'), '50', 'priority as given');
+is(hget('cc:call:c1', 'priority'), '0', 'no priority: 0');
+is(zscore('cc:queue:sales:arrivals', 'vip'), $created,
+    'arrivals: scored by created');
+is(zscore('cc:queue:sales:waiting', 'vip'), $created - 50 * 1e10,
+    'waiting: created less a priority level\'s weight');
+is(zscore('cc:callers:leaving', 'c4'), hget('cc:call:c4', 'created') + $grace,
+    'a call not opened: looked at once the grace is over');
+my $pexp = $t->redis_cmd('PEXPIRETIME', 'cc:call:vip');
+is($pexp, $created + 8 * 86400000, 'the call expires 8 days after it came');
+is($t->redis_cmd('PEXPIRETIME', 'cc:call:vip:events'), $pexp,
+    '... its events too');
+is($t->redis_cmd('PEXPIRETIME', 'cc:call:vip:conns'), $pexp,
+    '... and its connections');
+my $conn = zscore('cc:call:vip:conns', 'conn-vip');
+like($conn, qr/^\d{13}$/, 'the stream counts until an integer ms');
+cmp_ok(zscore('cc:callers:leaving', 'vip'), '>=', $conn,
+    '... watched no earlier');
+
+# ------------------------------------------------------------- closed
+
+my $now = hget('cc:call:c1', 'created');
+my $opens = $now + 3600000;
+ok_call('cc_queue_hours', 'shut', "[[$opens,"  . ($opens + 1000) . ']]', 0);
+is_deeply(create('s1', 'shut'), [1, 120, 'closed', $opens],
+    'a closed queue: opens_at');
+open_('s1');
+is_deeply(queued_texts('s1'), ['{"queue":"shut","position":1,'
+    . '"estimated_wait":120,"agents_available":0,"status":"closed",'
+    . "\"opens_at\":$opens}"], 'closed: its queued event, byte for byte');
+ok_call('cc_queue_hours', 'shut', '[[0,1]]', 0);
+create('s2', 'shut');
+open_('s2');
+is_deeply(queued_texts('s2'), ['{"queue":"shut","position":2,'
+    . '"estimated_wait":240,"agents_available":0,"status":"closed",'
+    . '"opens_at":null}'], 'closed, no opening known: opens_at null');
+
+done_testing;
