@@ -106,6 +106,20 @@ like($conn, qr/^\d{13}$/, 'the stream counts until an integer ms');
 cmp_ok(zscore('cc:callers:leaving', 'vip'), '>=', $conn,
     '... watched no earlier');
 
+# each stream counts for its own ttl (the arguments' numbers remembered
+# by their text: another text, another number)
+create('t1', 'sales');
+ok_call('cc_caller_open', 't1', 'tok-t1', 'conn-t1', 5000, 0);
+my $t1 = zscore('cc:call:t1:conns', 'conn-t1') - hget('cc:call:t1', 'created');
+ok($t1 >= 5000 && $t1 < 65000, "a ttl of 5 s: counts 5 s ($t1 ms)");
+ok_call('cc_caller_open', 't1', 'tok-t1', 'conn-t1b', 600000, 0);
+my $t1b = zscore('cc:call:t1:conns', 'conn-t1b') - hget('cc:call:t1', 'created');
+ok($t1b >= 600000 && $t1b < 660000, "then 600 s: counts 600 s ($t1b ms)");
+ok_call('cc_caller_open', 't1', 'tok-t1', 'conn-t1c', 5000, 0);
+my $t1c = zscore('cc:call:t1:conns', 'conn-t1c') - hget('cc:call:t1', 'created');
+ok($t1c >= 5000 && $t1c < 65000, "5 s again ($t1c ms)");
+ok_call('cc_caller_hangup', 't1', 'tok-t1');
+
 # ------------------------------------------------------------- closed
 
 my $now = hget('cc:call:c1', 'created');

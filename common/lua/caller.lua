@@ -70,7 +70,7 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
     redis.call('HSET', ck, unpack(fields))
     call_key_life(id, CC_KEY.CALL, now)
     redis.call('ZADD', CC_KEY.CALLERS_LEAVING,
-               int_arg(now + (tonumber(grace) or DEFAULT_GRACE_MS)), id)
+               int_arg(now + (arg_number(grace) or DEFAULT_GRACE_MS)), id)
     local s = settings(q)
     local position = waiting_upto(key(CC_KEY.QUEUE_WAITING, q),
                                   rank_score(s, now, priority)) + 1
@@ -120,8 +120,8 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
     if conn and call.state ~= 'ended' then
         local ck = key(CC_KEY.CALL_CONNS, id)
         local now = now_ms()
-        local until_ = int_arg(now + tonumber(ttl))
-        local max = tonumber(max_streams) or 0
+        local until_ = int_arg(now + arg_number(ttl))
+        local max = arg_number(max_streams) or 0
         -- a pending call's first stream: there is no other, open or run out
         if max > 0 and not call.pending and open_streams(ck, now) >= max
         then
@@ -215,8 +215,8 @@ local KEPT_OVERHEAD = 96
 -- check of cc_caller_message before its first write.
 local function message_quota(ck, bucket, bucket_at, kept_bytes, message,
                              kind, rate, burst, budget)
-    rate, burst, budget = tonumber(rate) or 0, tonumber(burst) or 0,
-        tonumber(budget) or 0
+    rate, burst, budget = arg_number(rate) or 0, arg_number(burst) or 0,
+        arg_number(budget) or 0
     local level, now, kept
     if rate > 0 then
         now = now_ms()

@@ -157,18 +157,21 @@ local function update_positions(q, now, from, ctx, n)
     local wk = key(CC_KEY.QUEUE_WAITING, q)
     ctx = ctx or {gone = {}}
     n = n or redis.call('ZCARD', wk)
-    -- no read past the last (a call entering at the end has none behind)
-    local function range(lo, hi)
-        lo, hi = math.max(lo, from), math.min(hi, n - 1)
-        if lo <= hi then
-            for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
-                show_position(q, lo + i - 1, id, now, ctx)
+    -- no read past the last (a call entering at the end has none behind:
+    -- not even the ranges made)
+    if from < n then
+        local function range(lo, hi)
+            lo, hi = math.max(lo, from), math.min(hi, n - 1)
+            if lo <= hi then
+                for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
+                    show_position(q, lo + i - 1, id, now, ctx)
+                end
             end
         end
-    end
-    range(0, EXACT_POSITIONS - 1)
-    for _, b in ipairs(boundaries(n)) do
-        range(b - 1, b)
+        range(0, EXACT_POSITIONS - 1)
+        for _, b in ipairs(boundaries(n)) do
+            range(b - 1, b)
+        end
     end
     for _, id in ipairs(ctx.gone) do
         leave_queue(q, id, now)

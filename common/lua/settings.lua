@@ -82,6 +82,30 @@ local function int_arg(n)
     return n
 end
 
+-- tonumber of an argument a module sends alike each time (its
+-- configuration: a ttl, a grace, a rate), remembered by its text: a
+-- table read, not the 1k instructions of tonumber.  At most 256 kept.
+local arg_number
+do
+    local kept, count = {}, 0
+
+    arg_number = function(s)
+        if s == nil then
+            return nil
+        end
+        local n = kept[s]
+        if n == nil then
+            if count >= 256 then
+                kept, count = {}, 0
+            end
+            n = tonumber(s) or false
+            kept[s] = n
+            count = count + 1
+        end
+        return n or nil
+    end
+end
+
 -- Whether the queue is open at now, and when it opens next if not (ms, or
 -- nil when the hours the router computed show no opening).  hours: sorted
 -- open intervals [from, to).
