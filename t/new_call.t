@@ -138,4 +138,44 @@ is_deeply(queued_texts('s2'), ['{"queue":"shut","position":2,'
     . '"estimated_wait":240,"agents_available":0,"status":"closed",'
     . '"opens_at":null}'], 'closed, no opening known: opens_at null');
 
+# ------------------------------------------------------------- settings
+
+# a call's settings are kept by the library between calls: every change
+# of a queue's hashes, whoever writes them, shows at the next call
+my $n = 0;
+sub wait_of {
+    my ($q) = @_;
+    my $id = 'w' . ++$n;
+    my $r = create($id, $q);
+    ok_call('cc_caller_hangup', $id, "tok-$id");
+    return "$r->[1] $r->[2]";
+}
+ok_call('cc_agents_load', $J->encode([
+    {id => 'ann', name => 'Ann', queues => [qw(named plain)], skills => [],
+     capacity => 1}]));
+ok_call('cc_queues_load', $J->encode({named => {%base, wrapup => 30000}}),
+    $J->encode({%base, wrapup => 6000}));
+is(wait_of('named'), '150 queued', 'a queue the file names: its wrap-up');
+is(wait_of('plain'), '126 queued', 'another: the defaults\' wrap-up');
+ok_call('cc_queues_load', $J->encode({named => {%base, wrapup => 60000}}),
+    $J->encode({%base, wrapup => 12000}));
+is(wait_of('named'), '180 queued', 'the file changed: its new wrap-up');
+is(wait_of('plain'), '132 queued', '... and the new defaults');
+$t->redis_cmd('HSET', 'cc:queue:named', 'wrapup', 0);
+is(wait_of('named'), '120 queued', 'a field written by another hand');
+$t->redis_cmd('HSET', 'cc:queues:defaults', 'wrapup', 0);
+is(wait_of('plain'), '120 queued', '... in the defaults too');
+$t->redis_cmd('HSET', 'cc:queues:defaults', 'wrapup', 3000);
+is(wait_of('named'), '120 queued',
+    'a queue with all its settings: the defaults change nothing');
+$t->redis_cmd('HDEL', 'cc:queue:named', 'wrapup');
+is(wait_of('named'), '123 queued', 'one setting gone: the defaults\' one');
+$t->redis_cmd('HSET', 'cc:queues:defaults', 'wrapup', 9000);
+is(wait_of('named'), '129 queued', '... as they change');
+my $later = $t->redis_cmd('TIME')->[0] * 1000 + 3600000;
+ok_call('cc_queue_hours', 'named', "[[$later," . ($later + 1000) . ']]', 0);
+is(wait_of('named'), '129 closed', 'hours set: closed at once');
+ok_call('cc_queue_hours', 'named', 'null', 0);
+is(wait_of('named'), '129 queued', 'hours gone: open');
+
 done_testing;
