@@ -131,15 +131,15 @@ local function show_position(q, rank, id, now, ctx, call)
         return
     end
     local position = shown(rank + 1)
-    local text = jnum(position)
+    local text = count_text(position)
     if was ~= text then
         ctx.s = ctx.s or settings(q)
         ctx.st = ctx.st or staffing(q, now)
         local status, opens_at = queue_state(ctx.s, now)
         local data = '{"queue":' .. js(q) .. ',"position":' .. text
             .. ',"estimated_wait":'
-            .. jnum(estimated_wait(q, position, ctx.st, ctx.s))
-            .. ',"agents_available":' .. jnum(ctx.st.ready)
+            .. count_text(estimated_wait(q, position, ctx.st, ctx.s))
+            .. ',"agents_available":' .. count_text(ctx.st.ready)
             .. ',"status":"' .. status .. '"'
         if status == 'closed' then
             data = data .. ',"opens_at":'

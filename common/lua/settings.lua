@@ -122,6 +122,26 @@ local function int_arg(n)
     return n
 end
 
+-- The text of a small count (a position, seconds, agents: 0..1023), made
+-- once: string.format costs 1.5k instructions a number, and one departure
+-- sends `queued` with three counts to each of some ten calls behind.
+local count_text
+do
+    local texts = {}
+
+    count_text = function(n)
+        local t = texts[n]
+        if t then
+            return t
+        end
+        t = jnum(n)
+        if n >= 0 and n < 1024 and n % 1 == 0 then
+            texts[n] = t
+        end
+        return t
+    end
+end
+
 -- tonumber of an argument a module sends alike each time (its
 -- configuration: a ttl, a grace, a rate), remembered by its text: a
 -- table read, not the 1k instructions of tonumber.  At most 256 kept.
