@@ -138,6 +138,72 @@ is_deeply(queued_texts('s2'), ['{"queue":"shut","position":2,'
     . '"estimated_wait":240,"agents_available":0,"status":"closed",'
     . '"opens_at":null}'], 'closed, no opening known: opens_at null');
 
+# ------------------------------------------------------------- steps
+
+# past 10 a position is shown rounded up to a step: one call a step
+# crosses it when the queue moves, and only that one is told
+sub shown {
+    my ($p) = @_;
+    return $p if $p <= 10;
+    for my $decade (10, 100, 1000) {
+        for my $m (1.5, 2, 3, 5, 7, 10) {
+            return $m * $decade if $m * $decade >= $p;
+        }
+    }
+}
+sub queued_count {
+    my ($id) = @_;
+    return scalar @{ queued_texts($id) };
+}
+# every waiting call's last queued event shows its position exactly so
+# rounded; the calls told: those whose shown position changed
+sub check_steps {
+    my ($what, $before) = @_;
+    my $waiting = $t->redis_cmd('ZRANGE', 'cc:queue:steps:waiting', 0, -1);
+    my (@wrong, @told);
+    for my $i (0 .. $#$waiting) {
+        my $id = $waiting->[$i];
+        my $last = queued_texts($id)->[-1];
+        my $p = $J->decode($last)->{position};
+        push @wrong, "$id rank $i shows $p" if $p != shown($i + 1);
+        push @told, $id if defined $before->{$id}
+            && queued_count($id) != $before->{$id};
+    }
+    is_deeply(\@wrong, [], "$what: every shown position right");
+    return \@told;
+}
+sub counts {
+    my $waiting = $t->redis_cmd('ZRANGE', 'cc:queue:steps:waiting', 0, -1);
+    return { map { ($_ => queued_count($_)) } @$waiting };
+}
+ok_call('cc_agents_load', $J->encode([
+    {id => 'ann', name => 'Ann', queues => ['steps'], skills => [],
+     capacity => 1}]));
+my @steps = map { sprintf 'st%03d', $_ } 1 .. 160;
+for my $id (@steps) {
+    create($id, 'steps');
+    open_($id);
+}
+check_steps('160 arrivals', {});
+my $before = counts();
+ok_call('cc_caller_hangup', $steps[0], "tok-$steps[0]");
+# ranks after: 0..9 exact, then the calls now at positions 15, 20, 30,
+# 50, 70, 100, 150
+is_deeply(check_steps('the head left', $before),
+    [@steps[1 .. 10], map { $steps[$_] } 15, 20, 30, 50, 70, 100, 150],
+    '... told: the ten first, and one a step (now at the step)');
+$before = counts();
+create('st-vip', 'steps', '50');
+open_('st-vip');
+is_deeply(check_steps('a priority call came first', $before),
+    [@steps[1 .. 9], map { $steps[$_] } 10, 15, 20, 30, 50, 70, 100, 150],
+    '... told: the nine first behind it, and one a step (now past it)');
+$before = counts();
+ok_call('cc_caller_hangup', $steps[40], "tok-$steps[40]");
+is_deeply(check_steps('one left at rank 40', $before),
+    [map { $steps[$_] } 50, 70, 100, 150],
+    '... told: one a step behind it');
+
 # ------------------------------------------------------------- settings
 
 # a call's settings are kept by the library between calls: every change

@@ -150,10 +150,11 @@ local function show_position(q, rank, id, now, ctx, call)
     end
 end
 
--- One call came or went at 0-based rank `from` of q: the calls behind
--- moved by one place.  Only those whose shown position changes can, each
--- found by one ZRANGE: O(log n).  n: the calls waiting in q, when known.
-local function update_positions(q, now, from, ctx, n)
+-- One call came (arrived) or went at 0-based rank `from` of q: the calls
+-- behind moved by one place.  Only those whose shown position changes
+-- can, each found by one ZRANGE: O(log n).  n: the calls waiting in q,
+-- when known.
+local function update_positions(q, now, from, ctx, n, arrived)
     local wk = key(CC_KEY.QUEUE_WAITING, q)
     ctx = ctx or {gone = {}}
     n = n or redis.call('ZCARD', wk)
@@ -169,8 +170,15 @@ local function update_positions(q, now, from, ctx, n)
             end
         end
         range(0, EXACT_POSITIONS - 1)
+        -- past those, one call a step b moved across it: the call now at
+        -- rank b - 1 (position b, the step's) after a departure, at rank
+        -- b (position b + 1, the next step's) after an arrival; its
+        -- neighbour's shown position stayed (steps are 5 or more apart)
+        local past = arrived and 0 or -1
         for _, b in ipairs(boundaries(n)) do
-            range(b - 1, b)
+            if b + past >= EXACT_POSITIONS then
+                range(b + past, b + past)
+            end
         end
     end
     for _, id in ipairs(ctx.gone) do
@@ -305,7 +313,7 @@ local function enter_queue(id, call, now, read)
         local ctx = {gone = {}, s = s}
         show_position(q, rank, id, now, ctx, read and call)
         -- those behind it moved by one place
-        update_positions(q, now, rank + 1, ctx, n)
+        update_positions(q, now, rank + 1, ctx, n, true)
     end
     if rings(call) then
         enter_ready(id, call, q, s, score)
