@@ -10,9 +10,10 @@ CALL_FIELDS.caller = {'token', 'id', 'queue', 'state', 'created', 'skills',
     'priority', 'agent', 'assigned_at', 'offer_agent', 'offer_expires',
     'reason', 'pending', 'parked', 'left_message', 'bucket', 'bucket_at',
     'kept_bytes'}
--- cc_caller_open: enter_queue's and rings()' fields
+-- cc_caller_open: enter_queue's (its position too: not read again) and
+-- rings()' fields
 CALL_FIELDS.open = {'token', 'queue', 'state', 'created', 'skills',
-    'priority', 'pending', 'parked', 'left_message'}
+    'priority', 'pending', 'parked', 'left_message', 'position'}
 
 local function caller_call(id, token, fields)
     local call = hash_fields(key(CC_KEY.CALL, id),
@@ -51,10 +52,10 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
     priority = tonumber(priority) or 0
     -- one HSET: pending, since the call waits in its queue once its
     -- caller's first stream opens (cc_caller_open): a link nobody follows
-    -- never takes a place there
+    -- never takes a place there.  Numbers as text (int_arg).
     local fields = {'id', id, 'token', redis.sha1hex(token), 'queue', q,
-        'state', 'queued', 'created', now, 'caller', caller,
-        'skills', skills, 'priority', priority,
+        'state', 'queued', 'created', jnum(now), 'caller', caller,
+        'skills', skills, 'priority', jnum(priority),
         'pending', '1'}
     if customer ~= '' then
         local who = redis.sha1hex(customer)
@@ -69,10 +70,10 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
     redis.call('HSET', ck, unpack(fields))
     call_key_life(id, CC_KEY.CALL, now)
     redis.call('ZADD', CC_KEY.CALLERS_LEAVING,
-               now + (tonumber(grace) or DEFAULT_GRACE_MS), id)
+               int_arg(now + (arg_number(grace) or DEFAULT_GRACE_MS)), id)
     local s = settings(q)
-    local position = redis.call('ZCOUNT', key(CC_KEY.QUEUE_WAITING, q),
-                                '-inf', rank_score(s, now, priority)) + 1
+    local position = waiting_upto(key(CC_KEY.QUEUE_WAITING, q),
+                                  rank_score(s, now, priority)) + 1
     local status, opens_at = queue_state(s, now)
     return {position, estimated_wait(q, position,
                                      staffing(q, now, position), s),
@@ -119,7 +120,8 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
     if conn and call.state ~= 'ended' then
         local ck = key(CC_KEY.CALL_CONNS, id)
         local now = now_ms()
-        local max = tonumber(max_streams) or 0
+        local until_ = int_arg(now + arg_number(ttl))
+        local max = arg_number(max_streams) or 0
         -- a pending call's first stream: there is no other, open or run out
         if max > 0 and not call.pending and open_streams(ck, now) >= max
         then
@@ -128,13 +130,13 @@ register('cc_caller_open', function(id, token, conn, ttl, max_streams)
         if not call.pending then
             redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
         end
-        redis.call('ZADD', ck, now + tonumber(ttl), conn)
+        redis.call('ZADD', ck, until_, conn)
         call_key_life(id, CC_KEY.CALL_CONNS, call.created)
-        watch_caller(id, now + tonumber(ttl))
+        watch_caller(id, until_)
         if call.pending then
             redis.call('HDEL', key(CC_KEY.CALL, id), 'pending')
             call.pending = nil
-            enter_queue(id, call, now)
+            enter_queue(id, call, now, true)
             call_key_life(id, CC_KEY.CALL_EVENTS, call.created)
             work(call.queue)
         elseif call.parked then
@@ -213,8 +215,8 @@ local KEPT_OVERHEAD = 96
 -- check of cc_caller_message before its first write.
 local function message_quota(ck, bucket, bucket_at, kept_bytes, message,
                              kind, rate, burst, budget)
-    rate, burst, budget = tonumber(rate) or 0, tonumber(burst) or 0,
-        tonumber(budget) or 0
+    rate, burst, budget = arg_number(rate) or 0, arg_number(burst) or 0,
+        arg_number(budget) or 0
     local level, now, kept
     if rate > 0 then
         now = now_ms()

@@ -114,52 +114,72 @@ end
 -- position changed, with the agents available in q then (none: the caller
 -- may leave a message) and whether the queue is open.  ctx: {gone, and
 -- what one update reads once: s, st}; a call that vanished goes to
--- ctx.gone.
-local function show_position(q, rank, id, now, ctx)
+-- ctx.gone.  call: the call's fields as its caller read them (state and
+-- position among them), else read here.  The data is one concatenation,
+-- the text jobj made (its names encoded, a table: a fifth of an update).
+local function show_position(q, rank, id, now, ctx, call)
     local ck = key(CC_KEY.CALL, id)
-    local f = redis.call('HMGET', ck, 'state', 'position')
-    if not f[1] then
+    local state, was
+    if call then
+        state, was = call.state, call.position
+    else
+        local f = redis.call('HMGET', ck, 'state', 'position')
+        state, was = f[1], f[2]
+    end
+    if not state then
         ctx.gone[#ctx.gone + 1] = id
         return
     end
     local position = shown(rank + 1)
-    if f[2] ~= tostring(position) then
+    local text = count_text(position)
+    if was ~= text then
         ctx.s = ctx.s or settings(q)
         ctx.st = ctx.st or staffing(q, now)
         local status, opens_at = queue_state(ctx.s, now)
-        local members = {
-            'queue', js(q), 'position', jnum(position),
-            'estimated_wait', jnum(estimated_wait(q, position, ctx.st,
-                                                  ctx.s)),
-            'agents_available', jnum(ctx.st.ready), 'status', js(status)}
+        local data = '{"queue":' .. js(q) .. ',"position":' .. text
+            .. ',"estimated_wait":'
+            .. count_text(estimated_wait(q, position, ctx.st, ctx.s))
+            .. ',"agents_available":' .. count_text(ctx.st.ready)
+            .. ',"status":"' .. status .. '"'
         if status == 'closed' then
-            members[#members + 1] = 'opens_at'
-            members[#members + 1] = opens_at and jnum(opens_at) or 'null'
+            data = data .. ',"opens_at":'
+                .. (opens_at and jnum(opens_at) or 'null')
         end
-        redis.call('HSET', ck, 'position', position)
-        emit_call(id, 'queued', jobj(members))
+        redis.call('HSET', ck, 'position', text)
+        emit_call(id, 'queued', data .. '}')
     end
 end
 
--- One call came or went at 0-based rank `from` of q: the calls behind
--- moved by one place.  Only those whose shown position changes can, each
--- found by one ZRANGE: O(log n).
-local function update_positions(q, now, from, ctx)
+-- One call came (arrived) or went at 0-based rank `from` of q: the calls
+-- behind moved by one place.  Only those whose shown position changes
+-- can, each found by one ZRANGE: O(log n).  n: the calls waiting in q,
+-- when known.
+local function update_positions(q, now, from, ctx, n, arrived)
     local wk = key(CC_KEY.QUEUE_WAITING, q)
     ctx = ctx or {gone = {}}
-    local n = redis.call('ZCARD', wk)
-    -- no read past the last (a call entering at the end has none behind)
-    local function range(lo, hi)
-        lo, hi = math.max(lo, from), math.min(hi, n - 1)
-        if lo <= hi then
-            for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
-                show_position(q, lo + i - 1, id, now, ctx)
+    n = n or redis.call('ZCARD', wk)
+    -- no read past the last (a call entering at the end has none behind:
+    -- not even the ranges made)
+    if from < n then
+        local function range(lo, hi)
+            lo, hi = math.max(lo, from), math.min(hi, n - 1)
+            if lo <= hi then
+                for i, id in ipairs(redis.call('ZRANGE', wk, lo, hi)) do
+                    show_position(q, lo + i - 1, id, now, ctx)
+                end
             end
         end
-    end
-    range(0, EXACT_POSITIONS - 1)
-    for _, b in ipairs(boundaries(n)) do
-        range(b - 1, b)
+        range(0, EXACT_POSITIONS - 1)
+        -- past those, one call a step b moved across it: the call now at
+        -- rank b - 1 (position b, the step's) after a departure, at rank
+        -- b (position b + 1, the next step's) after an arrival; its
+        -- neighbour's shown position stayed (steps are 5 or more apart)
+        local past = arrived and 0 or -1
+        for _, b in ipairs(boundaries(n)) do
+            if b + past >= EXACT_POSITIONS then
+                range(b + past, b + past)
+            end
+        end
     end
     for _, id in ipairs(ctx.gone) do
         leave_queue(q, id, now)
@@ -224,10 +244,11 @@ do
     end
 end
 
--- call: skills (JSON), created, priority
-local function enter_ready(id, call, q, s)
+-- call: skills (JSON), created, priority; score: its rank_score as
+-- int_arg made it, when known
+local function enter_ready(id, call, q, s, score)
     local needs = cjson.decode(call.skills or '[]')
-    local score = rank_score(s, call.created, call.priority)
+    score = score or int_arg(rank_score(s, call.created, call.priority))
     for _, p in ipairs(profiles(q)) do
         if covers(p[2], needs) then
             redis.call('ZADD', ready_key(q, p[1]), score, id)
@@ -255,24 +276,48 @@ local function waits_in(q, call)
                or CC_KEY.QUEUE_ARRIVALS, q)
 end
 
+-- The calls of q's waiting zset wk ranked at or before score.  A zset of
+-- up to 128 calls is a listpack, which ZCOUNT and ZRANK walk from its
+-- head (30k instructions at 100 calls); a call ranked after all the
+-- others (the usual: no priority) is counted by the zset's size and its
+-- last score, read at its tail.
+local function waiting_upto(wk, score)
+    local n = redis.call('ZCARD', wk)
+    if n == 0 then
+        return 0
+    end
+    local last = redis.call('ZRANGE', wk, -1, -1, 'WITHSCORES')
+    if last[2] and tonumber(last[2]) <= score then
+        return n
+    end
+    return redis.call('ZCOUNT', wk, '-inf', int_arg(score))
+end
+
 -- id (call: queue, created, priority, skills, state, left_message) waits
--- in its queue from now on, at the rank of its arrival and priority
-local function enter_queue(id, call, now)
+-- in its queue from now on, at the rank of its arrival and priority.
+-- read: call holds the call's position field too (nil when it has none),
+-- so that its own isn't read again.  Its rank: at the tail, where a call
+-- without priority enters, without ZRANK's walk (waiting_upto).
+local function enter_queue(id, call, now, read)
     local q = call.queue
     status_queue_touch(q)
     local s = settings(q)
     local wk = key(CC_KEY.QUEUE_WAITING, q)
+    local score = int_arg(rank_score(s, call.created, call.priority))
     redis.call('ZADD', waits_in(q, call), call.created, id)
-    if redis.call('ZADD', wk, rank_score(s, call.created, call.priority), id)
-        == 1 then
-        local rank = redis.call('ZRANK', wk, id)
+    if redis.call('ZADD', wk, score, id) == 1 then
+        local n = redis.call('ZCARD', wk)
+        local rank = n - 1
+        if redis.call('ZRANGE', wk, -1, -1)[1] ~= id then
+            rank = redis.call('ZRANK', wk, id)
+        end
         local ctx = {gone = {}, s = s}
-        show_position(q, rank, id, now, ctx)
+        show_position(q, rank, id, now, ctx, read and call)
         -- those behind it moved by one place
-        update_positions(q, now, rank + 1, ctx)
+        update_positions(q, now, rank + 1, ctx, n, true)
     end
     if rings(call) then
-        enter_ready(id, call, q, s)
+        enter_ready(id, call, q, s, score)
     end
 end
 

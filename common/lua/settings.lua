@@ -25,8 +25,8 @@ local STRATEGIES = {
 
 -- q's settings: its own (cc:queue:Q), else the defaults, else BUILTIN;
 -- numbers as numbers, hours decoded (nil: always open); s.given[f]: f
--- came from Redis, not BUILTIN.  Made once for the same two replies
--- (remembered): read the table only.
+-- came from Redis, not BUILTIN.  Made once for the same two hashes
+-- (kept): read the table only.
 local settings
 do
     local function settings_of(defaults, own)
@@ -52,11 +52,51 @@ do
         return s
     end
 
+    -- q's settings told apart by the DUMP of its hashes: each whole in one
+    -- string (interned by Lua: compared as a pointer; false for none),
+    -- where the 32 strings of a router's 16 fields by HGETALL, and their
+    -- comparison, cost 45k instructions a hash, a DUMP 11k.  The hashes
+    -- are read only when one changed; the defaults' DUMP not even, while
+    -- q's own hash has every setting (a queue the queues file names: the
+    -- router wrote them all).  At most 1024 queues kept.
+    local kept, count = {}, 0
+    local builtin_count         -- counted at the first call: loading a
+                                -- library, Redis gives it no pairs()
+
     settings = function(q)
         local qk = key(CC_KEY.QUEUE, q)
-        return remembered(qk, settings_of,
-                          redis.call('HGETALL', CC_KEY.QUEUES_DEFAULTS),
-                          redis.call('HGETALL', qk))
+        local own = redis.call('DUMP', qk)
+        local k = kept[qk]
+        if k and k.own == own and k.whole then
+            return k.s
+        end
+        local defaults = redis.call('DUMP', CC_KEY.QUEUES_DEFAULTS)
+        if k and k.own == own and k.defaults == defaults then
+            return k.s
+        end
+        if not k then
+            if count >= 1024 then
+                kept, count = {}, 0
+            end
+            count = count + 1
+        end
+        if not builtin_count then
+            builtin_count = 0
+            for _ in pairs(BUILTIN) do
+                builtin_count = builtin_count + 1
+            end
+        end
+        local flat = redis.call('HGETALL', qk)
+        local whole = 0
+        for i = 1, #flat, 2 do
+            whole = whole + (BUILTIN[flat[i]] and 1 or 0)
+        end
+        k = {own = own, defaults = defaults,
+             whole = whole == builtin_count,
+             s = settings_of(redis.call('HGETALL', CC_KEY.QUEUES_DEFAULTS),
+                             flat)}
+        kept[qk] = k
+        return k.s
     end
 end
 
@@ -69,6 +109,61 @@ local NO_AGING_WEIGHT = 1e10
 local function rank_score(s, created, priority)
     local w = s.priority_aging > 0 and s.priority_aging or NO_AGING_WEIGHT
     return tonumber(created) - (s.priority + (tonumber(priority) or 0)) * w
+end
+
+-- A number as redis.call's argument: Redis makes its text with "%.17g"
+-- (5k instructions, as much as a cheap command); an integer's is the same
+-- by string.format's integer path, a fifth of it.  Scores, times and
+-- positions are integers; any other number goes as it is.
+local function int_arg(n)
+    if n % 1 == 0 and n > -1e15 and n < 1e15 then
+        return jnum(n)
+    end
+    return n
+end
+
+-- The text of a small count (a position, seconds, agents: 0..1023), made
+-- once: string.format costs 1.5k instructions a number, and one departure
+-- sends `queued` with three counts to each of some ten calls behind.
+local count_text
+do
+    local texts = {}
+
+    count_text = function(n)
+        local t = texts[n]
+        if t then
+            return t
+        end
+        t = jnum(n)
+        if n >= 0 and n < 1024 and n % 1 == 0 then
+            texts[n] = t
+        end
+        return t
+    end
+end
+
+-- tonumber of an argument a module sends alike each time (its
+-- configuration: a ttl, a grace, a rate), remembered by its text: a
+-- table read, not the 1k instructions of tonumber.  At most 256 kept.
+local arg_number
+do
+    local kept, count = {}, 0
+
+    arg_number = function(s)
+        if s == nil then
+            return nil
+        end
+        local n = kept[s]
+        if n == nil then
+            if count >= 256 then
+                kept, count = {}, 0
+            end
+            n = tonumber(s) or false
+            kept[s] = n
+            count = count + 1
+        end
+        return n or nil
+    end
 end
 
 -- Whether the queue is open at now, and when it opens next if not (ms, or
