@@ -10,25 +10,43 @@
 # agent and the queues again, and the same delta again), and a full one),
 # each against a reference Lua script doing HGET + XADD + PUBLISH (a
 # message's least: read the call, store and publish the event) in the
-# same Redis, the same minute.  usec_per_call of
-# INFO commandstats after CONFIG RESETSTAT, the commands pipelined;
-# rounds alternate reference and operations, medians of the rounds.
+# same Redis, the same minute.  usec_per_call from the difference of INFO
+# commandstats before and after the commands (pipelined), never CONFIG
+# RESETSTAT: it frees every command's latency histogram, and the next
+# call of each command type makes its own again inside the measured call
+# (280k of a 450k-instruction cc_call_create, one call alone); rounds
+# alternate reference and operations, medians of the rounds.
 # The state: --agents agents present and available over --queues queues,
 # --calls calls waiting (nobody routes them: no router runs), the
-# messages on calls assigned (cc_offer + cc_agent_accept).  Starts its
+# messages on calls assigned (cc_offer + cc_agent_accept), and the queue
+# settings a router writes (cc_queues_load): its defaults and a queues
+# file's queues (--queues-file, conf/queues.json unless given; none: no
+# settings, empty hashes) given in turn to the bench's queues.  Starts its
 # own redis-server with this tree's library, like the tests.
-#     perl bench/redis_ops.pl [--agents N] [--queues N] [--calls N]
-#                             [--ops N] [--rounds N]
 use strict; use warnings;
 use FindBin; use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use Getopt::Long;
 use Bench;
 use CCTest;
 
+my $usage = <<'USAGE';
+usage: perl bench/redis_ops.pl [--agents N] [--queues N] [--calls N]
+                               [--ops N] [--rounds N]
+                               [--queues-file FILE|none]
+  --agents N         agents present and available (200), over
+  --queues N         queues q00, q01, ... (20), and the idle queue
+  --calls N          calls waiting, nobody routing them (2000)
+  --ops N            operations a figure (1000)
+  --rounds N         rounds, figures their medians (3)
+  --queues-file FILE the router's queues file whose queues the bench's
+                     take in turn (conf/queues.json); none: no
+                     cc_queues_load, the settings hashes empty
+USAGE
 my %o = (agents => 200, queues => 20, calls => 2000, ops => 1000,
-         rounds => 3);
-GetOptions(\%o, 'agents=i', 'queues=i', 'calls=i', 'ops=i', 'rounds=i')
-    or die "bad options\n";
+         rounds => 3, 'queues-file' => CCTest->root . '/conf/queues.json');
+GetOptions(\%o, 'agents=i', 'queues=i', 'calls=i', 'ops=i', 'rounds=i',
+           'queues-file=s', 'help') or die $usage;
+print($usage), exit if $o{help};
 die "--agents must be at least --queues\n" if $o{agents} < $o{queues};
 
 my $t = CCTest->new(checks => 0);   # figures only, no TAP
@@ -43,15 +61,24 @@ sub queue_of { sprintf 'q%02d', $_[0] % $o{queues} }
 sub pipeline { Bench::pipeline($t, @_) }
 sub ok_pipeline { Bench::ok_pipeline($t, @_) }
 
+# INFO commandstats: {command => [calls, usec]}
+sub cmdstats {
+    my %s;
+    for (split /\r?\n/, $t->redis_cmd_ok('INFO', 'commandstats')) {
+        $s{$1} = [$2, $3] if /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/;
+    }
+    return \%s;
+}
+
 # usec_per_call of the command (fcall, evalsha) over the commands given,
-# alone since CONFIG RESETSTAT
+# all of it: the difference of INFO commandstats around them
 sub usec_per_call {
     my ($cmd, @cmds) = @_;
-    $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
+    my $before = cmdstats()->{$cmd} // [0, 0];
     my ($errors) = pipeline(@cmds);
-    my $info = $t->redis_cmd_ok('INFO', 'commandstats');
-    my ($calls, $usec) = $info =~ /^cmdstat_$cmd:calls=(\d+),usec=(\d+)/m
-        or die "no cmdstat_$cmd\n";
+    my $after = cmdstats()->{$cmd} or die "no cmdstat_$cmd\n";
+    my ($calls, $usec) = map { $after->[$_] - $before->[$_] } 0, 1;
+    die "cmdstat_$cmd: $calls calls of " . @cmds . "\n" if $calls != @cmds;
     warn "$cmd: $errors of $calls failed\n" if $errors;
     return $usec / $calls;
 }
@@ -80,6 +107,62 @@ my $per_queue = int($o{agents} / $o{queues});
 push @agents, map { { id => sprintf('idle%03d', $_), name => "Idle $_",
     queues => ['idle'], capacity => 5 } } 1 .. $per_queue;
 $t->load_agents(\@agents);
+
+# The queue settings, as a router loads them after the agents: FCALL
+# cc_queues_load 0 SETTINGS DEFAULTS, normalized as router/README.md says
+# (every field, times in ms), the defaults those of a router without
+# options (--strategy longest-idle, --offer-timeout 20, --max-wait 3600).
+# The bench's queues take the file's queues in turn, in name order (q00
+# the first, q01 the second, ..., the idle queue after the last), an
+# overflow going to the next bench queue that took its target.
+my @bench_queues = ((map { queue_of($_) } 0 .. $o{queues} - 1), 'idle');
+my %defaults = (strategy => 'longest-idle', offer_timeout => 20000,
+    max_no_answer => 0, wrapup => 0, reject_delay => 0, priority => 0,
+    priority_aging => 0, tier_wait => 0, max_wait => 3600000, sticky => 0,
+    service_level => 20000, overflow_after => 0, overflow_queue => '',
+    hours => undef, day_offset => 0);
+my %in_ms = map { ($_ => 1) } qw(offer_timeout wrapup reject_delay
+    priority_aging tier_wait max_wait sticky service_level);
+my $state = 'no queue settings (no cc_queues_load: empty hashes)';
+if ($o{'queues-file'} ne 'none') {
+    open my $fh, '<', $o{'queues-file'}
+        or die "$o{'queues-file'}: $!\n";
+    my $file = CCTest->json->decode(do { local $/; <$fh> });
+    my @names = sort keys %$file or die "$o{'queues-file'}: no queue\n";
+    my %index = map { ($names[$_] => $_) } 0 .. $#names;
+    my %settings;
+    for my $k (0 .. $#bench_queues) {
+        my $from = $file->{ $names[$k % @names] };
+        my %q = %defaults;
+        for my $f (sort keys %$from) {
+            my $v = $from->{$f};
+            if ($f eq 'overflow') {
+                my $to = $index{ $v->{queue} }
+                    // die "overflow to $v->{queue}: not in the file\n";
+                my ($d) = grep { ($k + $_) % @bench_queues % @names == $to }
+                    1 .. $#bench_queues or die "no queue takes $v->{queue}\n";
+                $q{overflow_after} = 1000 * $v->{after};
+                $q{overflow_queue} = $bench_queues[($k + $d) % @bench_queues];
+            } elsif ($f eq 'hours') {
+                die "hours: not here (the router makes them intervals)\n";
+            } elsif (!exists $defaults{$f}) {
+                die "$o{'queues-file'}: unknown field $f\n";
+            } else {
+                $q{$f} = $f eq 'strategy' ? $v : ($in_ms{$f} ? 1000 : 1) * $v;
+            }
+        }
+        $settings{ $bench_queues[$k] } = \%q;
+    }
+    my $json = CCTest->json->canonical;
+    $t->redis_cmd_ok('FCALL', $t->fn('cc_queues_load'), 0,
+        $json->encode(\%settings), $json->encode(\%defaults));
+    (my $shown = $o{'queues-file'}) =~ s{^\Q${\ CCTest->root}\E/}{};
+    $state = sprintf "queue settings as a router loads them (cc_queues_load"
+        . ": its defaults and %s's %d queues, in turn): %s", $shown,
+        scalar @names, join('; ', map { my $p = $_; "$names[$p]: " . join(' ',
+            @bench_queues[grep { $_ % @names == $p } 0 .. $#bench_queues])
+        } 0 .. $#names);
+}
 ok_pipeline(map { (fc('cc_agent_open', $_->{id}, "conn-$_->{id}", 600000,
     ''), fc('cc_agent_status', $_->{id}, 'available')) } @agents);
 
@@ -164,7 +247,8 @@ for my $round (1 .. $o{rounds}) {
     my @idle;
     for my $k (1 .. 100) {
         my ($id, $c1, $o1) = new_calls(1, "idle$round-", 'idle');
-        push @idle, usec_per_call('fcall', @$c1) + usec_per_call('fcall', @$o1);
+        push @idle, usec_per_call('fcall', @$c1)
+            + usec_per_call('fcall', @$o1);
         ok_pipeline(fc('cc_caller_hangup', $id->[0], "tok-$id->[0]"));
     }
     push @{ $figures{new_call_idle} }, median(@idle);
@@ -179,12 +263,12 @@ for my $round (1 .. $o{rounds}) {
 # FCALL alone, its usec and reply.
 sub ask_alone {
     my ($cmd) = @_;
-    $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
+    my $before = cmdstats()->{fcall};
     my ($errors, $r) = pipeline($cmd);
     die "cc_status delta failed\n" if $errors;
-    my ($usec) = $t->redis_cmd_ok('INFO', 'commandstats')
-        =~ /^cmdstat_fcall:calls=1,usec=(\d+)/m or die "no cmdstat_fcall\n";
-    return ($usec, $r);
+    my $after = cmdstats()->{fcall};
+    die "not one fcall\n" if $after->[0] - $before->[0] != 1;
+    return ($after->[1] - $before->[1], $r);
 }
 
 # the usec of each command given whose arguments hold `word`, pipelined
@@ -232,8 +316,10 @@ sub status_delta {
 
 my $refm = median(@{ $figures{reference} });
 printf "redis ops: %d agents, %d queues, %d calls waiting, %d ops a "
-    . "figure, medians of %d rounds (usec_per_call, INFO commandstats)\n",
+    . "figure, medians of %d rounds (usec_per_call, INFO commandstats "
+    . "differences)\n",
     $o{agents}, $o{queues}, $o{calls}, $o{ops}, $o{rounds};
+print "  state: $state\n";
 for my $f (qw(reference caller_message agent_message call_create
               caller_open new_call new_call_idle status status_parts
               delta_none delta_small delta_again delta_full)) {
