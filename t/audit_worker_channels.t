@@ -1,0 +1,115 @@
+# Caller streams ride on their worker's channel (docs/DESIGN.md, "worker's
+# channel"), attacked: the library publishes a call's events only to the
+# workers whose connection TAG.N is in the call's connections, so whatever
+# leaves an open stream's connection out of that set loses its live
+# events for good (a later event moves its id past them).
+use strict; use warnings; use Test::More;
+use lib 't/lib'; use CCTest;
+
+my $t = CCTest->new;
+$t->start_redis;
+$t->load_functions;
+my @agents = ({ id => 'alice', name => 'Alice', queues => ['sales'],
+    capacity => 1 });
+$t->write_agents(\@agents);
+$t->load_agents(\@agents);
+# heartbeat long: a refresh of the heartbeat's own never comes in the test
+$t->default_server(extra => 'callcenter_heartbeat 300s;');
+
+sub numsub { $t->redis_cmd('PUBSUB', 'NUMSUB', $_[0])->[1] }
+sub conns { $t->redis_cmd('ZRANGE', "cc:call:$_[0]{call}:conns", 0, -1) }
+sub calls_of {
+    my ($cmd) = @_;
+    my $info = $t->redis_cmd('INFO', 'commandstats');
+    return $info =~ /^cmdstat_\Q$cmd\E:calls=(\d+)/m ? $1 : 0;
+}
+sub say {
+    my ($c, $text) = @_;
+    return $t->fcall_ok('cc_caller_message', $c->{call}, $c->{token},
+        qq({"type":"chat","text":"$text"}), 'keep', 0, 0, 0);
+}
+sub said {
+    my ($s, $text) = @_;
+    my $ev = $s->wait_event('message', timeout => 5,
+        match => sub { ($_[0]{json}{message}{text} // '') eq $text });
+    return $ev && $ev->{json}{message}{text};
+}
+sub kill_type {
+    my ($type) = @_;
+    return $t->redis_cmd('CLIENT', 'KILL', 'TYPE', $type, 'SKIPME', 'yes');
+}
+
+# the module has looked at FUNCTION LIST: this library alone, so caller
+# streams ride on the worker's channel
+ok($t->wait_for(sub { calls_of('function|list') > 0 }),
+    'the module looks at the libraries');
+my $c = $t->create_call(queue => 'sales', -stream => 0);
+my $s = $t->sse("/call/$c->{call}/events?token=$c->{token}");
+ok($s->wait_event('queued'), 'a caller stream opens');
+my ($conn) = @{ conns($c) };
+like($conn, qr/^[A-Za-z0-9_-]{8}\.[0-9a-f]+\z/, 'its connection is TAG.N');
+my $worker = 'cc:nginx:' . ($conn =~ s/\..*//r);
+ok($t->wait_for(sub { calls_of('function|list') > 1 }),
+    'the module has looked again');
+is(numsub("cc:call:$c->{call}:events"), 0,
+    'the stream\'s own channel is not subscribed');
+ok(say($c, 'before'), 'a message');
+is(said($s, 'before'), 'before', '... reaches the stream');
+
+# ---- Redis lost the connection (a failover to a replica behind it, a
+# restart from a snapshot older than the stream) and the subscriber link
+# comes back before the command link.  Made deterministic: the command
+# link's handshake (FUNCTION LOAD) is refused while the subscriber link
+# (no FUNCTION in its handshake) reconnects.
+$t->redis_cmd_ok('ACL', 'SETUSER', 'default', '-function');
+kill_type('normal');
+$t->redis_cmd('ZREM', "cc:call:$c->{call}:conns", $conn);
+is_deeply(conns($c), [], 'the connection is lost');
+kill_type('pubsub');
+ok($t->wait_for(sub { numsub($worker) == 1 }),
+    'the subscriber link is back, the worker\'s channel subscribed');
+my $ranges = calls_of('xrange');
+$t->redis_cmd_ok('ACL', 'SETUSER', 'default', '+function');
+ok($t->wait_for(sub { calls_of('xrange') > $ranges }),
+    'the command link is back: the stream caught up');
+ok($t->wait_for(sub { grep { $_ eq $conn } @{ conns($c) } }),
+    'the open stream\'s connection is registered again');
+ok(say($c, 'after'), 'a message after both links came back');
+is(said($s, 'after'), 'after', '... reaches the open stream');
+
+# ---- a rolling upgrade: a library before worker channels loaded (this
+# one under another version, publishing on the stream's own channel
+# alone) and, on the same call, a stream of a module before them (a
+# connection without a tag).  This library then publishes each event both
+# on the worker's channel and on the call's, and this worker, subscribed
+# to the call's channel too, gets it twice: a stored event is told apart
+# by its id, a live-only one (typing) has none.
+my $v = $t->functions_version;
+my $old_v = 'feedc0ffee02';
+my $old = $t->functions_lua =~ s/\Q$v\E/$old_v/gr;
+ok($old =~ s/register\('cc_worker_channels'/register('cc_before_workers'/
+    && $old =~ s/if not id then\n/if true then\n/,
+    'a library before worker channels');
+is($t->redis_cmd('FUNCTION', 'LOAD', $old), "callcenter_$old_v",
+    'it is loaded');
+ok($t->wait_for(sub { numsub("cc:call:$c->{call}:events") == 1 }),
+    'the open stream subscribes its own channel');
+is($t->redis_cmd('FCALL', "cc_caller_open_$old_v", 0, $c->{call},
+    $c->{token}, 'oldconn1234', 60000, 0), "cc:call:$c->{call}:events",
+    'a stream of a module before opens on the call');
+ok($t->fcall_ok('cc_caller_message', $c->{call}, $c->{token},
+    '{"type":"typing"}', 'live', 0, 0, 0), 'the caller types (live-only)');
+ok(say($c, 'marker'), 'then says something');
+is(said($s, 'marker'), 'marker', 'the stream gets what was said');
+my $typing = grep { ($_->{json}{message}{type} // '') eq 'typing' }
+    @{ $s->{skipped} // [] };
+TODO: {
+    local $TODO = 'a live-only event comes on both channels: see report';
+    is($typing, 1, '... after the typing, once');
+}
+is($t->redis_cmd('FUNCTION', 'DELETE', "callcenter_$old_v"), 'OK',
+    'the library before is deleted');
+
+$s->close;
+$t->finish;
+done_testing;
