@@ -111,5 +111,84 @@ is($t->redis_cmd('FUNCTION', 'DELETE', "callcenter_$old_v"), 'OK',
     'the library before is deleted');
 
 $s->close;
+
+# ---- two workers, one caller with many tabs: each event is published
+# once a worker among the call's connections, never once a tab; the
+# per-call limit (4 by default) bounds the connections set
+$t->stop_nginx;
+$t->default_server(workers => 2);
+ok($t->wait_for(sub { calls_of('function|list') > 3 }),
+    'the new workers look at the libraries');
+my $m = $t->create_call(queue => 'sales', -stream => 0);
+my @tabs = map { $t->sse("/call/$m->{call}/events?token=$m->{token}") }
+    1 .. 4;
+ok(!(grep { !$_->wait_event('queued') } @tabs), 'four tabs open');
+my $fifth = eval { $t->sse("/call/$m->{call}/events?token=$m->{token}") };
+like($@, qr/too many streams/, 'a fifth is refused');
+is($t->redis_cmd('ZCARD', "cc:call:$m->{call}:conns"), 4,
+    'the call holds four connections');
+my %tags = map { (s/\..*//r => 1) } @{ conns($m) };
+my $publish = calls_of('publish');
+sub publishes { calls_of('publish') - $publish }
+ok(say($m, 'fan'), 'a message');
+is(scalar(grep { (said($_, 'fan') // '') eq 'fan' } @tabs), 4,
+    '... reaches every tab');
+is(publishes(), scalar(keys %tags),
+    '... published once a worker (' . scalar(keys %tags) . ')');
+ok(say($m, 'fan2'), 'another');
+is(scalar(grep { my $t2 = $_; (said($t2, 'fan2') // '') eq 'fan2'
+    && !grep { ($_->{json}{message}{text} // '') eq 'fan' }
+        @{ $t2->{skipped} } } @tabs), 4,
+    '... reaches every tab, the first not again');
+
+$_->close for @tabs;
+
+# ---- the worker killed with a caller's tabs open: its tag stays in the
+# connections until they run out; the tabs resume on the worker nginx
+# starts instead and get what they missed, once
+$t->stop_nginx;
+$t->default_server;
+$m = $t->create_call(queue => 'sales', -stream => 0);
+@tabs = map { $t->sse("/call/$m->{call}/events?token=$m->{token}") } 1 .. 4;
+ok(!(grep { !$_->wait_event('queued') } @tabs), 'four tabs open');
+ok(say($m, 'before-kill'), 'a message');
+is(scalar(grep { (said($_, 'before-kill') // '') eq 'before-kill' } @tabs),
+    4, '... reaches every tab');
+my ($dead) = $t->_live_workers;
+kill 'KILL', $dead;
+ok($t->wait_for(sub { my @w = $t->_live_workers; @w == 1 && $w[0] != $dead },
+    timeout => 10), 'the worker killed, another one serves');
+ok(!(grep { $_->wait_event('message', timeout => 2); !$_->{eof} } @tabs),
+    'the tabs end');
+my $retry = eval { $t->sse("/call/$m->{call}/events?token=$m->{token}",
+    headers => { 'Last-Event-ID' => $tabs[0]->last_id }) };
+TODO: {
+    local $TODO = 'a dead worker\'s connections count against the limit '
+        . 'until their presence runs out: see report';
+    ok($retry, 'a tab of the killed worker resumes at once');
+}
+$retry->close if $retry;
+# their presence run out (as it does 2 heartbeats and the grace after)
+my $now = $t->redis_cmd('TIME')->[0] * 1000;
+$t->redis_cmd('ZADD', "cc:call:$m->{call}:conns", 'XX', $now - 1, $_)
+    for grep { /\./ } @{ conns($m) };
+ok(say($m, 'while-away'), 'a message while the tabs are away');
+my @resumed = map { $t->sse("/call/$m->{call}/events?token=$m->{token}",
+    headers => { 'Last-Event-ID' => $_->last_id }) } @tabs;
+ok(say($m, 'after-kill'), 'a message once they are back');
+for my $r (@resumed) {
+    is(said($r, 'after-kill'), 'after-kill', 'a tab gets it');
+    is(scalar(grep { ($_->{json}{message}{text} // '') eq 'while-away' }
+        @{ $r->{skipped} }), 1, '... after what it missed, once');
+    ok(!grep({ ($_->{json}{message}{text} // '') eq 'before-kill' }
+        @{ $r->{skipped} }), '... and nothing it had again');
+}
+$_->close for @tabs, @resumed;
+
+# the one alert this test causes: the worker it killed
+$t->stop_nginx;
+my $log = $t->testdir . '/error.log';
+CCTest::_write_file($log, join '', grep { !/\[alert\].* exited on signal 9/ }
+    split /^/, CCTest::_read_file($log));
 $t->finish;
 done_testing;
