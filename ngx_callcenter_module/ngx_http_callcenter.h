@@ -163,6 +163,8 @@ ngx_int_t ngx_http_callcenter_presence_add(ngx_http_callcenter_presence_t *p,
 void ngx_http_callcenter_presence_close(ngx_http_callcenter_presence_t *p);
 /* every group's refresh now: the links came back (before the catch-ups) */
 void ngx_http_callcenter_presence_now(void);
+/* the library registered p's connection again: its stream catches up */
+void ngx_http_callcenter_sse_presence_lost(ngx_http_callcenter_presence_t *p);
 ngx_msec_t ngx_http_callcenter_presence_ttl(
     ngx_http_callcenter_loc_conf_t *lcf, ngx_uint_t party);
 

@@ -35,6 +35,8 @@ typedef struct {
 
 
 static void ngx_http_callcenter_presence_refresh(ngx_event_t *ev);
+static void ngx_http_callcenter_presence_reply(ngx_http_request_t *r,
+    redisReply *reply);
 
 
 static ngx_queue_t  ngx_http_callcenter_presence_groups;
@@ -243,10 +245,69 @@ ngx_http_callcenter_presence_refresh(ngx_event_t *ev)
         if (n == NGX_HTTP_CALLCENTER_PRESENCE_ARGS
             || ngx_queue_next(q) == ngx_queue_sentinel(&g->members))
         {
-            (void) ngx_http_callcenter_redis_fcall(NULL, NULL, fn, n, args);
+            (void) ngx_http_callcenter_redis_fcall(NULL,
+                               g->party == NGX_HTTP_CALLCENTER_AGENT
+                               ? NULL : ngx_http_callcenter_presence_reply,
+                               fn, n, args);
             n = 1;
         }
     }
 
     ngx_add_timer(ev, g->heartbeat);
+}
+
+
+/*
+ * cc_caller_presence answers the connections it had to register again (an
+ * array; OK when none): their presence ran out under open streams, so the
+ * call's events went to its other workers meanwhile.  Rare: a walk of the
+ * caller groups for each.
+ */
+
+static void
+ngx_http_callcenter_presence_reply(ngx_http_request_t *r, redisReply *reply)
+{
+    size_t                                 i;
+    redisReply                            *conn;
+    ngx_queue_t                           *q, *m;
+    ngx_http_callcenter_presence_t        *p;
+    ngx_http_callcenter_presence_group_t  *g;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        conn = reply->element[i];
+
+        if (conn->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        for (q = ngx_queue_head(&ngx_http_callcenter_presence_groups);
+             q != ngx_queue_sentinel(&ngx_http_callcenter_presence_groups);
+             q = ngx_queue_next(q))
+        {
+            g = ngx_queue_data(q, ngx_http_callcenter_presence_group_t,
+                               queue);
+
+            if (g->party == NGX_HTTP_CALLCENTER_AGENT) {
+                continue;
+            }
+
+            for (m = ngx_queue_head(&g->members);
+                 m != ngx_queue_sentinel(&g->members);
+                 m = ngx_queue_next(m))
+            {
+                p = ngx_queue_data(m, ngx_http_callcenter_presence_t, queue);
+
+                if (p->conn.len == conn->len
+                    && ngx_memcmp(p->conn.data, conn->str, conn->len) == 0)
+                {
+                    ngx_http_callcenter_sse_presence_lost(p);
+                    break;
+                }
+            }
+        }
+    }
 }

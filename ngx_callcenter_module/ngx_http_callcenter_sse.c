@@ -672,6 +672,43 @@ ngx_http_callcenter_sse_subscriber_down(void)
 
 
 /*
+ * p's connection had left its call (its presence ran out while the stream
+ * was open) and the library registered it again: what the call's other
+ * workers were sent meanwhile never came here, so it is read from the
+ * stream.  A stream still waiting for its channel reads it anyway.
+ */
+
+void
+ngx_http_callcenter_sse_presence_lost(ngx_http_callcenter_presence_t *p)
+{
+    ngx_http_callcenter_sse_stream_t  *st;
+
+    st = (ngx_http_callcenter_sse_stream_t *)
+             ((u_char *) p - offsetof(ngx_http_callcenter_sse_stream_t,
+                                      presence));
+
+    if (st->channel == NULL
+        || st->channel->state != NGX_HTTP_CALLCENTER_SSE_SUBSCRIBED)
+    {
+        return;
+    }
+
+    if (st->phase == NGX_HTTP_CALLCENTER_SSE_LIVE) {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "callcenter: connection \"%V\" of call \"%V\" "
+                      "registered again, its stream catches up",
+                      &p->conn, &p->id);
+
+        ngx_http_callcenter_sse_catchup(st);
+
+    } else if (st->phase == NGX_HTTP_CALLCENTER_SSE_CATCHUP && st->pending) {
+        /* the XRANGE on its way may have been sent before the event */
+        st->dirty = 1;
+    }
+}
+
+
+/*
  * Catch-ups stalled by the command link go on.  Only SUBSCRIBED channels
  * are touched: a stream that leaves one never frees it.
  */

@@ -163,10 +163,15 @@ end
 
 -- ttl, then call and connection pairs: a worker's streams of callers, one
 -- FCALL a heartbeat (one pair: a stream's own, as the module before did)
+-- Answers the connections of a worker's (TAG.N) it had to add again: their
+-- presence ran out (heartbeats late) and an open dropped them, so events
+-- went to the call's other workers meanwhile and the module catches those
+-- streams up; OK when none (what a module before worker channels, whose
+-- connections have no tag, always gets).
 register('cc_caller_presence', function(ttl, ...)
     local until_ = now_ms() + tonumber(ttl)
     local conns = {...}
-    local seen = {}
+    local seen, lost = {}, {}
     for i = 1, #conns, 2 do
         local id = conns[i]
         local first = seen[id] == nil
@@ -174,16 +179,18 @@ register('cc_caller_presence', function(ttl, ...)
             seen[id] = live_call(id) or false
         end
         local created = seen[id]
-        if created then
-            redis.call('ZADD', key(CC_KEY.CALL_CONNS, id), until_,
-                       conns[i + 1])
+        if created and redis.call('ZADD', key(CC_KEY.CALL_CONNS, id), until_,
+                                  conns[i + 1]) == 1
+            and conns[i + 1]:find('.', 1, true)
+        then
+            lost[#lost + 1] = conns[i + 1]
         end
         if created and first then
             call_key_life(id, CC_KEY.CALL_CONNS, created)
             watch_caller(id, until_)
         end
     end
-    return redis.status_reply('OK')
+    return #lost > 0 and lost or redis.status_reply('OK')
 end)
 
 register('cc_caller_close', function(id, conn, grace)
