@@ -238,7 +238,7 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
 
     len = (reply == NULL) ? -1 : ngx_http_callcenter_status_len(reply);
 
-    if (len == -1) {
+    if (len == -1 || (len == 0 && ctx->status.len == 4)) {
         ngx_http_callcenter_finalize_reply_error(r, reply);
         return;
     }
@@ -524,7 +524,7 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
     } else if (rc == NGX_DECLINED) {
         len = ngx_http_callcenter_status_len(reply);
 
-        if (len == -1) {
+        if (len <= 0) {
             ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                           "callcenter: cc_status: %s",
                           reply->type == REDIS_REPLY_ERROR
@@ -532,7 +532,7 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
             return;
         }
 
-        text = ngx_alloc(len ? len : 1, ngx_cycle->log);
+        text = ngx_alloc(len, ngx_cycle->log);
         if (text == NULL) {
             return;
         }
