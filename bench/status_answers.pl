@@ -1,0 +1,130 @@
+#!/usr/bin/env perl
+# Redis time per JSON status answer through nginx, printed, never
+# asserted: GET /callcenter/status one after another, and the microseconds
+# Redis spent in each cc_status the worker sent for them (SLOWLOG with a
+# threshold of 0: the command's own time, as INFO commandstats counts it),
+# with nothing changed between answers, then with one agent's status
+# changed before each (cc_agent_status away / available in turn, its own
+# time left out), against the reference Lua script of bench/redis_ops.pl
+# (HGET + XADD + PUBLISH) in the same Redis.  Rounds alternate, medians.
+# The state: --agents agents present and available over --queues queues,
+# --calls calls waiting (no router runs).  Starts its own redis-server and
+# nginx (one worker) with this tree's module and library, like the tests;
+# CC_BUILD_DIR names another build (the figures of another version).
+#     perl bench/status_answers.pl [--agents N] [--queues N] [--calls N]
+#                                  [--answers N] [--rounds N]
+use strict; use warnings;
+use FindBin; use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
+use Getopt::Long;
+use Bench;
+use CCTest;
+
+my %o = (agents => 200, queues => 20, calls => 2000, answers => 200,
+         rounds => 3);
+GetOptions(\%o, 'agents=i', 'queues=i', 'calls=i', 'answers=i', 'rounds=i')
+    or die "bad options\n";
+
+my $t = CCTest->new(checks => 0);   # figures only, no TAP
+$t->start_redis;
+$t->default_server;
+
+# the module's library: the one it loaded, whichever version it is
+my ($lib) = grep { /^callcenter_[0-9a-f]{12}\z/ } map { { @$_ }->{library_name} }
+    @{ $t->redis_cmd_ok('FUNCTION', 'LIST') };
+die "no library loaded by the module\n" unless $lib;
+my $v = $lib =~ s/^callcenter_//r;
+sub fc { ['FCALL', shift() . "_$v", 1, 'cc:', @_] }
+
+my @agents = map { { id => sprintf('a%03d', $_), name => "Agent $_",
+    queues => [sprintf 'q%02d', $_ % $o{queues}], skills => [],
+    capacity => 5 } } 0 .. $o{agents} - 1;
+Bench::ok_pipeline($t, fc('cc_agents_load', CCTest->json->encode(\@agents)),
+    map { (fc('cc_agent_open', $_->{id}, "conn-$_->{id}", 3600000, ''),
+           fc('cc_agent_status', $_->{id}, 'available')) } @agents);
+Bench::ok_pipeline($t, map {
+    my $id = sprintf 'wait%06d', $_;
+    (fc('cc_call_create', $id, "tok-$id", sprintf('q%02d', $_ % $o{queues}),
+        '{"name":"Jane Caller"}', '[]', 60000, '', ''),
+     fc('cc_caller_open', $id, "tok-$id", "conn-$id", 3600000, 4))
+} 1 .. $o{calls});
+
+my $ref = $t->redis_cmd_ok('SCRIPT', 'LOAD', <<'LUA');
+local h = redis.call('HGET', KEYS[1], 'state')
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*',
+                      'event', 'message', 'data', ARGV[1])
+redis.call('PUBLISH', KEYS[2], id .. ' message ' .. ARGV[1])
+return id
+LUA
+my $data = '{"call":"wait000001","from":"caller","message":{"type":"chat",'
+    . '"text":"Hello, I have a question about my order."}}';
+
+# every command's time from now on, until slowlog()
+$t->redis_cmd_ok('CONFIG', 'SET', 'slowlog-max-len', 100000);
+$t->redis_cmd_ok('CONFIG', 'SET', 'slowlog-log-slower-than', 0);
+
+# the usec of the logged commands whose name (and function) is given
+sub slowlog {
+    my ($cmd, $fn) = @_;
+    my $log = $t->redis_cmd_ok('SLOWLOG', 'GET', -1);
+    $t->redis_cmd_ok('SLOWLOG', 'RESET');
+    return [map { $_->[2] } grep { lc $_->[3][0] eq $cmd
+        && (!defined $fn || $_->[3][1] eq $fn) } @$log];
+}
+
+sub median {
+    my @v = sort { $a <=> $b } @_;
+    return @v ? $v[$#v / 2] : 0;
+}
+
+sub mean {
+    my $s = 0;
+    $s += $_ for @_;
+    return @_ ? $s / @_ : 0;
+}
+
+# the answers; change: a change before each
+sub answers {
+    my ($change) = @_;
+    my $bytes = 0;
+    slowlog('none');
+    for my $i (1 .. $o{answers}) {
+        if ($change) {
+            my $a = $agents[$i % @agents]{id};
+            $t->redis_cmd_ok(@{ fc('cc_agent_status', $a,
+                $i % 2 ? 'away' : 'available') });
+        }
+        my $res = $t->http('GET', '/callcenter/status');
+        die "GET: $res->{status}\n" unless $res->{status} == 200;
+        $bytes = length $res->{content};
+    }
+    return (slowlog('fcall', "cc_status_$v"), $bytes);
+}
+
+my %figures;
+my $bytes;
+# the first answer builds the figures (and fills the mirror)
+answers(0);
+for my $round (1 .. $o{rounds}) {
+    Bench::ok_pipeline($t, map { ['EVALSHA', $ref, 2, "cc:call:wait$_",
+        "ref:events:$_", $data] } 1 .. 1000);
+    push @{ $figures{reference} }, median(@{ slowlog('evalsha') });
+    for my $case (qw(unchanged changed)) {
+        my $us;
+        ($us, $bytes) = answers($case eq 'changed');
+        push @{ $figures{$case} }, median(@$us);
+        push @{ $figures{"$case mean"} }, mean(@$us);
+    }
+}
+
+my $refm = median(@{ $figures{reference} });
+printf "status answers: library %s, %d agents, %d queues, %d calls waiting,"
+    . " %d answers a case, %d bytes an answer, medians of %d rounds"
+    . " (SLOWLOG usec of each cc_status)\n", $v, $o{agents}, $o{queues},
+    $o{calls}, $o{answers}, $bytes, $o{rounds};
+for my $f ('reference', 'unchanged', 'unchanged mean', 'changed',
+           'changed mean')
+{
+    my $m = median(@{ $figures{$f} });
+    printf "  %-15s %9.1f us  %7.1fx reference   (rounds: %s)\n", $f, $m,
+        $m / $refm, join(' ', map { sprintf '%.1f', $_ } @{ $figures{$f} });
+}
