@@ -67,6 +67,20 @@
 #define CC_KEY_STATUS_DUE      "cc:status:due"        /* zset: agent by when
                                                         * its figures change
                                                         * with time alone */
+#define CC_KEY_STATUS_SHOWN    "cc:status:shown"      /* hash: a or q + id or
+                                                        * queue -> its record
+                                                        * of the answers by
+                                                        * difference */
+#define CC_KEY_STATUS_QUEUES_DUE "cc:status:queues:due" /* zset: queue by when
+                                                        * its record is to be
+                                                        * made again */
+#define CC_KEY_STATUS_VERSION  "cc:status:version"    /* hash: epoch, n (the
+                                                        * changes), floor */
+#define CC_KEY_STATUS_LOG      "cc:status:log"        /* zset: record key by
+                                                        * n at its last
+                                                        * change */
+#define CC_KEY_STATUS_GONE     "cc:status:gone"       /* zset: record key
+                                                        * removed, by when */
 #define CC_KEY_CUSTOMER         "cc:customer:%s"       /* hash: a caller's last
                                                         * agent (SHA-1 of who) */
 #define CC_KEY_OFFERS           "cc:offers"            /* zset: by expiry */

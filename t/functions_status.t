@@ -8,11 +8,19 @@
 # file reload that removes an agent or changes its queues; a Redis whose
 # figures were written by no version (a library before them), and changes
 # made behind the library's back (such a library, during a rolling
-# upgrade), put right by the sweep.
+# upgrade), put right by the sweep.  The answer by difference (cc_status
+# json delta EPOCH VERSION, STATUS-SPEC.md): a mirror of the records kept
+# by its deltas alone, as a module's worker keeps it, renders after every
+# kind of change exactly the text of `cc_status json` at the same ms, and
+# so does a fresh full one; a build (a new epoch) sends the whole; a
+# queue's figures changed behind the library's back are put right by the
+# sweep; a tombstone a day old raises the floor.
 
 use strict;
 use warnings;
 use Test::More;
+use List::Util qw(max);
+use POSIX qw(floor);
 
 use lib 't/lib';
 use CCTest;
@@ -41,16 +49,89 @@ sub samples {
         split /\n/, ok_call('cc_status', 'prometheus');
 }
 
-# the figures as kept, then as made again from the state alone
+# -- the answer by difference: a module worker's mirror, by the spec
+my %mirror;
+my ($epoch, $version) = ('', 0);
+
+sub ask { ok_call('cc_status', 'json', 'delta', @_) }
+
+# the records of a reply applied to mirror m: its kind
+sub apply {
+    my ($m, $r) = @_;
+    my ($kind, $e, $v, $now, @pairs) = @$r;
+    %$m = () if $kind eq 'full';
+    while (my ($k, $record) = splice @pairs, 0, 2) {
+        if ($record eq '') {
+            delete $m->{$k};
+        } else {
+            $m->{$k} = $record;
+        }
+    }
+    ($epoch, $version) = ($e, $v) if $m == \%mirror;
+    return $kind;
+}
+
+# the JSON answer the module renders from mirror m at ms now
+sub render {
+    my ($m, $now) = @_;
+    my @q = map {
+        my ($head, $arrived, $tail) = split /\t/, $m->{$_}, -1;
+        $head . ($arrived eq '' ? 0
+                 : max(0, floor(($now - $arrived) / 1000))) . $tail
+    } sort grep { /^q/ } keys %$m;
+    my @a = map { $m->{$_} } sort grep { /^a/ } keys %$m;
+    return qq({"time":$now,"queues":{) . join(',', @q) . '},"agents":{'
+        . join(',', @a) . '}}';
+}
+
+# The mirror, kept by deltas (want: the kind its ask gets), and a mirror
+# made by a full now render the text of `cc_status json` at its ms: asked
+# full, json, delta again until that last ask finds nothing changed (time
+# alone may change a record in between: then once more).
+sub mirrored {
+    my ($what, $want) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $r = ask($epoch, $version);
+    like(join(' ', @$r[0 .. 3]), qr/^(full|delta) [0-9a-f-]{1,40} \d+ \d+$/,
+         "$what: the header");
+    is(apply(\%mirror, $r), $want // 'delta', "$what: a " . ($want // 'delta'));
+    for my $try (1 .. 5) {
+        my %full;
+        is(apply(\%full, ask('', 0)), 'full', "$what: no mirror, a full")
+            if $try == 1;
+        apply(\%full, ask('', 0)) if $try > 1;
+        my $json = ok_call('cc_status', 'json');
+        my ($now) = $json =~ /^\{"time":(\d+),/;
+        my $again = ask($epoch, $version);
+        if (@$again == 4) {
+            is($again->[0], 'delta', "$what: nothing changed, 4 elements");
+            is(render(\%mirror, $now), $json,
+               "$what: the mirror by deltas renders cc_status json");
+            is(render(\%full, $now), $json, "$what: ... a full one too");
+            return $r;
+        }
+        apply(\%mirror, $again);
+    }
+    fail("$what: the records never stood still");
+}
+
+# the figures as kept, then as made again from the state alone; the
+# mirror before (want: the kind of its ask) and after the build, a new
+# epoch, a full
 sub same {
-    my ($what) = @_;
+    my ($what, $want) = @_;
+    mirrored($what, $want);
     my ($kept, $text, $staffing) = (figures(), samples(), staffing());
+    my $was = $epoch;
     $t->redis_cmd('DEL', 'cc:status:agents');
     local $Test::Builder::Level = $Test::Builder::Level + 1;
     is_deeply($kept, figures(),
         "$what: kept figures = figures from the state");
     is($text, samples(), "$what: ... in Prometheus's too");
     is_deeply($staffing, staffing(), "$what: ... and the staffing sums");
+    is(apply(\%mirror, ask($epoch, $version)), 'full',
+       "$what: built again, a full");
+    isnt($epoch, $was, '... of a new epoch');
     return $kept;
 }
 
@@ -70,7 +151,7 @@ load(['alice', ['sales', 'support'], 2], ['bob', ['sales'], 1],
      ['carol', ['support'], 1]);
 ok_call('cc_queues_load', $J->encode({sales => {wrapup => 400}}), '{}');
 
-my $s = same('agents loaded, none present');
+my $s = same('agents loaded, none present', 'full');
 is($s->{agents}{alice}{status}, 'offline', 'alice offline');
 is($s->{queues}{sales}{agents_offline}, 2, 'sales: 2 offline');
 is($t->redis_cmd('HGET', 'cc:queue:sales:stats', 'agents_offline'), 2,
@@ -159,7 +240,23 @@ ok_call('cc_agent_close', 'carol', 'kc3', 0);
 is(figures()->{agents}{carol}{status}, 'offline', 'closed, no grace');
 
 # the agents file: bob goes, alice leaves support
+my $before = $version;
 load(['alice', ['sales'], 2], ['carol', ['support'], 1]);
+my $r = mirrored('bob removed');
+is_deeply({@$r[4 .. $#$r]}->{abob}, '', 'bob: a tombstone');
+ok(!exists $mirror{abob}, '... off the mirror');
+# a tombstone a day old leaves the log: a mirror from before it gets all
+$t->redis_cmd('ZADD', 'cc:status:gone', 'XX', 1, 'abob');
+ok($t->wait_for(sub {
+    ok_call('cc_expire_agents', 10);
+    !defined $t->redis_cmd('ZSCORE', 'cc:status:log', 'abob');
+}, timeout => 30, interval => 0.2), 'the sweep took the old tombstone');
+ok($t->redis_cmd('HGET', 'cc:status:version', 'floor') > $before,
+   '... the floor past it');
+is(ask($epoch, $before)->[0], 'full', 'a mirror from before: a full');
+is(ask($epoch, $version)->[0], 'delta', 'the mirror since: a delta');
+is(ask($epoch, $version + 1)->[0], 'full', 'a version to come: a full');
+is(ask($epoch, 'x')->[0], 'full', 'no version: a full');
 $s = same('a reload');
 ok(!exists $s->{agents}{bob}, 'bob is gone from the figures');
 is($s->{queues}{sales}{agents_available}, 1, 'sales: alice alone');
@@ -181,7 +278,7 @@ ok_call('cc_agent_status', 'alice', 'away');     # no figures to keep yet
 $s = figures();
 is($s->{agents}{alice}{status}, 'away', 'built: alice away');
 is($s->{queues}{sales}{agents_available}, 1, 'built: sales, bob available');
-same('built from a Redis without figures');
+same('built from a Redis without figures', 'full');
 
 # figures an earlier build of the records made (marked `~`, no staffing
 # sums in the queues): built again, sums and all
@@ -192,7 +289,12 @@ $t->redis_cmd('HDEL', "cc:queue:$_:stats", 'staffed', 'free_slots')
 figures();
 ok(defined $t->redis_cmd('HGET', 'cc:queue:sales:stats', 'staffed'),
     'sums kept again');
-same('built from the records before the sums');
+same('built from the records before the sums', 'full');
+
+# figures a library before the records built (no version): a new epoch
+$t->redis_cmd('DEL', 'cc:status:version', 'cc:status:shown',
+              'cc:status:log');
+mirrored('records built for figures kept', 'full');
 
 # behind the library's back (a library before these figures, during a
 # rolling upgrade): the sweep makes an agent again from its state, one a
@@ -225,7 +327,77 @@ ok($kept->[1] > 0, "position $kept->[0]: an estimate of $kept->[1] s");
 $t->redis_cmd('DEL', 'cc:status:agents');
 is_deeply(probe(), $kept, 'the same estimate from a walk of the agents');
 ok_call('cc_caller_hangup', $_, "tok-$_") for @waiting;
-same('calls waiting');
+same('calls waiting', 'full');     # the walk above built them again
+
+# -- every other kind of change the queues' records see, by deltas
+ok_call('cc_agent_status', $_, 'available') for qw(alice bob);
+ok_call('cc_agent_open', 'carol', 'kc4', 600000, '');
+mirrored('all present');
+ok_call('cc_agent_status', 'alice', 'away');
+$r = mirrored('alice away');
+is(join(' ', sort map { $r->[$_] } grep { $_ % 2 == 0 } 4 .. $#$r),
+   'aalice qsales qsupport', '... her record and her queues\', no other');
+ok_call('cc_agent_status', 'alice', 'available');
+mirrored('alice back');
+
+# settings and defaults
+ok_call('cc_queues_load', $J->encode({sales => {wrapup => 400,
+    service_level => 10000, strategy => 'round-robin'}}), '{}');
+mirrored('a queue\'s settings loaded');
+ok_call('cc_queues_load', $J->encode({sales => {wrapup => 400,
+    service_level => 10000, strategy => 'round-robin'}}),
+    $J->encode({service_level => 30000, strategy => 'ring-all'}));
+$r = mirrored('defaults');
+is(join(' ', map { $r->[$_] } grep { $_ % 2 == 0 } 4 .. $#$r), 'qsupport',
+   '... support alone changed');
+
+# hours: closed, opening, closing, by time alone
+my $at = redis_ms() + 400;
+ok_call('cc_queue_hours', 'sales', $J->encode([[$at, $at + 400]]), 0);
+mirrored('hours: closed until they open');
+$t->until_redis($at);
+mirrored('hours: open');
+$t->until_redis($at + 400);
+mirrored('hours: closed, no opening');
+ok_call('cc_queue_hours', 'sales', 'null', 0);
+mirrored('hours: none');
+
+# calls: created (pending, in no figure), waiting, a message left,
+# abandoned, an offer run out, timed out
+my $id = 'm' . ++$n;
+ok_call('cc_call_create', $id, "tok-$id", 'support', '{}', '[]', 60000, '',
+        '');
+$r = mirrored('a call created, its caller not there yet');
+ok_call('cc_caller_open', $id, "tok-$id", "k-$id", 600000);
+mirrored('it waits');
+$t->until_redis(redis_ms() + 1100);
+mirrored('a second later');
+ok_call('cc_caller_message', $id, "tok-$id", '{"type":"chat","text":"hi"}',
+        'keep', 0, 0, 0);
+$r = mirrored('a message left');
+my $w = create('sales');
+ok_call('cc_caller_close', $w, "k-$w", 0);
+$t->tick;
+ok_call('cc_expire_calls', 0, 10, 86400000);
+mirrored('abandoned');
+my $o = create('sales');
+ok_call('cc_offer', $o, 'bob', 1, '');
+mirrored('offered');
+$t->tick;
+ok_call('cc_expire_offers', 10);
+mirrored('the offer ran out');
+$t->tick;
+ok_call('cc_expire_calls', 1, 10, 1);
+mirrored('timed out');
+
+# behind the library's back: the sweep makes one queue again a second
+$t->redis_cmd('HINCRBY', 'cc:queue:support:stats', 'assigned', 5);
+ok($t->wait_for(sub {
+    ok_call('cc_expire_agents', 10);
+    apply(\%mirror, ask($epoch, $version));
+    $mirror{qsupport} =~ /"assigned":5,/;
+}, timeout => 30, interval => 0.2), 'the sweep put the queue right');
+mirrored('after the queue\'s repair');
 
 # the module's way: the answer in parts, the same text
 for my $fmt (qw(json prometheus)) {
@@ -237,5 +409,14 @@ for my $fmt (qw(json prometheus)) {
         for $joined, $text;
     is($joined, $text, "$fmt: their concatenation is the text");
 }
+like(($t->fcall('cc_status', 'prometheus', 'delta', '', 0))->message,
+     qr/^BADREQ/, 'prometheus: no delta');
+
+# Redis emptied: a new epoch, the whole
+my $was = $epoch;
+$t->redis_cmd('FLUSHALL');
+mirrored('FLUSHALL', 'full');
+isnt($epoch, $was, '... a new epoch');
+is_deeply([keys %mirror], [], '... nothing in it');
 
 done_testing;

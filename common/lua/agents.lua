@@ -13,6 +13,15 @@ local function status_touch(a)
     STATUS_TOUCHED[a] = true
 end
 
+-- The queues whose record of the answers by difference this function may
+-- have changed (their waiting calls, stats counters, settings): each is
+-- made again once, by the next answer (status_flush, lua/status.lua).
+local STATUS_QUEUES_TOUCHED = {}
+
+local function status_queue_touch(q)
+    STATUS_QUEUES_TOUCHED[q] = true
+end
+
 -- A refreshed presence: an agent whose figures say offline is not in
 -- cc:status:due (every present one is, by when its presence runs out), and
 -- is due now.

@@ -119,6 +119,7 @@ end
 local function decline(id, call, a, reason)
     redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, call.queue),
                'offers_' .. reason, 1)
+    status_queue_touch(call.queue)
     redis.call('SADD', key(CC_KEY.CALL_DECLINED, id), a)
     call_key_life(id, CC_KEY.CALL_DECLINED, call.created)
 end
@@ -177,6 +178,7 @@ local function assign(id, call, a, now)
     status_touch(a)
     leave_queue(q, id, now)
     redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'assigned', 1)
+    status_queue_touch(q)
     if now - tonumber(call.created) <= s.service_level then
         redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'answered_in_sl', 1)
     end
@@ -231,6 +233,7 @@ local function end_call(id, call, reason, now)
             redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), reason, 1)
         end
         redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'ended', 1)
+        status_queue_touch(q)
     end
     emit_call(id, 'ended', data)
     redis.call('ZREM', CC_KEY.CALLERS_LEAVING, id)
@@ -272,6 +275,7 @@ do
     deliver = function(id, a, from, message, kind, q)
         redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), COUNTER[from][kind],
                    '1')
+        status_queue_touch(q)
         local head
         if from == 'agent' then
             head = '{"call":' .. js(id) .. ',"from":"agent","agent":'

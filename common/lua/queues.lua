@@ -259,6 +259,7 @@ end
 -- in its queue from now on, at the rank of its arrival and priority
 local function enter_queue(id, call, now)
     local q = call.queue
+    status_queue_touch(q)
     local s = settings(q)
     local wk = key(CC_KEY.QUEUE_WAITING, q)
     redis.call('ZADD', waits_in(q, call), call.created, id)
@@ -277,6 +278,7 @@ end
 
 -- id waits in q no more
 leave_queue = function(q, id, now)
+    status_queue_touch(q)
     local wk = key(CC_KEY.QUEUE_WAITING, q)
     redis.call('ZREM', key(CC_KEY.QUEUE_ARRIVALS, q), id)
     redis.call('ZREM', key(CC_KEY.QUEUE_MESSAGES, q), id)

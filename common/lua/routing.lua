@@ -58,6 +58,7 @@ local function known_queues(named)
         if not named[q] and redis.call('EXISTS', key(CC_KEY.QUEUE, q)) == 0
         then
             redis.call('SREM', CC_KEY.QUEUES, q)
+            status_queue_touch(q)
         end
     end
 end
@@ -110,6 +111,7 @@ register('cc_agents_load', function(json)
     end
     known_queues(named)
     for q in pairs(touched) do
+        status_queue_touch(q)
         rebuild_profiles(q)
     end
     return count
@@ -238,6 +240,7 @@ register('cc_queues_load', function(settings_json, defaults_json)
     end
     local named, count = {}, 0
     for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
+        status_queue_touch(q)
         if #redis.call('SMEMBERS', key(CC_KEY.QUEUE_AGENTS, q)) > 0 then
             named[q] = true
         end
@@ -251,6 +254,7 @@ register('cc_queues_load', function(settings_json, defaults_json)
         redis.call('HSET', key(CC_KEY.QUEUE, q), 'configured', '1',
                    unpack(f))
         redis.call('SADD', CC_KEY.QUEUES, q)
+        status_queue_touch(q)
         count = count + 1
     end
     known_queues(named)
@@ -277,6 +281,7 @@ register('cc_queue_hours', function(q, hours, day_offset)
     if redis.call('EXISTS', key(CC_KEY.QUEUE, q)) == 1 then
         redis.call('HSET', key(CC_KEY.QUEUE, q), 'hours', value,
                    'day_offset', day_offset)
+        status_queue_touch(q)
     end
     return redis.status_reply('OK')
 end)
@@ -651,6 +656,7 @@ register('cc_expire_calls', function(max_wait, max, message_wait)
                            rank_score(s, call.created, call.priority), id)
                 redis.call('ZADD', waits_in(call.queue, call), call.created,
                            id)
+                status_queue_touch(call.queue)
                 if rings(call) then
                     enter_ready(id, call, call.queue, s)
                 end
@@ -670,6 +676,7 @@ register('cc_expire_calls', function(max_wait, max, message_wait)
                 leave_queue(q, id, now)                  -- vanished
             else
                 redis.call('ZREM', k, id)
+                status_queue_touch(q)
             end
         end
     end

@@ -125,9 +125,49 @@ do
         return f
     end
 
+    -- Answers by difference (docs/DESIGN.md, "Status figures"): every
+    -- record a module's mirror holds (an agent's JSON member, a queue's
+    -- record) is kept in cc:status:shown under its key (`a` .. id, `q` ..
+    -- name); each change of one counts in cc:status:version's n and puts
+    -- its key at that n in cc:status:log, so the keys changed after a
+    -- version are one ZRANGEBYSCORE.  quiet: a build, whose new epoch sends
+    -- every mirror the whole (no log).  A removed key stays in the log (a
+    -- tombstone) and in cc:status:gone by when, for the sweep.
+    local STATUS_TOMBSTONE_MS = 86400000
+
+    local function status_show(k, record, now, quiet)
+        local was = redis.call('HGET', CC_KEY.STATUS_SHOWN, k) or nil
+        if was == record then
+            return
+        end
+        if record then
+            redis.call('HSET', CC_KEY.STATUS_SHOWN, k, record)
+        else
+            redis.call('HDEL', CC_KEY.STATUS_SHOWN, k)
+        end
+        if quiet then
+            return
+        end
+        redis.call('ZADD', CC_KEY.STATUS_LOG, redis.call('HINCRBY',
+                   CC_KEY.STATUS_VERSION, 'n', 1), k)
+        if not record then
+            redis.call('ZADD', CC_KEY.STATUS_GONE, now, k)
+        elseif not was then
+            redis.call('ZREM', CC_KEY.STATUS_GONE, k)
+        end
+    end
+
+    -- an agent's JSON member in its record, without the comma (nil: none)
+    local function agent_member(record)
+        return record and record:match('^[^\t]*\t[^\t]*\t,([^\t]*)') or nil
+    end
+
     -- a's figures made again from its state: its record, its parts, the
-    -- counts of its states in its queues (by the difference), its due time.
-    local function status_update(a, now)
+    -- counts of its states in its queues (by the difference, the queues
+    -- touched), its due time, its member shown (compared with the one
+    -- shown even when the record is the same: a library before this one
+    -- may have made the record, and logged nothing).
+    local function status_update(a, now, quiet)
         local old = redis.call('HGET', CC_KEY.STATUS_AGENTS, a) or nil
         local new, due
         if redis.call('SISMEMBER', CC_KEY.AGENTS, a) == 1 then
@@ -141,6 +181,7 @@ do
             redis.call('ZREM', CC_KEY.STATUS_DUE, a)
         end
         if old == new then
+            status_show('a' .. a, agent_member(new), now, quiet)
             return
         end
         local was = old and record_fields(old) or {'', '', false, false, false}
@@ -165,6 +206,7 @@ do
         else
             redis.call('HDEL', CC_KEY.STATUS_AGENTS, a)
         end
+        status_show('a' .. a, agent_member(new), now, quiet)
         if was[1] == is[1] and was[2] == is[2] then
             return
         end
@@ -196,6 +238,9 @@ do
             if counts[c[3]] ~= 0 then
                 redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, c[1]), c[2],
                            counts[c[3]])
+                if c[2]:sub(1, 7) == 'agents_' then
+                    status_queue_touch(c[1])
+                end
             end
         end
     end
@@ -203,29 +248,6 @@ do
     -- true once the figures are built
     local function status_built()
         return redis.call('HEXISTS', CC_KEY.STATUS_AGENTS, STATUS_BUILT) == 1
-    end
-
-    -- The figures made from the state, when there are none: the first answer
-    -- of this version (a library before it kept none), or a Redis that lost
-    -- them.  O(agents), once.
-    local function status_build(now)
-        if status_built() then
-            return
-        end
-        redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
-                   CC_KEY.STATUS_DUE)
-        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
-            local zero = {'staffed', 0, 'free_slots', 0}
-            for _, state in ipairs(AGENT_STATES) do
-                zero[#zero + 1] = 'agents_' .. state
-                zero[#zero + 1] = 0
-            end
-            redis.call('HSET', key(CC_KEY.QUEUE_STATS, q), unpack(zero))
-        end
-        for _, a in ipairs(redis.call('SMEMBERS', CC_KEY.AGENTS)) do
-            status_update(a, now)
-        end
-        redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
     end
 
     -- the agents whose figures time changed by now (at most max, -1: all)
@@ -243,18 +265,25 @@ do
     -- end).  LT: never later than a due time already there; figures not
     -- built yet: status_build starts the zset afresh.
     status_flush = function(ok)
-        if next(STATUS_TOUCHED) == nil then
+        local agents, queues = STATUS_TOUCHED, STATUS_QUEUES_TOUCHED
+        if next(agents) == nil and next(queues) == nil then
             return
         end
-        local touched = STATUS_TOUCHED
-        STATUS_TOUCHED = {}
-        if ok then
-            local now, due = now_ms(), {}
-            for a in pairs(touched) do
+        STATUS_TOUCHED, STATUS_QUEUES_TOUCHED = {}, {}
+        if not ok then
+            return
+        end
+        local now = now_ms()
+        for k, touched in pairs{[CC_KEY.STATUS_DUE] = agents,
+                                [CC_KEY.STATUS_QUEUES_DUE] = queues} do
+            local due = {}
+            for x in pairs(touched) do
                 due[#due + 1] = now
-                due[#due + 1] = a
+                due[#due + 1] = x
             end
-            redis.call('ZADD', CC_KEY.STATUS_DUE, 'LT', unpack(due))
+            if #due > 0 then
+                redis.call('ZADD', k, 'LT', unpack(due))
+            end
         end
     end
 
@@ -271,29 +300,6 @@ do
                              'aht_ewma_ms')
         return {ready = tonumber(n[1]) or 0, staffed = tonumber(n[2]) or 0,
                 free = tonumber(n[3]) or 0, aht = tonumber(n[4]) or false}
-    end
-
-    -- The router's sweep (cc_expire_agents): the agents due, and once a
-    -- STATUS_REPAIR_MS one agent made again from its state and one record
-    -- checked, at random: what a function of the version before changed
-    -- (a rolling upgrade), or a held call whose keys expired, is right again.
-    status_sweep = function(now, max)
-        local last = tonumber(redis.call('HGET', CC_KEY.STATUS_AGENTS,
-                                         STATUS_BUILT))
-        if not last then
-            return
-        end
-        status_due(now - STATUS_COALESCE_MS, max)
-        if now - last >= STATUS_REPAIR_MS then
-            local a = redis.call('SRANDMEMBER', CC_KEY.AGENTS)
-            local r = redis.call('HRANDFIELD', CC_KEY.STATUS_AGENTS)
-            for _, x in ipairs{a, r} do
-                if x and x ~= STATUS_BUILT then
-                    status_update(x, now)
-                end
-            end
-            redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
-        end
     end
 
     -- What the answers show of q's settings, as settings(q) has them (its
@@ -315,19 +321,34 @@ do
     -- a queue's counters: a field never counted is 0
     local COUNTS = {__index = function() return 0 end}
 
+    -- when open or opens_at change with time alone (opening's next turn),
+    -- nil: never
+    local function hours_change(s, now)
+        for _, r in ipairs(s.hours or {}) do
+            if now < r[1] then
+                return r[1]
+            end
+            if now < r[2] then
+                return r[2]
+            end
+        end
+    end
+
     local function queue_figures(q, now, defaults)
         local s = shown_settings(q, defaults)
-        local arrived = now
+        local arrived
         for _, fmt in ipairs{CC_KEY.QUEUE_ARRIVALS, CC_KEY.QUEUE_MESSAGES} do
             local oldest = redis.call('ZRANGE', key(fmt, q), 0, 0, 'WITHSCORES')
             if oldest[2] then
-                arrived = math.min(arrived, tonumber(oldest[2]))
+                arrived = math.min(arrived or math.huge, tonumber(oldest[2]))
             end
         end
         local open, opens_at = opening(s, now)
         local f = {
             waiting = redis.call('ZCARD', key(CC_KEY.QUEUE_WAITING, q)),
-            longest_wait = math.floor((now - arrived) / 1000),
+            longest_wait = math.floor((now - math.min(now, arrived or now))
+                                      / 1000),
+            arrived = arrived, changes = hours_change(s, now),
             open = open, opens_at = opens_at, strategy = s.strategy,
             service_level_seconds = math.floor(s.service_level / 1000),
             messages_waiting = redis.call('ZCARD',
@@ -345,6 +366,184 @@ do
             f.service_level = math.floor(100 * f.n.answered_in_sl / left + 0.5)
         end
         return f
+    end
+
+    -- one queue's JSON member: its name, then its figures in this order;
+    -- HEAD and TAIL around longest_wait, the queue's record of the answers
+    -- by difference (STATUS-SPEC.md): HEAD TAB ARRIVED TAB TAIL
+    local QUEUE_HEAD = '%s:{"waiting":%d,"longest_wait":'
+    local QUEUE_TAIL = ',"agents_available":%d,"agents_busy":%d,'
+        .. '"agents_wrapup":%d,"agents_away":%d,"agents_offline":%d,'
+        .. '"assigned":%d,"abandoned":%d,"ended":%d,"service_level":%s,'
+        .. '"service_level_seconds":%d,"open":%s,"opens_at":%s,'
+        .. '"strategy":%s,"messages_waiting":%d,"timed_out":%d,'
+        .. '"offers_rejected":%d,"offers_timed_out":%d,"offers_away":%d,'
+        .. '"offers_absent":%d,"messages_caller_keep":%d,'
+        .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
+        .. '"messages_agent_live":%d}'
+    local QUEUE_JSON = QUEUE_HEAD .. '%d' .. QUEUE_TAIL
+
+    -- the values of QUEUE_TAIL
+    local function tail_values(f)
+        local n = f.n
+        return n.agents_available, n.agents_busy, n.agents_wrapup,
+            n.agents_away, n.agents_offline, n.assigned, n.abandoned,
+            n.ended, f.service_level and jnum(f.service_level) or 'null',
+            f.service_level_seconds, f.open and 'true' or 'false',
+            f.opens_at and jnum(f.opens_at) or 'null', js(f.strategy),
+            f.messages_waiting, n.timeout, n.offers_rejected,
+            n.offers_timeout, n.offers_away, n.offers_absent,
+            n.messages_caller_keep, n.messages_caller_live,
+            n.messages_agent_keep, n.messages_agent_live
+    end
+
+    -- q's record made again from its state (removed: q is no queue now),
+    -- due again when its hours turn
+    local function queue_make(q, now, defaults, quiet)
+        local record, due
+        if redis.call('SISMEMBER', CC_KEY.QUEUES, q) == 1 then
+            local f = queue_figures(q, now, defaults)
+            record = string.format(QUEUE_HEAD, js(q), f.waiting) .. '\t'
+                .. (f.arrived and jnum(f.arrived) or '') .. '\t'
+                .. string.format(QUEUE_TAIL, tail_values(f))
+            due = f.changes
+        end
+        if due then
+            redis.call('ZADD', CC_KEY.STATUS_QUEUES_DUE, due, q)
+        else
+            redis.call('ZREM', CC_KEY.STATUS_QUEUES_DUE, q)
+        end
+        status_show('q' .. q, record, now, quiet)
+    end
+
+    -- The queues due by now (at most max, -1: all), and with `touched`
+    -- those this function touched so far (an answer: status_update moved
+    -- their counts), each made once.
+    local function queues_due(now, max, touched)
+        local qs = redis.call('ZRANGEBYSCORE', CC_KEY.STATUS_QUEUES_DUE,
+                              '-inf', now, 'LIMIT', 0, max)
+        if touched then
+            for q in pairs(STATUS_QUEUES_TOUCHED) do
+                qs[#qs + 1] = q
+            end
+            STATUS_QUEUES_TOUCHED = {}
+        end
+        if #qs == 0 then
+            return
+        end
+        local defaults, made = hash(CC_KEY.QUEUES_DEFAULTS) or {}, {}
+        for _, q in ipairs(qs) do
+            if not made[q] then
+                made[q] = true
+                queue_make(q, now, defaults)
+            end
+        end
+    end
+
+    -- Every record shown made afresh under a new epoch (every mirror gets
+    -- the whole): after a build of the figures, or when the figures were
+    -- built by a library before the records.  O(agents + queues), once.
+    local function status_epoch(now)
+        local t = redis.call('TIME')
+        redis.call('DEL', CC_KEY.STATUS_SHOWN, CC_KEY.STATUS_LOG,
+                   CC_KEY.STATUS_GONE, CC_KEY.STATUS_QUEUES_DUE)
+        redis.call('HSET', CC_KEY.STATUS_VERSION, 'epoch', t[1] .. '-' .. t[2],
+                   'n', 0, 'floor', 0)
+        local kept = redis.call('HGETALL', CC_KEY.STATUS_AGENTS)
+        for i = 1, #kept, 2 do
+            local member = agent_member(kept[i + 1])
+            if member then
+                redis.call('HSET', CC_KEY.STATUS_SHOWN, 'a' .. kept[i], member)
+            end
+        end
+        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
+        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
+            queue_make(q, now, defaults, true)
+        end
+        -- made now: what the build touched is no change
+        STATUS_QUEUES_TOUCHED = {}
+    end
+
+    -- The figures made from the state, when there are none: the first answer
+    -- of this version (a library before it kept none), or a Redis that lost
+    -- them.  O(agents), once.
+    local function status_build(now)
+        if status_built() then
+            if redis.call('HEXISTS', CC_KEY.STATUS_VERSION, 'epoch') == 0 then
+                status_epoch(now)
+            end
+            return
+        end
+        redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
+                   CC_KEY.STATUS_DUE)
+        for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
+            local zero = {'staffed', 0, 'free_slots', 0}
+            for _, state in ipairs(AGENT_STATES) do
+                zero[#zero + 1] = 'agents_' .. state
+                zero[#zero + 1] = 0
+            end
+            redis.call('HSET', key(CC_KEY.QUEUE_STATS, q), unpack(zero))
+        end
+        for _, a in ipairs(redis.call('SMEMBERS', CC_KEY.AGENTS)) do
+            status_update(a, now, true)
+        end
+        redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
+        status_epoch(now)
+    end
+
+    -- The router's sweep (cc_expire_agents): the agents and queues due,
+    -- and once a STATUS_REPAIR_MS one agent and one queue made again from
+    -- their state and one record and one shown checked, at random: what a
+    -- function of the version before changed (a rolling upgrade), or a
+    -- held call whose keys expired, is right again.  Then too tombstones a
+    -- day old leave the log, the floor rising past them.
+    status_sweep = function(now, max)
+        local last = tonumber(redis.call('HGET', CC_KEY.STATUS_AGENTS,
+                                         STATUS_BUILT))
+        if not last then
+            return
+        end
+        status_due(now - STATUS_COALESCE_MS, max)
+        queues_due(now - STATUS_COALESCE_MS, max)
+        if now - last < STATUS_REPAIR_MS then
+            return
+        end
+        local agents = {redis.call('SRANDMEMBER', CC_KEY.AGENTS),
+                        redis.call('HRANDFIELD', CC_KEY.STATUS_AGENTS)}
+        local queues = {redis.call('SRANDMEMBER', CC_KEY.QUEUES)}
+        local k = redis.call('HRANDFIELD', CC_KEY.STATUS_SHOWN)
+        if k then
+            local list = k:sub(1, 1) == 'a' and agents or queues
+            list[#list + 1] = k:sub(2)
+        end
+        for _, x in ipairs(agents) do
+            if x and x ~= STATUS_BUILT then
+                status_update(x, now)
+            end
+        end
+        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
+        for _, x in ipairs(queues) do
+            if x then
+                queue_make(x, now, defaults)
+            end
+        end
+        redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
+        local gone = redis.call('ZRANGEBYSCORE', CC_KEY.STATUS_GONE, '-inf',
+                                now - STATUS_TOMBSTONE_MS, 'LIMIT', 0, max)
+        if #gone > 0 then
+            local floor = tonumber(redis.call('HGET', CC_KEY.STATUS_VERSION,
+                                              'floor')) or 0
+            for _, x in ipairs(gone) do
+                local n = tonumber(redis.call('ZSCORE', CC_KEY.STATUS_LOG, x))
+                if n and redis.call('HEXISTS', CC_KEY.STATUS_SHOWN, x) == 0
+                then
+                    floor = math.max(floor, n)
+                    redis.call('ZREM', CC_KEY.STATUS_LOG, x)
+                end
+            end
+            redis.call('ZREM', CC_KEY.STATUS_GONE, unpack(gone))
+            redis.call('HSET', CC_KEY.STATUS_VERSION, 'floor', floor)
+        end
     end
 
     -- the parts of the answers in cc:status:parts from `from` up to `to`
@@ -387,33 +586,12 @@ do
         end
     end
 
-    -- one queue's JSON member: its name, then its figures in this order
-    local QUEUE_JSON = '%s:{"waiting":%d,"longest_wait":%d,'
-        .. '"agents_available":%d,"agents_busy":%d,"agents_wrapup":%d,'
-        .. '"agents_away":%d,"agents_offline":%d,"assigned":%d,'
-        .. '"abandoned":%d,"ended":%d,"service_level":%s,'
-        .. '"service_level_seconds":%d,"open":%s,"opens_at":%s,'
-        .. '"strategy":%s,"messages_waiting":%d,"timed_out":%d,'
-        .. '"offers_rejected":%d,"offers_timed_out":%d,"offers_away":%d,'
-        .. '"offers_absent":%d,"messages_caller_keep":%d,'
-        .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
-        .. '"messages_agent_live":%d}'
-
     local function status_json(now, queues, qf)
         local qs = {}
         for i, q in ipairs(queues) do
             local f = qf[q]
-            local n = f.n
             qs[i] = string.format(QUEUE_JSON, js(q), f.waiting, f.longest_wait,
-                n.agents_available, n.agents_busy, n.agents_wrapup,
-                n.agents_away, n.agents_offline, n.assigned, n.abandoned,
-                n.ended, f.service_level and jnum(f.service_level) or 'null',
-                f.service_level_seconds, f.open and 'true' or 'false',
-                f.opens_at and jnum(f.opens_at) or 'null', js(f.strategy),
-                f.messages_waiting, n.timeout, n.offers_rejected,
-                n.offers_timeout, n.offers_away, n.offers_absent,
-                n.messages_caller_keep, n.messages_caller_live,
-                n.messages_agent_keep, n.messages_agent_live)
+                                  tail_values(f))
         end
         local out = {'{"time":', jnum(now), ',"queues":{'}
         add(out, qs, ',')
@@ -567,15 +745,67 @@ do
         return out
     end
 
+    -- KEY, RECORD pairs of keys (RECORD "": removed) after out's items
+    local function add_records(out, keys)
+        for from = 1, #keys, 512 do
+            local to = math.min(#keys, from + 511)
+            local records = redis.call('HMGET', CC_KEY.STATUS_SHOWN,
+                                       unpack(keys, from, to))
+            for i = from, to do
+                out[#out + 1] = keys[i]
+                out[#out + 1] = records[i - from + 1] or ''
+            end
+        end
+    end
+
+    -- The answer by difference (STATUS-SPEC.md): {"delta", EPOCH, N, now,
+    -- the records changed after version...} for a mirror of this epoch at
+    -- a version the log still tells, else {"full", EPOCH, N, now, every
+    -- record...} (queues, then agents, in the order of their names).
+    local function status_changes(epoch, version, now)
+        local v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
+                             'floor')
+        local n, since = tonumber(v[2]) or 0, tonumber(version)
+        if epoch == v[1] and since and since == math.floor(since)
+            and since >= (tonumber(v[3]) or 0) and since <= n then
+            local out = {'delta', v[1], n, now}
+            if since < n then
+                add_records(out, redis.call('ZRANGEBYSCORE',
+                                            CC_KEY.STATUS_LOG,
+                                            '(' .. jnum(since), '+inf'))
+            end
+            return out
+        end
+        local keys = redis.call('HKEYS', CC_KEY.STATUS_SHOWN)
+        table.sort(keys, function(x, y)
+            local kx, ky = x:byte(), y:byte()
+            if kx ~= ky then
+                return kx > ky      -- q before a
+            end
+            return x < y
+        end)
+        local out = {'full', v[1], n, now}
+        add_records(out, keys)
+        return out
+    end
+
     -- parts "parts": the answer as a list of strings, its text their
-    -- concatenation (the module's way)
-    register('cc_status', function(fmt, parts)
+    -- concatenation (the module's way); "delta" (json only, with the
+    -- mirror's epoch and version): the answer by difference
+    register('cc_status', function(fmt, parts, epoch, version)
         if fmt ~= 'json' and fmt ~= 'prometheus' then
             fail('BADREQ', 'format must be json or prometheus')
+        end
+        if parts == 'delta' and fmt ~= 'json' then
+            fail('BADREQ', 'delta: json only')
         end
         local now = now_ms()
         status_build(now)
         status_due(now, -1)
+        if parts == 'delta' then
+            queues_due(now, -1, true)
+            return status_changes(epoch, version, now)
+        end
         local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
         local queues, qf = sorted_members(CC_KEY.QUEUES), {}
         for _, q in ipairs(queues) do
