@@ -230,7 +230,7 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
-    if (reply != NULL && ctx->status.len == 4
+    if (ctx->status.len == 4
         && ngx_http_callcenter_status_json(r, reply) != NGX_DECLINED)
     {
         return;
@@ -265,7 +265,7 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
 /*
  * A reply to cc_status json delta, applied to the mirror, and r answered
  * from it: NGX_OK (r finalized or asked again), or NGX_DECLINED when it is
- * no such reply (an error, an older library's text)
+ * no such reply (an error, an older library's text, NULL)
  */
 
 static ngx_int_t
@@ -496,12 +496,12 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
     feed = &ngx_http_callcenter_status_feed;
     feed->pending = 0;
 
+    rc = ngx_http_callcenter_status_mirror_apply(reply, feed->mirror);
+
     if (reply == NULL) {
         /* Redis away or late: the next interval asks again */
         return;
     }
-
-    rc = ngx_http_callcenter_status_mirror_apply(reply, feed->mirror);
 
     if (rc == NGX_AGAIN && !feed->again) {
         /* the changes since a mirror emptied meanwhile: all, once more */

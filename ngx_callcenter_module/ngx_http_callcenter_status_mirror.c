@@ -264,10 +264,12 @@ ngx_http_callcenter_status_mirror_args(ngx_str_t *args)
 /*
  * The reply to the args of generation gen, applied: NGX_OK; NGX_DECLINED
  * when it is no "full" nor "delta" (an error, or an older library's text:
- * the caller's to answer as before); NGX_AGAIN when it is a delta the
- * mirror cannot take (emptied since it was asked): ask again; NGX_ERROR
- * when malformed or beyond the bounds.  Emptied on NGX_AGAIN and
- * NGX_ERROR, and on an older library's text (it leaves no trace to follow).
+ * the caller's to answer as before), or NULL; NGX_AGAIN when it is a delta
+ * the mirror cannot take (emptied since it was asked): ask again;
+ * NGX_ERROR when malformed or beyond the bounds.  Emptied on NGX_AGAIN and
+ * NGX_ERROR, on an older library's text (it leaves no trace to follow),
+ * and on NULL: the link lost, the Redis it finds again may have another
+ * history under the same epoch (a failover that lost writes).
  */
 
 ngx_int_t
@@ -282,6 +284,11 @@ ngx_http_callcenter_status_mirror_apply(redisReply *reply, ngx_uint_t gen)
     m = &ngx_http_callcenter_status_mirror;
 
     ngx_http_callcenter_status_mirror_init();
+
+    if (reply == NULL) {
+        ngx_http_callcenter_status_mirror_empty();
+        return NGX_DECLINED;
+    }
 
     if (reply->type == REDIS_REPLY_ERROR) {
         return NGX_DECLINED;
