@@ -5,8 +5,8 @@
 # threshold of 0: the command's own time, as INFO commandstats counts it),
 # with nothing changed between answers, then with one agent's status
 # changed before each (cc_agent_status away / available in turn, its own
-# time left out), against the reference Lua script of bench/redis_ops.pl
-# (HGET + XADD + PUBLISH) in the same Redis.  Rounds alternate, medians.
+# time left out), against the reference Lua script (HGET + XADD + PUBLISH,
+# Bench::reference_script) in the same Redis.  Rounds alternate, medians.
 # The state: --agents agents present and available over --queues queues,
 # --calls calls waiting (no router runs).  Starts its own redis-server and
 # nginx (one worker) with this tree's module and library, like the tests;
@@ -48,13 +48,7 @@ Bench::ok_pipeline($t, map {
      fc('cc_caller_open', $id, "tok-$id", "conn-$id", 3600000, 4))
 } 1 .. $o{calls});
 
-my $ref = $t->redis_cmd_ok('SCRIPT', 'LOAD', <<'LUA');
-local h = redis.call('HGET', KEYS[1], 'state')
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*',
-                      'event', 'message', 'data', ARGV[1])
-redis.call('PUBLISH', KEYS[2], id .. ' message ' .. ARGV[1])
-return id
-LUA
+my $ref = Bench::reference_script($t);
 my $data = '{"call":"wait000001","from":"caller","message":{"type":"chat",'
     . '"text":"Hello, I have a question about my order."}}';
 
@@ -71,10 +65,7 @@ sub slowlog {
         && (!defined $fn || $_->[3][1] eq $fn) } @$log];
 }
 
-sub median {
-    my @v = sort { $a <=> $b } @_;
-    return @v ? $v[$#v / 2] : 0;
-}
+sub median { @_ ? Bench::percentile(50, @_) : 0 }
 
 sub mean {
     my $s = 0;
@@ -87,6 +78,7 @@ sub answers {
     my ($change) = @_;
     my $bytes = 0;
     slowlog('none');
+    $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
     for my $i (1 .. $o{answers}) {
         if ($change) {
             my $a = $agents[$i % @agents]{id};
@@ -97,7 +89,11 @@ sub answers {
         die "GET: $res->{status}\n" unless $res->{status} == 200;
         $bytes = length $res->{content};
     }
-    return (slowlog('fcall', "cc_status_$v"), $bytes);
+    # unchanged: the worker's cc_status are the only FCALLs
+    my ($calls, $usec) = $t->redis_cmd_ok('INFO', 'commandstats')
+        =~ /^cmdstat_fcall:calls=(\d+),usec=(\d+)/m;
+    return (slowlog('fcall', "cc_status_$v"), $bytes,
+            $calls ? $usec / $calls : 0);
 }
 
 my %figures;
@@ -109,10 +105,11 @@ for my $round (1 .. $o{rounds}) {
         "ref:events:$_", $data] } 1 .. 1000);
     push @{ $figures{reference} }, median(@{ slowlog('evalsha') });
     for my $case (qw(unchanged changed)) {
-        my $us;
-        ($us, $bytes) = answers($case eq 'changed');
+        my ($us, $stat);
+        ($us, $bytes, $stat) = answers($case eq 'changed');
         push @{ $figures{$case} }, median(@$us);
         push @{ $figures{"$case mean"} }, mean(@$us);
+        push @{ $figures{'unchanged stat'} }, $stat if $case eq 'unchanged';
     }
 }
 
@@ -121,8 +118,9 @@ printf "status answers: library %s, %d agents, %d queues, %d calls waiting,"
     . " %d answers a case, %d bytes an answer, medians of %d rounds"
     . " (SLOWLOG usec of each cc_status)\n", $v, $o{agents}, $o{queues},
     $o{calls}, $o{answers}, $bytes, $o{rounds};
-for my $f ('reference', 'unchanged', 'unchanged mean', 'changed',
-           'changed mean')
+# stat: usec_per_call of INFO commandstats
+for my $f ('reference', 'unchanged', 'unchanged mean', 'unchanged stat',
+           'changed', 'changed mean')
 {
     my $m = median(@{ $figures{$f} });
     printf "  %-15s %9.1f us  %7.1fx reference   (rounds: %s)\n", $f, $m,
