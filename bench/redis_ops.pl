@@ -4,9 +4,13 @@
 # one agent chat message, one new call (cc_call_create, then the caller's
 # first stream open, cc_caller_open, which puts it in its queue; again in
 # a queue nobody waits in, one call at a time) and one status answer
-# (cc_status json), each against a reference Lua script doing HGET + XADD
-# + PUBLISH (a message's least: read the call, store and publish the
-# event) in the same Redis, the same minute.  usec_per_call of
+# (cc_status json; json parts, as the module asked before; and the answer
+# by difference, cc_status json delta EPOCH VERSION: nothing changed, after
+# one agent's change and one new call (the first ask, which makes the
+# agent and the queues again, and the same delta again), and a full one),
+# each against a reference Lua script doing HGET + XADD + PUBLISH (a
+# message's least: read the call, store and publish the event) in the
+# same Redis, the same minute.  usec_per_call of
 # INFO commandstats after CONFIG RESETSTAT, the commands pipelined;
 # rounds alternate reference and operations, medians of the rounds.
 # The state: --agents agents present and available over --queues queues,
@@ -166,6 +170,52 @@ for my $round (1 .. $o{rounds}) {
     push @{ $figures{new_call_idle} }, median(@idle);
     push @{ $figures{status} }, usec_per_call('fcall',
         map { fc('cc_status', 'json') } 1 .. 20);
+    push @{ $figures{status_parts} }, usec_per_call('fcall',
+        map { fc('cc_status', 'json', 'parts') } 1 .. 20);
+    status_delta($round);
+}
+
+# The answer by difference, as a module's worker asks it.  ask(): one
+# FCALL alone, its usec and reply.
+sub ask_alone {
+    my ($cmd) = @_;
+    $t->redis_cmd_ok('CONFIG', 'RESETSTAT');
+    my ($errors, $r) = pipeline($cmd);
+    die "cc_status delta failed\n" if $errors;
+    my ($usec) = $t->redis_cmd_ok('INFO', 'commandstats')
+        =~ /^cmdstat_fcall:calls=1,usec=(\d+)/m or die "no cmdstat_fcall\n";
+    return ($usec, $r);
+}
+
+sub status_delta {
+    my ($round) = @_;
+    my (undef, $r) = ask_alone(fc('cc_status', 'json', 'delta', '', 0));
+    my ($epoch, $version) = @$r[1, 2];
+    push @{ $figures{delta_none} }, usec_per_call('fcall',
+        map { fc('cc_status', 'json', 'delta', $epoch, $version) } 1 .. 20);
+    # an agent's status changes (its record, its queue's counts) and a
+    # call comes to another queue (its waiting): three records
+    my (@first, @again, @ids, @records);
+    for my $k (1 .. 20) {
+        my ($ids, $c, $op) = new_calls(1, "delta$round-", queue_of(1));
+        push @ids, @$ids;
+        ok_pipeline(fc('cc_agent_status', $agents[0]{id},
+                       $k % 2 ? 'away' : 'available'), @$c, @$op);
+        my ($usec, $r) = ask_alone(fc('cc_status', 'json', 'delta', $epoch,
+                                      $version));
+        push @first, $usec;
+        push @records, (@$r - 4) / 2;
+        push @again, usec_per_call('fcall', map { fc('cc_status', 'json',
+            'delta', $epoch, $version) } 1 .. 20);
+        $version = $r->[2];
+    }
+    push @{ $figures{delta_small} }, median(@first);
+    push @{ $figures{delta_again} }, median(@again);
+    $figures{delta_records} = median(@records);
+    ok_pipeline(map { fc('cc_caller_hangup', $_, "tok-$_") } @ids);
+    ok_pipeline(fc('cc_agent_status', $agents[0]{id}, 'available'));
+    push @{ $figures{delta_full} }, usec_per_call('fcall',
+        map { fc('cc_status', 'json', 'delta', '', 0) } 1 .. 20);
 }
 
 my $refm = median(@{ $figures{reference} });
@@ -173,8 +223,11 @@ printf "redis ops: %d agents, %d queues, %d calls waiting, %d ops a "
     . "figure, medians of %d rounds (usec_per_call, INFO commandstats)\n",
     $o{agents}, $o{queues}, $o{calls}, $o{ops}, $o{rounds};
 for my $f (qw(reference caller_message agent_message call_create
-              caller_open new_call new_call_idle status)) {
+              caller_open new_call new_call_idle status status_parts
+              delta_none delta_small delta_again delta_full)) {
     my $m = median(@{ $figures{$f} });
     printf "  %-15s %9.1f us  %7.1fx reference   (rounds: %s)\n", $f, $m,
         $m / $refm, join(' ', map { sprintf '%.1f', $_ } @{ $figures{$f} });
 }
+printf "  (delta_small, delta_again: %d records a delta, median)\n",
+    $figures{delta_records};

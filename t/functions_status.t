@@ -390,6 +390,56 @@ $t->tick;
 ok_call('cc_expire_calls', 1, 10, 1);
 mirrored('timed out');
 
+# messages on a call an agent holds (counted in its queue alone)
+ok_call('cc_agent_status', 'bob', 'available');
+my $h = create('sales');
+ok_call('cc_offer', $h, 'bob', 30000, '');
+ok_call('cc_agent_accept', 'bob', $h);
+mirrored('bob holds a call');
+ok_call('cc_caller_message', $h, "tok-$h", '{"type":"chat","text":"hi"}',
+        'keep', 0, 0, 0);
+$r = mirrored('a caller\'s message');
+is(join(' ', map { $r->[$_] } grep { $_ % 2 == 0 } 4 .. $#$r), 'qsales',
+   '... its queue alone changed');
+ok_call('cc_agent_message', 'bob', $h, '{"type":"chat","text":"yes"}',
+        'keep');
+mirrored('an agent\'s message');
+ok_call('cc_caller_message', $h, "tok-$h", '{"type":"typing"}', 'live', 0,
+        0, 0);
+mirrored('a live one');
+ok_call('cc_agent_end', 'bob', $h);
+mirrored('ended');
+
+# a queue the queues file adds, then drops
+my %sales = (sales => {wrapup => 400, service_level => 10000,
+                       strategy => 'round-robin'});
+my $defaults = $J->encode({service_level => 30000, strategy => 'ring-all'});
+ok_call('cc_queues_load', $J->encode({%sales, extra => {}}), $defaults);
+$r = mirrored('a queue added');
+like($mirror{qextra}, qr/^"extra":\{"waiting":0,"longest_wait":\t\t,/,
+     '... its record');
+ok_call('cc_queues_load', $J->encode(\%sales), $defaults);
+$r = mirrored('a queue dropped');
+is({@$r[4 .. $#$r]}->{qextra}, '', '... a tombstone');
+
+# a call the library before queue settings queued (cc:calls:waiting),
+# taken into its queue by the sweep
+my $old = 'o' . ++$n;
+ok_call('cc_call_create', $old, "tok-$old", 'support', '{}', '[]', 60000,
+        '', '');
+$t->redis_cmd('HDEL', "cc:call:$old", 'pending');
+$t->redis_cmd('ZADD', 'cc:calls:waiting', redis_ms(), $old);
+ok_call('cc_expire_calls', 0, 10, 86400000);
+$r = mirrored('a call of the library before taken in');
+like({@$r[4 .. $#$r]}->{qsupport}, qr/"waiting":1,/, '... waiting there');
+
+# an arrival left behind (its call over) that a queue's record shows goes
+$t->redis_cmd('ZADD', 'cc:queue:sales:arrivals', 1, $w);
+ok_call('cc_queue_hours', 'sales', 'null', 0);
+mirrored('an arrival left behind');
+ok_call('cc_expire_calls', 3600000, 10, 86400000);
+mirrored('... gone');
+
 # behind the library's back: the sweep makes one queue again a second
 $t->redis_cmd('HINCRBY', 'cc:queue:support:stats', 'assigned', 5);
 ok($t->wait_for(sub {
@@ -412,8 +462,15 @@ for my $fmt (qw(json prometheus)) {
 like(($t->fcall('cc_status', 'prometheus', 'delta', '', 0))->message,
      qr/^BADREQ/, 'prometheus: no delta');
 
-# Redis emptied: a new epoch, the whole
+# the library loaded again (as after a restart from a snapshot, whose log
+# may be behind the mirrors): a new epoch, the whole
 my $was = $epoch;
+$t->redis_cmd('FUNCTION', 'LOAD', 'REPLACE', $t->functions_lua);
+mirrored('the library loaded again', 'full');
+isnt($epoch, $was, '... a new epoch');
+
+# Redis emptied: a new epoch, the whole
+$was = $epoch;
 $t->redis_cmd('FLUSHALL');
 mirrored('FLUSHALL', 'full');
 isnt($epoch, $was, '... a new epoch');

@@ -16,6 +16,9 @@ end
 -- The queues whose record of the answers by difference this function may
 -- have changed (their waiting calls, stats counters, settings): each is
 -- made again once, by the next answer (status_flush, lua/status.lua).
+-- enter_queue and leave_queue touch (so assign, end_call, a message left),
+-- and status_update each queue whose agents' counts it moved (so
+-- cc_agents_load): t/functions_status.t fails without any one touch.
 local STATUS_QUEUES_TOUCHED = {}
 
 local function status_queue_touch(q)

@@ -277,7 +277,6 @@ register('cc_caller_message', function(id, token, message, kind, rate,
         call_key_life(id, CC_KEY.CALL_EVENTS, created)
         redis.call('ZREM', key(CC_KEY.QUEUE_ARRIVALS, q), id)
         redis.call('ZADD', key(CC_KEY.QUEUE_MESSAGES, q), created, id)
-        status_queue_touch(q)
     end
     return ev
 end)

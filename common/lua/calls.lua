@@ -178,7 +178,6 @@ local function assign(id, call, a, now)
     status_touch(a)
     leave_queue(q, id, now)
     redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'assigned', 1)
-    status_queue_touch(q)
     if now - tonumber(call.created) <= s.service_level then
         redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'answered_in_sl', 1)
     end
@@ -233,7 +232,6 @@ local function end_call(id, call, reason, now)
             redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), reason, 1)
         end
         redis.call('HINCRBY', key(CC_KEY.QUEUE_STATS, q), 'ended', 1)
-        status_queue_touch(q)
     end
     emit_call(id, 'ended', data)
     redis.call('ZREM', CC_KEY.CALLERS_LEAVING, id)

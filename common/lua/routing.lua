@@ -58,7 +58,6 @@ local function known_queues(named)
         if not named[q] and redis.call('EXISTS', key(CC_KEY.QUEUE, q)) == 0
         then
             redis.call('SREM', CC_KEY.QUEUES, q)
-            status_queue_touch(q)
         end
     end
 end
@@ -111,7 +110,6 @@ register('cc_agents_load', function(json)
     end
     known_queues(named)
     for q in pairs(touched) do
-        status_queue_touch(q)
         rebuild_profiles(q)
     end
     return count

@@ -135,16 +135,24 @@ do
     -- tombstone) and in cc:status:gone by when, for the sweep.
     local STATUS_TOMBSTONE_MS = 86400000
 
+    -- m of k with v: field m of hash k = v, or (zset) member m scored v;
+    -- v nil: m gone
+    local function put(k, m, v, zset)
+        if not v then
+            redis.call(zset and 'ZREM' or 'HDEL', k, m)
+        elseif zset then
+            redis.call('ZADD', k, v, m)
+        else
+            redis.call('HSET', k, m, v)
+        end
+    end
+
     local function status_show(k, record, now, quiet)
         local was = redis.call('HGET', CC_KEY.STATUS_SHOWN, k) or nil
         if was == record then
             return
         end
-        if record then
-            redis.call('HSET', CC_KEY.STATUS_SHOWN, k, record)
-        else
-            redis.call('HDEL', CC_KEY.STATUS_SHOWN, k)
-        end
+        put(CC_KEY.STATUS_SHOWN, k, record)
         if quiet then
             return
         end
@@ -175,11 +183,7 @@ do
             f, due = agent_figures(a, now)
             new = status_record(a, f)
         end
-        if due then
-            redis.call('ZADD', CC_KEY.STATUS_DUE, due, a)
-        else
-            redis.call('ZREM', CC_KEY.STATUS_DUE, a)
-        end
+        put(CC_KEY.STATUS_DUE, a, due, true)
         if old == new then
             status_show('a' .. a, agent_member(new), now, quiet)
             return
@@ -201,11 +205,7 @@ do
         if #came > 0 then
             redis.call('ZADD', CC_KEY.STATUS_PARTS, unpack(came))
         end
-        if new then
-            redis.call('HSET', CC_KEY.STATUS_AGENTS, a, new)
-        else
-            redis.call('HDEL', CC_KEY.STATUS_AGENTS, a)
-        end
+        put(CC_KEY.STATUS_AGENTS, a, new)
         status_show('a' .. a, agent_member(new), now, quiet)
         if was[1] == is[1] and was[2] == is[2] then
             return
@@ -408,11 +408,7 @@ do
                 .. string.format(QUEUE_TAIL, tail_values(f))
             due = f.changes
         end
-        if due then
-            redis.call('ZADD', CC_KEY.STATUS_QUEUES_DUE, due, q)
-        else
-            redis.call('ZREM', CC_KEY.STATUS_QUEUES_DUE, q)
-        end
+        put(CC_KEY.STATUS_QUEUES_DUE, q, due, true)
         status_show('q' .. q, record, now, quiet)
     end
 
@@ -469,9 +465,6 @@ do
     -- them.  O(agents), once.
     local function status_build(now)
         if status_built() then
-            if redis.call('HEXISTS', CC_KEY.STATUS_VERSION, 'epoch') == 0 then
-                status_epoch(now)
-            end
             return
         end
         redis.call('DEL', CC_KEY.STATUS_AGENTS, CC_KEY.STATUS_PARTS,
@@ -488,7 +481,8 @@ do
             status_update(a, now, true)
         end
         redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
-        status_epoch(now)
+        -- the records too, at the first answer by difference
+        redis.call('DEL', CC_KEY.STATUS_VERSION)
     end
 
     -- The router's sweep (cc_expire_agents): the agents and queues due,
@@ -761,10 +755,23 @@ do
     -- The answer by difference (STATUS-SPEC.md): {"delta", EPOCH, N, now,
     -- the records changed after version...} for a mirror of this epoch at
     -- a version the log still tells, else {"full", EPOCH, N, now, every
-    -- record...} (queues, then agents, in the order of their names).
+    -- record...} (in no order).  No epoch yet (figures a library before
+    -- the records built, or a build), or none made by this Lua VM yet:
+    -- every record made under a new one.  A VM is new after Redis started
+    -- (from a snapshot whose log is behind what mirrors saw: a version
+    -- may count again to one a mirror holds, of other changes), a
+    -- failover or a reload of the library.
+    local epoch_made = false
+
     local function status_changes(epoch, version, now)
         local v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
                              'floor')
+        if not v[1] or not epoch_made then
+            epoch_made = true
+            status_epoch(now)
+            v = redis.call('HMGET', CC_KEY.STATUS_VERSION, 'epoch', 'n',
+                           'floor')
+        end
         local n, since = tonumber(v[2]) or 0, tonumber(version)
         if epoch == v[1] and since and since == math.floor(since)
             and since >= (tonumber(v[3]) or 0) and since <= n then
@@ -776,16 +783,10 @@ do
             end
             return out
         end
-        local keys = redis.call('HKEYS', CC_KEY.STATUS_SHOWN)
-        table.sort(keys, function(x, y)
-            local kx, ky = x:byte(), y:byte()
-            if kx ~= ky then
-                return kx > ky      -- q before a
-            end
-            return x < y
-        end)
         local out = {'full', v[1], n, now}
-        add_records(out, keys)
+        for _, x in ipairs(redis.call('HGETALL', CC_KEY.STATUS_SHOWN)) do
+            out[#out + 1] = x
+        end
         return out
     end
 
