@@ -14,8 +14,11 @@
 # --calls calls waiting (no router runs).  Starts its own redis-server and
 # nginx (one worker) with this tree's module and library, like the tests;
 # CC_BUILD_DIR names another build (the figures of another version).
+# --callgrind: redis-server runs under callgrind instead, collecting only
+# inside FCALL and EVALSHA, and the figures are instructions a command
+# (the changes' own counted apart and left out), one round.
 #     perl bench/status_answers.pl [--agents N] [--queues N] [--calls N]
-#                                  [--answers N] [--rounds N]
+#                                  [--answers N] [--rounds N] [--callgrind]
 use strict; use warnings;
 use FindBin; use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use Getopt::Long;
@@ -24,10 +27,22 @@ use CCTest;
 
 my %o = (agents => 200, queues => 20, calls => 2000, answers => 200,
          rounds => 3);
-GetOptions(\%o, 'agents=i', 'queues=i', 'calls=i', 'answers=i', 'rounds=i')
-    or die "bad options\n";
+GetOptions(\%o, 'agents=i', 'queues=i', 'calls=i', 'answers=i', 'rounds=i',
+    'callgrind') or die "bad options\n";
 
 my $t = CCTest->new(checks => 0);   # figures only, no TAP
+my $cg = $t->testdir . '/callgrind';
+if ($o{callgrind}) {
+    my $redis = CCTest::redis_server_binary();
+    open my $fh, '>', "$cg.sh" or die "$cg.sh: $!\n";
+    print $fh "#!/bin/sh\nexec valgrind --tool=callgrind -q"
+        . " --callgrind-out-file=$cg.out --toggle-collect=fcallCommand"
+        . " --toggle-collect=evalShaCommand $redis \"\$@\"\n";
+    close $fh;
+    chmod 0755, "$cg.sh";
+    $ENV{CC_REDIS_SERVER} = "$cg.sh";
+    $ENV{CC_TEST_TIMEOUT_SCALE} ||= 20;
+}
 $t->start_redis;
 $t->default_server;
 
@@ -100,6 +115,48 @@ sub answers {
         =~ /^cmdstat_fcall:calls=(\d+),usec=(\d+)/m;
     return (slowlog(['fcall', "cc_status_$v"], ['evalsha']), $bytes,
             $calls ? $usec / $calls : 0);
+}
+
+# --callgrind: the instructions of what $run does, a command of n
+sub instructions {
+    my ($n, $run) = @_;
+    my $pid = $t->{redis_pid};
+    system("callgrind_control -z $pid > /dev/null 2>&1") == 0
+        or die "callgrind_control\n";
+    $run->();
+    unlink glob("$cg.out.*");
+    system("callgrind_control -d $pid > /dev/null 2>&1") == 0
+        or die "callgrind_control\n";
+    my ($dump) = glob("$cg.out.*");
+    open my $fh, '<', $dump or die "$dump: $!\n";
+    my ($ir) = map { /^(?:summary|totals): (\d+)/ ? $1 : () } <$fh>;
+    return $ir / $n;
+}
+
+if ($o{callgrind}) {
+    answers(0);
+    my $n = $o{answers};
+    my %ir = (
+        reference => instructions($n, sub { $t->redis_cmd_ok('EVALSHA',
+            $ref, 2, "cc:call:wait$_", "ref:events:$_", $data) for 1 .. $n }),
+        unchanged => instructions($n, sub { answers(0) }),
+        change => instructions($n, sub { $t->redis_cmd_ok(@{ fc(
+            'cc_agent_status', $agents[$_ % @agents]{id},
+            $_ % 2 ? 'away' : 'available') }) for 1 .. $n }),
+        changed => instructions($n, sub { answers(1) }),
+    );
+    # answers() runs a reference before each answer
+    $ir{$_} -= $ir{reference} for qw(unchanged changed);
+    $ir{changed} -= $ir{change};
+    printf "status answers under callgrind: library %s, %d agents, %d queues,"
+        . " %d calls waiting, %d answers a case (instructions a command,"
+        . " inside FCALL and EVALSHA)\n", $v, $o{agents}, $o{queues},
+        $o{calls}, $n;
+    for my $f (qw(reference unchanged changed change)) {
+        printf "  %-15s %9.0f  %7.1fx reference\n", $f, $ir{$f},
+            $ir{$f} / $ir{reference};
+    }
+    exit 0;
 }
 
 my %figures;
