@@ -47,8 +47,8 @@ $t->start_redis;
 $t->default_server;
 
 # the module's library: the one it loaded, whichever version it is
-my ($lib) = grep { /^callcenter_[0-9a-f]{12}\z/ } map { { @$_ }->{library_name} }
-    @{ $t->redis_cmd_ok('FUNCTION', 'LIST') };
+my ($lib) = grep { /^callcenter_[0-9a-f]{12}\z/ }
+    map { { @$_ }->{library_name} } @{ $t->redis_cmd_ok('FUNCTION', 'LIST') };
 die "no library loaded by the module\n" unless $lib;
 my $v = $lib =~ s/^callcenter_//r;
 sub fc { ['FCALL', shift() . "_$v", 1, 'cc:', @_] }

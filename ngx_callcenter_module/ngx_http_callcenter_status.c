@@ -540,7 +540,7 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
         ngx_http_callcenter_status_join(text, reply);
 
     } else {
-        /* logged: the next interval asks again */
+        /* NGX_ERROR (logged), NGX_AGAIN twice: the next interval asks */
         return;
     }
 
