@@ -494,4 +494,21 @@ ok($t->wait_for(sub {
     '... then 200 again');
 is_deeply(asked(), [' 0', 'e6 1', ' 0'], '... asked for with no mirror');
 
+# the feed: the same mirror, its events the rendering, none when only the
+# time changed
+asked();
+$t->redis_cmd_ok('RPUSH', 'scripted:replies', map { $json->encode($_) }
+    ['full', 'e7', 1, 20000, 'as', '"s":1'], ['delta', 'e7', 1, 21000],
+    ['delta', 'e7', 2, 22000, 'as', '"s":2']);
+my $st = $t->sse('/callcenter/status');
+$ev = $st->next_event(timeout => 5);
+is($ev && $ev->{data}, '{"time":20000,"queues":{},"agents":{"s":1}}',
+    'a status stream: the mirror\'s rendering');
+$ev = $st->next_event(timeout => 5);
+is($ev && $ev->{data}, '{"time":22000,"queues":{},"agents":{"s":2}}',
+    '... then the next change, none for the time alone');
+$st->close;
+is_deeply([@{ asked() }[0 .. 2]], ['e6 2', 'e7 1', 'e7 1'],
+    '... each ask from the last reply');
+
 done_testing;
