@@ -263,27 +263,39 @@ do
     -- once for all the changes in between.  So a change costs one ZADD, not
     -- the reads of status_update (30-60 us more an offer, an accept, an
     -- end).  LT: never later than a due time already there; figures not
-    -- built yet: status_build starts the zset afresh.
+    -- built yet: status_build starts the zset afresh.  The queues it
+    -- changed are due at once (score 0, no clock read: a chat message
+    -- marks its queue), made by the next answer or the router's next
+    -- sweep, once a tick whatever their changes.
+    -- the members of touched due at `at` in zset k (at false: none, the
+    -- function failed), touched emptied; one member (a chat message's
+    -- queue, an accept's agent) without a table
+    local function mark_due(k, touched, at)
+        local x = next(touched)
+        if next(touched, x) == nil then
+            touched[x] = nil
+            if at then
+                redis.call('ZADD', k, 'LT', at, x)
+            end
+            return
+        end
+        local due = {}
+        for y in pairs(touched) do
+            due[#due + 1] = at
+            due[#due + 1] = y
+            touched[y] = nil
+        end
+        if at then
+            redis.call('ZADD', k, 'LT', unpack(due))
+        end
+    end
+
     status_flush = function(ok)
-        local agents, queues = STATUS_TOUCHED, STATUS_QUEUES_TOUCHED
-        if next(agents) == nil and next(queues) == nil then
-            return
+        if next(STATUS_TOUCHED) then
+            mark_due(CC_KEY.STATUS_DUE, STATUS_TOUCHED, ok and now_ms())
         end
-        STATUS_TOUCHED, STATUS_QUEUES_TOUCHED = {}, {}
-        if not ok then
-            return
-        end
-        local now = now_ms()
-        for k, touched in pairs{[CC_KEY.STATUS_DUE] = agents,
-                                [CC_KEY.STATUS_QUEUES_DUE] = queues} do
-            local due = {}
-            for x in pairs(touched) do
-                due[#due + 1] = now
-                due[#due + 1] = x
-            end
-            if #due > 0 then
-                redis.call('ZADD', k, 'LT', unpack(due))
-            end
+        if next(STATUS_QUEUES_TOUCHED) then
+            mark_due(CC_KEY.STATUS_QUEUES_DUE, STATUS_QUEUES_TOUCHED, ok and 0)
         end
     end
 
