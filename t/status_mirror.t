@@ -322,6 +322,30 @@ my $each = !grep { my $c = $_->[0]; my $n = !$seen{$c}++;
     !$n && $_->[6] eq '' } @$a;
 ok($each, '... from their last reply after their first');
 
+# answers at once, many asks of a worker on their way together (from the
+# same version): each reply applied as it comes, changes in between
+my @bad;
+for my $round (1 .. 5) {
+    my @socks = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $port2, Proto => 'tcp', Timeout => 5) or die $! } 1 .. 10;
+    print $_ "GET /callcenter/status HTTP/1.0\r\nHost: x\r\n\r\n"
+        for @socks;
+    my $c = $t->create_call(queue => 'sales');
+    for my $sock (@socks) {
+        local $/;
+        my $raw = <$sock> // '';
+        my ($body) = $raw =~ m{^HTTP/1\.[01] 200 .*?\r\n\r\n(.*)\z}s;
+        push @bad, $raw unless defined $body
+            && CCTest::decode_json_maybe($body);
+    }
+    $c->{stream}->close if $round % 2;
+}
+is(scalar @bad, 0, 'answers asked together: 200 and JSON each')
+    or diag $bad[0];
+for (1 .. 4) {
+    same('... and right after', port => $port2) or last;
+}
+
 # ---------------------------------------------------------------- a site
 
 $t->stop_nginx;
