@@ -227,18 +227,16 @@ ngx_int_t ngx_http_callcenter_metrics_append(ngx_http_request_t *r,
  * copy of the library's status records, kept by cc_status json delta.
  * _args() fills 4 args of that FCALL and returns the mirror's generation,
  * which _apply() takes with the reply: NGX_OK applied (_render() answers);
- * NGX_DECLINED not a full nor delta reply (an error, or an older library's
- * text); NGX_AGAIN a delta it cannot take: ask again; NGX_ERROR malformed
- * or too large.  _render() writes at most _size() bytes.
+ * NGX_DECLINED not a full nor delta reply (an error, an older library's
+ * text, NULL); NGX_AGAIN a delta it cannot take: ask again; NGX_ERROR
+ * malformed or too large.  _render() writes at most _size() bytes.
  */
 
 ngx_uint_t ngx_http_callcenter_status_mirror_args(ngx_str_t *args);
 ngx_int_t ngx_http_callcenter_status_mirror_apply(redisReply *reply,
     ngx_uint_t gen);
-ngx_uint_t ngx_http_callcenter_status_mirror_valid(void);
 size_t ngx_http_callcenter_status_mirror_size(void);
 u_char *ngx_http_callcenter_status_mirror_render(u_char *p);
-void ngx_http_callcenter_status_mirror_empty(void);
 
 
 /* JSON answers (ngx_http_callcenter_module.c); the data is copied */

@@ -58,6 +58,7 @@ typedef struct {
 
 
 static void ngx_http_callcenter_status_mirror_init(void);
+static void ngx_http_callcenter_status_mirror_empty(void);
 static void ngx_http_callcenter_status_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_http_callcenter_status_record_t *
@@ -212,7 +213,7 @@ ngx_http_callcenter_status_free(ngx_rbtree_node_t *node,
 
 /* every record freed: the next ask is for all of them */
 
-void
+static void
 ngx_http_callcenter_status_mirror_empty(void)
 {
     ngx_uint_t                            k;
@@ -547,15 +548,6 @@ ngx_http_callcenter_status_arrived(u_char *p, u_char *last, int64_t *ms)
     *ms = n;
 
     return NGX_OK;
-}
-
-
-/* whether the mirror holds an answer (the last reply was applied) */
-
-ngx_uint_t
-ngx_http_callcenter_status_mirror_valid(void)
-{
-    return ngx_http_callcenter_status_mirror.valid;
 }
 
 
