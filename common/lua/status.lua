@@ -156,8 +156,8 @@ do
         if quiet then
             return
         end
-        redis.call('ZADD', CC_KEY.STATUS_LOG, redis.call('HINCRBY',
-                   CC_KEY.STATUS_VERSION, 'n', 1), k)
+        redis.call('ZADD', CC_KEY.STATUS_LOG, jnum(redis.call('HINCRBY',
+                   CC_KEY.STATUS_VERSION, 'n', '1')), k)
         if not record then
             redis.call('ZADD', CC_KEY.STATUS_GONE, now, k)
         elseif not was then
@@ -295,7 +295,8 @@ do
             mark_due(CC_KEY.STATUS_DUE, STATUS_TOUCHED, ok and now_ms())
         end
         if next(STATUS_QUEUES_TOUCHED) then
-            mark_due(CC_KEY.STATUS_QUEUES_DUE, STATUS_QUEUES_TOUCHED, ok and 0)
+            mark_due(CC_KEY.STATUS_QUEUES_DUE, STATUS_QUEUES_TOUCHED,
+                     ok and '0')
         end
     end
 
@@ -348,21 +349,17 @@ do
 
     local function queue_figures(q, now, defaults)
         local s = shown_settings(q, defaults)
-        local arrived
+        local arrived = now
         for _, fmt in ipairs{CC_KEY.QUEUE_ARRIVALS, CC_KEY.QUEUE_MESSAGES} do
             local oldest = redis.call('ZRANGE', key(fmt, q), 0, 0, 'WITHSCORES')
             if oldest[2] then
-                arrived = math.min(arrived or math.huge, tonumber(oldest[2]))
+                arrived = math.min(arrived, tonumber(oldest[2]))
             end
         end
-        local open, opens_at = opening(s, now)
+        local open = opening(s, now)
         local f = {
             waiting = redis.call('ZCARD', key(CC_KEY.QUEUE_WAITING, q)),
-            longest_wait = math.floor((now - math.min(now, arrived or now))
-                                      / 1000),
-            arrived = arrived, changes = hours_change(s, now),
-            open = open, opens_at = opens_at, strategy = s.strategy,
-            service_level_seconds = math.floor(s.service_level / 1000),
+            longest_wait = math.floor((now - arrived) / 1000), open = open,
             messages_waiting = redis.call('ZCARD',
                                           key(CC_KEY.QUEUE_MESSAGES, q)),
             n = setmetatable({}, COUNTS),
@@ -393,20 +390,42 @@ do
         .. '"offers_absent":%d,"messages_caller_keep":%d,'
         .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
         .. '"messages_agent_live":%d}'
-    local QUEUE_JSON = QUEUE_HEAD .. '%d' .. QUEUE_TAIL
 
-    -- the values of QUEUE_TAIL
-    local function tail_values(f)
-        local n = f.n
-        return n.agents_available, n.agents_busy, n.agents_wrapup,
-            n.agents_away, n.agents_offline, n.assigned, n.abandoned,
-            n.ended, f.service_level and jnum(f.service_level) or 'null',
-            f.service_level_seconds, f.open and 'true' or 'false',
-            f.opens_at and jnum(f.opens_at) or 'null', js(f.strategy),
-            f.messages_waiting, n.timeout, n.offers_rejected,
-            n.offers_timeout, n.offers_away, n.offers_absent,
-            n.messages_caller_keep, n.messages_caller_live,
-            n.messages_agent_keep, n.messages_agent_live
+    -- the counters of QUEUE_TAIL in its order, and answered_in_sl (9th)
+    local TAIL_COUNTS = {'agents_available', 'agents_busy', 'agents_wrapup',
+        'agents_away', 'agents_offline', 'assigned', 'abandoned', 'ended',
+        'answered_in_sl', 'timeout', 'offers_rejected', 'offers_timeout',
+        'offers_away', 'offers_absent', 'messages_caller_keep',
+        'messages_caller_live', 'messages_agent_keep', 'messages_agent_live'}
+
+    -- q's JSON member as HEAD, the ms of its oldest call waiting (nil:
+    -- none), TAIL; and when it changes with time alone.  The counters as
+    -- Redis holds them (%d reads a string of digits): no table of them.
+    local function queue_member(q, now, defaults)
+        local s = shown_settings(q, defaults)
+        local a = tonumber(redis.call('ZRANGE', key(CC_KEY.QUEUE_ARRIVALS, q),
+                                      '0', '0', 'WITHSCORES')[2])
+        local m = tonumber(redis.call('ZRANGE', key(CC_KEY.QUEUE_MESSAGES, q),
+                                      '0', '0', 'WITHSCORES')[2])
+        local c = redis.call('HMGET', key(CC_KEY.QUEUE_STATS, q),
+                             unpack(TAIL_COUNTS))
+        for i = 1, #TAIL_COUNTS do
+            c[i] = c[i] or 0
+        end
+        -- percent of the calls that left the queue answered in time
+        local left = c[6] + c[7]
+        local open, opens_at = opening(s, now)
+        return string.format(QUEUE_HEAD, js(q), redis.call('ZCARD',
+                                 key(CC_KEY.QUEUE_WAITING, q))),
+            a and m and math.min(a, m) or a or m,
+            string.format(QUEUE_TAIL, c[1], c[2], c[3], c[4], c[5], c[6],
+                c[7], c[8], left > 0 and jnum(math.floor(100 * c[9] / left
+                                                         + 0.5)) or 'null',
+                math.floor(s.service_level / 1000), open and 'true' or 'false',
+                opens_at and jnum(opens_at) or 'null', js(s.strategy),
+                redis.call('ZCARD', key(CC_KEY.QUEUE_MESSAGES, q)), c[10],
+                c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18]),
+            hours_change(s, now)
     end
 
     -- q's record made again from its state (removed: q is no queue now),
@@ -414,11 +433,10 @@ do
     local function queue_make(q, now, defaults, quiet)
         local record, due
         if redis.call('SISMEMBER', CC_KEY.QUEUES, q) == 1 then
-            local f = queue_figures(q, now, defaults)
-            record = string.format(QUEUE_HEAD, js(q), f.waiting) .. '\t'
-                .. (f.arrived and jnum(f.arrived) or '') .. '\t'
-                .. string.format(QUEUE_TAIL, tail_values(f))
-            due = f.changes
+            local head, arrived, tail
+            head, arrived, tail, due = queue_member(q, now, defaults)
+            record = head .. '\t' .. (arrived and jnum(arrived) or '') .. '\t'
+                .. tail
         end
         put(CC_KEY.STATUS_QUEUES_DUE, q, due, true)
         status_show('q' .. q, record, now, quiet)
@@ -429,7 +447,7 @@ do
     -- their counts), each made once.
     local function queues_due(now, max, touched)
         local qs = redis.call('ZRANGEBYSCORE', CC_KEY.STATUS_QUEUES_DUE,
-                              '-inf', now, 'LIMIT', 0, max)
+                              '-inf', jnum(now), 'LIMIT', '0', max)
         if touched then
             for q in pairs(STATUS_QUEUES_TOUCHED) do
                 qs[#qs + 1] = q
@@ -592,12 +610,13 @@ do
         end
     end
 
-    local function status_json(now, queues, qf)
+    local function status_json(now, queues, defaults)
         local qs = {}
         for i, q in ipairs(queues) do
-            local f = qf[q]
-            qs[i] = string.format(QUEUE_JSON, js(q), f.waiting, f.longest_wait,
-                                  tail_values(f))
+            local head, arrived, tail = queue_member(q, now, defaults)
+            qs[i] = head .. jnum(math.floor((now - math.min(now, arrived
+                                                            or now)) / 1000))
+                .. tail
         end
         local out = {'{"time":', jnum(now), ',"queues":{'}
         add(out, qs, ',')
@@ -821,11 +840,14 @@ do
         end
         local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
         local queues, qf = sorted_members(CC_KEY.QUEUES), {}
+        if fmt == 'json' then
+            local answer = status_json(now, queues, defaults)
+            return parts == 'parts' and answer or table.concat(answer)
+        end
         for _, q in ipairs(queues) do
             qf[q] = queue_figures(q, now, defaults)
         end
-        local answer = fmt == 'json' and status_json(now, queues, qf)
-            or status_prometheus(queues, qf, router_figures(now))
+        local answer = status_prometheus(queues, qf, router_figures(now))
         return parts == 'parts' and answer or table.concat(answer)
     end)
 
