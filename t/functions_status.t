@@ -355,8 +355,12 @@ is(join(' ', map { $r->[$_] } grep { $_ % 2 == 0 } 4 .. $#$r), 'qsupport',
 my $at = redis_ms() + 400;
 ok_call('cc_queue_hours', 'sales', $J->encode([[$at, $at + 400]]), 0);
 mirrored('hours: closed until they open');
+like(ok_call('cc_status', 'prometheus'),
+     qr/^callcenter_queue_open\{queue="sales"\} 0$/m, '... in Prometheus\'s');
 $t->until_redis($at);
 mirrored('hours: open');
+like(ok_call('cc_status', 'prometheus'),
+     qr/^callcenter_queue_open\{queue="sales"\} 1$/m, '... in Prometheus\'s');
 $t->until_redis($at + 400);
 mirrored('hours: closed, no opening');
 ok_call('cc_queue_hours', 'sales', 'null', 0);
