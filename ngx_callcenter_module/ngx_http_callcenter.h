@@ -234,6 +234,23 @@ ngx_int_t ngx_http_callcenter_metrics_append(ngx_http_request_t *r,
     ngx_str_t *text);
 
 
+/*
+ * The status mirror (ngx_http_callcenter_status_mirror.c): the worker's
+ * copy of the library's status records, kept by cc_status json delta.
+ * _args() fills 4 args of that FCALL and returns the mirror's generation,
+ * which _apply() takes with the reply: NGX_OK applied (_render() answers);
+ * NGX_DECLINED not a full nor delta reply (an error, an older library's
+ * text, NULL); NGX_AGAIN a delta it cannot take: ask again; NGX_ERROR
+ * malformed or too large.  _render() writes at most _size() bytes.
+ */
+
+ngx_uint_t ngx_http_callcenter_status_mirror_args(ngx_str_t *args);
+ngx_int_t ngx_http_callcenter_status_mirror_apply(redisReply *reply,
+    ngx_uint_t gen);
+size_t ngx_http_callcenter_status_mirror_size(void);
+u_char *ngx_http_callcenter_status_mirror_render(u_char *p);
+
+
 /* JSON answers (ngx_http_callcenter_module.c); the data is copied */
 
 ngx_int_t ngx_http_callcenter_send(ngx_http_request_t *r, ngx_uint_t status,
@@ -277,7 +294,10 @@ typedef struct {
     size_t                      body_size;   /* allocated, <= body_max */
     size_t                      body_max;
     ngx_http_callcenter_body_pt body_handler;
+    ngx_uint_t                  mirror;      /* status: the generation of
+                                              * the mirror asked from */
     unsigned                    in_handler:1;
+    unsigned                    asked_again:1;   /* status: with no mirror */
     unsigned                    too_large:1;
 } ngx_http_callcenter_ctx_t;
 

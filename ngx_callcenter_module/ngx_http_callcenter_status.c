@@ -7,6 +7,10 @@
  * timer asks for the figures once an interval, and an answer whose figures
  * differ from the last one is a new status event for every stream.  Redis
  * sees one cc_status per interval per worker, however many watch.
+ *
+ * A JSON answer and the feed ask for what changed since the worker's last
+ * reply (cc_status json delta) and answer the worker's mirror of the
+ * figures (ngx_http_callcenter_status_mirror.c), which they share.
  */
 
 
@@ -25,7 +29,9 @@ typedef struct {
     cc_sse_id_t                 id;         /* its event's */
     u_char                      id_str[CC_SSE_ID_MAX];
     size_t                      id_len;
+    ngx_uint_t                  mirror;     /* the generation asked from */
     unsigned                    pending:1;  /* cc_status on its way */
+    unsigned                    again:1;    /* asked again with no mirror */
 } ngx_http_callcenter_status_feed_t;
 
 
@@ -35,6 +41,8 @@ static ngx_int_t ngx_http_callcenter_status_prometheus(ngx_http_request_t *r,
 static ssize_t ngx_http_callcenter_status_len(redisReply *reply);
 static void ngx_http_callcenter_status_join(u_char *p, redisReply *reply);
 static void ngx_http_callcenter_status_reply(ngx_http_request_t *r,
+    redisReply *reply);
+static ngx_int_t ngx_http_callcenter_status_json(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_callcenter_status_ask(void);
 static void ngx_http_callcenter_status_timer_handler(ngx_event_t *ev);
@@ -59,7 +67,7 @@ static ngx_str_t  ngx_http_callcenter_status_parts = ngx_string("parts");
 ngx_int_t
 ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
-    ngx_str_t                   format, stream, args[2];
+    ngx_str_t                   format, stream, args[4];
     ngx_uint_t                  sse;
     ngx_table_elt_t            *h;
     ngx_http_callcenter_ctx_t  *ctx;
@@ -113,7 +121,14 @@ ngx_http_callcenter_status_handler(ngx_http_request_t *r, ngx_str_t *path)
 
     ctx->status = format;
 
-    if (format.len == 10 && !ngx_http_callcenter_redis_connected()) {
+    if (format.len == 4) {
+        ctx->mirror = ngx_http_callcenter_status_mirror_args(args);
+
+        return ngx_http_callcenter_fcall(r, ngx_http_callcenter_status_reply,
+                                         "cc_status", 4, args);
+    }
+
+    if (!ngx_http_callcenter_redis_connected()) {
         /* Redis away: the module's figures say so, and how many 503 */
         return ngx_http_callcenter_status_prometheus(r, NULL, 0);
     }
@@ -148,12 +163,20 @@ ngx_http_callcenter_status_prometheus(ngx_http_request_t *r, u_char *data,
 }
 
 
-/* the length of an answer's text: its parts (strings) together, or -1 */
+/*
+ * the length of an answer's text: its parts (strings) together, or -1; a
+ * string: the text of a library older than "delta", which takes it for
+ * "parts" not given
+ */
 
 static ssize_t
 ngx_http_callcenter_status_len(redisReply *reply)
 {
     size_t  i, len;
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        return reply->len;
+    }
 
     if (reply->type != REDIS_REPLY_ARRAY) {
         return -1;
@@ -177,6 +200,11 @@ static void
 ngx_http_callcenter_status_join(u_char *p, redisReply *reply)
 {
     size_t  i;
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        ngx_memcpy(p, reply->str, reply->len);
+        return;
+    }
 
     for (i = 0; i < reply->elements; i++) {
         p = ngx_cpymem(p, reply->element[i]->str, reply->element[i]->len);
@@ -202,9 +230,15 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
+    if (ctx->status.len == 4
+        && ngx_http_callcenter_status_json(r, reply) != NGX_DECLINED)
+    {
+        return;
+    }
+
     len = (reply == NULL) ? -1 : ngx_http_callcenter_status_len(reply);
 
-    if (len == -1) {
+    if (len == -1 || (len == 0 && ctx->status.len == 4)) {
         ngx_http_callcenter_finalize_reply_error(r, reply);
         return;
     }
@@ -225,6 +259,72 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
 
     ngx_http_finalize_request(r,
              ngx_http_callcenter_send(r, NGX_HTTP_OK, &json, text, len));
+}
+
+
+/*
+ * A reply to cc_status json delta, applied to the mirror, and r answered
+ * from it: NGX_OK (r finalized or asked again), or NGX_DECLINED when it is
+ * no such reply (an error, an older library's text, NULL)
+ */
+
+static ngx_int_t
+ngx_http_callcenter_status_json(ngx_http_request_t *r, redisReply *reply)
+{
+    u_char                     *text, *last;
+    ngx_int_t                   rc;
+    ngx_str_t                   args[4];
+    ngx_http_callcenter_ctx_t  *ctx;
+
+    static ngx_str_t  json = ngx_string("application/json");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_callcenter_module);
+
+    rc = ngx_http_callcenter_status_mirror_apply(reply, ctx->mirror);
+
+    switch (rc) {
+
+    case NGX_OK:
+        text = ngx_pnalloc(r->pool, ngx_http_callcenter_status_mirror_size());
+        if (text == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_OK;
+        }
+
+        last = ngx_http_callcenter_status_mirror_render(text);
+
+        ngx_http_finalize_request(r,
+                 ngx_http_callcenter_send(r, NGX_HTTP_OK, &json, text,
+                                          last - text));
+        return NGX_OK;
+
+    case NGX_AGAIN:
+        /* the changes since a mirror emptied meanwhile: all, once more */
+
+        if (!ctx->asked_again) {
+            ctx->asked_again = 1;
+            ctx->mirror = ngx_http_callcenter_status_mirror_args(args);
+
+            /* the reference r holds for the first ask serves this one */
+
+            if (ngx_http_callcenter_redis_fcall(r,
+                                             ngx_http_callcenter_status_reply,
+                                             "cc_status", 4, args)
+                == NGX_OK)
+            {
+                return NGX_OK;
+            }
+        }
+
+        /* fall through */
+
+    case NGX_ERROR:
+        ngx_http_callcenter_finalize_reply_error(r, NULL);
+        return NGX_OK;
+
+    default:
+        return NGX_DECLINED;
+    }
 }
 
 
@@ -311,24 +411,26 @@ ngx_http_callcenter_status_stream(ngx_http_request_t *r)
 static void
 ngx_http_callcenter_status_ask(void)
 {
-    ngx_str_t  args[2];
+    ngx_str_t                           args[4];
+    ngx_http_callcenter_status_feed_t  *feed;
 
-    if (ngx_http_callcenter_status_feed.pending) {
+    feed = &ngx_http_callcenter_status_feed;
+
+    if (feed->pending) {
         /* the answer on its way serves */
         return;
     }
 
-    ngx_str_set(&args[0], "json");
-    args[1] = ngx_http_callcenter_status_parts;
+    feed->mirror = ngx_http_callcenter_status_mirror_args(args);
 
     /* NGX_DECLINED (Redis away), NGX_ERROR: the next interval asks again */
 
     if (ngx_http_callcenter_redis_fcall(NULL,
                                         ngx_http_callcenter_status_feed_reply,
-                                        "cc_status", 2, args)
+                                        "cc_status", 4, args)
         == NGX_OK)
     {
-        ngx_http_callcenter_status_feed.pending = 1;
+        feed->pending = 1;
     }
 }
 
@@ -384,6 +486,7 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
 {
     u_char                             *text;
     ssize_t                             len;
+    ngx_int_t                           rc;
     ngx_str_t                           a, b, id, data;
     ngx_uint_t                          changed;
     ngx_time_t                         *tp;
@@ -393,27 +496,53 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
     feed = &ngx_http_callcenter_status_feed;
     feed->pending = 0;
 
+    rc = ngx_http_callcenter_status_mirror_apply(reply, feed->mirror);
+
     if (reply == NULL) {
         /* Redis away or late: the next interval asks again */
         return;
     }
 
-    len = ngx_http_callcenter_status_len(reply);
-
-    if (len == -1) {
-        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                      "callcenter: cc_status: %s",
-                      reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                       : "unexpected reply");
+    if (rc == NGX_AGAIN && !feed->again) {
+        /* the changes since a mirror emptied meanwhile: all, once more */
+        feed->again = 1;
+        ngx_http_callcenter_status_ask();
         return;
     }
 
-    text = ngx_alloc(len ? len : 1, ngx_cycle->log);
-    if (text == NULL) {
+    feed->again = 0;
+
+    if (rc == NGX_OK) {
+        text = ngx_alloc(ngx_http_callcenter_status_mirror_size(),
+                         ngx_cycle->log);
+        if (text == NULL) {
+            return;
+        }
+
+        len = ngx_http_callcenter_status_mirror_render(text) - text;
+
+    } else if (rc == NGX_DECLINED) {
+        len = ngx_http_callcenter_status_len(reply);
+
+        if (len <= 0) {
+            ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                          "callcenter: cc_status: %s",
+                          reply->type == REDIS_REPLY_ERROR
+                          ? reply->str : "unexpected reply");
+            return;
+        }
+
+        text = ngx_alloc(len, ngx_cycle->log);
+        if (text == NULL) {
+            return;
+        }
+
+        ngx_http_callcenter_status_join(text, reply);
+
+    } else {
+        /* NGX_ERROR (logged), NGX_AGAIN twice: the next interval asks */
         return;
     }
-
-    ngx_http_callcenter_status_join(text, reply);
 
     changed = 1;
 

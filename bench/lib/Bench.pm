@@ -1,7 +1,8 @@
 package Bench;
 
 # What the figure scripts of bench/ share: percentiles, pipelined Redis
-# commands, and events from many CCTest::SSE streams at once.
+# commands, the reference script of the Redis time figures, and events
+# from many CCTest::SSE streams at once.
 
 use strict;
 use warnings;
@@ -71,6 +72,20 @@ sub events {
         @ready = map { $of{$_} }
             IO::Select->new(map { $_->{sock} } @open)->can_read($left);
     }
+}
+
+# The reference of the Redis time figures, loaded into $t's Redis: a Lua
+# script doing a message's least (read the call, store and publish the
+# event).  Returns its SHA-1: EVALSHA SHA 2 CALL_KEY STREAM_KEY DATA.
+sub reference_script {
+    my ($t) = @_;
+    return $t->redis_cmd_ok('SCRIPT', 'LOAD', <<'LUA');
+local h = redis.call('HGET', KEYS[1], 'state')
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*',
+                      'event', 'message', 'data', ARGV[1])
+redis.call('PUBLISH', KEYS[2], id .. ' message ' .. ARGV[1])
+return id
+LUA
 }
 
 1;
