@@ -163,6 +163,8 @@ ngx_int_t ngx_http_callcenter_presence_add(ngx_http_callcenter_presence_t *p,
 void ngx_http_callcenter_presence_close(ngx_http_callcenter_presence_t *p);
 /* every group's refresh now: the links came back (before the catch-ups) */
 void ngx_http_callcenter_presence_now(void);
+/* a library before this module's may be called (FUNCTION LIST, each s) */
+ngx_uint_t ngx_http_callcenter_sse_old_library(void);
 /* the library registered p's connection again: its stream catches up */
 void ngx_http_callcenter_sse_presence_lost(ngx_http_callcenter_presence_t *p);
 ngx_msec_t ngx_http_callcenter_presence_ttl(

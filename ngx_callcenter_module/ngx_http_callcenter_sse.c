@@ -784,6 +784,16 @@ ngx_http_callcenter_sse_libraries_handler(ngx_event_t *ev)
 }
 
 
+/* a library before this one's (worker channels, status by difference) may
+ * be called: 1 until FUNCTION LIST said otherwise */
+
+ngx_uint_t
+ngx_http_callcenter_sse_old_library(void)
+{
+    return ngx_http_callcenter_sse_old;
+}
+
+
 /* the string after name in a flat list of names and values, or NULL */
 
 static redisReply *

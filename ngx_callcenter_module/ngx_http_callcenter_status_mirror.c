@@ -246,7 +246,19 @@ ngx_http_callcenter_status_mirror_args(ngx_str_t *args)
     m = &ngx_http_callcenter_status_mirror;
 
     ngx_str_set(&args[0], "json");
-    ngx_str_set(&args[1], "delta");
+
+    /*
+     * A library before "delta" keeps no queue records, so while one may be
+     * called (a rolling upgrade) queue figures it changed would be stale:
+     * the whole answer in parts then, which reads every queue.
+     */
+
+    if (ngx_http_callcenter_sse_old_library()) {
+        ngx_str_set(&args[1], "parts");
+
+    } else {
+        ngx_str_set(&args[1], "delta");
+    }
 
     /* hiredis formats the command at once: the buffers may be reused */
 
