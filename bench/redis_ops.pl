@@ -203,13 +203,7 @@ my @held = map { [$held->[$_], $agents[$_]{id}] } 0 .. $#$held;
 ok_pipeline(fc('cc_status', 'json'));
 
 # the reference: read the call, store the event, publish it, as a message
-my $ref = $t->redis_cmd_ok('SCRIPT', 'LOAD', <<'LUA');
-local h = redis.call('HGET', KEYS[1], 'state')
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*',
-                      'event', 'message', 'data', ARGV[1])
-redis.call('PUBLISH', KEYS[2], id .. ' message ' .. ARGV[1])
-return id
-LUA
+my $ref = Bench::reference_script($t);
 
 sub per_message {
     my ($make) = @_;

@@ -16,17 +16,6 @@ $t->load_agents(\@agents);
 $t->default_server(extra => 'callcenter_heartbeat 1s;');
 
 sub conns { $t->redis_cmd('ZRANGE', "cc:call:$_[0]{call}:conns", 0, -1) }
-sub say {
-    my ($c, $text) = @_;
-    return $t->fcall_ok('cc_caller_message', $c->{call}, $c->{token},
-        qq({"type":"chat","text":"$text"}), 'keep', 0, 0, 0);
-}
-sub said {
-    my ($s, $text) = @_;
-    my $ev = $s->wait_event('message', timeout => 5,
-        match => sub { ($_[0]{json}{message}{text} // '') eq $text });
-    return $ev && $ev->{json}{message}{text};
-}
 
 # the library alone: caller streams ride on the worker's channel
 my $p = $t->create_call(queue => 'sales', -stream => 0);
@@ -41,13 +30,13 @@ like($conn, qr/^[^.]+\.[^.]+$/, '... its connection names its worker');
 $t->redis_cmd('ZREM', "cc:call:$p->{call}:conns", $conn);
 $t->redis_cmd('ZADD', "cc:call:$p->{call}:conns",
     $t->redis_cmd('TIME')->[0] * 1000 + 60000, 'othernod.1');
-ok(say($p, 'while-gone'), 'a message while its connection is gone');
+ok($t->chat($p, 'while-gone'), 'a message while its connection is gone');
 ok($t->wait_for(sub { grep { $_ eq $conn } @{ conns($p) } }),
     'the next heartbeat registers the connection again');
-is(said($s, 'while-gone'), 'while-gone',
+is($s->wait_text('while-gone'), 'while-gone',
     '... and the stream gets the message sent meanwhile');
-ok(say($p, 'after'), 'a message after');
-is(said($s, 'after'), 'after', '... arrives live');
+ok($t->chat($p, 'after'), 'a message after');
+is($s->wait_text('after'), 'after', '... arrives live');
 ok(!grep({ ($_->{json}{message}{text} // '') eq 'while-gone' } $s->skipped),
     '... with nothing twice before it');
 $s->close;

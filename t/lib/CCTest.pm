@@ -1246,6 +1246,22 @@ sub stop_prometheus {
 
 # ---------------------------------------------------------------- end
 
+# A caller's chat message TEXT in call $c (a create_call result), as the
+# module would send it, no limits: the event id.
+sub chat {
+    my ($self, $c, $text) = @_;
+    return $self->fcall_ok('cc_caller_message', $c->{call}, $c->{token},
+        qq({"type":"chat","text":"$text"}), 'keep', 0, 0, 0);
+}
+
+# Removes from error.log the lines matching re (an alert a test caused on
+# purpose: a worker it killed), before finish() looks at it.
+sub forgive_log {
+    my ($self, $re) = @_;
+    my $log = $self->testdir . '/error.log';
+    _write_file($log, join '', grep { !/$re/ } split /^/, _read_file($log));
+}
+
 sub finish {
     my ($self) = @_;
     return if $self->{finished}++;
@@ -1491,6 +1507,14 @@ sub wait_event {
 }
 
 sub skipped { @{ $_[0]{skipped} // [] } }
+
+# The text of the first chat message whose text is TEXT, or undef.
+sub wait_text {
+    my ($self, $text) = @_;
+    my $ev = $self->wait_event('message', timeout => 5,
+        match => sub { ($_[0]{json}{message}{text} // '') eq $text });
+    return $ev && $ev->{json}{message}{text};
+}
 
 # Waits until a comment arrives (or timeout); returns it or undef.
 sub next_comment {
