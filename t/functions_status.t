@@ -9,7 +9,7 @@
 # figures were written by no version (a library before them), and changes
 # made behind the library's back (such a library, during a rolling
 # upgrade), put right by the sweep.  The answer by difference (cc_status
-# json delta EPOCH VERSION, STATUS-SPEC.md): a mirror of the records kept
+# json delta EPOCH VERSION, docs/DESIGN.md): a mirror of the records kept
 # by its deltas alone, as a module's worker keeps it, renders after every
 # kind of change exactly the text of `cc_status json` at the same ms, and
 # so does a fresh full one; a build (a new epoch) sends the whole; a

@@ -379,7 +379,7 @@ do
 
     -- one queue's JSON member: its name, then its figures in this order;
     -- HEAD and TAIL around longest_wait, the queue's record of the answers
-    -- by difference (STATUS-SPEC.md): HEAD TAB ARRIVED TAB TAIL
+    -- by difference (docs/DESIGN.md): HEAD TAB ARRIVED TAB TAIL
     local QUEUE_HEAD = '%s:{"waiting":%d,"longest_wait":'
     local QUEUE_TAIL = ',"agents_available":%d,"agents_busy":%d,'
         .. '"agents_wrapup":%d,"agents_away":%d,"agents_offline":%d,'
@@ -783,7 +783,7 @@ do
         end
     end
 
-    -- The answer by difference (STATUS-SPEC.md): {"delta", EPOCH, N, now,
+    -- The answer by difference (docs/DESIGN.md): {"delta", EPOCH, N, now,
     -- the records changed after version...} for a mirror of this epoch at
     -- a version the log still tells, else {"full", EPOCH, N, now, every
     -- record...} (in no order).  No epoch yet (figures a library before
