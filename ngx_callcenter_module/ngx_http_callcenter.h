@@ -251,6 +251,9 @@ ngx_int_t ngx_http_callcenter_status_mirror_apply(redisReply *reply,
     ngx_uint_t gen);
 size_t ngx_http_callcenter_status_mirror_size(void);
 u_char *ngx_http_callcenter_status_mirror_render(u_char *p);
+void ngx_http_callcenter_status_mirror_free(void);
+/* the worker exits: the feed's last answer and the mirror freed */
+void ngx_http_callcenter_status_exit_process(void);
 
 
 /* JSON answers (ngx_http_callcenter_module.c); the data is copied */

@@ -1451,4 +1451,5 @@ ngx_http_callcenter_exit_process(ngx_cycle_t *cycle)
     ngx_http_callcenter_redis_exit_process(cycle);
     ngx_http_callcenter_sse_exit_process();
     ngx_http_callcenter_metrics_exit_process();
+    ngx_http_callcenter_status_exit_process();
 }

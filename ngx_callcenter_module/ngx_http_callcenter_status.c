@@ -588,3 +588,13 @@ ngx_http_callcenter_status_feed_reply(ngx_http_request_t *r,
     ngx_http_callcenter_sse_local(&ngx_http_callcenter_status_channel, &id,
                                   &ngx_http_callcenter_status_event, &data);
 }
+
+
+void
+ngx_http_callcenter_status_exit_process(void)
+{
+    ngx_free(ngx_http_callcenter_status_feed.data);
+    ngx_http_callcenter_status_feed.data = NULL;
+
+    ngx_http_callcenter_status_mirror_free();
+}

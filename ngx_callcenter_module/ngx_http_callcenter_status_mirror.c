@@ -238,6 +238,13 @@ ngx_http_callcenter_status_mirror_empty(void)
 }
 
 
+void
+ngx_http_callcenter_status_mirror_free(void)
+{
+    ngx_http_callcenter_status_mirror_empty();
+}
+
+
 ngx_uint_t
 ngx_http_callcenter_status_mirror_args(ngx_str_t *args)
 {
