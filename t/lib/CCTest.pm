@@ -316,7 +316,10 @@ sub start_redis_server {
         '--appendonly', 'no', '--dir', $self->{dir},
         '--dbfilename', "dump-$r->{n}.rdb", '--repl-diskless-sync-delay', 0,
         '--logfile', "$self->{dir}/redis-$r->{n}.log", @extra);
-    push @{ $self->{servers} }, $r unless $old;
+    # stopped by finish, whichever hash names it (one made for a port
+    # killed before is new here too)
+    push @{ $self->{servers} }, $r
+        unless grep { $_ == $r } @{ $self->{servers} // [] };
     $self->wait_for(sub { _port_accepts($r->{port}) }, timeout => 10)
         or croak "redis-server on $r->{port} does not answer";
     return $r;
