@@ -825,6 +825,19 @@ ngx_http_callcenter_sse_libraries_reply(ngx_http_request_t *r,
     ngx_uint_t   old, marked;
     redisReply  *lib, *fns, *fn;
 
+    static ngx_uint_t  refused;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR && !refused) {
+        /* an ACL without FUNCTION LIST: said once, the savings never come */
+        refused = 1;
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "callcenter: FUNCTION LIST refused (%*s): caller "
+                      "streams keep subscribing their own channels and "
+                      "status answers are read whole; allow FUNCTION LIST "
+                      "to the nodes' Redis user",
+                      ngx_min(reply->len, 128), reply->str);
+    }
+
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         /* an answer that tells nothing changes nothing */
         return;

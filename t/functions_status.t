@@ -156,6 +156,10 @@ is($s->{agents}{alice}{status}, 'offline', 'alice offline');
 is($s->{queues}{sales}{agents_offline}, 2, 'sales: 2 offline');
 is($t->redis_cmd('HGET', 'cc:queue:sales:stats', 'agents_offline'), 2,
     '... counted in its stats');
+# each record reads 18 of its fields at once: kept a hash table, never a
+# listpack (queues.lua, queue_stats_table), whatever wrote it first
+is($t->redis_cmd('OBJECT', 'ENCODING', "cc:queue:$_:stats"), 'hashtable',
+   "$_: its stats a hash table") for qw(sales support);
 
 ok_call('cc_agent_open', 'alice', 'ka', 600000, '');
 ok_call('cc_agent_open', 'bob', 'kb', 600000, '');

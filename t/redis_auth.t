@@ -22,14 +22,8 @@ $t->start_router('--redis', "unix:$sock", '--password', 'sekret',
 $t->default_server(redis => "callcenter_redis unix:$sock password=sekret db=3;");
 
 my $sa = $t->agent_online('alice');
-my $c = $t->create_call(queue => 'sales', name => 'Socket');
-my $cs = $t->sse("/call/$c->{call}/events?token=$c->{token}");
-my $ev = $sa->wait_event('offer', timeout => 10);
-is($ev && $ev->{json}{call}, $c->{call}, 'the router offers the call');
-is($t->agent_http('alice', 'POST', "/agent/calls/$c->{call}/accept")
-    ->{status}, 200, 'alice accepts');
-$ev = $cs->wait_event('assigned', timeout => 5);
-is($ev && $ev->{json}{agent}{id}, 'alice', 'caller: assigned');
+my $c = $t->answered_call($sa, 'alice', queue => 'sales', name => 'Socket');
+my $cs = $c->{stream};
 
 $t->redis_cmd_ok('SELECT', 3);
 is($t->redis_cmd('HGET', "cc:call:$c->{call}", 'state'), 'assigned',

@@ -1,5 +1,18 @@
 -- Queues ------------------------------------------------------------------
 
+-- A queue's stats hash is kept a hash table, never a listpack: each of its
+-- status records reads 18 of its 25 or so fields in one HMGET, which a
+-- listpack finds each by a walk (2.7 us an HMGET, 0.8 from a hash table),
+-- and every message counts in it.  A value longer than Redis's
+-- hash-max-listpack-value (64 unless set higher) converts the hash, for
+-- good; a hash made again without it is a listpack again, only slower.
+local STATS_TABLE = 'one value over hash-max-listpack-value: a hash table, '
+    .. 'where HMGET of many fields is cheap'
+
+local function queue_stats_table(q)
+    redis.call('HSETNX', key(CC_KEY.QUEUE_STATS, q), '~table', STATS_TABLE)
+end
+
 local function ewma(q, field, sample)
     local k = key(CC_KEY.QUEUE_STATS, q)
     local prev = tonumber(redis.call('HGET', k, field))

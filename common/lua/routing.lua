@@ -88,6 +88,9 @@ register('cc_agents_load', function(json)
         for _, q in ipairs(p.queues) do
             redis.call('SADD', key(CC_KEY.QUEUE_AGENTS, q), p.id)
             redis.call('SADD', CC_KEY.QUEUES, q)
+            if not named[q] then
+                queue_stats_table(q)
+            end
             named[q] = true
             touched[q] = true
         end
@@ -252,6 +255,7 @@ register('cc_queues_load', function(settings_json, defaults_json)
         redis.call('HSET', key(CC_KEY.QUEUE, q), 'configured', '1',
                    unpack(f))
         redis.call('SADD', CC_KEY.QUEUES, q)
+        queue_stats_table(q)
         status_queue_touch(q)
         count = count + 1
     end

@@ -79,14 +79,6 @@ do
         return f, due
     end
 
-    local AGENT_JSON = ',"%s":{"name":%s,"status":"%s","calls":%d,"offers":%d,'
-        .. '"queues":%s,"capacity":%d}'
-    local AGENT_UP_SAMPLES = 'callcenter_agent_up{agent="%s",'
-        .. 'status="available"} %d\ncallcenter_agent_up{agent="%s",'
-        .. 'status="wrapup"} %d\ncallcenter_agent_up{agent="%s",'
-        .. 'status="away"} %d\ncallcenter_agent_up{agent="%s",'
-        .. 'status="offline"} %d\n'
-
     -- An agent's record in cc:status:agents, tab-separated (JSON escapes
     -- tabs): its states (a 0/1 per AGENT_STATES, then SP staffed SP free),
     -- its queues (NAME,NAME),
@@ -101,16 +93,21 @@ do
             bits[i] = f.states[state] and '1' or '0'
         end
         local function up(s)
-            return f.status == s and 1 or 0
+            return f.status == s and '"} 1\n' or '"} 0\n'
         end
-        return table.concat(bits) .. ' ' .. f.staffed .. ' ' .. f.free
-            .. '\t' .. f.queues:gsub('[%[%]"]', '')
-            .. '\t' .. string.format(AGENT_JSON, a, js(f.name), f.status,
-                                     f.calls, f.offers, f.queues, f.capacity)
-            .. '\tcallcenter_agent_calls{agent="' .. a .. '"} '
-            .. jnum(f.calls) .. '\n\t'
-            .. string.format(AGENT_UP_SAMPLES, a, up('available'), a,
-                             up('wrapup'), a, up('away'), a, up('offline'))
+        local calls = count_text(f.calls)
+        local agent = 'callcenter_agent_up{agent="' .. a .. '",status="'
+        -- one concatenation (string.format made each number again)
+        return table.concat(bits) .. ' ' .. count_text(f.staffed) .. ' '
+            .. count_text(f.free) .. '\t' .. f.queues:gsub('[%[%]"]', '')
+            .. '\t,"' .. a .. '":{"name":' .. js(f.name) .. ',"status":"'
+            .. f.status .. '","calls":' .. calls .. ',"offers":'
+            .. count_text(f.offers) .. ',"queues":' .. f.queues
+            .. ',"capacity":' .. count_text(f.capacity)
+            .. '}\tcallcenter_agent_calls{agent="' .. a .. '"} ' .. calls
+            .. '\n\t' .. agent .. 'available' .. up('available')
+            .. agent .. 'wrapup' .. up('wrapup') .. agent .. 'away'
+            .. up('away') .. agent .. 'offline' .. up('offline')
     end
 
     -- the five fields of a record
@@ -315,22 +312,6 @@ do
                 free = tonumber(n[3]) or 0, aht = tonumber(n[4]) or false}
     end
 
-    -- What the answers show of q's settings, as settings(q) has them (its
-    -- own, else the defaults, else BUILTIN): three fields read, the defaults
-    -- once an answer, not every setting twice a queue.
-    local function shown_settings(q, defaults)
-        local own = redis.call('HMGET', key(CC_KEY.QUEUE, q), 'strategy',
-                               'service_level', 'hours')
-        local function pick(i, f)
-            return own[i] or defaults[f] or BUILTIN[f]
-        end
-        local hours = pick(3, 'hours')
-        return {strategy = pick(1, 'strategy'),
-                service_level = tonumber(pick(2, 'service_level'))
-                    or BUILTIN.service_level,
-                hours = hours ~= 'null' and cjson.decode(hours) or nil}
-    end
-
     -- a queue's counters: a field never counted is 0
     local COUNTS = {__index = function() return 0 end}
 
@@ -347,8 +328,8 @@ do
         end
     end
 
-    local function queue_figures(q, now, defaults)
-        local s = shown_settings(q, defaults)
+    local function queue_figures(q, now)
+        local s = settings(q)
         local arrived = now
         for _, fmt in ipairs{CC_KEY.QUEUE_ARRIVALS, CC_KEY.QUEUE_MESSAGES} do
             local oldest = redis.call('ZRANGE', key(fmt, q), 0, 0, 'WITHSCORES')
@@ -377,64 +358,71 @@ do
         return f
     end
 
-    -- one queue's JSON member: its name, then its figures in this order;
-    -- HEAD and TAIL around longest_wait, the queue's record of the answers
-    -- by difference (docs/DESIGN.md): HEAD TAB ARRIVED TAB TAIL
-    local QUEUE_HEAD = '%s:{"waiting":%d,"longest_wait":'
-    local QUEUE_TAIL = ',"agents_available":%d,"agents_busy":%d,'
-        .. '"agents_wrapup":%d,"agents_away":%d,"agents_offline":%d,'
-        .. '"assigned":%d,"abandoned":%d,"ended":%d,"service_level":%s,'
-        .. '"service_level_seconds":%d,"open":%s,"opens_at":%s,'
-        .. '"strategy":%s,"messages_waiting":%d,"timed_out":%d,'
-        .. '"offers_rejected":%d,"offers_timed_out":%d,"offers_away":%d,'
-        .. '"offers_absent":%d,"messages_caller_keep":%d,'
-        .. '"messages_caller_live":%d,"messages_agent_keep":%d,'
-        .. '"messages_agent_live":%d}'
-
-    -- the counters of QUEUE_TAIL in its order, and answered_in_sl (9th)
+    -- the counters of a queue's JSON member (queue_member), in its order,
+    -- and answered_in_sl (9th)
     local TAIL_COUNTS = {'agents_available', 'agents_busy', 'agents_wrapup',
         'agents_away', 'agents_offline', 'assigned', 'abandoned', 'ended',
         'answered_in_sl', 'timeout', 'offers_rejected', 'offers_timeout',
         'offers_away', 'offers_absent', 'messages_caller_keep',
         'messages_caller_live', 'messages_agent_keep', 'messages_agent_live'}
 
-    -- q's JSON member as HEAD, the ms of its oldest call waiting (nil:
-    -- none), TAIL; and when it changes with time alone.  The counters as
-    -- Redis holds them (%d reads a string of digits): no table of them.
-    local function queue_member(q, now, defaults)
-        local s = shown_settings(q, defaults)
+    -- q's JSON member, its name then its figures, as HEAD, the ms of its
+    -- oldest call waiting (nil: none), TAIL (around longest_wait: the
+    -- queue's record of the answers by difference, docs/DESIGN.md, is HEAD
+    -- TAB ARRIVED TAB TAIL); and when it changes with time alone.  Its
+    -- settings as settings(q) keeps them; the counters as Redis holds them,
+    -- digits, joined by one concatenation (string.format's %d made each
+    -- again: three times the cost).
+    local function queue_member(q, now)
+        local s = settings(q)
         local a = tonumber(redis.call('ZRANGE', key(CC_KEY.QUEUE_ARRIVALS, q),
                                       '0', '0', 'WITHSCORES')[2])
-        local m = tonumber(redis.call('ZRANGE', key(CC_KEY.QUEUE_MESSAGES, q),
-                                      '0', '0', 'WITHSCORES')[2])
+        -- the oldest message read only when there is one (the usual: none)
+        local mk = key(CC_KEY.QUEUE_MESSAGES, q)
+        local messages = redis.call('ZCARD', mk)
+        local m = messages > 0 and tonumber(redis.call('ZRANGE', mk, '0', '0',
+                                                       'WITHSCORES')[2])
         local c = redis.call('HMGET', key(CC_KEY.QUEUE_STATS, q),
                              unpack(TAIL_COUNTS))
         for i = 1, #TAIL_COUNTS do
-            c[i] = c[i] or 0
+            c[i] = c[i] or '0'
         end
         -- percent of the calls that left the queue answered in time
         local left = c[6] + c[7]
         local open, opens_at = opening(s, now)
-        return string.format(QUEUE_HEAD, js(q), redis.call('ZCARD',
-                                 key(CC_KEY.QUEUE_WAITING, q))),
-            a and m and math.min(a, m) or a or m,
-            string.format(QUEUE_TAIL, c[1], c[2], c[3], c[4], c[5], c[6],
-                c[7], c[8], left > 0 and jnum(math.floor(100 * c[9] / left
-                                                         + 0.5)) or 'null',
-                math.floor(s.service_level / 1000), open and 'true' or 'false',
-                opens_at and jnum(opens_at) or 'null', js(s.strategy),
-                redis.call('ZCARD', key(CC_KEY.QUEUE_MESSAGES, q)), c[10],
-                c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18]),
+        local head = js(q) .. ':{"waiting":' .. count_text(redis.call('ZCARD',
+            key(CC_KEY.QUEUE_WAITING, q))) .. ',"longest_wait":'
+        local tail = ',"agents_available":' .. c[1]
+            .. ',"agents_busy":' .. c[2] .. ',"agents_wrapup":' .. c[3]
+            .. ',"agents_away":' .. c[4] .. ',"agents_offline":' .. c[5]
+            .. ',"assigned":' .. c[6] .. ',"abandoned":' .. c[7]
+            .. ',"ended":' .. c[8] .. ',"service_level":'
+            .. (left > 0 and jnum(math.floor(100 * c[9] / left + 0.5))
+                or 'null')
+            .. ',"service_level_seconds":'
+            .. jnum(math.floor(s.service_level / 1000))
+            .. ',"open":' .. (open and 'true' or 'false')
+            .. ',"opens_at":' .. (opens_at and jnum(opens_at) or 'null')
+            .. ',"strategy":' .. js(s.strategy)
+            .. ',"messages_waiting":' .. count_text(messages)
+            .. ',"timed_out":' .. c[10] .. ',"offers_rejected":' .. c[11]
+            .. ',"offers_timed_out":' .. c[12] .. ',"offers_away":' .. c[13]
+            .. ',"offers_absent":' .. c[14]
+            .. ',"messages_caller_keep":' .. c[15]
+            .. ',"messages_caller_live":' .. c[16]
+            .. ',"messages_agent_keep":' .. c[17]
+            .. ',"messages_agent_live":' .. c[18] .. '}'
+        return head, m and math.min(a or m, m) or a, tail,
             hours_change(s, now)
     end
 
     -- q's record made again from its state (removed: q is no queue now),
     -- due again when its hours turn
-    local function queue_make(q, now, defaults, quiet)
+    local function queue_make(q, now, quiet)
         local record, due
         if redis.call('SISMEMBER', CC_KEY.QUEUES, q) == 1 then
             local head, arrived, tail
-            head, arrived, tail, due = queue_member(q, now, defaults)
+            head, arrived, tail, due = queue_member(q, now)
             record = head .. '\t' .. (arrived and jnum(arrived) or '') .. '\t'
                 .. tail
         end
@@ -457,11 +445,11 @@ do
         if #qs == 0 then
             return
         end
-        local defaults, made = hash(CC_KEY.QUEUES_DEFAULTS) or {}, {}
+        local made = {}
         for _, q in ipairs(qs) do
             if not made[q] then
                 made[q] = true
-                queue_make(q, now, defaults)
+                queue_make(q, now)
             end
         end
     end
@@ -482,9 +470,8 @@ do
                 redis.call('HSET', CC_KEY.STATUS_SHOWN, 'a' .. kept[i], member)
             end
         end
-        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
         for _, q in ipairs(redis.call('SMEMBERS', CC_KEY.QUEUES)) do
-            queue_make(q, now, defaults, true)
+            queue_make(q, now, true)
         end
         -- made now: what the build touched is no change
         STATUS_QUEUES_TOUCHED = {}
@@ -506,6 +493,7 @@ do
                 zero[#zero + 1] = 0
             end
             redis.call('HSET', key(CC_KEY.QUEUE_STATS, q), unpack(zero))
+            queue_stats_table(q)
         end
         for _, a in ipairs(redis.call('SMEMBERS', CC_KEY.AGENTS)) do
             status_update(a, now, true)
@@ -545,10 +533,9 @@ do
                 status_update(x, now)
             end
         end
-        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
         for _, x in ipairs(queues) do
             if x then
-                queue_make(x, now, defaults)
+                queue_make(x, now)
             end
         end
         redis.call('HSET', CC_KEY.STATUS_AGENTS, STATUS_BUILT, now)
@@ -610,10 +597,10 @@ do
         end
     end
 
-    local function status_json(now, queues, defaults)
+    local function status_json(now, queues)
         local qs = {}
         for i, q in ipairs(queues) do
-            local head, arrived, tail = queue_member(q, now, defaults)
+            local head, arrived, tail = queue_member(q, now)
             qs[i] = head .. jnum(math.floor((now - math.min(now, arrived
                                                             or now)) / 1000))
                 .. tail
@@ -838,14 +825,13 @@ do
             queues_due(now, -1, true)
             return status_changes(epoch, version, now)
         end
-        local defaults = hash(CC_KEY.QUEUES_DEFAULTS) or {}
         local queues, qf = sorted_members(CC_KEY.QUEUES), {}
         if fmt == 'json' then
-            local answer = status_json(now, queues, defaults)
+            local answer = status_json(now, queues)
             return parts == 'parts' and answer or table.concat(answer)
         end
         for _, q in ipairs(queues) do
-            qf[q] = queue_figures(q, now, defaults)
+            qf[q] = queue_figures(q, now)
         end
         local answer = status_prometheus(queues, qf, router_figures(now))
         return parts == 'parts' and answer or table.concat(answer)

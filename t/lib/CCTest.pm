@@ -1178,6 +1178,23 @@ sub create_call {
     return $c;
 }
 
+# A call answered: created (fields as create_call's), offered to agent
+# (online, its stream as), accepted, `assigned` heard on the caller's
+# stream; each step a test.  Returns the call, its stream in ->{stream}.
+sub answered_call {
+    my ($self, $as, $agent, %fields) = @_;
+    my $c = $self->create_call(%fields);
+    my $ev = $as->wait_event('offer', timeout => 10);
+    Test::More::is($ev && $ev->{json}{call}, $c->{call},
+        "$agent is offered the call");
+    Test::More::is($self->agent_http($agent, 'POST',
+        "/agent/calls/$c->{call}/accept")->{status}, 200, "$agent accepts");
+    $ev = $c->{stream}->wait_event('assigned', timeout => 5);
+    Test::More::is($ev && $ev->{json}{agent}{id}, $agent,
+        'the caller hears it is assigned');
+    return $c;
+}
+
 # ---------------------------------------------------------------- prometheus
 
 # skips the test file unless promtool and prometheus are in PATH
