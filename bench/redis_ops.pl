@@ -3,7 +3,9 @@
 # Redis spends in the FCALLs the module sends for one caller chat message,
 # one agent chat message, one new call (cc_call_create, then the caller's
 # first stream open, cc_caller_open, which puts it in its queue; again in
-# a queue nobody waits in, one call at a time) and one status answer
+# a queue nobody waits in, one call at a time; and cc_call_create's part
+# when a worker sends ten new calls of one queue in one cc_calls_create,
+# as under load) and one status answer
 # (cc_status json; json parts, as the module asked before; and the answer
 # by difference, cc_status json delta EPOCH VERSION: nothing changed, after
 # one agent's change and one new call (the first ask, which makes the
@@ -19,10 +21,11 @@
 # The state: --agents agents present and available over --queues queues,
 # --calls calls waiting (nobody routes them: no router runs), the
 # messages on calls assigned (cc_offer + cc_agent_accept), and the queue
-# settings a router writes (cc_queues_load): its defaults and a queues
-# file's queues (--queues-file, conf/queues.json unless given; none: no
-# settings, empty hashes) given in turn to the bench's queues.  Starts its
-# own redis-server with this tree's library, like the tests.
+# settings a router loads: its defaults and a queues file's queues
+# (--queues-file, conf/queues.json unless given; none: no settings, empty
+# hashes) given in turn to the bench's queues, by a router started on that
+# file and stopped before the calls.  Starts its own redis-server with
+# this tree's library, like the tests.
 use strict; use warnings;
 use FindBin; use lib "$FindBin::Bin/../t/lib", "$FindBin::Bin/lib";
 use Getopt::Long;
@@ -106,59 +109,46 @@ my @agents = map { { id => sprintf('a%03d', $_), name => "Agent $_",
 my $per_queue = int($o{agents} / $o{queues});
 push @agents, map { { id => sprintf('idle%03d', $_), name => "Idle $_",
     queues => ['idle'], capacity => 5 } } 1 .. $per_queue;
-$t->load_agents(\@agents);
-
-# The queue settings, as a router loads them after the agents: FCALL
-# cc_queues_load 0 SETTINGS DEFAULTS, normalized as router/README.md says
-# (every field, times in ms), the defaults those of a router without
-# options (--strategy longest-idle, --offer-timeout 20, --max-wait 3600).
-# The bench's queues take the file's queues in turn, in name order (q00
-# the first, q01 the second, ..., the idle queue after the last), an
-# overflow going to the next bench queue that took its target.
+# The queue settings as a router loads them: the bench's queues take the
+# file's queues in turn, in name order (q00 the first, q01 the second,
+# ..., the idle queue after the last), an overflow going to the next
+# bench queue that took its target; a router started on that file and the
+# agents (its defaults those of a router without options) loads both,
+# then stops: nobody routes the bench's calls.
 my @bench_queues = ((map { queue_of($_) } 0 .. $o{queues} - 1), 'idle');
-my %defaults = (strategy => 'longest-idle', offer_timeout => 20000,
-    max_no_answer => 0, wrapup => 0, reject_delay => 0, priority => 0,
-    priority_aging => 0, tier_wait => 0, max_wait => 3600000, sticky => 0,
-    service_level => 20000, overflow_after => 0, overflow_queue => '',
-    hours => undef, day_offset => 0);
-my %in_ms = map { ($_ => 1) } qw(offer_timeout wrapup reject_delay
-    priority_aging tier_wait max_wait sticky service_level);
 my $state = 'no queue settings (no cc_queues_load: empty hashes)';
-if ($o{'queues-file'} ne 'none') {
+if ($o{'queues-file'} eq 'none') {
+    $t->load_agents(\@agents);
+} else {
     open my $fh, '<', $o{'queues-file'}
         or die "$o{'queues-file'}: $!\n";
     my $file = CCTest->json->decode(do { local $/; <$fh> });
     my @names = sort keys %$file or die "$o{'queues-file'}: no queue\n";
     my %index = map { ($names[$_] => $_) } 0 .. $#names;
-    my %settings;
+    my %bench;
     for my $k (0 .. $#bench_queues) {
-        my $from = $file->{ $names[$k % @names] };
-        my %q = %defaults;
-        for my $f (sort keys %$from) {
-            my $v = $from->{$f};
-            if ($f eq 'overflow') {
-                my $to = $index{ $v->{queue} }
-                    // die "overflow to $v->{queue}: not in the file\n";
-                my ($d) = grep { ($k + $_) % @bench_queues % @names == $to }
-                    1 .. $#bench_queues or die "no queue takes $v->{queue}\n";
-                $q{overflow_after} = 1000 * $v->{after};
-                $q{overflow_queue} = $bench_queues[($k + $d) % @bench_queues];
-            } elsif ($f eq 'hours') {
-                die "hours: not here (the router makes them intervals)\n";
-            } elsif (!exists $defaults{$f}) {
-                die "$o{'queues-file'}: unknown field $f\n";
-            } else {
-                $q{$f} = $f eq 'strategy' ? $v : ($in_ms{$f} ? 1000 : 1) * $v;
-            }
+        my %q = %{ $file->{ $names[$k % @names] } };
+        if (my $v = $q{overflow}) {
+            my $to = $index{ $v->{queue} }
+                // die "overflow to $v->{queue}: not in the file\n";
+            my ($d) = grep { ($k + $_) % @bench_queues % @names == $to }
+                1 .. $#bench_queues or die "no queue takes $v->{queue}\n";
+            $q{overflow} = { %$v,
+                queue => $bench_queues[($k + $d) % @bench_queues] };
         }
-        $settings{ $bench_queues[$k] } = \%q;
+        $bench{ $bench_queues[$k] } = \%q;
     }
-    my $json = CCTest->json->canonical;
-    $t->redis_cmd_ok('FCALL', $t->fn('cc_queues_load'), 0,
-        $json->encode(\%settings), $json->encode(\%defaults));
+    $t->write_agents(\@agents);
+    $t->write_queues(\%bench);
+    my $router = $t->start_router;
+    $t->wait_for(sub {
+        $t->redis_cmd('HGET', 'cc:queue:idle', 'configured')
+            && $t->redis_cmd('EXISTS', 'cc:agent:idle001');
+    }, timeout => 10) or die "the router loaded no settings\n";
+    $t->stop_router($router);
     (my $shown = $o{'queues-file'}) =~ s{^\Q${\ CCTest->root}\E/}{};
-    $state = sprintf "queue settings as a router loads them (cc_queues_load"
-        . ": its defaults and %s's %d queues, in turn): %s", $shown,
+    $state = sprintf "queue settings as a router loads them (its "
+        . "defaults and %s's %d queues, in turn): %s", $shown,
         scalar @names, join('; ', map { my $p = $_; "$names[$p]: " . join(' ',
             @bench_queues[grep { $_ % @names == $p } 0 .. $#bench_queues])
         } 0 .. $#names);
@@ -237,6 +227,17 @@ for my $round (1 .. $o{rounds}) {
         + $figures{caller_open}[-1];
     # the state as before: the new calls leave their queues
     ok_pipeline(map { fc('cc_caller_hangup', $_, "tok-$_") } @$ids);
+    # as a worker sends a turn's new calls: ten of one queue an FCALL
+    # (cc_calls_create), the usec a call
+    my ($bids, $bc) = new_calls($o{ops}, "batch$round-", queue_of(0));
+    my @batches;
+    while (my @ten = splice @$bc, 0, 10) {
+        push @batches, fc('cc_calls_create', scalar @ten,
+                          map { @$_[4 .. $#$_] } @ten);
+    }
+    push @{ $figures{call_create_batch} }, usec_per_call('fcall', @batches)
+        * @batches / @$bids;
+    ok_pipeline(map { fc('cc_caller_hangup', $_, "tok-$_") } @$bids);
     # one at a time in the idle queue: each finds it empty
     my @idle;
     for my $k (1 .. 100) {
@@ -315,8 +316,8 @@ printf "redis ops: %d agents, %d queues, %d calls waiting, %d ops a "
     $o{agents}, $o{queues}, $o{calls}, $o{ops}, $o{rounds};
 print "  state: $state\n";
 for my $f (qw(reference caller_message agent_message call_create
-              caller_open new_call new_call_idle status status_parts
-              delta_none delta_small delta_again delta_full)) {
+              call_create_batch caller_open new_call new_call_idle status
+              status_parts delta_none delta_small delta_again delta_full)) {
     my $m = median(@{ $figures{$f} });
     printf "  %-15s %9.1f us  %7.1fx reference   (rounds: %s)\n", $f, $m,
         $m / $refm, join(' ', map { sprintf '%.1f', $_ } @{ $figures{$f} });

@@ -91,6 +91,13 @@ ngx_int_t ngx_http_callcenter_redis_command(ngx_http_request_t *r,
 ngx_int_t ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
     ngx_str_t *args);
+/* the same for the worker itself: handler(data, reply), once, whatever
+ * becomes of the link (reply NULL: none) */
+typedef void (*ngx_http_callcenter_data_reply_pt)(void *data,
+    redisReply *reply);
+ngx_int_t ngx_http_callcenter_redis_fcall_own(
+    ngx_http_callcenter_data_reply_pt handler, void *data, const char *fn,
+    ngx_uint_t n, ngx_str_t *args);
 ngx_uint_t ngx_http_callcenter_redis_connected(void);
 
 ngx_int_t ngx_http_callcenter_redis_init_process(ngx_cycle_t *cycle);
@@ -326,6 +333,11 @@ ngx_int_t ngx_http_callcenter_read_body(ngx_http_request_t *r, size_t max,
 ngx_int_t ngx_http_callcenter_fcall(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
     ngx_str_t *args);
+/* cc_call_create's 8 arguments for r, sent with the other new calls of
+ * the event loop's turn (ngx_http_callcenter_intake.c); returns as
+ * ngx_http_callcenter_fcall does */
+ngx_int_t ngx_http_callcenter_intake(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, ngx_str_t *args);
 /* the URL-decoded query argument, NGX_DECLINED if absent */
 ngx_int_t ngx_http_callcenter_arg(ngx_http_request_t *r, char *name,
     ngx_str_t *value);

@@ -346,8 +346,8 @@ ngx_http_callcenter_caller_create(ngx_http_request_t *r,
 
     /* args[6], args[7]: the call's priority and customer, set above */
 
-    rc = ngx_http_callcenter_fcall(r, ngx_http_callcenter_caller_created,
-                                   "cc_call_create", 8, args);
+    rc = ngx_http_callcenter_intake(r, ngx_http_callcenter_caller_created,
+                                    args);
 
     cJSON_free(caller);
     cJSON_free(skills);

@@ -65,6 +65,8 @@ typedef struct ngx_http_callcenter_redis_record_s {
                                                   * first */
     ngx_http_request_t             *request;     /* NULL: gone or own */
     ngx_http_callcenter_reply_pt    handler;
+    ngx_http_callcenter_data_reply_pt  data_handler;  /* own, with data */
+    void                           *data;
     ngx_pool_cleanup_t             *cleanup;
     ngx_msec_t                      sent;
     redisReply                     *held;        /* the write's answer, a
@@ -104,9 +106,13 @@ static void ngx_http_callcenter_redis_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_callcenter_redis_detach(void *data);
 static ngx_uint_t ngx_http_callcenter_redis_answered(const char *fn);
+static ngx_int_t ngx_http_callcenter_redis_fcall_record(
+    ngx_http_request_t *r, ngx_http_callcenter_reply_pt handler,
+    const char *fn, ngx_uint_t n, ngx_str_t *args,
+    ngx_http_callcenter_redis_record_t **out);
 static ngx_int_t ngx_http_callcenter_redis_confirmed(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
-    const size_t *argvlen);
+    const size_t *argvlen, ngx_http_callcenter_redis_record_t **out);
 static void ngx_http_callcenter_redis_answer(
     ngx_http_callcenter_redis_record_t *rec, redisReply *reply);
 static void ngx_http_callcenter_redis_unhold(
@@ -960,6 +966,34 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
     ngx_str_t *args)
 {
+    return ngx_http_callcenter_redis_fcall_record(r, handler, fn, n, args,
+                                                  NULL);
+}
+
+
+ngx_int_t
+ngx_http_callcenter_redis_fcall_own(ngx_http_callcenter_data_reply_pt handler,
+    void *data, const char *fn, ngx_uint_t n, ngx_str_t *args)
+{
+    ngx_int_t                            rc;
+    ngx_http_callcenter_redis_record_t  *rec;
+
+    rc = ngx_http_callcenter_redis_fcall_record(NULL, NULL, fn, n, args,
+                                                &rec);
+    if (rc == NGX_OK) {
+        rec->data_handler = handler;
+        rec->data = data;
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_callcenter_redis_fcall_record(ngx_http_request_t *r,
+    ngx_http_callcenter_reply_pt handler, const char *fn, ngx_uint_t n,
+    ngx_str_t *args, ngx_http_callcenter_redis_record_t **out)
+{
     u_char      *p;
     size_t       len, *lens, argvlen[4 + NGX_HTTP_CALLCENTER_FCALL_ARGS];
     ngx_int_t    rc;
@@ -1017,11 +1051,11 @@ ngx_http_callcenter_redis_fcall(ngx_http_request_t *r,
         && ngx_http_callcenter_redis_answered(fn))
     {
         rc = ngx_http_callcenter_redis_confirmed(r, handler, 4 + n, vals,
-                                                 lens);
+                                                 lens, out);
 
     } else {
-        rc = ngx_http_callcenter_redis_command(r, handler, 4 + n, vals,
-                                               lens);
+        rc = ngx_http_callcenter_redis_send(r, handler, r == NULL, 4 + n,
+                                            vals, lens, out);
     }
 
     if (vals != argv) {
@@ -1039,7 +1073,8 @@ ngx_http_callcenter_redis_answered(const char *fn)
 {
     ngx_uint_t          i;
     static const char  *writes[] = {
-        "cc_call_create", "cc_caller_message", "cc_agent_message"
+        "cc_call_create", "cc_calls_create", "cc_caller_message",
+        "cc_agent_message"
     };
 
     for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
@@ -1062,7 +1097,7 @@ ngx_http_callcenter_redis_answered(const char *fn)
 static ngx_int_t
 ngx_http_callcenter_redis_confirmed(ngx_http_request_t *r,
     ngx_http_callcenter_reply_pt handler, int argc, const char **argv,
-    const size_t *argvlen)
+    const size_t *argvlen, ngx_http_callcenter_redis_record_t **out)
 {
     u_char                              *p;
     ngx_int_t                            rc;
@@ -1083,6 +1118,10 @@ ngx_http_callcenter_redis_confirmed(ngx_http_request_t *r,
     }
 
     rec->confirm = 1;
+
+    if (out) {
+        *out = rec;
+    }
 
     p = ngx_sprintf(replicas, "%d",
                     ngx_http_callcenter_redis_conf->redis->replicas);
@@ -1143,6 +1182,8 @@ ngx_http_callcenter_redis_send(ngx_http_request_t *r,
 
     rec->request = r;
     rec->handler = handler;
+    rec->data_handler = NULL;
+    rec->data = NULL;
     rec->cleanup = NULL;
     rec->sent = ngx_current_msec;
     rec->held = NULL;
@@ -1331,6 +1372,9 @@ ngx_http_callcenter_redis_answer(ngx_http_callcenter_redis_record_t *rec,
         c = r->connection;
         rec->handler(r, reply);
         ngx_http_run_posted_requests(c);
+
+    } else if (rec->own && rec->data_handler) {
+        rec->data_handler(rec->data, reply);
 
     } else if (rec->own && rec->handler) {
         rec->handler(NULL, reply);

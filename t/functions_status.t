@@ -484,4 +484,18 @@ mirrored('FLUSHALL', 'full');
 isnt($epoch, $was, '... a new epoch');
 is_deeply([keys %mirror], [], '... nothing in it');
 
+# a mass change: an answer makes 64 agents again at most (STATUS_DUE_MAX),
+# the next ones the rest
+load(map { [sprintf('m%03d', $_), ['sales'], 1] } 1 .. 100);
+ok_call('cc_status', 'json');
+ok_call('cc_agent_open', sprintf('m%03d', $_), "km$_", 600000, '')
+    for 1 .. 100;
+sub due_now { $t->redis_cmd('ZCOUNT', 'cc:status:due', '-inf', redis_ms()) }
+is(due_now(), 100, 'a hundred agents due');
+ok_call('cc_status', 'json');
+is(due_now(), 36, 'one answer makes 64 of them');
+my $all = $J->decode(ok_call('cc_status', 'json'));
+is(due_now(), 0, 'the next the rest');
+is($all->{queues}{sales}{agents_away}, 100, '... all counted');
+
 done_testing;

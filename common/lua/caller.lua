@@ -30,11 +30,19 @@ end
 -- else cc_expire_calls ends the call abandoned: it never rang.
 -- priority: the call's own (callcenter_priority), "" or 0..100; customer:
 -- who the caller is for sticky routing ("" unknown), kept as its SHA-1.
-register('cc_call_create', function(id, token, q, caller, skills, grace,
-                                    priority, customer)
-    local now = now_ms()
+-- seen: what the calls of one batch made at the same ms share, each read
+-- once (by queue: known, its settings and staffing; by queue and rank:
+-- the calls waiting before); leaving: the ZADD arguments of the batch's
+-- calls in cc:callers:leaving, added once they are all made.
+local function call_create(now, seen, leaving, id, token, q, caller, skills,
+                           grace, priority, customer)
     local ck = key(CC_KEY.CALL, id)
-    if redis.call('SISMEMBER', CC_KEY.QUEUES, q) == 0 then
+    local known = seen[q]
+    if known == nil then
+        known = redis.call('SISMEMBER', CC_KEY.QUEUES, q) == 1 and {}
+        seen[q] = known
+    end
+    if not known then
         fail('BADREQ', 'unknown queue')
     end
     priority = priority or ''
@@ -55,7 +63,7 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
     -- never takes a place there.  Numbers as text (int_arg).
     local fields = {'id', id, 'token', redis.sha1hex(token), 'queue', q,
         'state', 'queued', 'created', jnum(now), 'caller', caller,
-        'skills', skills, 'priority', jnum(priority),
+        'skills', skills, 'priority', count_text(priority),
         'pending', '1'}
     if customer ~= '' then
         local who = redis.sha1hex(customer)
@@ -69,15 +77,78 @@ register('cc_call_create', function(id, token, q, caller, skills, grace,
     end
     redis.call('HSET', ck, unpack(fields))
     call_key_life(id, CC_KEY.CALL, now)
-    redis.call('ZADD', CC_KEY.CALLERS_LEAVING,
-               int_arg(now + (arg_number(grace) or DEFAULT_GRACE_MS)), id)
-    local s = settings(q)
-    local position = waiting_upto(key(CC_KEY.QUEUE_WAITING, q),
-                                  rank_score(s, now, priority)) + 1
-    local status, opens_at = queue_state(s, now)
-    return {position, estimated_wait(q, position,
-                                     staffing(q, now, position), s),
-            status, opens_at and jnum(opens_at) or ''}
+    leaving[#leaving + 1] = int_arg(now + (arg_number(grace)
+                                           or DEFAULT_GRACE_MS))
+    leaving[#leaving + 1] = id
+    if not known.s then
+        known.s = settings(q)
+        known.status, known.opens_at = queue_state(known.s, now)
+        known.opens_at = known.opens_at and jnum(known.opens_at) or ''
+        known.ahead, known.st = {}, {}
+    end
+    local s = known.s
+    local position = known.ahead[priority]
+    if not position then
+        position = waiting_upto(key(CC_KEY.QUEUE_WAITING, q),
+                                rank_score(s, now, priority)) + 1
+        known.ahead[priority] = position
+    end
+    -- by position: without the status figures the walk stops at the free
+    -- slots enough for it
+    local st = known.st[position]
+    if not st then
+        st = staffing(q, now, position)
+        known.st[position] = st
+    end
+    return {position, estimated_wait(q, position, st, s), known.status,
+            known.opens_at}
+end
+
+register('cc_call_create', function(...)
+    local leaving = {}
+    local answer = call_create(now_ms(), {}, leaving, ...)
+    redis.call('ZADD', CC_KEY.CALLERS_LEAVING, unpack(leaving))
+    return answer
+end)
+
+-- Several new calls in one FCALL (the calls a worker took in one turn of
+-- its event loop): n, then each call's arguments as cc_call_create takes
+-- them (8); answers each one's answer or error in their order.  A call
+-- that fails writes nothing, the others are made all the same.
+local CREATE_ARGS = 8
+local CREATE_BATCH_MAX = 256
+
+register('cc_calls_create', function(n, ...)
+    local args = {...}
+    n = tonumber(n)
+    if not n or n < 1 or n > CREATE_BATCH_MAX or n % 1 ~= 0
+        or #args ~= n * CREATE_ARGS then
+        fail('BADREQ', 'want n, then ' .. CREATE_ARGS .. ' arguments a call')
+    end
+    local now, seen, leaving, answers = now_ms(), {}, {}, {}
+    for i = 1, n do
+        local at = (i - 1) * CREATE_ARGS
+        local ok, res = pcall(call_create, now, seen, leaving,
+                              unpack(args, at + 1, at + CREATE_ARGS))
+        if ok then
+            answers[i] = res
+        elseif type(res) == 'table' and res.cc then
+            answers[i] = redis.error_reply(res.cc)
+        else
+            -- Redis itself refused (out of memory, say): the calls made
+            -- so far are abandoned in time all the same
+            answers = nil
+            leaving.error = res
+            break
+        end
+    end
+    if #leaving > 0 then
+        redis.call('ZADD', CC_KEY.CALLERS_LEAVING, unpack(leaving))
+    end
+    if not answers then
+        error(leaving.error, 0)
+    end
+    return answers
 end)
 
 -- A stream may end without its close reaching Redis (its worker killed,
