@@ -263,10 +263,13 @@ void ngx_http_callcenter_status_mirror_free(void);
 void ngx_http_callcenter_status_exit_process(void);
 
 
-/* JSON answers (ngx_http_callcenter_module.c); the data is copied */
+/* JSON answers (ngx_http_callcenter_module.c); the data is copied, but
+ * by send_pooled, whose data lives in r's pool (an answer made there) */
 
 ngx_int_t ngx_http_callcenter_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *data, size_t len);
+ngx_int_t ngx_http_callcenter_send_pooled(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
 ngx_int_t ngx_http_callcenter_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 /* 405 with Allow: allow */

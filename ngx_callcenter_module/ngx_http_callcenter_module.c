@@ -705,6 +705,24 @@ ngx_int_t
 ngx_http_callcenter_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *data, size_t len)
 {
+    u_char  *copy;
+
+    /* data may be the caller's stack: the answer may go out later */
+    copy = ngx_pnalloc(r->pool, len ? len : 1);
+    if (copy == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(copy, data, len);
+
+    return ngx_http_callcenter_send_pooled(r, status, type, copy, len);
+}
+
+
+ngx_int_t
+ngx_http_callcenter_send_pooled(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, u_char *data, size_t len)
+{
     ngx_int_t         rc;
     ngx_buf_t        *b;
     ngx_chain_t       out;
@@ -735,12 +753,14 @@ ngx_http_callcenter_send(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
-    b = ngx_create_temp_buf(r->pool, len ? len : 1);
+    b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last, data, len);
+    b->pos = data;
+    b->last = data + len;
+    b->memory = len ? 1 : 0;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 

@@ -158,8 +158,8 @@ ngx_http_callcenter_status_prometheus(ngx_http_request_t *r, u_char *data,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_callcenter_send(r, NGX_HTTP_OK, &type, text.data,
-                                    text.len);
+    return ngx_http_callcenter_send_pooled(r, NGX_HTTP_OK, &type, text.data,
+                                           text.len);
 }
 
 
@@ -258,7 +258,8 @@ ngx_http_callcenter_status_reply(ngx_http_request_t *r, redisReply *reply)
     }
 
     ngx_http_finalize_request(r,
-             ngx_http_callcenter_send(r, NGX_HTTP_OK, &json, text, len));
+             ngx_http_callcenter_send_pooled(r, NGX_HTTP_OK, &json, text,
+                                             len));
 }
 
 
@@ -294,8 +295,8 @@ ngx_http_callcenter_status_json(ngx_http_request_t *r, redisReply *reply)
         last = ngx_http_callcenter_status_mirror_render(text);
 
         ngx_http_finalize_request(r,
-                 ngx_http_callcenter_send(r, NGX_HTTP_OK, &json, text,
-                                          last - text));
+                 ngx_http_callcenter_send_pooled(r, NGX_HTTP_OK, &json,
+                                                 text, last - text));
         return NGX_OK;
 
     case NGX_AGAIN:
