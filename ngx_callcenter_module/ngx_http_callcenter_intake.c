@@ -27,6 +27,8 @@ typedef struct {
     ngx_http_request_t             *request;    /* NULL: gone */
     ngx_pool_cleanup_t             *cleanup;
     ngx_http_callcenter_reply_pt    handler;
+    u_char                         *bytes;      /* the args' text, freed
+                                                 * once sent */
     ngx_str_t                       args[NGX_HTTP_CALLCENTER_INTAKE_ARGS];
 } ngx_http_callcenter_intake_call_t;
 
@@ -72,20 +74,28 @@ ngx_http_callcenter_intake(ngx_http_request_t *r,
                                               "redis unavailable");
     }
 
-    len = sizeof(ngx_http_callcenter_intake_call_t);
+    len = 0;
 
     for (i = 0; i < NGX_HTTP_CALLCENTER_INTAKE_ARGS; i++) {
         len += args[i].len;
     }
 
     /* not of r's pool: a batch sent outlives a request that went away */
-    call = ngx_alloc(len, r->connection->log);
+    call = ngx_alloc(sizeof(ngx_http_callcenter_intake_call_t),
+                     r->connection->log);
     if (call == NULL) {
+        goto failed;
+    }
+
+    call->bytes = ngx_alloc(len ? len : 1, r->connection->log);
+    if (call->bytes == NULL) {
+        ngx_free(call);
         goto failed;
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
+        ngx_free(call->bytes);
         ngx_free(call);
         goto failed;
     }
@@ -97,7 +107,7 @@ ngx_http_callcenter_intake(ngx_http_request_t *r,
     call->cleanup = cln;
     call->handler = handler;
 
-    p = (u_char *) (call + 1);
+    p = call->bytes;
 
     for (i = 0; i < NGX_HTTP_CALLCENTER_INTAKE_ARGS; i++) {
         call->args[i].data = p;
@@ -153,6 +163,7 @@ ngx_http_callcenter_intake_flush(ngx_event_t *ev)
 
             if (call->request == NULL) {
                 /* its client left before it was sent: nothing is made */
+                ngx_free(call->bytes);
                 ngx_free(call);
                 continue;
             }
@@ -193,6 +204,9 @@ ngx_http_callcenter_intake_send(ngx_queue_t *calls, ngx_uint_t n)
                                              "cc_call_create",
                                              NGX_HTTP_CALLCENTER_INTAKE_ARGS,
                                              call->args);
+        ngx_free(call->bytes);
+        call->bytes = NULL;
+
         if (rc != NGX_OK) {
             call->cleanup->handler = ngx_http_callcenter_intake_detach;
             ngx_http_callcenter_intake_answer(call, NULL);
@@ -203,20 +217,26 @@ ngx_http_callcenter_intake_send(ngx_queue_t *calls, ngx_uint_t n)
         return;
     }
 
-    batch = ngx_alloc(sizeof(ngx_http_callcenter_intake_batch_t)
-                      + (1 + n * NGX_HTTP_CALLCENTER_INTAKE_ARGS)
-                        * sizeof(ngx_str_t),
+    batch = ngx_alloc(sizeof(ngx_http_callcenter_intake_batch_t),
                       ngx_cycle->log);
+    args = ngx_alloc((1 + n * NGX_HTTP_CALLCENTER_INTAKE_ARGS)
+                     * sizeof(ngx_str_t), ngx_cycle->log);
 
-    if (batch == NULL) {
-        rc = NGX_ERROR;
+    if (batch == NULL || args == NULL) {
+        if (args) {
+            ngx_free(args);
+        }
+
+        if (batch) {
+            ngx_free(batch);
+            batch = NULL;
+        }
 
     } else {
         ngx_queue_init(&batch->calls);
         ngx_queue_add(&batch->calls, calls);
         batch->n = n;
 
-        args = (ngx_str_t *) (batch + 1);
         p = ngx_sprintf(count, "%ui", n);
         args[0].data = count;
         args[0].len = p - count;
@@ -233,10 +253,22 @@ ngx_http_callcenter_intake_send(ngx_queue_t *calls, ngx_uint_t n)
             i += NGX_HTTP_CALLCENTER_INTAKE_ARGS;
         }
 
-        /* hiredis copies the arguments: the calls keep their own */
         rc = ngx_http_callcenter_redis_fcall_own(
                  ngx_http_callcenter_intake_reply, batch, "cc_calls_create",
                  1 + n * NGX_HTTP_CALLCENTER_INTAKE_ARGS, args);
+
+        /* hiredis copied the arguments: the calls' go at once */
+        ngx_free(args);
+
+        for (q = ngx_queue_head(&batch->calls);
+             q != ngx_queue_sentinel(&batch->calls);
+             q = ngx_queue_next(q))
+        {
+            call = ngx_queue_data(q, ngx_http_callcenter_intake_call_t,
+                                  queue);
+            ngx_free(call->bytes);
+            call->bytes = NULL;
+        }
 
         if (rc == NGX_OK) {
             return;
@@ -245,7 +277,7 @@ ngx_http_callcenter_intake_send(ngx_queue_t *calls, ngx_uint_t n)
         calls = &batch->calls;
     }
 
-    /* not sent: each answered 503 (or 500), none made */
+    /* not sent (Redis away, or no memory): each answered 503, none made */
     while (!ngx_queue_empty(calls)) {
         q = ngx_queue_head(calls);
         ngx_queue_remove(q);
@@ -268,10 +300,11 @@ ngx_http_callcenter_intake_send(ngx_queue_t *calls, ngx_uint_t n)
 static void
 ngx_http_callcenter_intake_reply(void *data, redisReply *reply)
 {
-    ngx_http_callcenter_intake_batch_t *batch = data;
+    ngx_uint_t                           i, each;
+    ngx_queue_t                         *q;
+    ngx_http_callcenter_intake_batch_t  *batch;
 
-    ngx_uint_t                          i, each;
-    ngx_queue_t                        *q;
+    batch = data;
 
     each = reply != NULL && reply->type == REDIS_REPLY_ARRAY
            && reply->elements == batch->n;
@@ -306,6 +339,7 @@ ngx_http_callcenter_intake_answer(ngx_http_callcenter_intake_call_t *call,
         ngx_http_run_posted_requests(c);
     }
 
+    ngx_free(call->bytes);
     ngx_free(call);
 }
 

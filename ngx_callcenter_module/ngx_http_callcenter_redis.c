@@ -75,6 +75,8 @@ typedef struct ngx_http_callcenter_redis_record_s {
                                                   * write it confirms */
     unsigned                        own:1;       /* the worker's command */
     unsigned                        confirm:1;   /* a WAIT follows */
+    unsigned                        unwaited:1;  /* no WAIT could
+                                                  * follow: 503 */
 } ngx_http_callcenter_redis_record_t;
 
 
@@ -410,6 +412,7 @@ ngx_http_callcenter_redis_exit_process(ngx_cycle_t *cycle)
 
         rec->request = NULL;
         rec->handler = NULL;
+        rec->data_handler = NULL;
     }
 
     for (i = 0; i < 2; i++) {
@@ -1139,12 +1142,17 @@ ngx_http_callcenter_redis_confirmed(ngx_http_request_t *r,
     wargv[2] = (const char *) timeout;
     wargvlen[2] = p - timeout;
 
-    /* no WAIT: the write stays unconfirmed, rec->write NULL */
+    /* no WAIT (no memory): nothing will confirm the write, its answer
+     * is 503 */
     if (ngx_http_callcenter_redis_send(NULL, NULL, 1, 3, wargv, wargvlen,
                                        &wait)
         == NGX_OK)
     {
         wait->write = rec;
+
+    } else {
+        rec->confirm = 0;
+        rec->unwaited = 1;
     }
 
     return NGX_OK;
@@ -1190,6 +1198,7 @@ ngx_http_callcenter_redis_send(ngx_http_request_t *r,
     rec->write = NULL;
     rec->own = own;
     rec->confirm = 0;
+    rec->unwaited = 0;
 
     if (r) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -1337,7 +1346,12 @@ ngx_http_callcenter_redis_reply(redisAsyncContext *ac, void *r,
         return;
     }
 
-    if (rec->confirm && reply != NULL && reply->type != REDIS_REPLY_ERROR) {
+    if (rec->unwaited) {
+        reply = NULL;
+
+    } else if (rec->confirm && reply != NULL
+               && reply->type != REDIS_REPLY_ERROR)
+    {
         /* kept for WAIT's answer; without a copy: unconfirmed, 503 */
         rec->held = ngx_http_callcenter_redis_copy(reply, 0);
         if (rec->held != NULL) {

@@ -7,7 +7,8 @@
 # batches really are several calls (SLOWLOG names cc_calls_create with
 # its count); each caller then opens its stream and is queued.  The
 # library's cc_calls_create on its own: bad counts refused, one failure
-# leaves the others made.
+# (refused, or a queue's settings Lua cannot read) leaves the others
+# made.
 use strict; use warnings; use Test::More;
 use lib 't/lib'; use CCTest;
 use IO::Select;
@@ -44,6 +45,18 @@ is($t->redis_cmd('HGET', 'cc:call:x1', 'token'),
    '... the first kept its own token');
 ok(defined $t->redis_cmd('ZSCORE', 'cc:callers:leaving', 'x1'),
    '... and is watched for its caller');
+
+# a queue whose settings Lua cannot read fails its own call, not the batch
+$t->redis_cmd_ok('SADD', 'cc:queues', 'broken');
+$t->redis_cmd_ok('HSET', 'cc:queue:broken', 'hours', '{not json');
+$r = fcall(2, 'y1', 'tok-y1', 'broken', '{}', '[]', 60000, '', '',
+    'y2', 'tok-y2', 'sales', '{}', '[]', 60000, '', '');
+like(ref $r->[0] && $r->[0]->message, qr/^ERR /,
+    'a broken queue: its call an error');
+is(ref $r->[1], 'ARRAY', '... the other made');
+ok(defined $t->redis_cmd('ZSCORE', 'cc:callers:leaving', $_),
+   "... $_ watched for its caller") for qw(y1 y2);
+$t->redis_cmd_ok('SREM', 'cc:queues', 'broken');
 
 # forty at once
 $t->redis_cmd_ok('CONFIG', 'SET', 'slowlog-log-slower-than', 0);

@@ -104,11 +104,21 @@ local function call_create(now, seen, leaving, id, token, q, caller, skills,
             known.opens_at}
 end
 
+-- the calls made are watched for their callers, whatever failed after
+local function watch_new(leaving)
+    if #leaving > 0 then
+        redis.call('ZADD', CC_KEY.CALLERS_LEAVING, unpack(leaving))
+    end
+end
+
 register('cc_call_create', function(...)
     local leaving = {}
-    local answer = call_create(now_ms(), {}, leaving, ...)
-    redis.call('ZADD', CC_KEY.CALLERS_LEAVING, unpack(leaving))
-    return answer
+    local ok, res = pcall(call_create, now_ms(), {}, leaving, ...)
+    watch_new(leaving)
+    if not ok then
+        error(res, 0)
+    end
+    return res
 end)
 
 -- Several new calls in one FCALL (the calls a worker took in one turn of
@@ -134,20 +144,18 @@ register('cc_calls_create', function(n, ...)
             answers[i] = res
         elseif type(res) == 'table' and res.cc then
             answers[i] = redis.error_reply(res.cc)
-        else
+        elseif type(res) == 'table' and res.err then
             -- Redis itself refused (out of memory, say): the calls made
             -- so far are abandoned in time all the same
-            answers = nil
-            leaving.error = res
-            break
+            watch_new(leaving)
+            error(res, 0)
+        else
+            -- this call's own failure (a queue's settings Lua cannot
+            -- read): the others are not held by it
+            answers[i] = redis.error_reply('ERR ' .. tostring(res))
         end
     end
-    if #leaving > 0 then
-        redis.call('ZADD', CC_KEY.CALLERS_LEAVING, unpack(leaving))
-    end
-    if not answers then
-        error(leaving.error, 0)
-    end
+    watch_new(leaving)
     return answers
 end)
 
