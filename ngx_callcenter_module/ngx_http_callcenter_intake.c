@@ -208,7 +208,6 @@ ngx_http_callcenter_intake_send(ngx_queue_t *calls, ngx_uint_t n)
         call->bytes = NULL;
 
         if (rc != NGX_OK) {
-            call->cleanup->handler = ngx_http_callcenter_intake_detach;
             ngx_http_callcenter_intake_answer(call, NULL);
             return;
         }
