@@ -1,10 +1,10 @@
 
 /*
  * The new calls a worker takes in one turn of its event loop go to Redis
- * in one FCALL, cc_calls_create (docs/DESIGN.md, "Intake"): what they
- * share (the clock, their queue's settings, staffing and waiting calls)
- * is read once, which halves Redis's time a call under load.  A call
- * alone in its turn goes as it did, cc_call_create.  The batch is sent
+ * in one FCALL, cc_calls_create (docs/DESIGN.md, "The module"): what
+ * they share (the clock, their queue's settings, staffing and waiting
+ * calls) is read once, a quarter of Redis's time a call under wrk's
+ * load.  A call alone in its turn goes as it did, cc_call_create.  The batch is sent
  * from a posted event, after every ready connection of the turn was
  * read: no call waits for a timer.
  */

@@ -1,11 +1,13 @@
 # New calls a worker takes in one turn of its event loop go to Redis in
-# one FCALL, cc_calls_create (docs/DESIGN.md, "Intake").  Forty POST /call
+# one FCALL, cc_calls_create (docs/DESIGN.md, "The module").  Forty POST /call
 # written at once on forty connections: each gets its own 201 (its own
 # call and token, the position and estimated wait a call alone gets), a
 # call of an unknown queue among them its own 400 and nothing stored, a
 # client gone before its answer leaves a call the grace abandons; the
 # batches really are several calls (SLOWLOG names cc_calls_create with
-# its count); each caller then opens its stream and is queued.  The
+# its count); each caller then opens its stream and is queued.  Three
+# hundred at once: every one answered, no batch over 256.  With
+# replicas=1 a batch is answered 201 once a replica holds it.  The
 # library's cc_calls_create on its own: bad counts refused, one failure
 # (refused, or a queue's settings Lua cannot read) leaves the others
 # made.
@@ -92,19 +94,26 @@ sub at_once {
                  ? [$1, eval { $J->decode($2) }] : [0] } @raw;
 }
 
-my ($answers, $batched) = ([], 0);
-for my $round (1 .. 5) {
-    $t->redis_cmd_ok('SLOWLOG', 'RESET');
-    my @req = map { request($_ == 17 ? 'nosuch' : 'sales', "Caller $_") }
-        0 .. 39;
-    $answers = [at_once(@req)];
-    my $log = $t->redis_cmd_ok('SLOWLOG', 'GET', 10000);
-    my @sizes = map { $_->[3][4] } grep { ($_->[3][1] // "") eq $fn } @$log;
-    $batched = grep { $_ > 1 } @sizes;
-    note("round $round: batches of " . join(' ', @sizes));
-    last if $batched;
+# make(): the requests at once, up to 5 rounds until a batch of more than
+# one call is seen; the last round's answers and its batches' sizes
+sub at_once_batched {
+    my ($make) = @_;
+    my ($answers, @sizes);
+    for my $round (1 .. 5) {
+        $t->redis_cmd_ok('SLOWLOG', 'RESET');
+        $answers = [at_once($make->())];
+        my $log = $t->redis_cmd_ok('SLOWLOG', 'GET', 10000);
+        @sizes = map { $_->[3][4] }
+            grep { ($_->[3][1] // "") eq $fn } @$log;
+        note("round $round: batches of " . join(' ', @sizes));
+        last if grep { $_ > 1 } @sizes;
+    }
+    return ($answers, @sizes);
 }
-ok($batched, 'some new calls went to Redis together');
+
+my ($answers, @sizes) = at_once_batched(sub {
+    map { request($_ == 17 ? 'nosuch' : 'sales', "Caller $_") } 0 .. 39 });
+ok((grep { $_ > 1 } @sizes), 'some new calls went to Redis together');
 my @made = grep { $_->[0] == 201 } @$answers;
 is(scalar @made, 39, 'thirty-nine 201s');
 is($answers->[17][0], 400, 'the unknown queue: 400');
@@ -129,6 +138,33 @@ my $queued = grep { my $e = $_->wait_event('queued', timeout => 5); $e }
     @streams;
 is($queued, 10, 'their callers open streams: queued');
 $_->close for @streams;
+
+# more calls in one turn than a batch takes (256): each answered, no
+# batch larger
+($answers, @sizes) = at_once_batched(sub {
+    map { request('sales', "Crowd $_") } 1 .. 300 });
+is((grep { $_->[0] == 201 } @$answers), 300, 'three hundred at once: 201s');
+ok(!(grep { $_ > 256 } @sizes), '... in batches of 256 calls at most');
+
+# replicas=1 (PROTOCOL.md: a 201 once N replicas hold the write): a batch
+# is answered once WAIT confirms it, each call on the replica already
+my $replica = $t->start_redis_server('--replicaof', '127.0.0.1',
+    $t->redis_port);
+$t->wait_for(sub { ($t->redis_at($replica->{port}, 'INFO', 'replication')
+    // '') =~ /master_link_status:up/ }, timeout => 10)
+    or BAIL_OUT('the replica never synced');
+$t->stop_nginx;
+$t->start_nginx('location /call { callcenter_caller; '
+    . 'callcenter_caller_grace 2s; }',
+    redis => 'callcenter_redis 127.0.0.1:%%REDIS_PORT%% replicas=1;');
+($answers, @sizes) = at_once_batched(sub {
+    map { request('sales', "Kept $_") } 1 .. 20 });
+ok((grep { $_ > 1 } @sizes), 'replicas=1: the calls went together');
+my @kept = grep { $_->[0] == 201 } @$answers;
+is(scalar @kept, 20, '... each answered 201');
+is((grep { $t->redis_at($replica->{port}, 'EXISTS',
+                        "cc:call:$_->[1]{call}") == 1 } @kept), 20,
+   '... each on the replica');
 
 # a client that leaves before its answer: the call is made, nobody comes,
 # the grace abandons it
