@@ -145,6 +145,12 @@ $_->close for @streams;
     map { request('sales', "Crowd $_") } 1 .. 300 });
 is((grep { $_->[0] == 201 } @$answers), 300, 'three hundred at once: 201s');
 ok(!(grep { $_ > 256 } @sizes), '... in batches of 256 calls at most');
+# ids and tokens come from each worker's pool of random bytes, refilled
+# every few calls: none given twice, no token another's id
+my %given;
+$given{$_}++ for map { ($_->[1]{call}, $_->[1]{token}) }
+    grep { $_->[0] == 201 } @$answers;
+is(scalar keys %given, 600, '... every id and every token its own');
 
 # replicas=1 (PROTOCOL.md: a 201 once N replicas hold the write): a batch
 # is answered once WAIT confirms it, each call on the replica already

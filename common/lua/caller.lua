@@ -321,15 +321,15 @@ local function message_quota(ck, bucket, bucket_at, kept_bytes, message,
             fail('TOOMANY', 'too many messages')
         end
     end
-    -- integers as jnum writes them: cheaper than Lua's own %.14g
+    -- integers given as numbers: Redis writes them (%.17g, exact), no
+    -- Lua string made of each
     if level and kept then
-        redis.call('HSET', ck, 'bucket', jnum(level - 1000),
-                   'bucket_at', jnum(now), 'kept_bytes', jnum(kept))
+        redis.call('HSET', ck, 'bucket', level - 1000, 'bucket_at', now,
+                   'kept_bytes', kept)
     elseif level then
-        redis.call('HSET', ck, 'bucket', jnum(level - 1000),
-                   'bucket_at', jnum(now))
+        redis.call('HSET', ck, 'bucket', level - 1000, 'bucket_at', now)
     elseif kept then
-        redis.call('HSET', ck, 'kept_bytes', jnum(kept))
+        redis.call('HSET', ck, 'kept_bytes', kept)
     end
 end
 
